@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ApiError, toEnvelope, unavailable } from '../../shared/errors';
+import { createLogger, errorFields } from '../../shared/logger';
+
+/**
+ * The one middleware layer every HTTP function shares: request id, body size limit,
+ * JSON parsing, one structured log line per request (route, status, latency) and the
+ * mapping of errors to API.md's envelope. A stack trace never reaches a client.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface HttpRequest {
+  requestId: string;
+  method: string;
+  path: string;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  params: Record<string, string>;
+  /** Parsed JSON body; undefined when there was none. */
+  body: unknown;
+  sourceIp: string;
+}
+
+export interface HttpResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const log = createLogger({ component: 'http' });
+
+/** True for errors that mean "Redis is not reachable right now" (→ 503, retry). */
+export function isUnavailableError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return /Connection is closed|ECONNREFUSED|ETIMEDOUT|Command timed out|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available|MaxRetriesPerRequest|Stream isn't writeable|enableOfflineQueue|MOVED|LOADING|MASTERDOWN|timed out/i.test(
+    err.message,
+  );
+}
+
+function lowerHeaders(h: APIGatewayProxyEventV2['headers'] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) if (typeof v === 'string') out[k.toLowerCase()] = v;
+  return out;
+}
+
+function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string>): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.length > MAX_BODY_BYTES) {
+    throw new ApiError(413, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  const type = headers['content-type'] ?? 'application/json';
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'invalid_request', 'Request body is not valid JSON');
+  }
+}
+
+function respond(status: number, body: unknown, requestId: string, extra?: Record<string, string>) {
+  return {
+    statusCode: status,
+    headers: {
+      'content-type': 'application/json',
+      'x-request-id': requestId,
+      'cache-control': 'no-store',
+      'access-control-allow-origin': '*',
+      ...extra,
+    },
+    body: body === undefined ? '' : JSON.stringify(body),
+  };
+}
+
+/** Wraps a route implementation into a Lambda handler (HTTP API v2 events). */
+export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<HttpResult>): HttpHandler {
+  return async (event) => {
+    const started = performance.now();
+    const headers = lowerHeaders(event.headers);
+    const requestId = (headers['x-request-id'] ?? '').slice(0, 100) || randomUUID();
+    let status = 500;
+    try {
+      const req: HttpRequest = {
+        requestId,
+        method: event.requestContext?.http?.method ?? 'GET',
+        path: event.rawPath ?? '',
+        headers,
+        query: Object.fromEntries(
+          Object.entries(event.queryStringParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+        ),
+        params: Object.fromEntries(
+          Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+        ),
+        body: undefined,
+        sourceIp: event.requestContext?.http?.sourceIp ?? 'unknown',
+      };
+      req.body = parseBody(event, headers);
+      const result = await fn(req);
+      status = result.status;
+      return respond(result.status, result.body, requestId, result.headers);
+    } catch (err) {
+      let apiErr: ApiError;
+      if (err instanceof ApiError) apiErr = err;
+      else if (isUnavailableError(err)) apiErr = unavailable();
+      else {
+        log.error('unhandled error', { route, requestId, ...errorFields(err) });
+        apiErr = new ApiError(500, 'internal', 'Internal error');
+      }
+      status = apiErr.status;
+      return respond(apiErr.status, toEnvelope(apiErr), requestId, apiErr.headers);
+    } finally {
+      log.info('request', { route, requestId, status, ms: Math.round((performance.now() - started) * 10) / 10 });
+    }
+  };
+}

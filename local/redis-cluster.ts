@@ -1,0 +1,287 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { portFree } from './ports';
+import { type ManagedProcess, spawnManaged } from './processes';
+
+const execFileP = promisify(execFile);
+
+/**
+ * Launches and checks a local Redis Cluster of real `redis-server` processes
+ * (3 masters + 3 replicas by default) on loopback. Used by `npm start`, by the CLI
+ * (`npm run redis -- start|stop|status`) and by the Jest global setup.
+ */
+export interface RedisClusterOptions {
+  basePort?: number;
+  /** Total nodes; with `replicas: 1`, half are masters. */
+  nodes?: number;
+  replicas?: number;
+  /** Parent folder of the per-node data dirs. */
+  dataDir?: string;
+  nodeTimeoutMs?: number;
+  /** Run each node as a daemon that outlives this process (CLI use). */
+  daemonize?: boolean;
+  /** Wipe existing data and create a new cluster. */
+  fresh?: boolean;
+  onLine?: (node: number, line: string) => void;
+  log?: (msg: string) => void;
+  readyTimeoutMs?: number;
+}
+
+export interface RedisClusterHandle {
+  ports: number[];
+  seeds: string;
+  /** True when a healthy cluster was already running on these ports and was reused. */
+  reused: boolean;
+  /** Stops the nodes this handle started (a reused cluster is left running). */
+  stop(): Promise<void>;
+  /** The node processes (child mode only), for fault injection. */
+  processes: ManagedProcess[];
+}
+
+export interface ClusterHealth {
+  ok: boolean;
+  state: 'ok' | 'fail' | 'down';
+  masters: number;
+  replicas: number;
+  slotsCovered: number;
+  nodes: { port: number; up: boolean; role?: string; state?: string; replicasOnline?: number }[];
+  problems: string[];
+}
+
+const defaults = {
+  basePort: 7000,
+  nodes: 6,
+  replicas: 1,
+  dataDir: '.local/redis',
+  nodeTimeoutMs: 2000,
+  readyTimeoutMs: 30000,
+};
+
+/** Makes sure `redis-server` exists; installs it with apt as root on Debian, else explains how. */
+export function ensureRedisInstalled(log: (m: string) => void = console.log): void {
+  const has = (bin: string): boolean => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (has('redis-server') && has('redis-cli')) return;
+  const cmd = 'apt-get update && apt-get install -y redis-server';
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && existsSync('/etc/debian_version')) {
+    log(`redis-server is missing; installing it: ${cmd}`);
+    execFileSync('sh', ['-c', cmd], { stdio: 'inherit' });
+    return;
+  }
+  throw new Error(`redis-server is not installed. Install it with:\n  sudo ${cmd}`);
+}
+
+async function probe<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T | undefined> {
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    connectTimeout: 500,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return await fn(r);
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+function field(info: string, name: string): string | undefined {
+  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
+  return m?.[1]?.trim();
+}
+
+/** Reads the health of a cluster: every node up, all slots covered, every replica online. */
+export async function clusterHealth(ports: number[]): Promise<ClusterHealth> {
+  const nodes: ClusterHealth['nodes'] = [];
+  const problems: string[] = [];
+  let slotsCovered = 0;
+  let anyFail = false;
+  for (const port of ports) {
+    const res = await probe(port, async (r) => ({
+      cluster: (await r.call('CLUSTER', 'INFO')) as string,
+      repl: (await r.info('replication')) as string,
+    }));
+    if (!res) {
+      nodes.push({ port, up: false });
+      problems.push(`node 127.0.0.1:${port} does not answer`);
+      continue;
+    }
+    const state = field(res.cluster, 'cluster_state') ?? 'unknown';
+    const role = field(res.repl, 'role') ?? 'unknown';
+    slotsCovered = Math.max(slotsCovered, Number(field(res.cluster, 'cluster_slots_ok') ?? 0));
+    const replicasOnline = (res.repl.match(/^slave\d+:.*state=online/gm) ?? []).length;
+    if (state !== 'ok') {
+      anyFail = true;
+      problems.push(`node 127.0.0.1:${port} reports cluster_state:${state}`);
+    }
+    if (role === 'slave' && field(res.repl, 'master_link_status') !== 'up') {
+      problems.push(`replica 127.0.0.1:${port} has no link to its master`);
+    }
+    nodes.push({ port, up: true, role: role === 'slave' ? 'replica' : role, state, replicasOnline });
+  }
+  const masters = nodes.filter((n) => n.role === 'master').length;
+  const replicas = nodes.filter((n) => n.role === 'replica').length;
+  for (const n of nodes) {
+    if (n.role === 'master' && (n.replicasOnline ?? 0) === 0 && replicas > 0) {
+      problems.push(`master 127.0.0.1:${n.port} has no online replica`);
+    }
+  }
+  if (slotsCovered < 16384 && nodes.some((n) => n.up))
+    problems.push(`only ${slotsCovered}/16384 slots covered`);
+  const up = nodes.filter((n) => n.up).length;
+  return {
+    ok: problems.length === 0,
+    state: up === 0 ? 'down' : anyFail || slotsCovered < 16384 ? 'fail' : 'ok',
+    masters,
+    replicas,
+    slotsCovered,
+    nodes,
+    problems,
+  };
+}
+
+async function waitHealthy(ports: number[], timeoutMs: number): Promise<ClusterHealth> {
+  const until = Date.now() + timeoutMs;
+  let last: ClusterHealth | undefined;
+  while (Date.now() < until) {
+    last = await clusterHealth(ports);
+    if (last.ok) return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`Redis Cluster not ready after ${timeoutMs} ms: ${last?.problems.join('; ')}`);
+}
+
+async function waitAnswering(ports: number[], timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (const port of ports) {
+    while ((await probe(port, (r) => r.ping())) !== 'PONG') {
+      if (Date.now() > until) throw new Error(`redis-server on port ${port} did not start`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+export function redisPorts(basePort = defaults.basePort, nodes = defaults.nodes): number[] {
+  return Array.from({ length: nodes }, (_, i) => basePort + i);
+}
+
+/** Starts (or reuses) a Redis Cluster and resolves once it is fully ready. */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
+  const o = { ...defaults, ...options };
+  const log = o.log ?? (() => {});
+  ensureRedisInstalled(log);
+  const ports = redisPorts(o.basePort, o.nodes);
+  const seeds = ports.map((p) => `127.0.0.1:${p}`).join(',');
+
+  const busy: number[] = [];
+  for (const p of ports) if (!(await portFree(p))) busy.push(p);
+  if (busy.length === ports.length && !o.fresh) {
+    const health = await clusterHealth(ports);
+    if (health.ok) {
+      log(`Redis Cluster already running on ${seeds}; reusing it`);
+      return { ports, seeds, reused: true, processes: [], stop: async () => {} };
+    }
+  }
+  if (busy.length > 0) {
+    throw new Error(
+      `Ports ${busy.join(', ')} are in use by something that is not a healthy Redis Cluster; ` +
+        `stop it first (e.g. npm run redis -- stop) or choose another base port`,
+    );
+  }
+
+  const root = resolve(o.dataDir);
+  const dirs = ports.map((p) => join(root, String(p)));
+  const restart = !o.fresh && dirs.every((d) => existsSync(join(d, 'nodes.conf')));
+  if (!restart) for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs) mkdirSync(d, { recursive: true });
+
+  const processes: ManagedProcess[] = [];
+  const args = (port: number, dir: string): string[] => [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--dir', dir,
+    '--cluster-enabled', 'yes',
+    '--cluster-config-file', 'nodes.conf',
+    '--cluster-node-timeout', String(o.nodeTimeoutMs),
+    '--appendonly', 'yes',
+    '--appendfsync', 'everysec',
+    '--save', '',
+    '--repl-diskless-sync', 'yes',
+    '--repl-diskless-sync-delay', '0',
+    '--protected-mode', 'no',
+    ...(o.daemonize
+      ? ['--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log')]
+      : ['--daemonize', 'no']),
+  ];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(processes.map((p) => p.stop(5000)));
+  };
+  try {
+    for (const [i, port] of ports.entries()) {
+      const dir = dirs[i]!;
+      if (o.daemonize) {
+        await execFileP('redis-server', args(port, dir));
+      } else {
+        processes.push(
+          spawnManaged(`redis-${port}`, 'redis-server', args(port, dir), {
+            onLine: (line) => o.onLine?.(port, line),
+          }),
+        );
+      }
+    }
+    await waitAnswering(ports, 10000);
+    if (restart) {
+      log(`Restarting the existing Redis Cluster from ${root}`);
+    } else {
+      log(`Creating a new Redis Cluster on ${seeds}`);
+      await execFileP('redis-cli', [
+        '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas', String(o.replicas),
+        '--cluster-yes',
+      ]);
+    }
+    await waitHealthy(ports, o.readyTimeoutMs);
+  } catch (err) {
+    if (o.daemonize) await stopRedisCluster({ basePort: o.basePort, nodes: o.nodes });
+    await stopAll();
+    throw err;
+  }
+  return { ports, seeds, reused: false, processes, stop: stopAll };
+}
+
+/** Stops a cluster by asking every node to shut down (works for daemonized nodes too). */
+export async function stopRedisCluster(
+  options: Pick<RedisClusterOptions, 'basePort' | 'nodes'> = {},
+): Promise<number> {
+  const ports = redisPorts(options.basePort, options.nodes);
+  let stopped = 0;
+  for (const port of ports) {
+    const done = await probe(port, async (r) => {
+      await r.call('SHUTDOWN', 'NOSAVE').catch(() => {});
+      return true;
+    });
+    if (done) stopped++;
+  }
+  for (const port of ports) {
+    const until = Date.now() + 5000;
+    while (!(await portFree(port)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  }
+  return stopped;
+}
