@@ -9,7 +9,11 @@ let client: Cluster | undefined;
 
 /** The Redis Cluster client, created on first use and reused across invocations. */
 export function redis(): Cluster {
-  client ??= createRedisCluster(config.redisSeeds);
+  if (!client) {
+    client = createRedisCluster(config.redisSeeds);
+    // Errors surface on the commands that fail; the event would only add noise.
+    client.on('error', () => {});
+  }
   return client;
 }
 

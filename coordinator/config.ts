@@ -1,0 +1,76 @@
+import { type RedisSeed, loadConfig, parseSeeds } from '../shared/config';
+
+/**
+ * A coordinator's configuration, from the environment. The voting membership
+ * (`COORDINATORS`) is explicit: a majority is counted over it, never over "whoever is
+ * alive", so a partitioned minority cannot elect itself.
+ */
+export interface CoordinatorConfig {
+  nodeId: string;
+  adminPort: number;
+  redisSeeds: RedisSeed[];
+  /** ioredis natMap: announced address → reachable address (tests put proxies here). */
+  natMap?: Record<string, { host: string; port: number }>;
+  members: string[];
+  production: boolean;
+  electionTimeoutMinMs: number;
+  electionTimeoutMaxMs: number;
+  heartbeatIntervalMs: number;
+  leaseMs: number;
+  tickMs: number;
+  storeTimeoutMs: number;
+  clockSyncMs: number;
+  clockMaxOffsetMs: number;
+  clockSkewMs: number;
+  clockDriftPpm: number;
+  partitions: number;
+}
+
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${v}"`);
+  return n;
+}
+
+export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
+  const base = loadConfig(env);
+  const nodeId = env['NODE_ID'];
+  if (!nodeId) throw new Error('NODE_ID is required (e.g. NODE_ID=c1)');
+  if (!base.coordinators.includes(nodeId)) {
+    throw new Error(`NODE_ID ${nodeId} is not in COORDINATORS (${base.coordinators.join(',')})`);
+  }
+  const production = base.production;
+  const natMapText = env['REDIS_NAT_MAP'];
+  let natMap: CoordinatorConfig['natMap'];
+  if (natMapText) {
+    natMap = {};
+    for (const pair of natMapText.split(',').filter(Boolean)) {
+      const [from, to] = pair.split('=');
+      const seed = parseSeeds(to ?? '')[0];
+      if (!from || !seed) throw new Error(`Bad REDIS_NAT_MAP entry "${pair}"`);
+      natMap[from] = seed;
+    }
+  }
+  const cfg: CoordinatorConfig = {
+    nodeId,
+    adminPort: num(env, 'ADMIN_PORT', 4000 + Math.max(1, base.coordinators.indexOf(nodeId) + 1)),
+    redisSeeds: base.redisSeeds,
+    members: base.coordinators,
+    production,
+    electionTimeoutMinMs: num(env, 'ELECTION_TIMEOUT_MIN_MS', 300),
+    electionTimeoutMaxMs: num(env, 'ELECTION_TIMEOUT_MAX_MS', 600),
+    heartbeatIntervalMs: num(env, 'HEARTBEAT_INTERVAL_MS', 75),
+    leaseMs: num(env, 'LEADER_LEASE_MS', 600),
+    tickMs: num(env, 'TICK_MS', 20),
+    storeTimeoutMs: num(env, 'STORE_TIMEOUT_MS', 250),
+    clockSyncMs: num(env, 'CLOCK_SYNC_MS', 200),
+    clockMaxOffsetMs: num(env, 'CLOCK_MAX_OFFSET_MS', 500),
+    clockSkewMs: production ? 0 : num(env, 'CLOCK_SKEW_MS', 0),
+    clockDriftPpm: production ? 0 : num(env, 'CLOCK_DRIFT_PPM', 0),
+    partitions: base.partitions,
+  };
+  if (natMap) cfg.natMap = natMap;
+  return cfg;
+}

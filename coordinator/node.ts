@@ -1,0 +1,465 @@
+import { Agent, request } from 'node:http';
+import type { Server } from 'node:http';
+import type { Cluster } from 'ioredis';
+import { SkewedClock, systemClock } from '../shared/clock';
+import { ClockDiscipline, type ClockSyncEvent } from '../shared/clock-sync';
+import { type RaftMessage, RaftNode, type RaftOutput } from '../shared/consensus/raft';
+import { type Logger, createLogger, errorFields } from '../shared/logger';
+import { monotonicClock } from '../shared/monotonic';
+import { createRedisCluster } from '../shared/redis/client';
+import { clusterKeys } from '../shared/redis/keys';
+import { runScript } from '../shared/redis/scripts';
+import { type AdminRoute, startAdminServer } from './admin-server';
+import type { CoordinatorConfig } from './config';
+import { publishClusterEvent } from './events';
+import { type MemberView, Membership, membershipTiming } from './membership';
+import { Metrics } from './metrics';
+
+/** Code version reported by membership and /status. */
+export const VERSION = '0.1.0';
+
+/**
+ * One coordinator process: wires the deterministic election state machine and the
+ * clock discipline to Redis, timers and the admin HTTP endpoint. Everything that
+ * decides lives in shared/; this class only moves messages and results around.
+ */
+export class CoordinatorNode {
+  readonly log: Logger;
+  readonly redis: Cluster;
+  /** Wall clock as this node believes it (artificial skew in non-production). */
+  readonly rawClock: SkewedClock;
+  /** The synchronized clock: every time judgement in this process reads it. */
+  readonly clock: ClockDiscipline;
+  raft!: RaftNode;
+  private readonly membership: Membership;
+  private readonly metrics = new Metrics();
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  private server: Server | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private members: MemberView[] = [];
+  private knownAlive = new Set<string>();
+  private storeHealthy = false;
+  private lastLeader: string | null = null;
+  private stopping = false;
+  private readonly startedAt: number;
+  private readonly m: ReturnType<CoordinatorNode['makeMetrics']>;
+
+  constructor(readonly config: CoordinatorConfig) {
+    this.log = createLogger({ component: 'coordinator', node: config.nodeId });
+    this.rawClock = new SkewedClock(systemClock, config.clockSkewMs, config.clockDriftPpm);
+    this.clock = new ClockDiscipline(this.rawClock, { maxOffsetMs: config.clockMaxOffsetMs });
+    this.startedAt = systemClock.now();
+    this.redis = createRedisCluster(config.redisSeeds, {
+      ...(config.natMap ? { natMap: config.natMap } : {}),
+      redisOptions: { commandTimeout: 1000, maxRetriesPerRequest: 1 },
+    });
+    this.redis.on('error', () => {});
+    this.membership = new Membership(
+      this.redis,
+      {
+        id: config.nodeId,
+        adminUrl: `http://127.0.0.1:${config.adminPort}`,
+        startedAt: this.startedAt,
+        version: VERSION,
+        pid: process.pid,
+      },
+      this.clock,
+    );
+    this.m = this.makeMetrics();
+  }
+
+  private makeRaft(term: number): RaftNode {
+    const config = this.config;
+    return new RaftNode(
+      {
+        id: config.nodeId,
+        members: config.members,
+        electionTimeoutMinMs: config.electionTimeoutMinMs,
+        electionTimeoutMaxMs: config.electionTimeoutMaxMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        leaseMs: config.leaseMs,
+        random: Math.random,
+      },
+      { term, now: monotonicClock.now() },
+    );
+  }
+
+  private makeMetrics() {
+    return {
+      term: this.metrics.gauge('quorumvote_term', 'Current election term seen by this coordinator'),
+      isLeader: this.metrics.gauge('quorumvote_is_leader', '1 when this coordinator is the leader'),
+      electionsStarted: this.metrics.gauge('quorumvote_elections_started_total', 'Elections this node started'),
+      leaderChanges: this.metrics.counter('quorumvote_leader_changes_total', 'Leader changes observed'),
+      clockOffset: this.metrics.histogram(
+        'quorumvote_clock_offset_ms',
+        'Absolute measured clock offset to the leader (ms)',
+        [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+      ),
+      clockOffsetNow: this.metrics.gauge('quorumvote_clock_offset_estimate_ms', 'Current offset estimate (ms)'),
+      clockRtt: this.metrics.gauge('quorumvote_clock_rtt_ms', 'RTT of the last clock sample (ms)'),
+      inSync: this.metrics.gauge('quorumvote_clock_in_sync', '1 when the clock is within bounds'),
+      heartbeatLag: this.metrics.gauge('quorumvote_member_heartbeat_age_ms', 'Age of each member heartbeat (ms)'),
+      storeHealthy: this.metrics.gauge('quorumvote_redis_reachable', '1 when Redis answers heartbeats'),
+    };
+  }
+
+  get id(): string {
+    return this.config.nodeId;
+  }
+
+  async start(): Promise<void> {
+    // A restart must never go back in term: load the term this node persisted.
+    const persisted = await this.withDeadline(this.redis.get(clusterKeys.nodeTerm(this.id)), 3000).catch(() => null);
+    this.raft = this.makeRaft(Number(persisted ?? 0) || 0);
+    this.server = await startAdminServer(this.config.adminPort, this.routes());
+    await this.heartbeatOnce();
+    this.every(membershipTiming.heartbeatMs, () => this.heartbeatOnce());
+    this.every(this.config.tickMs, () => this.apply(this.raft.tick(monotonicClock.now())));
+    this.every(this.config.heartbeatIntervalMs, () => this.renewLeadership());
+    this.every(this.config.clockSyncMs, () => this.syncClock());
+    this.every(50, () => this.onClockEvents(this.clock.tick()));
+    this.log.info('coordinator started', {
+      adminPort: this.config.adminPort,
+      members: this.config.members,
+      skewMs: this.config.clockSkewMs,
+    });
+  }
+
+  /** Graceful stop: hand leadership over, deregister at once, close everything. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.raft.role === 'leader') {
+      const out = this.raft.handover(monotonicClock.now());
+      await Promise.all(
+        out.map((o) => (o.type === 'send' ? this.send(o.message) : Promise.resolve())),
+      ).catch(() => {});
+    }
+    await this.withDeadline(this.membership.deregister(), 1000).catch(() => {});
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+    this.agent.destroy();
+    this.redis.disconnect();
+    this.log.info('coordinator stopped');
+  }
+
+  private every(ms: number, fn: () => unknown): void {
+    this.timers.push(
+      setInterval(() => {
+        if (this.stopping) return;
+        try {
+          const r = fn();
+          if (r instanceof Promise) r.catch((err: unknown) => this.log.debug('loop error', errorFields(err)));
+        } catch (err) {
+          this.log.error('loop error', errorFields(err));
+        }
+      }, ms),
+    );
+  }
+
+  private withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  // ---- membership ---------------------------------------------------------------
+
+  private async heartbeatOnce(): Promise<void> {
+    let healthy = true;
+    try {
+      await this.withDeadline(this.membership.heartbeat(), this.config.storeTimeoutMs);
+      this.members = await this.withDeadline(this.membership.list(), this.config.storeTimeoutMs);
+    } catch {
+      healthy = false;
+    }
+    if (healthy !== this.storeHealthy) {
+      this.log.warn(healthy ? 'redis reachable' : 'redis unreachable');
+      this.storeHealthy = healthy;
+      this.m.storeHealthy.set(healthy ? 1 : 0);
+    }
+    this.apply(this.raft.setStoreHealthy(healthy, monotonicClock.now()));
+    for (const mbr of this.members) this.m.heartbeatLag.set(mbr.heartbeatAgeMs, { member: mbr.id });
+    if (healthy && this.raft.role === 'leader') await this.announceMembershipChanges();
+  }
+
+  /** The leader turns membership changes into node.joined / node.left events. */
+  private async announceMembershipChanges(): Promise<void> {
+    const alive = new Set(this.members.filter((x) => x.health === 'healthy').map((x) => x.id));
+    for (const id of alive) {
+      if (!this.knownAlive.has(id)) await this.publish('node.joined', { node: id });
+    }
+    for (const id of this.knownAlive) {
+      if (!alive.has(id)) await this.publish('node.left', { node: id });
+    }
+    this.knownAlive = alive;
+  }
+
+  private async publish(type: Parameters<typeof publishClusterEvent>[1], data: Record<string, unknown>) {
+    await publishClusterEvent(this.redis, type, data, this.clock.now()).catch((err: unknown) =>
+      this.log.debug('publish failed', errorFields(err)),
+    );
+  }
+
+  // ---- election -----------------------------------------------------------------
+
+  /** Carries out the state machine's outputs: sends, durable votes, role changes. */
+  apply(outputs: RaftOutput[]): void {
+    for (const o of outputs) {
+      switch (o.type) {
+        case 'send':
+          void this.send(o.message);
+          break;
+        case 'recordVote':
+          void this.recordVote(o.term, o.candidate, o.replyTo);
+          break;
+        case 'termChanged':
+          this.m.term.set(o.term);
+          void this.withDeadline(this.redis.set(clusterKeys.nodeTerm(this.id), String(o.term)), 1000).catch(() => {});
+          break;
+        case 'roleChanged':
+          this.log.info('role changed', { role: o.role, term: o.term });
+          this.m.isLeader.set(o.role === 'leader' ? 1 : 0);
+          if (o.role === 'leader') {
+            this.onClockEvents(this.clock.becomeReference());
+            void this.renewLeadership();
+          }
+          break;
+        case 'leaderChanged':
+          if (o.leader !== this.lastLeader) {
+            this.m.leaderChanges.inc();
+            this.log.info('leader changed', { leader: o.leader, term: o.term });
+            if (o.leader === this.id) {
+              void this.publish('leader.changed', { leader: o.leader, term: o.term, previous: this.lastLeader });
+            }
+            this.lastLeader = o.leader;
+          }
+          break;
+      }
+    }
+    this.m.electionsStarted.set(this.raft.status(monotonicClock.now()).electionsStarted);
+  }
+
+  private async recordVote(term: number, candidate: string, replyTo: string): Promise<void> {
+    let granted = false;
+    try {
+      const votedFor = await this.withDeadline(
+        runScript(this.redis, 'recordVote', [clusterKeys.vote(term, this.id)], [candidate, '3600000']),
+        this.config.storeTimeoutMs,
+      );
+      granted = votedFor === candidate;
+    } catch (err) {
+      this.log.debug('could not record vote', { term, candidate, ...errorFields(err) });
+    }
+    const message: RaftMessage = { type: 'voteResponse', from: this.id, to: replyTo, term, granted };
+    if (replyTo === this.id) this.apply(this.raft.step(message, monotonicClock.now()));
+    else await this.send(message);
+  }
+
+  /** Leader-only fenced write of the leader record; a rejection means a newer term exists. */
+  private async renewLeadership(): Promise<void> {
+    if (this.raft.role !== 'leader') return;
+    const term = this.raft.term;
+    try {
+      const reply = (await this.withDeadline(
+        runScript(
+          this.redis,
+          'leaderRenew',
+          [clusterKeys.leaderFence, clusterKeys.leader],
+          [String(term), this.id, String(this.clock.now())],
+        ),
+        this.config.storeTimeoutMs,
+      )) as [number, number];
+      if (reply[0] === 1) {
+        this.apply(this.raft.storeWrite({ ok: true }, monotonicClock.now()));
+      } else {
+        this.log.warn('fenced write rejected: a newer term exists; stepping down', { term, newest: reply[1] });
+        this.apply(this.raft.storeWrite({ ok: false, fencedBy: reply[1] }, monotonicClock.now()));
+      }
+    } catch (err) {
+      this.log.debug('leader renew failed', errorFields(err));
+      this.apply(this.raft.storeWrite({ ok: false }, monotonicClock.now()));
+    }
+  }
+
+  /** Peer-to-peer election messages go over the admin HTTP port (fire and forget). */
+  private send(message: RaftMessage): Promise<void> {
+    const peer = this.members.find((x) => x.id === message.to);
+    if (!peer) return Promise.resolve();
+    return this.postJson(`${peer.adminUrl}/raft`, message, 300).then(
+      () => {},
+      () => {},
+    );
+  }
+
+  private postJson(url: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    return this.httpJson('POST', url, body, timeoutMs);
+  }
+
+  private httpJson(method: string, url: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          timeout: timeoutMs,
+          headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined);
+            } catch (err) {
+              reject(err);
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      if (data) req.write(data);
+      req.end();
+    });
+  }
+
+  // ---- clock --------------------------------------------------------------------
+
+  private async syncClock(): Promise<void> {
+    const leader = this.raft.leader;
+    if (!leader || leader === this.id) return;
+    const peer = this.members.find((x) => x.id === leader);
+    if (!peer) return;
+    const t0 = this.clock.now();
+    const reply = (await this.httpJson('GET', `${peer.adminUrl}/time`, undefined, 500)) as { now: number };
+    const t1 = this.clock.now();
+    if (typeof reply?.now !== 'number') return;
+    const r = this.clock.addSample({ t0, t1, leaderTime: reply.now });
+    if (r.action !== 'discarded') {
+      this.m.clockOffset.observe(Math.abs(r.offsetMs));
+      this.m.clockRtt.set(r.rttMs);
+    }
+    this.onClockEvents(r.events);
+  }
+
+  private onClockEvents(events: ClockSyncEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'outOfSync') {
+        this.log.warn('clock out of sync: abstaining from validation', { offsetMs: e.offsetMs });
+        void this.publish('clock.alarm', { node: this.id, state: 'raised', offsetMs: e.offsetMs });
+      } else if (e.type === 'inSync') {
+        this.log.info('clock back in sync', { offsetMs: e.offsetMs });
+        void this.publish('clock.alarm', { node: this.id, state: 'cleared', offsetMs: e.offsetMs });
+      } else {
+        this.log.info('clock stepped', { byMs: e.byMs });
+      }
+    }
+    const s = this.clock.status();
+    this.m.inSync.set(s.inSync ? 1 : 0);
+    if (s.offsetMs !== null) this.m.clockOffsetNow.set(s.offsetMs);
+  }
+
+  // ---- admin HTTP ---------------------------------------------------------------
+
+  /** What /status reports; also used by tests and `npm run status`. */
+  status(): Record<string, unknown> {
+    const now = monotonicClock.now();
+    const r = this.raft.status(now);
+    const c = this.clock.status();
+    return {
+      id: this.id,
+      version: VERSION,
+      pid: process.pid,
+      role: r.role,
+      term: r.term,
+      leader: r.leader,
+      lastLeaderContactMs: r.lastLeaderContactMs,
+      electionsStarted: r.electionsStarted,
+      redisReachable: this.storeHealthy,
+      uptimeS: Math.round((systemClock.now() - this.startedAt) / 1000),
+      votingMembers: this.config.members,
+      members: this.members.map((x) => ({
+        id: x.id,
+        adminUrl: x.adminUrl,
+        health: x.health,
+        heartbeatAgeMs: x.heartbeatAgeMs,
+        lastHeartbeatAt: new Date(x.heartbeatAt).toISOString(),
+        voting: this.config.members.includes(x.id),
+      })),
+      clock: {
+        inSync: c.inSync,
+        offsetMs: c.offsetMs,
+        rttMs: c.rttMs,
+        correctionMs: c.correctionMs,
+        samples: c.samples,
+        lastAction: c.lastAction,
+        artificialSkewMs: this.rawClock.skewMs,
+        artificialDriftPpm: this.rawClock.driftPpm,
+        now: new Date(this.clock.now()).toISOString(),
+      },
+      ...this.extraStatus(),
+    };
+  }
+
+  /** Hook for subsystems (the vote pipeline) to add to /status. */
+  protected extraStatus(): Record<string, unknown> {
+    return {};
+  }
+
+  /** Hook for subsystems to add admin routes. */
+  protected extraRoutes(): Record<string, AdminRoute> {
+    return {};
+  }
+
+  private routes(): Record<string, AdminRoute> {
+    const routes: Record<string, AdminRoute> = {
+      'GET /health': async () => ({
+        status: this.storeHealthy ? 200 : 503,
+        body: this.storeHealthy
+          ? { status: 'ok', id: this.id, role: this.raft.role }
+          : { error: { code: 'unavailable', message: 'Redis Cluster is not reachable' } },
+      }),
+      'GET /status': async () => ({ status: 200, body: this.status() }),
+      'GET /metrics': async () => ({
+        status: 200,
+        body: this.metrics.render(),
+        contentType: 'text/plain; version=0.0.4',
+      }),
+      'GET /time': async () => ({ status: 200, body: { now: this.clock.now(), node: this.id } }),
+      'POST /raft': async ({ body }) => {
+        const msg = body as RaftMessage;
+        if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string' || msg.to !== this.id) {
+          return { status: 400, body: { error: { code: 'invalid_request', message: 'Not a message for me' } } };
+        }
+        this.apply(this.raft.step(msg, monotonicClock.now()));
+        return { status: 202, body: {} };
+      },
+      ...this.extraRoutes(),
+    };
+    if (!this.config.production) {
+      routes['POST /admin/clock'] = async ({ body }) => {
+        const b = (body ?? {}) as { skewMs?: unknown; driftPpm?: unknown };
+        if (typeof b.skewMs !== 'number' || (b.driftPpm !== undefined && typeof b.driftPpm !== 'number')) {
+          return {
+            status: 400,
+            body: { error: { code: 'invalid_request', message: 'Send {skewMs: number, driftPpm?: number}' } },
+          };
+        }
+        this.rawClock.set(b.skewMs, b.driftPpm ?? this.rawClock.driftPpm);
+        this.log.warn('artificial clock skew set', { skewMs: b.skewMs, driftPpm: this.rawClock.driftPpm });
+        return { status: 200, body: { skewMs: this.rawClock.skewMs, driftPpm: this.rawClock.driftPpm } };
+      };
+    }
+    return routes;
+  }
+}
+

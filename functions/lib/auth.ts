@@ -1,0 +1,62 @@
+import {
+  type AuthClaims,
+  InvalidTokenError,
+  KeySourceUnavailableError,
+  TokenVerifier,
+} from '../../shared/auth/tokens';
+import type { Role } from '../../shared/auth/roles';
+import { ApiError, forbidden, unavailable } from '../../shared/errors';
+import type { HttpRequest } from './http';
+import { config } from './redis';
+
+/**
+ * Request authentication for HTTP functions: `Authorization: Bearer <JWT>` → typed
+ * claims, or the API.md errors (401 `unauthorized`, 403 `forbidden`). The verifier is
+ * made once per container (CONVENTIONS 1) so a remote JWKS is fetched once, not per call.
+ */
+export const tokenVerifier = TokenVerifier.fromConfig(config);
+
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*) *$/i;
+
+function unauthorized(message: string, error = 'invalid_token'): ApiError {
+  // RFC 6750 §3: tell the client which scheme is expected.
+  return new ApiError(401, 'unauthorized', message, undefined, {
+    'WWW-Authenticate': `Bearer realm="quorumvote", error="${error}"`,
+  });
+}
+
+/**
+ * Verifies a raw token (also for callers without an Authorization header, such as the
+ * WebSocket `$connect` handler's `?token=`).
+ */
+export async function authenticateToken(token: string | undefined): Promise<AuthClaims> {
+  if (!token) throw unauthorized('Missing bearer token', 'invalid_request');
+  try {
+    return await tokenVerifier.verify(token);
+  } catch (err) {
+    if (err instanceof InvalidTokenError) throw unauthorized(err.message);
+    if (err instanceof KeySourceUnavailableError)
+      throw unavailable('Token keys are unavailable; retry shortly');
+    throw err;
+  }
+}
+
+/** The caller's verified claims, or `401 unauthorized`. */
+export async function authenticate(req: HttpRequest): Promise<AuthClaims> {
+  const header = req.headers['authorization'];
+  if (header === undefined || header.trim() === '') {
+    throw unauthorized('Missing Authorization: Bearer token', 'invalid_request');
+  }
+  const match = BEARER.exec(header);
+  if (!match) throw unauthorized('Authorization header must be "Bearer <JWT>"', 'invalid_request');
+  return authenticateToken(match[1]);
+}
+
+/** The caller's claims when their role is one of `roles`; else `401` (no/bad token) or `403 forbidden`. */
+export async function requireRole(req: HttpRequest, ...roles: Role[]): Promise<AuthClaims> {
+  const claims = await authenticate(req);
+  if (!roles.includes(claims.role)) {
+    throw forbidden(`This action needs the role ${roles.join(' or ')}; the token has ${claims.role}`);
+  }
+  return claims;
+}

@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { waitForPortBusy } from './ports';
+import { type ManagedProcess, spawnManaged } from './processes';
+import { type RedisClusterHandle, type RedisClusterOptions, startRedisCluster } from './redis-cluster';
+
+/**
+ * Starts the parts of the stack as child processes: the Redis Cluster, coordinators
+ * and serverless-offline. `npm start` and the end-to-end tests both use it, so what
+ * the tests run is what users run.
+ */
+export const repoRoot = resolve(__dirname, '..');
+
+export interface OfflinePorts {
+  httpPort: number;
+  wsPort: number;
+  lambdaPort: number;
+}
+
+export type LineSink = (name: string, line: string) => void;
+
+function requireBuild(): void {
+  if (!existsSync(join(repoRoot, 'dist/functions/health.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first');
+  }
+}
+
+export interface CoordinatorOptions {
+  nodeId: string;
+  adminPort: number;
+  redisSeeds: string;
+  members: string[];
+  env?: NodeJS.ProcessEnv;
+  onLine?: LineSink;
+}
+
+/** Starts one coordinator process and waits until its admin port answers. */
+export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedProcess> {
+  requireBuild();
+  const proc = spawnManaged(`coordinator-${o.nodeId}`, process.execPath, [join(repoRoot, 'dist/coordinator/main.js')], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      NODE_ID: o.nodeId,
+      ADMIN_PORT: String(o.adminPort),
+      REDIS_SEEDS: o.redisSeeds,
+      COORDINATORS: o.members.join(','),
+      ...o.env,
+    },
+    onLine: (line) => o.onLine?.(o.nodeId, line),
+  });
+  await Promise.race([
+    waitForPortBusy(o.adminPort, 15000),
+    proc.exited.then((code) => {
+      throw new Error(`coordinator ${o.nodeId} exited during start (${code})`);
+    }),
+  ]);
+  return proc;
+}
+
+export interface OfflineOptions extends OfflinePorts {
+  redisSeeds: string;
+  env?: NodeJS.ProcessEnv;
+  onLine?: LineSink;
+}
+
+/** Starts serverless-offline (HTTP, WebSocket, Lambda invoke) on the given ports. */
+export async function startOffline(o: OfflineOptions): Promise<ManagedProcess> {
+  requireBuild();
+  const bin = join(repoRoot, 'node_modules/.bin/serverless');
+  const proc = spawnManaged('offline', bin, ['offline', '--useInProcess'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      REDIS_SEEDS: o.redisSeeds,
+      HTTP_PORT: String(o.httpPort),
+      WS_PORT: String(o.wsPort),
+      LAMBDA_PORT: String(o.lambdaPort),
+      WS_ENDPOINT: `http://127.0.0.1:${o.wsPort}`,
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
+      ...o.env,
+    },
+    onLine: (line) => o.onLine?.('offline', line),
+  });
+  await Promise.race([
+    Promise.all([waitForPortBusy(o.httpPort, 60000), waitForPortBusy(o.lambdaPort, 60000)]),
+    proc.exited.then((code) => {
+      throw new Error(`serverless-offline exited during start (${code})`);
+    }),
+  ]);
+  return proc;
+}
+
+export interface StackOptions {
+  redis: RedisClusterOptions;
+  coordinators: { nodeId: string; adminPort: number }[];
+  offline: OfflinePorts;
+  env?: NodeJS.ProcessEnv;
+  onLine?: LineSink;
+}
+
+export interface Stack {
+  redis: RedisClusterHandle;
+  coordinators: Map<string, ManagedProcess>;
+  offline: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts everything; on any failure stops what already started. */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const p of started.reverse()) await p.stop().catch(() => {});
+  };
+  try {
+    const redis = await startRedisCluster(o.redis);
+    started.push(redis);
+    const members = o.coordinators.map((c) => c.nodeId);
+    const coordinators = new Map<string, ManagedProcess>();
+    const procs = await Promise.all(
+      o.coordinators.map((c) =>
+        startCoordinator({ ...c, redisSeeds: redis.seeds, members, ...(o.env ? { env: o.env } : {}), onLine: o.onLine }),
+      ),
+    );
+    procs.forEach((p, i) => {
+      coordinators.set(o.coordinators[i]!.nodeId, p);
+      started.push(p);
+    });
+    const offline = await startOffline({
+      ...o.offline,
+      redisSeeds: redis.seeds,
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.onLine ? { onLine: o.onLine } : {}),
+    });
+    started.push(offline);
+    return { redis, coordinators, offline, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { type Clock, systemClock } from '../clock';
+import { type Config, loadConfig } from '../config';
+import { type KeySourceOptions, loadSigningKey, publicJwks, type SigningKey } from './keys';
+import { isRole, type Role } from './roles';
+
+/**
+ * Issuing and verifying the bearer tokens of API.md "Conventions": EdDSA by default,
+ * `iss`/`aud`/`iat`/`exp` always present and always checked.
+ */
+
+/** Algorithms a token may be signed with. Never `none`, never HMAC (a public key is not a secret). */
+export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256'] as const;
+
+/** Tokens longer than this are refused before any parsing. */
+const MAX_TOKEN_CHARS = 8192;
+
+/** Who a token speaks for. */
+export interface TokenSubject {
+  /** The user id. */
+  sub: string;
+  role: Role;
+  username?: string;
+}
+
+/** The verified claims of a token, typed: what handlers authorize on. */
+export interface AuthClaims extends TokenSubject {
+  iss: string;
+  aud: string | string[];
+  /** Seconds since the epoch. */
+  iat: number;
+  /** Seconds since the epoch. */
+  exp: number;
+  jti?: string;
+}
+
+/** Why a token was refused; all of them mean HTTP 401. */
+export type InvalidTokenReason =
+  | 'malformed'
+  | 'alg_not_allowed'
+  | 'bad_signature'
+  | 'unknown_key'
+  | 'expired'
+  | 'claims'
+  | 'role';
+
+/** A token that must not be accepted (→ 401). `message` is safe to show to the client. */
+export class InvalidTokenError extends Error {
+  constructor(
+    readonly reason: InvalidTokenReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+/** The keys could not be fetched (remote JWKS down or broken): the token is not at fault (→ 503). */
+export class KeySourceUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeySourceUnavailableError';
+  }
+}
+
+/** Issuer, audience and key location: the parts of `Config['jwt']` signing needs. */
+export interface SignerSettings extends KeySourceOptions {
+  issuer?: string;
+  audience?: string;
+  clock?: Clock;
+  /** Use this key instead of {@link loadSigningKey}'s. */
+  key?: SigningKey;
+}
+
+export interface IssueOptions extends SignerSettings {
+  /** Lifetime in seconds. */
+  ttlS: number;
+}
+
+function resolveSigner(settings: SignerSettings): {
+  issuer: string;
+  audience: string;
+  clock: Clock;
+  key: SigningKey;
+} {
+  const defaults =
+    settings.issuer === undefined || settings.audience === undefined ? loadConfig().jwt : undefined;
+  return {
+    issuer: settings.issuer ?? (defaults as Config['jwt']).issuer,
+    audience: settings.audience ?? (defaults as Config['jwt']).audience,
+    clock: settings.clock ?? systemClock,
+    key: settings.key ?? loadSigningKey(settings),
+  };
+}
+
+async function sign(payload: JWTPayload, key: SigningKey): Promise<string> {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .sign(key.privateKey);
+}
+
+/**
+ * Issues the identity provider's token for a user (the `POST /auth/token` path):
+ * `sub`, `role`, optional `username`, `iss`, `aud`, `iat`, `exp` and a random `jti`.
+ */
+export async function issueToken(subject: TokenSubject, options: IssueOptions): Promise<string> {
+  if (!subject.sub) throw new Error('issueToken: sub is required');
+  if (!isRole(subject.role)) throw new Error(`issueToken: unknown role "${String(subject.role)}"`);
+  if (!Number.isFinite(options.ttlS) || options.ttlS <= 0)
+    throw new Error('issueToken: ttlS must be positive');
+  const { issuer, audience, clock, key } = resolveSigner(options);
+  const iat = Math.floor(clock.now() / 1000);
+  return sign(
+    {
+      sub: subject.sub,
+      role: subject.role,
+      ...(subject.username === undefined ? {} : { username: subject.username }),
+      iss: issuer,
+      aud: audience,
+      iat,
+      exp: iat + Math.floor(options.ttlS),
+      jti: randomUUID(),
+    },
+    key,
+  );
+}
+
+/** Claims for {@link mintToken}: anything goes, so tests can mint tokens that must fail. */
+export interface MintClaims extends Record<string, unknown> {
+  sub: string;
+  role: Role | (string & {});
+}
+
+export interface MintOptions extends SignerSettings {
+  /** Lifetime in seconds from `iat` (default: `JWT_TTL_S`); ignored when `exp` is given. */
+  ttlS?: number;
+  /** Absolute issued-at, seconds since the epoch. */
+  iat?: number;
+  /** Absolute expiry, seconds since the epoch (may be in the past). */
+  exp?: number;
+}
+
+/**
+ * Mints a token with the local signing key without a user record: for the load
+ * generator (many synthetic voters) and for tests (expired, wrong audience, unknown
+ * role...). Processes that share `JWT_KEY_DIR` (or `JWT_PRIVATE_JWK`) with the
+ * functions produce tokens the functions accept. Never exposed over HTTP.
+ */
+export async function mintToken(claims: MintClaims, options: MintOptions = {}): Promise<string> {
+  const { issuer, audience, clock, key } = resolveSigner(options);
+  const iat = options.iat ?? Math.floor(clock.now() / 1000);
+  const exp = options.exp ?? iat + (options.ttlS ?? loadConfig().jwt.ttlS);
+  return sign({ iss: issuer, aud: audience, jti: randomUUID(), ...claims, iat, exp }, key);
+}
+
+export interface TokenVerifierOptions {
+  issuer: string;
+  audience: string;
+  /** Verify against this remote JWKS instead of the local signing key. */
+  jwksUrl?: string;
+  /** Folder of the local signing key (local mode). */
+  keyDir?: string;
+  clock?: Clock;
+  /** Leeway for `exp`/`iat`/`nbf`, in seconds (default 0). */
+  clockToleranceS?: number;
+  /** Remote JWKS fetch timeout (default 2000 ms) and cache age (default 10 min). */
+  remoteTimeoutMs?: number;
+  remoteCacheMaxAgeMs?: number;
+}
+
+function classify(err: unknown): Error {
+  if (err instanceof InvalidTokenError) return err;
+  if (err instanceof errors.JWTExpired) return new InvalidTokenError('expired', 'Token has expired');
+  if (err instanceof errors.JOSEAlgNotAllowed) {
+    return new InvalidTokenError('alg_not_allowed', 'Token algorithm is not allowed');
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) {
+    return new InvalidTokenError('bad_signature', 'Token signature is invalid');
+  }
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return new InvalidTokenError('unknown_key', 'Token was not signed by a known key');
+  }
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return new InvalidTokenError('claims', `Token claim "${err.claim}" is invalid`);
+  }
+  if (
+    err instanceof errors.JWSInvalid ||
+    err instanceof errors.JWTInvalid ||
+    err instanceof errors.JOSENotSupported ||
+    err instanceof errors.JWKInvalid
+  ) {
+    return new InvalidTokenError('malformed', 'Token is malformed');
+  }
+  // JWKSTimeout, JWKSInvalid, a non-200 JWKS response, fetch's TypeError: the key source failed.
+  return new KeySourceUnavailableError(
+    `Could not load token keys: ${(err as Error)?.message ?? String(err)}`,
+  );
+}
+
+/**
+ * Verifies bearer tokens: signature (EdDSA or ES256 only), `iss`, `aud`, `exp`, `iat`,
+ * `sub` and a known `role`. Local mode checks against the local signing key's public
+ * JWK; remote mode (`jwksUrl`) fetches and caches the issuer's JWKS. Create one per
+ * process and reuse it: the remote key cache lives in it.
+ */
+export class TokenVerifier {
+  private keys: JWTVerifyGetKey | undefined;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: TokenVerifierOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** A verifier configured from `loadConfig().jwt`. */
+  static fromConfig(config: Config = loadConfig(), clock?: Clock): TokenVerifier {
+    return new TokenVerifier({
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      keyDir: config.jwt.keyDir,
+      ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),
+      ...(clock ? { clock } : {}),
+    });
+  }
+
+  /** True when tokens are checked against a remote JWKS. */
+  get remote(): boolean {
+    return this.options.jwksUrl !== undefined;
+  }
+
+  private getKeys(): JWTVerifyGetKey {
+    if (!this.keys) {
+      const { jwksUrl, keyDir } = this.options;
+      this.keys = jwksUrl
+        ? createRemoteJWKSet(new URL(jwksUrl), {
+            timeoutDuration: this.options.remoteTimeoutMs ?? 2000,
+            cacheMaxAge: this.options.remoteCacheMaxAgeMs ?? 10 * 60 * 1000,
+            cooldownDuration: 30_000,
+          })
+        : createLocalJWKSet(publicJwks(keyDir === undefined ? {} : { keyDir }));
+    }
+    return this.keys;
+  }
+
+  /**
+   * Returns the token's claims, or throws {@link InvalidTokenError} (→ 401) or
+   * {@link KeySourceUnavailableError} (→ 503).
+   */
+  async verify(token: string): Promise<AuthClaims> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) {
+      throw new InvalidTokenError('malformed', 'Token is malformed');
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.getKeys(), {
+        algorithms: [...ALLOWED_ALGORITHMS],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        requiredClaims: ['sub', 'iat', 'exp'],
+        currentDate: new Date(this.clock.now()),
+        clockTolerance: this.options.clockToleranceS ?? 0,
+      }));
+    } catch (err) {
+      throw classify(err);
+    }
+    return toClaims(payload);
+  }
+}
+
+function toClaims(payload: JWTPayload): AuthClaims {
+  const { sub, role, username, iss, aud, iat, exp, jti } = payload as JWTPayload & Record<string, unknown>;
+  if (typeof sub !== 'string' || sub === '')
+    throw new InvalidTokenError('claims', 'Token claim "sub" is invalid');
+  if (!isRole(role)) throw new InvalidTokenError('role', 'Token claim "role" is not a known role');
+  if (typeof iat !== 'number' || typeof exp !== 'number') {
+    throw new InvalidTokenError('claims', 'Token must carry "iat" and "exp"');
+  }
+  return {
+    sub,
+    role,
+    ...(typeof username === 'string' ? { username } : {}),
+    iss: iss as string,
+    aud: aud as string | string[],
+    iat,
+    exp,
+    ...(typeof jti === 'string' ? { jti } : {}),
+  };
+}

@@ -1,0 +1,188 @@
+import type { ChainableCommander, Cluster, Redis, RedisKey } from 'ioredis';
+import { luaScripts } from './lua-scripts.generated';
+
+/**
+ * Typed Lua script calls (CONVENTIONS 5). A script is declared once, next to the
+ * module that owns it, as a one-liner:
+ *
+ * ```ts
+ * export const finalizeVotes = defineScript('finalizeVotes', { keys: 9, parse: parseFinalizeReply });
+ * const result = await runScript(redis, finalizeVotes, keys, args);
+ * ```
+ *
+ * The source comes from the generated `luaScripts` (so a Lambda never reads files), the
+ * client registers it with ioredis `defineCommand`, which sends EVALSHA and falls back
+ * to EVAL when a node answers NOSCRIPT (new node, failover, SCRIPT FLUSH), per
+ * connection and inside pipelines.
+ */
+
+/** Every script name `scripts/gen-lua.mjs` generated: camelCased file names. */
+export type ScriptName = keyof typeof luaScripts;
+
+/** A client that can run scripts: a Cluster in every process, a Redis in small tools. */
+export type ScriptClient = Cluster | Redis;
+
+/** One ARGV value; numbers are sent as their decimal text. */
+export type ScriptArg = string | number | Buffer;
+
+/** A script declared with {@link defineScript}: its source, arity and reply parser. */
+export interface ScriptDefinition<R> {
+  readonly name: ScriptName;
+  readonly lua: string;
+  /** Exact number of KEYS the script takes; checked before every call. */
+  readonly numberOfKeys: number;
+  /** True for scripts that write nothing: ioredis may route them to replicas if `scaleReads` allows. */
+  readonly readOnly: boolean;
+  /** Checks the raw reply's shape and converts it; throws {@link ScriptReplyError} otherwise. */
+  readonly parse: (reply: unknown) => R;
+}
+
+/**
+ * A script answered something its parser does not accept. This is a bug (script and
+ * wrapper disagree) or a foreign value in a key, never a condition to retry.
+ */
+export class ScriptReplyError extends Error {
+  readonly code = 'script_reply_invalid';
+  constructor(
+    readonly script: string,
+    readonly reply: unknown,
+    expected: string,
+  ) {
+    super(`Script ${script} replied ${safeJson(reply)}; expected ${expected}`);
+    this.name = 'ScriptReplyError';
+  }
+}
+
+/** Declares a script by its generated name; see the module comment for the pattern. */
+export function defineScript<R>(
+  name: ScriptName,
+  spec: { keys: number; readOnly?: boolean; parse: (reply: unknown) => R },
+): ScriptDefinition<R> {
+  const lua: string = luaScripts[name];
+  if (!Number.isInteger(spec.keys) || spec.keys < 0) throw new RangeError(`Script ${name}: bad key count`);
+  return Object.freeze({
+    name,
+    lua,
+    numberOfKeys: spec.keys,
+    readOnly: spec.readOnly ?? false,
+    parse: spec.parse,
+  });
+}
+
+type ScriptFn = (...args: unknown[]) => Promise<unknown>;
+
+/** The name under which a script is registered on a client: never a Redis command name. */
+function commandName(script: ScriptDefinition<unknown>): string {
+  return `qv_${script.name}`;
+}
+
+/**
+ * Registers scripts on a client (idempotent). {@link runScript} does it lazily; call
+ * it yourself before `client.pipeline()` when a pipeline will queue scripts, because
+ * an ioredis pipeline copies the client's scripts when it is created.
+ */
+export function registerScripts(redis: ScriptClient, ...scripts: ScriptDefinition<unknown>[]): void {
+  const target = redis as unknown as Record<string, unknown>;
+  for (const script of scripts) {
+    const cmd = commandName(script);
+    if (typeof target[cmd] === 'function') continue;
+    // No numberOfKeys: the call passes it, so the same source serves any arity check.
+    redis.defineCommand(cmd, { lua: script.lua, readOnly: script.readOnly });
+  }
+}
+
+/**
+ * Runs a script and returns its parsed reply. Redis errors (including the script's own
+ * error replies) reject unchanged; a reply of the wrong shape rejects with
+ * {@link ScriptReplyError}.
+ */
+export async function runScript<R>(
+  redis: ScriptClient,
+  script: ScriptDefinition<R>,
+  keys: readonly RedisKey[],
+  args: readonly ScriptArg[],
+): Promise<R> {
+  checkKeys(script, keys);
+  registerScripts(redis, script);
+  const fn = (redis as unknown as Record<string, ScriptFn>)[commandName(script)]!;
+  const reply = await fn.call(redis, keys.length, ...keys, ...args);
+  return script.parse(reply);
+}
+
+/**
+ * Queues a script on a pipeline (or multi). The client must have the script
+ * registered ({@link registerScripts}) before the pipeline was created. The pipeline's
+ * reply for this entry is raw: pass it to `script.parse`.
+ */
+export function queueScript(
+  pipeline: ChainableCommander,
+  script: ScriptDefinition<unknown>,
+  keys: readonly RedisKey[],
+  args: readonly ScriptArg[],
+): ChainableCommander {
+  checkKeys(script, keys);
+  const fn = (pipeline as unknown as Record<string, (...a: unknown[]) => ChainableCommander>)[
+    commandName(script)
+  ];
+  if (typeof fn !== 'function') {
+    throw new Error(`Script ${script.name} is not registered: call registerScripts() before pipeline()`);
+  }
+  return fn.call(pipeline, keys.length, ...keys, ...args);
+}
+
+/**
+ * The part of a key Redis Cluster hashes to pick its slot: the first non-empty
+ * `{...}` section, else the whole key (Redis Cluster spec, "Hash tags").
+ */
+export function hashedPart(key: string): string {
+  const open = key.indexOf('{');
+  if (open < 0) return key;
+  const close = key.indexOf('}', open + 1);
+  if (close < 0 || close === open + 1) return key;
+  return key.slice(open + 1, close);
+}
+
+// A script's keys must share one slot (CONVENTIONS 7). Checking the hashed part here
+// fails the same way on a single node as on a cluster, and names the keys.
+function checkKeys(script: ScriptDefinition<unknown>, keys: readonly RedisKey[]): void {
+  if (keys.length !== script.numberOfKeys) {
+    throw new TypeError(`Script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  }
+  let first: string | undefined;
+  for (const key of keys) {
+    const part = hashedPart(typeof key === 'string' ? key : key.toString('latin1'));
+    first ??= part;
+    if (part !== first) {
+      throw new TypeError(`Script ${script.name}: keys must share one hash tag, got ${keys.join(', ')}`);
+    }
+  }
+}
+
+/** Reply checks for script parsers: each returns the typed value or throws {@link ScriptReplyError}. */
+export const reply = {
+  integer(script: string, value: unknown): number {
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+    throw new ScriptReplyError(script, value, 'an integer');
+  },
+  array(script: string, value: unknown, minLength = 0): unknown[] {
+    if (Array.isArray(value) && value.length >= minLength) return value;
+    throw new ScriptReplyError(script, value, `an array of at least ${minLength} items`);
+  },
+  string(script: string, value: unknown): string {
+    if (typeof value === 'string') return value;
+    if (Buffer.isBuffer(value)) return value.toString('utf8');
+    throw new ScriptReplyError(script, value, 'a string');
+  },
+  oneOf<T extends number | string>(script: string, value: unknown, allowed: readonly T[]): T {
+    if (allowed.includes(value as T)) return value as T;
+    throw new ScriptReplyError(script, value, `one of ${allowed.join(', ')}`);
+  },
+};
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

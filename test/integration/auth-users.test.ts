@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Cluster } from 'ioredis';
+import { parsePasswordHash } from '../../shared/auth/passwords';
+import { userKeys } from '../../shared/auth/user-keys';
+import { UserStore } from '../../shared/auth/users';
+import { ManualClock } from '../../shared/clock';
+import { parseSeeds } from '../../shared/config';
+import { ApiError } from '../../shared/errors';
+import { createRedisCluster } from '../../shared/redis/client';
+import { DEMO_USERS, demoPassword, generateReadablePassword, seedDemoUsers } from '../../local/seed-users';
+
+const scrypt = { N: 1024, r: 8, p: 1 };
+let redis: Cluster;
+let store: UserStore;
+const clock = new ManualClock(Date.UTC(2030, 5, 1, 12));
+const usernames: string[] = [];
+const uniqueName = (prefix = 'u'): string => {
+  const name = `${prefix}-${randomUUID().slice(0, 12)}`;
+  usernames.push(name);
+  return name;
+};
+
+beforeAll(() => {
+  redis = createRedisCluster(parseSeeds(process.env['TEST_REDIS_SEEDS']!));
+  store = new UserStore(redis, { clock, scrypt });
+});
+afterAll(async () => {
+  await Promise.all(usernames.map((u) => redis.del(userKeys.record(u))));
+  await redis.quit();
+});
+
+describe('UserStore (Redis Cluster)', () => {
+  it('creates a user as one hash in its own slot, never storing the password', async () => {
+    const username = uniqueName('Alice');
+    const user = await store.create({ username, password: 'secret-password', role: 'voter' });
+    expect(user).toEqual({
+      id: expect.stringMatching(/^usr_[a-z2-7]{16}$/),
+      username,
+      role: 'voter',
+      createdAt: '2030-06-01T12:00:00.000Z',
+    });
+    const stored = await redis.hgetall(`{u:${username.toLowerCase()}}:user`);
+    expect(stored).toEqual({
+      id: user.id,
+      username,
+      role: 'voter',
+      createdAt: '2030-06-01T12:00:00.000Z',
+      passwordHash: expect.stringMatching(/^scrypt\$1024\$8\$1\$/),
+    });
+    expect(JSON.stringify(stored)).not.toContain('secret-password');
+    expect(parsePasswordHash(stored['passwordHash']!)).toBeDefined();
+    await expect(store.get(username.toUpperCase())).resolves.toEqual(user);
+  });
+
+  it('answers 409 user_exists for a taken name, in any case, and keeps the first user', async () => {
+    const username = uniqueName();
+    const first = await store.create({ username, password: 'first-password', role: 'admin' });
+    for (const name of [username, username.toUpperCase()]) {
+      await expect(
+        store.create({ username: name, password: 'second-password', role: 'voter' }),
+      ).rejects.toMatchObject({
+        status: 409,
+        code: 'user_exists',
+      });
+    }
+    await expect(store.verifyCredentials(username, 'first-password')).resolves.toMatchObject({
+      id: first.id,
+      role: 'admin',
+    });
+    await expect(store.verifyCredentials(username, 'second-password')).resolves.toBeNull();
+  });
+
+  it('lets exactly one of many concurrent creates win', async () => {
+    const username = uniqueName();
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        store.create({ username, password: `password-${i}`, role: 'voter' }),
+      ),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 409, code: 'user_exists' });
+    }
+    const winner = (won[0] as PromiseFulfilledResult<{ id: string }>).value;
+    await expect(store.get(username)).resolves.toMatchObject({ id: winner.id });
+  });
+
+  it('validates input with 400 invalid_request', async () => {
+    await expect(
+      store.create({ username: 'no', password: 'long-enough', role: 'voter' }),
+    ).rejects.toBeInstanceOf(ApiError);
+    await expect(
+      store.create({ username: uniqueName(), password: 'short', role: 'voter' }),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
+    await expect(
+      store.create({ username: uniqueName(), password: 'long-enough', role: 'superuser' as never }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringContaining('role') });
+  });
+
+  it('verifies credentials: right password → user, anything else → null', async () => {
+    const username = uniqueName();
+    const user = await store.create({ username, password: 'p@ssw0rd-long', role: 'auditor' });
+    await expect(store.verifyCredentials(username, 'p@ssw0rd-long')).resolves.toEqual(user);
+    await expect(store.verifyCredentials(username.toUpperCase(), 'p@ssw0rd-long')).resolves.toEqual(user);
+    await expect(store.verifyCredentials(username, 'P@ssw0rd-long')).resolves.toBeNull();
+    await expect(store.verifyCredentials(username, '')).resolves.toBeNull();
+    await expect(store.verifyCredentials(username, 'x'.repeat(5000))).resolves.toBeNull();
+    await expect(store.verifyCredentials(`nobody-${randomUUID()}`, 'p@ssw0rd-long')).resolves.toBeNull();
+    await expect(store.verifyCredentials('bad name!', 'p@ssw0rd-long')).resolves.toBeNull();
+  });
+
+  it('spends scrypt time on unknown users too', async () => {
+    const slow = new UserStore(redis, { clock }); // default cost: differences are visible
+    const username = uniqueName();
+    await slow.create({ username, password: 'timing-password', role: 'voter' });
+    await slow.verifyCredentials(`warm-${randomUUID()}`, 'x-password'); // builds the dummy hash
+    const time = async (name: string) => {
+      const t = performance.now();
+      await slow.verifyCredentials(name, 'wrong-password');
+      return performance.now() - t;
+    };
+    const known = await time(username);
+    const unknown = await time(`nobody-${randomUUID()}`);
+    // Not a timing benchmark (CONVENTIONS 14): only that the unknown path did hash.
+    expect(unknown).toBeGreaterThan(known / 4);
+  });
+
+  it('resets a password for an existing user only', async () => {
+    const username = uniqueName();
+    const user = await store.create({ username, password: 'old-password', role: 'voter' });
+    clock.advance(1000);
+    await expect(store.setPassword(username, 'new-password')).resolves.toBe(true);
+    await expect(store.verifyCredentials(username, 'old-password')).resolves.toBeNull();
+    await expect(store.verifyCredentials(username, 'new-password')).resolves.toEqual(user);
+    expect(await redis.hget(userKeys.record(username), 'updatedAt')).toBe('2030-06-01T12:00:01.000Z');
+    await expect(store.setPassword(username, 'short')).rejects.toMatchObject({ status: 400 });
+    await expect(store.setPassword(`nobody-${randomUUID()}`, 'new-password')).resolves.toBe(false);
+  });
+
+  it('fails loudly on a corrupt record instead of logging someone in', async () => {
+    const username = uniqueName();
+    await redis.hset(userKeys.record(username), { username, role: 'admin' });
+    await expect(store.verifyCredentials(username, 'whatever-password')).rejects.toThrow(
+      /Corrupt user record/,
+    );
+  });
+});
+
+describe('seedDemoUsers', () => {
+  it('seeds the users API.md promises by default', () => {
+    expect(DEMO_USERS.map((u) => [u.username, u.role])).toEqual([
+      ['admin', 'admin'],
+      ['auditor', 'auditor'],
+      ['alice', 'voter'],
+      ['bob', 'voter'],
+      ['carol', 'voter'],
+    ]);
+  });
+
+  it('creates the users once, keeps them, and resets a changed password', async () => {
+    const users = [
+      { username: uniqueName('admin'), role: 'admin' as const },
+      { username: uniqueName('alice'), role: 'voter' as const },
+    ];
+    const seeded = await seedDemoUsers(redis, 'demo-password-1', { users, scrypt });
+    expect(Object.keys(seeded)).toEqual(users.map((u) => u.username));
+    const first = Object.values(seeded);
+    expect(first.map((u) => [u.username, u.role, u.status])).toEqual([
+      [users[0]!.username, 'admin', 'created'],
+      [users[1]!.username, 'voter', 'created'],
+    ]);
+    const again = Object.values(await seedDemoUsers(redis, 'demo-password-1', { users, scrypt }));
+    expect(again.map((u) => [u.id, u.status])).toEqual(first.map((u) => [u.id, 'kept']));
+    const reset = Object.values(await seedDemoUsers(redis, 'demo-password-2', { users, scrypt }));
+    expect(reset.map((u) => [u.id, u.status])).toEqual(first.map((u) => [u.id, 'password_reset']));
+    await expect(store.verifyCredentials(users[1]!.username, 'demo-password-2')).resolves.toMatchObject({
+      id: first[1]!.id,
+    });
+    await expect(store.verifyCredentials(users[1]!.username, 'demo-password-1')).resolves.toBeNull();
+  });
+
+  it('is safe when two starts seed at once', async () => {
+    const users = [{ username: uniqueName('carol'), role: 'voter' as const }];
+    const [a, b] = await Promise.all([
+      seedDemoUsers(redis, 'same-password', { users, scrypt }),
+      seedDemoUsers(redis, 'same-password', { users, scrypt }),
+    ]);
+    const name = users[0]!.username;
+    expect(a[name]!.id).toBe(b[name]!.id);
+    expect([a[name]!.status, b[name]!.status].sort()).toEqual(['created', 'kept']);
+  });
+});
+
+describe('demoPassword', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qv-demo-password-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('uses DEMO_PASSWORD when set, and checks it', () => {
+    expect(demoPassword({ env: { DEMO_PASSWORD: 'from-the-env' }, dir })).toBe('from-the-env');
+    expect(() => demoPassword({ env: { DEMO_PASSWORD: 'short' }, dir })).toThrow(/8 to 256/);
+  });
+
+  it('generates a readable password once and persists it (0600)', () => {
+    const first = demoPassword({ env: {}, dir });
+    expect(first).toMatch(/^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
+    expect(demoPassword({ env: {}, dir })).toBe(first);
+    const path = join(dir, 'demo-password');
+    expect(readFileSync(path, 'utf8').trim()).toBe(first);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a corrupt password file', () => {
+    const other = mkdtempSync(join(tmpdir(), 'qv-demo-password-bad-'));
+    try {
+      writeFileSync(join(other, 'demo-password'), 'x\n');
+      expect(() => demoPassword({ env: {}, dir: other })).toThrow(/does not hold a usable password/);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('generates distinct passwords', () => {
+    expect(new Set(Array.from({ length: 50 }, generateReadablePassword)).size).toBe(50);
+  });
+});

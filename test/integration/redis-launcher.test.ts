@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePortRange, portFree } from '../../local/ports';
+import { clusterHealth, redisPorts, startRedisCluster } from '../../local/redis-cluster';
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('local Redis Cluster launcher', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'qv-launcher-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('starts 3 masters + 3 replicas, reuses a running cluster, stops without orphans', async () => {
+    const basePort = await findFreePortRange(6, 10000);
+    const first = await startRedisCluster({ basePort, dataDir: dir, fresh: true });
+    try {
+      expect(first.reused).toBe(false);
+      const health = await clusterHealth(redisPorts(basePort));
+      expect(health).toMatchObject({ ok: true, state: 'ok', masters: 3, replicas: 3, slotsCovered: 16384 });
+      // AOF is on and each node has its own data dir.
+      const aof = execFileSync('redis-cli', ['-p', String(basePort), 'CONFIG', 'GET', 'appendonly']).toString();
+      expect(aof).toContain('yes');
+
+      const second = await startRedisCluster({ basePort, dataDir: dir });
+      expect(second.reused).toBe(true);
+      expect(second.processes).toHaveLength(0);
+      await second.stop(); // stopping a reused handle leaves the cluster running
+      expect((await clusterHealth(redisPorts(basePort))).ok).toBe(true);
+    } finally {
+      await first.stop();
+    }
+    for (const p of first.processes) expect(pidAlive(p.pid)).toBe(false);
+    for (const port of redisPorts(basePort)) expect(await portFree(port)).toBe(true);
+  });
+
+  test('restarts an existing cluster from its data dirs (AOF) with its data', async () => {
+    const basePort = await findFreePortRange(6, 10000);
+    const data = join(dir, 'restart');
+    const a = await startRedisCluster({ basePort, dataDir: data, fresh: true });
+    const probe = async (cmd: string[]): Promise<string> =>
+      execFileSync('redis-cli', ['-c', '-p', String(basePort), ...cmd]).toString().trim();
+    try {
+      await probe(['SET', 'launcher-test-key', 'kept']);
+    } finally {
+      await a.stop();
+    }
+    const b = await startRedisCluster({ basePort, dataDir: data });
+    try {
+      expect(b.reused).toBe(false);
+      expect(await probe(['GET', 'launcher-test-key'])).toBe('kept');
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test('refuses ports held by something that is not a healthy cluster', async () => {
+    const basePort = await findFreePortRange(6, 10000);
+    const { createServer } = await import('node:net');
+    const blocker = createServer().listen(basePort + 2, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      await expect(startRedisCluster({ basePort, dataDir: join(dir, 'blocked'), fresh: true })).rejects.toThrow(
+        /in use/,
+      );
+    } finally {
+      blocker.close();
+    }
+    for (const port of redisPorts(basePort)) if (port !== basePort + 2) expect(await portFree(port)).toBe(true);
+  });
+});
