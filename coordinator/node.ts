@@ -9,6 +9,7 @@ import { monotonicClock } from '../shared/monotonic';
 import { createRedisCluster } from '../shared/redis/client';
 import { clusterKeys } from '../shared/redis/keys';
 import { runScript } from '../shared/redis/scripts';
+import { leaderRenewScript, recordVoteScript } from './cluster-scripts';
 import { type AdminRoute, startAdminServer } from './admin-server';
 import type { CoordinatorConfig } from './config';
 import { publishClusterEvent } from './events';
@@ -250,7 +251,7 @@ export class CoordinatorNode {
     let granted = false;
     try {
       const votedFor = await this.withDeadline(
-        runScript(this.redis, 'recordVote', [clusterKeys.vote(term, this.id)], [candidate, '3600000']),
+        runScript(this.redis, recordVoteScript, [clusterKeys.vote(term, this.id)], [candidate, '3600000']),
         this.config.storeTimeoutMs,
       );
       granted = votedFor === candidate;
@@ -267,20 +268,20 @@ export class CoordinatorNode {
     if (this.raft.role !== 'leader') return;
     const term = this.raft.term;
     try {
-      const reply = (await this.withDeadline(
+      const reply = await this.withDeadline(
         runScript(
           this.redis,
-          'leaderRenew',
+          leaderRenewScript,
           [clusterKeys.leaderFence, clusterKeys.leader],
           [String(term), this.id, String(this.clock.now())],
         ),
         this.config.storeTimeoutMs,
-      )) as [number, number];
-      if (reply[0] === 1) {
+      );
+      if (reply.ok) {
         this.apply(this.raft.storeWrite({ ok: true }, monotonicClock.now()));
       } else {
-        this.log.warn('fenced write rejected: a newer term exists; stepping down', { term, newest: reply[1] });
-        this.apply(this.raft.storeWrite({ ok: false, fencedBy: reply[1] }, monotonicClock.now()));
+        this.log.warn('fenced write rejected: a newer term exists; stepping down', { term, newest: reply.term });
+        this.apply(this.raft.storeWrite({ ok: false, fencedBy: reply.term }, monotonicClock.now()));
       }
     } catch (err) {
       this.log.debug('leader renew failed', errorFields(err));

@@ -1,6 +1,9 @@
 import { publicJwks } from '../shared/auth/keys';
+import { loadConfig } from '../shared/config';
 import { httpHandler } from './lib/http';
-import { config } from './lib/redis';
+
+// Needs no Redis: loading config directly keeps ioredis out of this bundle.
+const config = loadConfig();
 
 /**
  * `GET /.well-known/jwks.json`: the public keys that verify tokens from `POST /auth/token`.

@@ -210,7 +210,13 @@ export class ClockDiscipline implements Clock {
     const b = this.observeBase();
     const rtt = s.t1 - s.t0;
     const raw = s.leaderTime - (s.t0 + s.t1) / 2;
-    if (!Number.isFinite(rtt) || !Number.isFinite(raw) || rtt < 0 || rtt > this.config.maxRttMs || s.t0 < this.staleBefore) {
+    if (
+      !Number.isFinite(rtt) ||
+      !Number.isFinite(raw) ||
+      rtt < 0 ||
+      rtt > this.config.maxRttMs ||
+      s.t0 < this.staleBefore
+    ) {
       this.lastAction = 'discarded';
       return { offsetMs: raw, rttMs: rtt, action: 'discarded', events: [] };
     }
@@ -231,9 +237,10 @@ export class ClockDiscipline implements Clock {
       // must never happen; abstaining for a few samples is cheap.
       this.enter('outOfSync', sampleOffset, events);
       const run = this.extendRun(m);
-      const runOffset = this.filtered(run.samples, b) - cNow;
+      const runFilter = this.filter(run.samples, b);
+      const runOffset = runFilter.value - cNow;
       if (run.samples.length < this.config.confirmSamples) return done('outOfSync', runOffset);
-      this.step(b, cNow, runOffset, events);
+      this.step(b, cNow, proven(runOffset, runFilter.bound), events);
       return done('step', runOffset);
     }
     this.run = null;
@@ -252,15 +259,16 @@ export class ClockDiscipline implements Clock {
       // Close enough: stop any slew still running (it aimed at an older estimate).
       this.setSegment({ b, c: cNow, slew: 0, freq });
       action = 'ignore';
-    } else if (Math.abs(estimate) < this.config.stepAboveMs || Math.abs(estimate) <= filtered.bound) {
+    } else if (Math.abs(proven(estimate, filtered.bound)) < this.config.stepAboveMs) {
       // Replaces (does not add to) the pending slew: the estimate is relative to the
-      // correction already applied. An offset within its own error bound (right after
-      // a step the window holds one sample, maybe a slow asymmetric one) may be all
-      // noise: slew, which the next samples can still redirect, rather than jump.
+      // correction already applied. Also taken when the offset is large but not proven
+      // large (right after a step the window holds one sample, maybe a slow, lopsided
+      // one): a slew is gentle and the next samples can still redirect it; a jump can't
+      // be taken back without another jump.
       this.setSegment({ b, c: cNow, slew: estimate, freq });
       action = 'slew';
     } else {
-      this.step(b, cNow, estimate, events);
+      this.step(b, cNow, proven(estimate, filtered.bound), events);
       action = 'step';
     }
     this.enter('synced', estimate, events);
@@ -462,12 +470,22 @@ export class ClockDiscipline implements Clock {
   }
 }
 
+/**
+ * The part of `offset` its samples prove: each is within RTT/2 of the truth, so is their
+ * median, so stepping by `|offset| − bound` can't overshoot; the rest is left to
+ * the next samples (slewed, usually). Overshooting would make time jump back and forth.
+ */
+function proven(offset: number, bound: number): number {
+  return Math.sign(offset) * Math.max(0, Math.abs(offset) - bound);
+}
+
 function validate(c: ClockSyncConfig): ClockSyncConfig {
   const fail = (why: string): never => {
     throw new RangeError(`ClockSyncConfig: ${why}`);
   };
   if (!Number.isInteger(c.windowSize) || c.windowSize < 1) fail('windowSize must be an integer >= 1');
-  if (!Number.isInteger(c.confirmSamples) || c.confirmSamples < 1) fail('confirmSamples must be an integer >= 1');
+  if (!Number.isInteger(c.confirmSamples) || c.confirmSamples < 1)
+    fail('confirmSamples must be an integer >= 1');
   if (!(c.ignoreBelowMs >= 0 && c.ignoreBelowMs <= c.stepAboveMs && c.stepAboveMs <= c.maxOffsetMs)) {
     fail('need 0 <= ignoreBelowMs <= stepAboveMs <= maxOffsetMs');
   }

@@ -92,11 +92,9 @@ function resolveSigner(settings: SignerSettings): {
   clock: Clock;
   key: SigningKey;
 } {
-  const defaults =
-    settings.issuer === undefined || settings.audience === undefined ? loadConfig().jwt : undefined;
   return {
-    issuer: settings.issuer ?? (defaults as Config['jwt']).issuer,
-    audience: settings.audience ?? (defaults as Config['jwt']).audience,
+    issuer: settings.issuer ?? loadConfig().jwt.issuer,
+    audience: settings.audience ?? loadConfig().jwt.audience,
     clock: settings.clock ?? systemClock,
     key: settings.key ?? loadSigningKey(settings),
   };

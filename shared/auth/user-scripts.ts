@@ -3,9 +3,11 @@ import type { Cluster, Redis } from 'ioredis';
 /**
  * The user store's Lua scripts and their typed wrappers (CONVENTIONS 5).
  *
- * They would normally live in shared/redis/lua/*.lua and come in through
- * lua-scripts.generated.ts; that folder is owned elsewhere, so they are inlined here,
- * each with the header CONVENTIONS 4 asks for, ready to move verbatim.
+ * They belong in shared/redis/lua/create-user.lua and set-user-password.lua, run through
+ * shared/redis/scripts.ts (`defineScript`/`runScript`); that folder is owned elsewhere,
+ * so they are inlined here, each with the header CONVENTIONS 4 asks for, ready to move
+ * verbatim. The wrappers below keep the same contract: EVALSHA with EVAL fallback via
+ * ioredis `defineCommand`, and a loud failure on any reply of the wrong shape.
  */
 
 /** Creates a user hash unless the username is taken; idempotent when ioredis retries the same call. */

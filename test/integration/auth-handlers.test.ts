@@ -107,10 +107,15 @@ const name = (prefix: string): string => {
   return n;
 };
 
+// Fixture users get a cheap scrypt cost (the hash carries it), so logins in tests stay fast.
 async function userWithToken(role: 'voter' | 'admin' | 'auditor') {
   const username = name(role);
   const password = `pw-${randomUUID()}`;
-  const user = await new m.users.UserStore(m.redis.redis()).create({ username, password, role });
+  const user = await new m.users.UserStore(m.redis.redis(), { scrypt: { N: 1024, r: 8, p: 1 } }).create({
+    username,
+    password,
+    role,
+  });
   const res = await call(m.token, event('POST', '/auth/token', { username, password }));
   expect(res.status).toBe(200);
   return { user, username, password, token: res.body.token as string };

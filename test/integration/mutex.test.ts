@@ -10,7 +10,13 @@ import {
   mutexKeys,
   RedisMutex,
 } from '../../shared/mutex';
-import { defineScript, hashedPart, runScript } from '../../shared/redis/scripts';
+import {
+  defineScript,
+  hashedPart,
+  queueScript,
+  registerScripts,
+  runScript,
+} from '../../shared/redis/scripts';
 import { deleteNamespace, testRedis, uniqueNs } from '../helpers/redis';
 
 /** Resolves when the signal aborts; fails the test if that takes longer than `ms`. */
@@ -290,6 +296,27 @@ describe('RedisMutex on the Redis Cluster', () => {
     await expect(runScript(redis, raw, [`{${ns}:a}:f`, `{${ns}:b}:v`], ['1', 'x'])).rejects.toThrow(
       /one hash tag/,
     );
+  });
+
+  test('scripts survive a SCRIPT FLUSH (EVALSHA falls back to EVAL) and queue on pipelines', async () => {
+    const fenceKey = `{${ns}:pipe}:f`;
+    const key = `{${ns}:pipe}:v`;
+    expect(await fencedWrite(redis, { fenceKey, key, token: 1, value: 'a' })).toEqual({ written: true });
+    // What a failover to a fresh replica or a restarted node looks like to the client.
+    await Promise.all(redis.nodes('master').map((node) => node.script('FLUSH')));
+    expect(await fencedWrite(redis, { fenceKey, key, token: 2, value: 'b' })).toEqual({ written: true });
+
+    const raw = defineScript('mutexFencedWrite', { keys: 2, parse: (r) => r });
+    registerScripts(redis, raw);
+    const pipeline = redis.pipeline();
+    queueScript(pipeline, raw, [fenceKey, key], [3, 'c']);
+    queueScript(pipeline, raw, [fenceKey, key], [1, 'stale']);
+    const results = await pipeline.exec();
+    expect(results).toEqual([
+      [null, [1]],
+      [null, [0, 3]],
+    ]);
+    expect(await redis.get(key)).toBe('c');
   });
 
   test('withLock returns the result and releases; releases when fn throws', async () => {

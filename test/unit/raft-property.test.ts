@@ -50,7 +50,11 @@ interface Scenario {
   dupPct: number;
   maxDelayMs: number;
   tickMs: number;
-  crashes: (Window & { node: number })[];
+  /**
+   * `node` is taken modulo n, except `LEADER`: whoever leads at that moment. A
+   * graceful stop hands leadership over first, as the coordinator's `stop()` does.
+   */
+  crashes: (Window & { node: number; graceful: boolean })[];
   /** Store unreachable for the listed nodes (all when `nodes` is empty). */
   outages: (Window & { nodes: number[] })[];
   /** The listed nodes are cut off from the rest. */
@@ -60,6 +64,7 @@ interface Scenario {
 const atArb = fc.integer({ min: 0, max: CHAOS_MS - 1 });
 const durationArb = fc.integer({ min: 10, max: 2500 });
 const nodeIndex = fc.integer({ min: 0, max: 4 }); // taken modulo n
+const LEADER = -1;
 const nodeSetArb = (minLength: number) => fc.uniqueArray(nodeIndex, { minLength, maxLength: 2 });
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
@@ -69,7 +74,15 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   dupPct: fc.integer({ min: 0, max: 30 }),
   maxDelayMs: fc.integer({ min: 1, max: 250 }),
   tickMs: fc.integer({ min: 1, max: 30 }),
-  crashes: fc.array(fc.record({ at: atArb, duration: durationArb, node: nodeIndex }), { maxLength: 8 }),
+  crashes: fc.array(
+    fc.record({
+      at: atArb,
+      duration: durationArb,
+      node: fc.oneof(nodeIndex, fc.constant(LEADER)),
+      graceful: fc.boolean(),
+    }),
+    { maxLength: 8 },
+  ),
   outages: fc.array(fc.record({ at: atArb, duration: durationArb, nodes: nodeSetArb(0) }), { maxLength: 4 }),
   partitions: fc.array(fc.record({ at: atArb, duration: durationArb, nodes: nodeSetArb(1) }), {
     maxLength: 4,
@@ -107,7 +120,7 @@ function simulate(s: Scenario): Result {
   const end = CHAOS_MS + SETTLE_MS;
 
   const active = (w: Window, t: number) => t < CHAOS_MS && t >= w.at && t < w.at + w.duration;
-  const isDown = (i: number, t: number) => s.crashes.some((c) => c.node % s.n === i && active(c, t));
+  const downUntil = ids.map(() => 0);
   const storeUp = (i: number, t: number) =>
     !s.outages.some((o) => active(o, t) && (o.nodes.length === 0 || o.nodes.some((x) => x % s.n === i)));
   const cut = (a: number, b: number, t: number) =>
@@ -215,8 +228,16 @@ function simulate(s: Scenario): Result {
 
   for (let t = 0; t <= end; t++) {
     // Crashes and restarts (everyone is back up once the chaos ends).
+    for (const c of s.crashes) {
+      if (c.at !== t) continue;
+      const target = c.node === LEADER ? nodes.findIndex((x) => x?.role === 'leader') : c.node % s.n;
+      const node = nodes[target];
+      if (!node) continue;
+      if (c.graceful) apply(target, node.handover(t), t);
+      downUntil[target] = Math.max(downUntil[target]!, Math.min(c.at + c.duration, CHAOS_MS));
+    }
     for (let i = 0; i < s.n; i++) {
-      const down = isDown(i, t);
+      const down = t < downUntil[i]!;
       if (down && nodes[i]) {
         nodes[i] = null;
         incarnation[i]!++;
@@ -288,7 +309,7 @@ describe('RaftNode in a simulated cluster', () => {
         expect(r.violations).toEqual([]);
         expect(r.finalLeader).not.toBeNull();
       }),
-      { numRuns: 120 },
+      { numRuns: 150 },
     );
   });
 
