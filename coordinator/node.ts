@@ -15,6 +15,7 @@ import type { CoordinatorConfig } from './config';
 import { publishClusterEvent } from './events';
 import { type MemberView, Membership, membershipTiming } from './membership';
 import { Metrics } from './metrics';
+import { Pipeline } from './pipeline/pipeline';
 
 /** Code version reported by membership and /status. */
 export const VERSION = '0.1.0';
@@ -43,6 +44,9 @@ export class CoordinatorNode {
   private lastLeader: string | null = null;
   private stopping = false;
   private readonly startedAt: number;
+  /** A second client with auto-pipelining for the vote pipeline's many small commands. */
+  private readonly pipelineRedis: Cluster;
+  private pipeline: Pipeline | undefined;
   private readonly m: ReturnType<CoordinatorNode['makeMetrics']>;
 
   constructor(readonly config: CoordinatorConfig) {
@@ -55,6 +59,12 @@ export class CoordinatorNode {
       redisOptions: { commandTimeout: 1000, maxRetriesPerRequest: 1 },
     });
     this.redis.on('error', () => {});
+    this.pipelineRedis = createRedisCluster(config.redisSeeds, {
+      ...(config.natMap ? { natMap: config.natMap } : {}),
+      enableAutoPipelining: true,
+      redisOptions: { commandTimeout: 2000, maxRetriesPerRequest: 1 },
+    });
+    this.pipelineRedis.on('error', () => {});
     this.membership = new Membership(
       this.redis,
       {
@@ -119,6 +129,18 @@ export class CoordinatorNode {
     this.every(this.config.heartbeatIntervalMs, () => this.renewLeadership());
     this.every(this.config.clockSyncMs, () => this.syncClock());
     this.every(50, () => this.onClockEvents(this.clock.tick()));
+    this.pipeline = new Pipeline({
+      redis: this.pipelineRedis,
+      clock: this.clock,
+      nodeId: this.id,
+      committee: this.config.members,
+      partitions: this.config.partitions,
+      log: this.log,
+      inSync: () => this.clock.inSync,
+      healthyMembers: () => this.members.filter((x) => x.health === 'healthy').map((x) => x.id),
+      leaderTerm: () => (this.raft.role === 'leader' ? this.raft.term : null),
+    });
+    this.pipeline.start();
     this.log.info('coordinator started', {
       adminPort: this.config.adminPort,
       members: this.config.members,
@@ -138,11 +160,13 @@ export class CoordinatorNode {
         out.map((o) => (o.type === 'send' ? this.send(o.message) : Promise.resolve())),
       ).catch(() => {});
     }
+    await this.withDeadline(this.pipeline?.stop() ?? Promise.resolve(), 2000).catch(() => {});
     await this.withDeadline(this.membership.deregister(), 1000).catch(() => {});
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     this.agent.destroy();
     this.redis.disconnect();
+    this.pipelineRedis.disconnect();
     this.log.info('coordinator stopped');
   }
 
@@ -413,7 +437,7 @@ export class CoordinatorNode {
 
   /** Hook for subsystems (the vote pipeline) to add to /status. */
   protected extraStatus(): Record<string, unknown> {
-    return {};
+    return this.pipeline ? { pipeline: this.pipeline.status() } : {};
   }
 
   /** Hook for subsystems to add admin routes. */

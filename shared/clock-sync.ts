@@ -18,7 +18,10 @@ export interface ClockSyncConfig {
   windowSize: number;
   /** |offset| below this: do nothing (chasing noise would only add jitter). */
   ignoreBelowMs: number;
-  /** |offset| at or above this: step at once; between `ignoreBelowMs` and this: slew. */
+  /**
+   * |offset| at or above this: step at once (by the part the samples prove, see
+   * `proven`); between `ignoreBelowMs` and this: slew.
+   */
   stepAboveMs: number;
   /** Fastest slew, in ms of correction per second of elapsed time. */
   slewRatePerS: number;
@@ -156,10 +159,13 @@ type State = 'unsynced' | 'synced' | 'outOfSync';
  * - **Tiers.** Tiny offsets are noise; small ones are slewed (the clock runs at most
  *   `slewRatePerS` ms/s faster or slower, never backwards, never past the target) so
  *   time stays monotonic; large ones are stepped because slewing 300 ms would take
- *   seconds of wrong time; beyond `maxOffsetMs` the node fences itself (not in sync,
- *   so it abstains from validating) at the first such sample, and steps only once
- *   `confirmSamples` consecutive samples agree — a wrong multi-second step is worse
- *   than waiting a few hundred ms.
+ *   seconds of wrong time — but only by what the samples prove (offset − RTT/2), so a
+ *   step never overshoots and time never jumps back and forth; an offset that is large
+ *   but unproven (one slow, lopsided reply) is slewed until better samples arrive.
+ *   Beyond `maxOffsetMs` the node fences itself (not in sync, so it abstains from
+ *   validating) at the first such sample, and steps only once `confirmSamples`
+ *   consecutive samples agree — a wrong multi-second step is worse than waiting a few
+ *   hundred ms. It is in sync again once a fresh estimate is proven within the limit.
  * - **Drift.** The slope of the base offset over minutes is the base clock's frequency
  *   error; compensating it keeps the clock right between samples and while the leader
  *   is unreachable, instead of re-slewing every few seconds.
@@ -194,7 +200,10 @@ export class ClockDiscipline implements Clock {
     this.segments = [{ b: this.lastBase, c: 0, slew: 0, freq: 0 }];
   }
 
-  /** Base time plus the correction; continuous except at steps, and never slower than 0.95×. */
+  /**
+   * Base time plus the correction. Continuous except at steps: while slewing it runs
+   * at 1 ± slewRatePerS/1000 (plus drift compensation), so it never goes backwards.
+   */
   now(): number {
     const b = this.base.now();
     return b + this.correctionAt(b, this.current());
@@ -271,7 +280,9 @@ export class ClockDiscipline implements Clock {
       this.step(b, cNow, proven(estimate, filtered.bound), events);
       action = 'step';
     }
-    this.enter('synced', estimate, events);
+    // Only a clock proven within the limit (estimate plus its error bound) may start
+    // judging time again; once in sync, only an out-of-range sample fences it.
+    if (Math.abs(estimate) + filtered.bound < this.config.maxOffsetMs) this.enter('synced', estimate, events);
     return done(action, estimate);
   }
 
@@ -304,6 +315,8 @@ export class ClockDiscipline implements Clock {
     this.fit = null;
     this.lastRtt = null;
     this.lastAction = 'reference';
+    // A reply to a request sent before now came from the previous reference.
+    this.staleBefore = b + this.current().c;
     const events: ClockSyncEvent[] = [];
     this.enter('synced', 0, events);
     return events;
@@ -361,6 +374,7 @@ export class ClockDiscipline implements Clock {
       const seg = this.current();
       const c = this.correctionAt(this.lastBase, seg);
       this.segments = [{ b, c, slew: this.remaining(seg, this.lastBase), freq: seg.freq }];
+      this.fit = null;
       // Older disciplined readings may now lie ahead of fresh ones; don't discard those.
       this.staleBefore = Math.min(this.staleBefore, b + c);
     }
@@ -372,7 +386,7 @@ export class ClockDiscipline implements Clock {
   private refer(s: ClockSample, raw: number, rtt: number, b: number, cNow: number): Measured {
     const dMid = (s.t0 + s.t1) / 2;
     let bMid = Math.min(b, dMid - cNow);
-    // Two fixed-point steps: the correction moves at most 5% as fast as time.
+    // Two fixed-point steps suffice: the correction moves far slower than time.
     for (let i = 0; i < 2; i++) bMid = Math.min(b, dMid - this.correctionAtPast(bMid));
     return { b: bMid, offset: raw + this.correctionAtPast(bMid), rtt };
   }

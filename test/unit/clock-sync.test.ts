@@ -276,6 +276,23 @@ describe('ClockDiscipline', () => {
       expect(disc.status().slewRemainingMs).toBeCloseTo(r3.offsetMs, 6);
     });
 
+    it('is in sync only once the estimate is proven within maxOffsetMs', () => {
+      const base = new ManualClock(EPOCH);
+      const disc = new ClockDiscipline(base);
+      const feed = (offset: number, rtt: number) => {
+        base.advance(200);
+        const t0 = disc.now();
+        base.advance(rtt);
+        const t1 = disc.now();
+        return disc.addSample({ t0, t1, leaderTime: (t0 + t1) / 2 + offset });
+      };
+      // 300 ± 450: the truth may be 750 ms away. Slew (unproven), but don't validate.
+      expect(feed(300, 900)).toMatchObject({ action: 'slew', events: [] });
+      expect(disc.inSync).toBe(false);
+      expect(feed(3, 4).events).toEqual([{ type: 'inSync', offsetMs: expect.any(Number) }]);
+      expect(disc.inSync).toBe(true);
+    });
+
     it('discards a sample that was in flight across a forward step', () => {
       const sim = makeSim(-300);
       const t0 = sim.disc.now(); // old, 300 ms behind clock
@@ -410,8 +427,8 @@ describe('ClockDiscipline', () => {
           if (sim.real.now() > EPOCH + 5 * 60_000) late.push(Math.abs(err));
         },
       });
-      expect(sim.disc.status().driftPpm).toBeGreaterThan(ppm - 15);
-      expect(sim.disc.status().driftPpm).toBeLessThan(ppm + 15);
+      expect(sim.disc.status().driftPpm).toBeGreaterThan(ppm - 10);
+      expect(sim.disc.status().driftPpm).toBeLessThan(ppm + 10);
       expect(Math.max(...late)).toBeLessThan(2);
       // Slews become rare once the rate is compensated.
       const lastFiveMinutes = sim.results.slice(-300).filter((r) => r.action === 'slew').length;
@@ -473,8 +490,13 @@ describe('ClockDiscipline', () => {
             },
           });
           expect(Math.max(...worst)).toBeLessThanOrEqual(5);
-          expect(count(sim, 'outOfSync')).toBe(0);
-          expect(count(sim, 'stepped')).toBeLessThanOrEqual(1);
+          // Near the limit a slow, lopsided reply (up to +150 ms here) may fence the
+          // node until the next samples: fail-safe, and at most once.
+          expect(count(sim, 'outOfSync')).toBeLessThanOrEqual(Math.abs(skew) + 150 < 500 ? 0 : 1);
+          // Steps (if any) all go one way and never overshoot the skew.
+          const steps = sim.events.flatMap((e) => (e.type === 'stepped' ? [e.byMs] : []));
+          expect(steps.every((by) => Math.sign(by) === -Math.sign(skew))).toBe(true);
+          expect(Math.abs(steps.reduce((x, by) => x + by, 0))).toBeLessThanOrEqual(Math.abs(skew) + 5);
           expect(sim.disc.inSync).toBe(true);
         },
       ),

@@ -1,0 +1,175 @@
+import type { Cluster } from 'ioredis';
+import type { Clock } from '../../shared/clock';
+import type { ElectionRecord } from '../../shared/elections/store';
+import type { Logger } from '../../shared/logger';
+import { electionChannel, partitionKeys } from '../../shared/redis/keys';
+import { defineScript, reply, runScript } from '../../shared/redis/scripts';
+import { type AuditEntryContent, entryHash, genesisHash } from '../../shared/votes/audit-chain';
+import type { BallotScheme } from '../../shared/votes/ballot';
+import { compareStreamIds } from '../../shared/votes/read';
+
+export const finalizeVotesScript = defineScript('finalizeVotes', {
+  keys: 7,
+  parse: (r) => {
+    const a = reply.array('finalizeVotes', r, 2);
+    const ok = reply.integer('finalizeVotes', a[0]) === 1;
+    return ok
+      ? { ok: true as const, count: reply.integer('finalizeVotes', a[1]) }
+      : {
+          ok: false as const,
+          why: reply.oneOf('finalizeVotes', a[1], ['fenced', 'moved'] as const),
+          current: a[2] === undefined ? undefined : Number(a[2]),
+        };
+  },
+});
+
+/** Thrown when a finalize was refused for a stale fencing token: ownership is lost. */
+export class FencedError extends Error {
+  constructor(
+    readonly partition: number,
+    readonly current: number | undefined,
+  ) {
+    super(`partition ${partition}: fencing token superseded (now ${current})`);
+    this.name = 'FencedError';
+  }
+}
+
+/** What a finalized batch announces (on the election's sharded channel). */
+export interface FinalizedBatchEvent {
+  type: 'votes.finalized';
+  electionId: string;
+  partition: number;
+  counted: string[];
+  rejected: { voteId: string; reason: string }[];
+  at: string;
+}
+
+interface Outcome {
+  sid: string;
+  entry: AuditEntryContent;
+  countKey: string;
+}
+
+/**
+ * The partition owner's work: find the votes a majority of the committee has judged,
+ * decide each (counted when a majority approved, rejected when a majority objected),
+ * chain their audit hashes, and finalize the batch with one fenced script. Votes are
+ * finalized strictly in log order; a vote without a majority yet holds the rest back.
+ */
+export class Finalizer {
+  finalized = 0;
+  rejected = 0;
+
+  constructor(
+    private readonly redis: Cluster,
+    private readonly clock: Clock,
+    private readonly committee: string[],
+    private readonly ballot: BallotScheme,
+    private readonly log: Logger,
+    private readonly batchSize = 1000,
+  ) {}
+
+  get majority(): number {
+    return Math.floor(this.committee.length / 2) + 1;
+  }
+
+  /** Finalizes what is ready in partition `p` of `e`; returns votes finalized. */
+  async finalizePartition(e: ElectionRecord, p: number, fencingToken: number): Promise<number> {
+    const k = partitionKeys(e.tags[p]!);
+    const [fin, head, checkpoints, objectionCount] = await Promise.all([
+      this.redis.get(k.finalized),
+      this.redis.get(k.head),
+      this.redis.hgetall(k.checkpoints),
+      this.redis.hlen(k.objections),
+    ]);
+    const cps = this.committee.map((v) => checkpoints[v]).filter((c): c is string => !!c);
+    if (cps.length < this.majority) return 0;
+    cps.sort((a, b) => compareStreamIds(b, a));
+    const agreed = cps[this.majority - 1]!; // judged by at least a majority
+    if (fin && compareStreamIds(agreed, fin) <= 0) return 0;
+    const rows = await this.redis.xrange(k.votes, fin ? `(${fin}` : '-', agreed, 'COUNT', this.batchSize);
+    if (rows.length === 0) return 0;
+    let objections: (string | null)[] = [];
+    if (objectionCount > 0) {
+      const fields = rows.flatMap(([sid]) => this.committee.map((v) => `${v}|${sid}`));
+      objections = await this.redis.hmget(k.objections, ...fields);
+    }
+    const at = new Date(this.clock.now()).toISOString();
+    const outcomes: Outcome[] = [];
+    for (const [i, [sid, fields]] of rows.entries()) {
+      const f: Record<string, string> = {};
+      for (let j = 0; j + 1 < fields.length; j += 2) f[fields[j]!] = fields[j + 1]!;
+      let approvals = 0;
+      const reasons: string[] = [];
+      this.committee.forEach((v, vi) => {
+        const objection = objections[i * this.committee.length + vi];
+        if (objection) reasons.push(objection);
+        else if (checkpoints[v] && compareStreamIds(checkpoints[v]!, sid) >= 0) approvals++;
+      });
+      let outcome: 'counted' | 'rejected';
+      let reason = '';
+      if (approvals >= this.majority) outcome = 'counted';
+      else if (reasons.length >= this.majority) {
+        outcome = 'rejected';
+        reason = mostCommon(reasons);
+      } else break; // no majority either way yet: wait for more verdicts
+      const option = f['option'] ?? '';
+      outcomes.push({
+        sid,
+        countKey: this.ballot.countKey(option),
+        entry: { vote: sid, receipt: f['receipt'] ?? '', option, outcome, reason, at },
+      });
+    }
+    if (outcomes.length === 0) return 0;
+    const firstPrev = head ?? genesisHash(e.id, p);
+    let prev = firstPrev;
+    const args: (string | number)[] = [];
+    for (const o of outcomes) {
+      const hash = entryHash(prev, e.id, p, o.entry);
+      args.push(o.sid, o.entry.outcome, o.entry.option, o.entry.receipt, o.entry.reason, hash);
+      prev = hash;
+    }
+    const r = await runScript(
+      this.redis,
+      finalizeVotesScript,
+      [k.fence, k.finalized, k.head, k.tally, k.stats, k.rejected, k.audit],
+      [
+        fencingToken,
+        fin ?? '',
+        outcomes[outcomes.length - 1]!.sid,
+        head ?? '',
+        prev,
+        at,
+        outcomes.length,
+        firstPrev,
+        ...args,
+      ],
+    );
+    if (!r.ok) {
+      if (r.why === 'fenced') throw new FencedError(p, r.current);
+      return 0; // someone else moved it: re-read next round
+    }
+    const counted = outcomes.filter((o) => o.entry.outcome === 'counted');
+    const rejected = outcomes.filter((o) => o.entry.outcome === 'rejected');
+    this.finalized += counted.length;
+    this.rejected += rejected.length;
+    const event: FinalizedBatchEvent = {
+      type: 'votes.finalized',
+      electionId: e.id,
+      partition: p,
+      counted: counted.map((o) => `${e.id}.${p}.${o.sid}`),
+      rejected: rejected.map((o) => ({ voteId: `${e.id}.${p}.${o.sid}`, reason: o.entry.reason })),
+      at,
+    };
+    await this.redis
+      .spublish(electionChannel(e.id), JSON.stringify(event))
+      .catch((err: unknown) => this.log.debug('publish failed', { err: String(err) }));
+    return outcomes.length;
+  }
+}
+
+function mostCommon(items: string[]): string {
+  const counts = new Map<string, number>();
+  for (const s of items) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'rejected';
+}

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import type { Cluster } from 'ioredis';
+import type { Clock } from '../../shared/clock';
+import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
+import { type Logger, errorFields } from '../../shared/logger';
+import { type Lock, RedisMutex } from '../../shared/mutex';
+import { plainBallot } from '../../shared/votes/ballot';
+import { readResults } from '../../shared/votes/read';
+import { FencedError, Finalizer } from './finalizer';
+import { Validator } from './validator';
+
+export interface PipelineDeps {
+  /** A client with auto-pipelining: all commands of one loop go out in one trip per master. */
+  redis: Cluster;
+  clock: Clock;
+  nodeId: string;
+  committee: string[];
+  partitions: number;
+  log: Logger;
+  /** False while this node's clock is out of sync: it abstains from validating. */
+  inSync: () => boolean;
+  /** Healthy members right now (for partition ownership). */
+  healthyMembers: () => string[];
+  /** Leader term when this node leads, else null (scheduled transitions are leader-only). */
+  leaderTerm: () => number | null;
+}
+
+/** Rendezvous hashing: the member with the highest hash for the key owns it. */
+export function rendezvousOwner(key: string, members: string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = -1n;
+  for (const m of members) {
+    const score = BigInt(`0x${createHash('sha256').update(`${key}|${m}`).digest('hex').slice(0, 15)}`);
+    if (score > bestScore) {
+      bestScore = score;
+      best = m;
+    }
+  }
+  return best;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The vote pipeline inside one coordinator: a validator loop over every active
+ * election, a finalizer loop over the partitions this node owns (held with the
+ * distributed mutex, whose fencing token guards every finalize), ownership
+ * rebalancing, and — on the leader — election lifecycle at synchronized time.
+ */
+export class Pipeline {
+  readonly validator: Validator;
+  readonly finalizer: Finalizer;
+  private readonly mutex: RedisMutex;
+  private readonly store: ElectionStore;
+  private readonly owned = new Map<number, Lock>();
+  private elections: ElectionRecord[] = [];
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly d: PipelineDeps) {
+    this.validator = new Validator(d.redis, d.nodeId, d.clock, plainBallot, d.log);
+    this.finalizer = new Finalizer(d.redis, d.clock, d.committee, plainBallot, d.log);
+    this.mutex = new RedisMutex(d.redis, { ttlMs: 3000 });
+    this.store = new ElectionStore(d.redis, d.clock, d.partitions);
+  }
+
+  start(): void {
+    this.running = true;
+    void this.refreshElections();
+    this.timers.push(setInterval(() => void this.refreshElections(), 500));
+    this.timers.push(setInterval(() => void this.rebalance(), 500));
+    this.loops.push(this.loop('validate', () => this.validateOnce()));
+    this.loops.push(this.loop('finalize', () => this.finalizeOnce()));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all(this.loops);
+    await Promise.all([...this.owned.values()].map((l) => l.release().catch(() => {})));
+    this.owned.clear();
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      activeElections: this.elections.map((e) => e.id),
+      partitionsOwned: [...this.owned.keys()].sort((a, b) => a - b),
+      judged: this.validator.judged,
+      objected: this.validator.objected,
+      finalized: this.finalizer.finalized,
+      rejected: this.finalizer.rejected,
+    };
+  }
+
+  private async loop(name: string, once: () => Promise<number>): Promise<void> {
+    let idle = 0;
+    while (this.running) {
+      let did = 0;
+      try {
+        did = await once();
+      } catch (err) {
+        this.d.log.debug(`${name} loop error`, errorFields(err));
+        await sleep(100);
+      }
+      // Poll fast while there is work, back off to 10 ms when idle.
+      idle = did > 0 ? 0 : Math.min(idle + 1, 10);
+      await sleep(did > 0 ? 0 : idle);
+    }
+  }
+
+  private async validateOnce(): Promise<number> {
+    if (!this.d.inSync()) return 0; // abstain: time cannot be judged honestly
+    const live = this.elections.filter((e) => e.status !== 'draft');
+    return this.validator.runOnce(live);
+  }
+
+  private async finalizeOnce(): Promise<number> {
+    const live = this.elections.filter((e) => e.status !== 'draft');
+    const work: Promise<number>[] = [];
+    for (const [p, lock] of this.owned) {
+      if (lock.lost) {
+        this.owned.delete(p);
+        continue;
+      }
+      for (const e of live) {
+        if (p >= e.tags.length) continue;
+        work.push(
+          this.finalizer.finalizePartition(e, p, lock.fencingToken).catch((err: unknown) => {
+            if (err instanceof FencedError) {
+              this.d.log.warn('finalize fenced: lost partition ownership', { partition: p, election: e.id });
+              this.owned.delete(p);
+              void lock.release().catch(() => {});
+            } else {
+              this.d.log.debug('finalize failed', { partition: p, election: e.id, ...errorFields(err) });
+            }
+            return 0;
+          }),
+        );
+      }
+    }
+    const counts = await Promise.all(work);
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Keeps this node's share of partitions: takes what it should own, lets go of the rest. */
+  private async rebalance(): Promise<void> {
+    if (!this.running) return;
+    const healthy = this.d.healthyMembers().filter((m) => this.d.committee.includes(m));
+    if (!healthy.includes(this.d.nodeId)) healthy.push(this.d.nodeId);
+    const maxP = Math.max(this.d.partitions, ...this.elections.map((e) => e.tags.length));
+    for (let p = 0; p < maxP; p++) {
+      const want = rendezvousOwner(`partition:${p}`, healthy) === this.d.nodeId;
+      const held = this.owned.get(p);
+      if (held?.lost) this.owned.delete(p);
+      if (want && !this.owned.has(p)) {
+        try {
+          const lock = await this.mutex.tryAcquire(`{fin:${p}}`, { ttlMs: 3000 });
+          if (lock) {
+            lock.startWatchdog();
+            this.owned.set(p, lock);
+            this.d.log.info('partition owned', { partition: p, fencingToken: lock.fencingToken });
+          }
+        } catch (err) {
+          this.d.log.debug('partition acquire failed', { partition: p, ...errorFields(err) });
+        }
+      } else if (!want && held && !held.lost) {
+        this.owned.delete(p);
+        await held.release().catch(() => {});
+        this.d.log.info('partition handed over', { partition: p });
+      }
+    }
+  }
+
+  private async refreshElections(): Promise<void> {
+    try {
+      const ids = await this.store.activeIds();
+      const all = await Promise.all(ids.map((id) => this.store.get(id)));
+      this.elections = all.filter((e): e is ElectionRecord => e !== null);
+      const missing = ids.filter((id) => !this.elections.some((e) => e.id === id));
+      for (const id of missing) this.validator.forget(id);
+      const term = this.d.leaderTerm();
+      if (term !== null) await this.leaderDuties(term);
+    } catch (err) {
+      this.d.log.debug('refresh failed', errorFields(err));
+    }
+  }
+
+  /** Leader only: open and close scheduled elections at synchronized time; retire finished ones. */
+  private async leaderDuties(term: number): Promise<void> {
+    const now = this.d.clock.now();
+    for (const e of this.elections) {
+      try {
+        if (e.status === 'draft' && e.opensAt && Date.parse(e.opensAt) <= now) {
+          if (!e.closesAt || Date.parse(e.closesAt) > now) {
+            await this.store.open(e.id, term);
+            this.d.log.info('election opened on schedule', { election: e.id, term });
+          }
+        } else if (e.status === 'open' && e.closesAt && Date.parse(e.closesAt) <= now) {
+          await this.store.close(e.id, term);
+          this.d.log.info('election closed on schedule', { election: e.id, term });
+        } else if (e.status === 'closed') {
+          const r = await readResults(this.d.redis, this.d.clock, e);
+          if (r.final) {
+            await this.store.deactivate(e.id);
+            this.d.log.info('election final; retired from the pipeline', { election: e.id });
+          }
+        }
+      } catch (err) {
+        this.d.log.warn('leader duty failed', { election: e.id, ...errorFields(err) });
+      }
+    }
+  }
+}

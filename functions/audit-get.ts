@@ -1,0 +1,19 @@
+import { badRequest } from '../shared/errors';
+import { readAuditPage } from '../shared/votes/read';
+import { authenticate } from './lib/auth';
+import { electionIdParam, elections } from './lib/elections';
+import { httpHandler } from './lib/http';
+import { redis } from './lib/redis';
+
+/** `GET /elections/{id}/audit?cursor=&limit=`: the hash-chained log, paged. */
+export const handler = httpHandler('GET /elections/{id}/audit', async (req) => {
+  await authenticate(req);
+  const e = await elections.require(electionIdParam(req.params));
+  const limitText = req.query['limit'] ?? '100';
+  const limit = Number(limitText);
+  if (!/^\d{1,4}$/.test(limitText) || limit < 1 || limit > 1000) {
+    throw badRequest('limit must be an integer from 1 to 1000', { field: 'limit' });
+  }
+  const page = await readAuditPage(redis(), e, req.query['cursor'] || undefined, limit);
+  return { status: 200, body: { electionId: e.id, partitions: e.tags.length, ...page } };
+});

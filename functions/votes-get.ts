@@ -1,0 +1,16 @@
+import { parseVoteId } from '../shared/elections/model';
+import { readVote } from '../shared/votes/read';
+import { authenticate } from './lib/auth';
+import { cachedElection } from './lib/elections';
+import { httpHandler } from './lib/http';
+import { config, redis } from './lib/redis';
+
+/** `GET /votes/{voteId}` (its voter, or admin/auditor). */
+export const handler = httpHandler('GET /votes/{voteId}', async (req) => {
+  const claims = await authenticate(req);
+  const voteId = req.params['voteId'] ?? '';
+  const { electionId } = parseVoteId(voteId);
+  const election = await cachedElection(electionId);
+  const view = await readVote(redis(), election, voteId, config.coordinators, claims);
+  return { status: 200, body: view };
+});

@@ -1,0 +1,49 @@
+import { systemClock } from '../shared/clock';
+import { ApiError } from '../shared/errors';
+import { plainBallot } from '../shared/votes/ballot';
+import { checkRateLimits } from '../shared/votes/rate-limit';
+import { submitVote } from '../shared/votes/submit';
+import { requireRole } from './lib/auth';
+import { cachedElection, electionIdParam } from './lib/elections';
+import { httpHandler } from './lib/http';
+import { redis } from './lib/redis';
+
+const env = process.env;
+const num = (name: string, fallback: number): number => {
+  const n = Number(env[name]);
+  return env[name] !== undefined && env[name] !== '' && Number.isFinite(n) ? n : fallback;
+};
+const limits = {
+  voter: { limit: num('RATE_LIMIT_VOTER', 30), windowMs: num('RATE_LIMIT_WINDOW_MS', 10000) },
+  ip: { limit: num('RATE_LIMIT_IP', 100000), windowMs: num('RATE_LIMIT_WINDOW_MS', 10000) },
+};
+const submitOptions = { waitReplicas: num('SUBMIT_WAIT_REPLICAS', 1), waitTimeoutMs: num('SUBMIT_WAIT_MS', 50) };
+
+/** `POST /elections/{id}/votes` (voter): 202 with vote id and receipt. */
+export const handler = httpHandler('POST /elections/{id}/votes', async (req) => {
+  const claims = await requireRole(req, 'voter');
+  const electionId = electionIdParam(req.params);
+  const [election] = await Promise.all([
+    cachedElection(electionId),
+    checkRateLimits(redis(), systemClock, [
+      { subject: `v:${claims.sub}`, rule: limits.voter },
+      { subject: `ip:${req.sourceIp}`, rule: limits.ip },
+    ]),
+  ]);
+  if (req.body === undefined) throw new ApiError(400, 'invalid_request', 'Send a JSON body {optionId}');
+  const result = await submitVote(
+    redis(),
+    systemClock,
+    plainBallot,
+    election,
+    claims.sub,
+    req.body,
+    req.headers['idempotency-key'],
+    submitOptions,
+  );
+  return {
+    status: 202,
+    body: { voteId: result.voteId, status: result.status, receipt: result.receipt },
+    headers: { 'Idempotent-Replayed': String(result.duplicate) },
+  };
+});

@@ -1,0 +1,27 @@
+-- enqueue-vote: takes one vote into its partition, atomically (the submit path's only write).
+-- KEYS[1] gate      (string: 'open' while intake is open)
+-- KEYS[2] eligible  (set of eligible voters of this partition; used when ARGV[6] == '1')
+-- KEYS[3] voters    (hash voter -> "<streamId>|<idempotencyKey>|<receipt>")
+-- KEYS[4] votes     (stream: the partition's vote log)
+-- ARGV[1] voter id, ARGV[2] option id (or ballot), ARGV[3] receipt,
+-- ARGV[4] idempotency key ('' when none), ARGV[5] acceptedAt (ms, caller's clock),
+-- ARGV[6] '1' when the election is restricted to listed voters
+-- Reply: {'ok', streamId, receipt} new vote | {'dup', streamId, receipt} same idempotency key
+--        | {'err', code} with code election_not_open | not_eligible | already_voted
+if redis.call('GET', KEYS[1]) ~= 'open' then
+  return {'err', 'election_not_open'}
+end
+if ARGV[6] == '1' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
+  return {'err', 'not_eligible'}
+end
+local existing = redis.call('HGET', KEYS[3], ARGV[1])
+if existing then
+  local sid, idem, receipt = string.match(existing, '^([^|]*)|([^|]*)|(.*)$')
+  if ARGV[4] ~= '' and idem == ARGV[4] then
+    return {'dup', sid, receipt}
+  end
+  return {'err', 'already_voted'}
+end
+local sid = redis.call('XADD', KEYS[4], '*', 'voter', ARGV[1], 'option', ARGV[2], 'receipt', ARGV[3], 'at', ARGV[5])
+redis.call('HSET', KEYS[3], ARGV[1], sid .. '|' .. ARGV[4] .. '|' .. ARGV[3])
+return {'ok', sid, ARGV[3]}

@@ -1,0 +1,95 @@
+import type { Cluster } from 'ioredis';
+import type { Clock } from '../clock';
+import { ApiError, badRequest } from '../errors';
+import { type Election, makeVoteId, partitionOf } from '../elections/model';
+import { partitionKeys } from '../redis/keys';
+import { defineScript, queueScript, registerScripts, reply } from '../redis/scripts';
+import { type BallotScheme, makeReceipt } from './ballot';
+
+/** The partition data the submit path needs about an election (cached by callers). */
+export interface SubmitElection extends Election {
+  tags: string[];
+}
+
+export interface SubmitOptions {
+  /** Replicas that must have the vote before 202 (Redis WAIT); 0 skips WAIT. */
+  waitReplicas: number;
+  waitTimeoutMs: number;
+}
+
+export interface SubmitResult {
+  voteId: string;
+  status: 'pending';
+  receipt: string;
+  /** True when this was a repeat with the same Idempotency-Key. */
+  duplicate: boolean;
+  /** Replicas that acknowledged the write (when WAIT is on). */
+  replicated?: number;
+}
+
+export const enqueueVoteScript = defineScript('enqueueVote', {
+  keys: 4,
+  parse: (r) => {
+    const a = reply.array('enqueueVote', r, 2);
+    const kind = reply.oneOf('enqueueVote', a[0], ['ok', 'dup', 'err'] as const);
+    return { kind, value: reply.string('enqueueVote', a[1]), receipt: a[2] === undefined ? '' : String(a[2]) };
+  },
+});
+
+const idempotencyKeyPattern = /^[\x21-\x7b\x7d-\x7e]{1,200}$/; // printable ASCII without '|' or spaces
+
+const errors: Record<string, ApiError> = {
+  election_not_open: new ApiError(409, 'election_not_open', 'This election is not open for voting'),
+  not_eligible: new ApiError(403, 'not_eligible', 'You are not on the voter list of this election'),
+  already_voted: new ApiError(409, 'already_voted', 'You have already voted in this election'),
+};
+
+/**
+ * Takes a vote in: validate, then one atomic script in the voter's partition (gate,
+ * eligibility, one vote per voter, idempotency, append to the vote log), followed by
+ * WAIT in the same round trip so the vote is on a replica before we answer 202.
+ */
+export async function submitVote(
+  redis: Cluster,
+  clock: Clock,
+  ballot: BallotScheme,
+  election: SubmitElection,
+  voter: string,
+  body: unknown,
+  idempotencyKey: string | undefined,
+  opts: SubmitOptions,
+): Promise<SubmitResult> {
+  if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
+    throw badRequest('Idempotency-Key must be 1-200 printable characters without spaces or "|"');
+  }
+  const recorded = ballot.parse(election, body);
+  const p = partitionOf(voter, election.partitions);
+  const tag = election.tags[p];
+  if (!tag) throw new Error(`Election ${election.id} has no partition ${p}`);
+  const k = partitionKeys(tag);
+  const receipt = makeReceipt(election.id, recorded);
+  registerScripts(redis, enqueueVoteScript);
+  const pipe = redis.pipeline();
+  queueScript(pipe, enqueueVoteScript, [k.gate, k.eligible, k.voters, k.votes], [
+    voter,
+    recorded,
+    receipt,
+    idempotencyKey ?? '',
+    clock.now(),
+    election.restricted ? '1' : '0',
+  ]);
+  if (opts.waitReplicas > 0) pipe.call('WAIT', opts.waitReplicas, opts.waitTimeoutMs);
+  const results = (await pipe.exec()) ?? [];
+  const [err, raw] = results[0] ?? [new Error('empty pipeline reply'), null];
+  if (err) throw err;
+  const r = enqueueVoteScript.parse(raw);
+  if (r.kind === 'err') throw errors[r.value] ?? new Error(`enqueue-vote: unknown code ${r.value}`);
+  const replicated = opts.waitReplicas > 0 ? Number(results[1]?.[1] ?? 0) : undefined;
+  return {
+    voteId: makeVoteId(election.id, p, r.value),
+    status: 'pending',
+    receipt: r.receipt,
+    duplicate: r.kind === 'dup',
+    ...(replicated === undefined ? {} : { replicated }),
+  };
+}

@@ -1,0 +1,276 @@
+import type { Cluster } from 'ioredis';
+import { leaderRenewScript } from '../../coordinator/cluster-scripts';
+import { loadCoordinatorConfig } from '../../coordinator/config';
+import { freePort } from '../../local/ports';
+import { startCoordinator } from '../../local/stack';
+import { parseSeeds } from '../../shared/config';
+import { createRedisCluster } from '../../shared/redis/client';
+import { clusterKeys } from '../../shared/redis/keys';
+import { runScript } from '../../shared/redis/scripts';
+import { TestCluster, type TestCoordinator, eventually } from '../helpers/stack';
+import { type IsolatedRedis, type RedisProxies, proxyRedisCluster, startIsolatedRedis } from '../helpers/tcp-proxy';
+
+/**
+ * Faults the election must survive, against real coordinator processes and a real
+ * Redis Cluster: a leader paused (SIGSTOP) past its lease, and a leader cut off from
+ * Redis by a TCP proxy. Every coordinator reaches Redis only through its own set of
+ * proxies (REDIS_SEEDS + REDIS_NAT_MAP), so whichever node leads can be cut off.
+ */
+
+/** The shipped lease (coordinator/config.ts default); the cluster runs with defaults. */
+const LEASE_MS = loadCoordinatorConfig({ NODE_ID: 'x', COORDINATORS: 'x' }).leaseMs;
+
+type Status = {
+  id: string;
+  role: string;
+  term: number;
+  leader: string | null;
+  redisReachable: boolean;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function statusAt(node: TestCoordinator, timeoutMs = 500): Promise<Status | undefined> {
+  try {
+    const res = await fetch(`${node.url}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+    return (await res.json()) as Status;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A TestCluster that keeps every coordinator's log lines (to explain what a node did). */
+class LoggedCluster extends TestCluster {
+  readonly logs = new Map<string, string[]>();
+
+  override async startNode(id: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestCoordinator> {
+    const adminPort = this.nodes.get(id)?.adminPort ?? (await freePort());
+    const lines: string[] = [];
+    this.logs.set(id, lines);
+    const proc = await startCoordinator({
+      nodeId: id,
+      adminPort,
+      redisSeeds: this.redisSeeds,
+      members: this.members,
+      env: { LOG_LEVEL: 'info', ...this.env, ...extraEnv },
+      onLine: (_name, line) => {
+        lines.push(line);
+        if (process.env['TEST_VERBOSE'] === '1') process.stderr.write(`${id} | ${line}\n`);
+      },
+    });
+    const node = { id, adminPort, url: `http://127.0.0.1:${adminPort}`, proc };
+    this.nodes.set(id, node);
+    return node;
+  }
+}
+
+describe('coordinator faults: paused leader, leader cut off from Redis', () => {
+  let redis: IsolatedRedis;
+  let cluster: LoggedCluster;
+  let client: Cluster;
+  const proxies = new Map<string, RedisProxies>();
+
+  /** Waits until exactly `ids` agree on one leader among them (ignores other nodes). */
+  async function agreedLeader(ids: string[], timeoutMs: number, what: string): Promise<{ leader: string; term: number }> {
+    return eventually(
+      async () => {
+        const st = await Promise.all(ids.map((id) => statusAt(cluster.node(id))));
+        if (st.some((s) => s === undefined)) return undefined;
+        const all = st as Status[];
+        const leaders = all.filter((s) => s.role === 'leader');
+        if (leaders.length !== 1) return undefined;
+        const l = leaders[0]!;
+        return all.every((s) => s.leader === l.id && s.term === l.term) ? { leader: l.id, term: l.term } : undefined;
+      },
+      timeoutMs,
+      what,
+    );
+  }
+
+  async function leaderRecord(): Promise<{ id?: string; term?: string }> {
+    return (await client.hgetall(clusterKeys.leader)) as { id?: string; term?: string };
+  }
+
+  beforeAll(async () => {
+    redis = await startIsolatedRedis();
+    client = createRedisCluster(parseSeeds(redis.seeds));
+    const prefix = `f${Math.random().toString(36).slice(2, 6)}`;
+    const members = [1, 2, 3].map((i) => `${prefix}-c${i}`);
+    cluster = new LoggedCluster(members, {}, redis.seeds);
+    for (const id of members) proxies.set(id, await proxyRedisCluster(redis.seeds));
+    await Promise.all(members.map((id) => cluster.startNode(id, proxies.get(id)!.env)));
+    await agreedLeader(members, 15000, 'a first leader');
+  }, 90000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await Promise.all([...proxies.values()].map((p) => p.close()));
+    client?.disconnect();
+    await redis?.stop();
+  }, 30000);
+
+  test('coordinators reach Redis only through their proxies', async () => {
+    for (const id of cluster.members) {
+      const p = proxies.get(id)!;
+      expect(p.proxies.length).toBe(6);
+      expect(p.proxies.reduce((n, x) => n + x.accepted, 0)).toBeGreaterThan(0);
+      expect((await statusAt(cluster.node(id)))?.redisReachable).toBe(true);
+    }
+  });
+
+  test('SIGSTOP the leader until a new one is elected, SIGCONT: its fenced writes are rejected and it steps down', async () => {
+    const { leader: old, term: oldTerm } = await agreedLeader(cluster.members, 10000, 'a leader');
+    const others = cluster.members.filter((id) => id !== old);
+    const oldNode = cluster.node(old);
+
+    oldNode.proc.signal('SIGSTOP');
+    let resumed = false;
+    try {
+      const next = await agreedLeader(others, 10000, 'a new leader among the others');
+      expect(next.term).toBeGreaterThan(oldTerm);
+      // The new leader has made its fenced claim.
+      await eventually(
+        async () => {
+          const rec = await leaderRecord();
+          return rec.id === next.leader && Number(rec.term) === next.term;
+        },
+        3000,
+        'the new leader in {qv}:leader',
+      );
+      // Pause long enough that the old leader's timers are all overdue when it resumes.
+      await sleep(300);
+      const logFrom = cluster.logs.get(old)!.length;
+
+      oldNode.proc.signal('SIGCONT');
+      resumed = true;
+
+      // From the moment it resumes, the store must never again show the old leader,
+      // whatever the old leader tries first (a renewal with its old term, heartbeats).
+      const seen: { id?: string; term?: string }[] = [];
+      let watching = true;
+      const watcher = (async () => {
+        while (watching) {
+          seen.push(await leaderRecord());
+          await sleep(5);
+        }
+      })();
+      try {
+        const st = await eventually(
+          async () => {
+            const s = await statusAt(oldNode);
+            return s && s.role === 'follower' && s.term >= next.term ? s : undefined;
+          },
+          3000,
+          'the resumed leader to step down',
+        );
+        expect(st.term).toBeGreaterThanOrEqual(next.term);
+        // Keep watching a little: a late renewal (sent before it stepped down) must fail too.
+        await sleep(500);
+      } finally {
+        watching = false;
+        await watcher;
+      }
+      expect(seen.length).toBeGreaterThan(10);
+      for (const rec of seen) expect(rec).toMatchObject({ id: next.leader, term: String(next.term) });
+      expect(Number(await client.get(clusterKeys.leaderFence))).toBe(next.term);
+
+      // The write the stale leader would send, term and all, is what the fence refuses.
+      const replay = await runScript(
+        client,
+        leaderRenewScript,
+        [clusterKeys.leaderFence, clusterKeys.leader],
+        [String(oldTerm), old, String(Date.now())],
+      );
+      expect(replay).toEqual({ ok: false, term: next.term });
+      expect(await leaderRecord()).toMatchObject({ id: next.leader, term: String(next.term) });
+
+      // It rejoins as a follower of the new leader; the new leader keeps its term.
+      const after = await agreedLeader(cluster.members, 5000, 'all three following the new leader');
+      expect(after).toEqual(next);
+
+      // How it found out (for the record; either way is correct): its own fenced
+      // renewal was refused, or a message from the new term reached it first.
+      const lines = cluster.logs.get(old)!.slice(logFrom).join('\n');
+      if (process.env["DEBUG_FAULTS"]) process.stdout.write(lines + "\n");
+      const fenced = lines.includes('fenced write rejected');
+      process.stdout.write(
+        `paused leader ${old} (term ${oldTerm}) stepped down after resuming; new leader ${next.leader} ` +
+          `(term ${next.term}); its own fenced write was ${fenced ? 'rejected' : 'not attempted (newer term seen first or lease expired)'}\n`,
+      );
+    } finally {
+      if (!resumed) oldNode.proc.signal('SIGCONT');
+    }
+  }, 60000);
+
+  test.each([
+    ['blackhole', 'destroy'],
+    ['refuse', 'destroy'],
+    ['blackhole', 'freeze'],
+  ] as const)(
+    'a leader cut off from Redis (%s, existing connections: %s) stops leading within its lease; the others elect a new one; it rejoins as a follower',
+    async (mode, existing) => {
+      const { leader: old, term: oldTerm } = await agreedLeader(cluster.members, 10000, 'a leader');
+      const others = cluster.members.filter((id) => id !== old);
+      const oldNode = cluster.node(old);
+      const proxy = proxies.get(old)!;
+
+      const cutAt = Date.now();
+      await proxy.cut({ mode, existing });
+      try {
+        // The cut leader's Redis writes fail; it must give up within its lease.
+        let lastSeenLeaderAt = cutAt;
+        await eventually(
+          async () => {
+            const s = await statusAt(oldNode, 300);
+            if (s?.role === 'leader') {
+              lastSeenLeaderAt = Date.now();
+              return undefined;
+            }
+            return s;
+          },
+          LEASE_MS + 3000,
+          'the cut-off leader to stop leading',
+        );
+        const leaderFor = lastSeenLeaderAt - cutAt;
+        if (process.env["DEBUG_FAULTS"]) process.stdout.write(`leaderFor ${leaderFor}\n`);
+        // Margin for status polling and the 20 ms tick; the lease counts from its last
+        // successful write, which was before the cut.
+        expect(leaderFor).toBeLessThan(LEASE_MS + 250);
+
+        const next = await agreedLeader(others, 10000, 'a new leader among the others');
+        expect(next.term).toBeGreaterThan(oldTerm);
+        expect(others).toContain(next.leader);
+        await eventually(
+          async () => {
+            const rec = await leaderRecord();
+            return rec.id === next.leader && Number(rec.term) === next.term;
+          },
+          3000,
+          'the new leader in {qv}:leader',
+        );
+        const cutStatus = await statusAt(oldNode);
+        expect(cutStatus?.role).not.toBe('leader');
+        await eventually(async () => (await statusAt(oldNode))?.redisReachable === false, 3000, 'redis unreachable');
+      } finally {
+        await proxy.restore();
+      }
+
+      // Back on Redis: a follower of the new leader, without disturbing it.
+      const current = await agreedLeader(others, 5000, 'the new leader');
+      await eventually(
+        async () => {
+          const s = await statusAt(oldNode);
+          return (
+            s?.role === 'follower' && s.leader === current.leader && s.term === current.term && s.redisReachable
+          );
+        },
+        10000,
+        'the cut-off node to rejoin as a follower',
+      );
+      await sleep(1000);
+      expect(await agreedLeader(cluster.members, 3000, 'a stable leader')).toEqual(current);
+      expect(await leaderRecord()).toMatchObject({ id: current.leader, term: String(current.term) });
+    },
+    60000,
+  );
+});
