@@ -10,7 +10,7 @@ import { FencedError, Finalizer } from './finalizer';
 import { Validator } from './validator';
 
 export interface PipelineDeps {
-  /** A client with auto-pipelining: all commands of one loop go out in one trip per master. */
+  /** The pipeline's own client: commands of one loop are issued together, so they share trips. */
   redis: Cluster;
   clock: Clock;
   nodeId: string;
