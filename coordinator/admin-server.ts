@@ -30,7 +30,8 @@ export async function startAdminServer(
       const key = `${req.method} ${url.pathname}`;
       const route = routes[key];
       const send = (status: number, body: unknown, contentType = 'application/json'): void => {
-        const text = typeof body === 'string' && contentType !== 'application/json' ? body : JSON.stringify(body);
+        const text =
+          typeof body === 'string' && contentType !== 'application/json' ? body : JSON.stringify(body);
         res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
         res.end(text);
       };

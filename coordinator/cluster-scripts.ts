@@ -11,6 +11,9 @@ export const leaderRenewScript = defineScript('leaderRenew', {
   keys: 2,
   parse: (r) => {
     const a = reply.array('leaderRenew', r, 2);
-    return { ok: reply.oneOf('leaderRenew', a[0], [0, 1] as const) === 1, term: reply.integer('leaderRenew', a[1]) };
+    return {
+      ok: reply.oneOf('leaderRenew', a[0], [0, 1] as const) === 1,
+      term: reply.integer('leaderRenew', a[1]),
+    };
   },
 });

@@ -54,7 +54,11 @@ export class Membership {
       }
       const age = Math.max(0, now - rec.heartbeatAt);
       const health =
-        age <= membershipTiming.unhealthyAfterMs ? 'healthy' : age <= membershipTiming.goneAfterMs ? 'unhealthy' : 'gone';
+        age <= membershipTiming.unhealthyAfterMs
+          ? 'healthy'
+          : age <= membershipTiming.goneAfterMs
+            ? 'unhealthy'
+            : 'gone';
       if (health === 'gone') {
         await this.redis.hdel(clusterKeys.members, id).catch(() => {});
       }

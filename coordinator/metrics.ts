@@ -35,7 +35,9 @@ export class Metrics {
       type: 'counter',
       render: (n) => [...values].map(([l, v]) => `${n}${l} ${v}`),
     });
-    return { inc: (by = 1, labels = {}) => values.set(labelText(labels), (values.get(labelText(labels)) ?? 0) + by) };
+    return {
+      inc: (by = 1, labels = {}) => values.set(labelText(labels), (values.get(labelText(labels)) ?? 0) + by),
+    };
   }
 
   histogram(name: string, help: string, buckets: number[]): { observe(v: number): void } {

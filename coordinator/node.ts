@@ -98,17 +98,26 @@ export class CoordinatorNode {
     return {
       term: this.metrics.gauge('quorumvote_term', 'Current election term seen by this coordinator'),
       isLeader: this.metrics.gauge('quorumvote_is_leader', '1 when this coordinator is the leader'),
-      electionsStarted: this.metrics.gauge('quorumvote_elections_started_total', 'Elections this node started'),
+      electionsStarted: this.metrics.gauge(
+        'quorumvote_elections_started_total',
+        'Elections this node started',
+      ),
       leaderChanges: this.metrics.counter('quorumvote_leader_changes_total', 'Leader changes observed'),
       clockOffset: this.metrics.histogram(
         'quorumvote_clock_offset_ms',
         'Absolute measured clock offset to the leader (ms)',
         [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
       ),
-      clockOffsetNow: this.metrics.gauge('quorumvote_clock_offset_estimate_ms', 'Current offset estimate (ms)'),
+      clockOffsetNow: this.metrics.gauge(
+        'quorumvote_clock_offset_estimate_ms',
+        'Current offset estimate (ms)',
+      ),
       clockRtt: this.metrics.gauge('quorumvote_clock_rtt_ms', 'RTT of the last clock sample (ms)'),
       inSync: this.metrics.gauge('quorumvote_clock_in_sync', '1 when the clock is within bounds'),
-      heartbeatLag: this.metrics.gauge('quorumvote_member_heartbeat_age_ms', 'Age of each member heartbeat (ms)'),
+      heartbeatLag: this.metrics.gauge(
+        'quorumvote_member_heartbeat_age_ms',
+        'Age of each member heartbeat (ms)',
+      ),
       storeHealthy: this.metrics.gauge('quorumvote_redis_reachable', '1 when Redis answers heartbeats'),
     };
   }
@@ -119,7 +128,9 @@ export class CoordinatorNode {
 
   async start(): Promise<void> {
     // A restart must never go back in term: load the term this node persisted.
-    const persisted = await this.withDeadline(this.redis.get(clusterKeys.nodeTerm(this.id)), 3000).catch(() => null);
+    const persisted = await this.withDeadline(this.redis.get(clusterKeys.nodeTerm(this.id)), 3000).catch(
+      () => null,
+    );
     this.raft = this.makeRaft(Number(persisted ?? 0) || 0);
     this.server = await startAdminServer(this.config.adminPort, this.routes());
     await this.heartbeatOnce();
@@ -155,9 +166,9 @@ export class CoordinatorNode {
     this.timers = [];
     if (this.raft.role === 'leader') {
       const out = this.raft.handover(monotonicClock.now());
-      await Promise.all(
-        out.map((o) => (o.type === 'send' ? this.send(o.message) : Promise.resolve())),
-      ).catch(() => {});
+      await Promise.all(out.map((o) => (o.type === 'send' ? this.send(o.message) : Promise.resolve()))).catch(
+        () => {},
+      );
     }
     await this.withDeadline(this.pipeline?.stop() ?? Promise.resolve(), 2000).catch(() => {});
     await this.withDeadline(this.membership.deregister(), 1000).catch(() => {});
@@ -245,7 +256,9 @@ export class CoordinatorNode {
           break;
         case 'termChanged':
           this.m.term.set(o.term);
-          void this.withDeadline(this.redis.set(clusterKeys.nodeTerm(this.id), String(o.term)), 1000).catch(() => {});
+          void this.withDeadline(this.redis.set(clusterKeys.nodeTerm(this.id), String(o.term)), 1000).catch(
+            () => {},
+          );
           break;
         case 'roleChanged':
           this.log.info('role changed', { role: o.role, term: o.term });
@@ -260,7 +273,11 @@ export class CoordinatorNode {
             this.m.leaderChanges.inc();
             this.log.info('leader changed', { leader: o.leader, term: o.term });
             if (o.leader === this.id) {
-              void this.publish('leader.changed', { leader: o.leader, term: o.term, previous: this.lastLeader });
+              void this.publish('leader.changed', {
+                leader: o.leader,
+                term: o.term,
+                previous: this.lastLeader,
+              });
             }
             this.lastLeader = o.leader;
           }
@@ -303,7 +320,10 @@ export class CoordinatorNode {
       if (reply.ok) {
         this.apply(this.raft.storeWrite({ ok: true }, monotonicClock.now()));
       } else {
-        this.log.warn('fenced write rejected: a newer term exists; stepping down', { term, newest: reply.term });
+        this.log.warn('fenced write rejected: a newer term exists; stepping down', {
+          term,
+          newest: reply.term,
+        });
         this.apply(this.raft.storeWrite({ ok: false, fencedBy: reply.term }, monotonicClock.now()));
       }
     } catch (err) {
@@ -335,7 +355,9 @@ export class CoordinatorNode {
           method,
           agent: this.agent,
           timeout: timeoutMs,
-          headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {},
+          headers: data
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }
+            : {},
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -462,7 +484,10 @@ export class CoordinatorNode {
       'POST /raft': async ({ body }) => {
         const msg = body as RaftMessage;
         if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string' || msg.to !== this.id) {
-          return { status: 400, body: { error: { code: 'invalid_request', message: 'Not a message for me' } } };
+          return {
+            status: 400,
+            body: { error: { code: 'invalid_request', message: 'Not a message for me' } },
+          };
         }
         this.apply(this.raft.step(msg, monotonicClock.now()));
         return { status: 202, body: {} };
@@ -486,4 +511,3 @@ export class CoordinatorNode {
     return routes;
   }
 }
-

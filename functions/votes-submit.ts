@@ -17,7 +17,10 @@ const limits = {
   voter: { limit: num('RATE_LIMIT_VOTER', 30), windowMs: num('RATE_LIMIT_WINDOW_MS', 10000) },
   ip: { limit: num('RATE_LIMIT_IP', 100000), windowMs: num('RATE_LIMIT_WINDOW_MS', 10000) },
 };
-const submitOptions = { waitReplicas: num('SUBMIT_WAIT_REPLICAS', 1), waitTimeoutMs: num('SUBMIT_WAIT_MS', 50) };
+const submitOptions = {
+  waitReplicas: num('SUBMIT_WAIT_REPLICAS', 1),
+  waitTimeoutMs: num('SUBMIT_WAIT_MS', 50),
+};
 
 /** `POST /elections/{id}/votes` (voter): 202 with vote id and receipt. */
 export const handler = httpHandler('POST /elections/{id}/votes', async (req) => {

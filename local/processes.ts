@@ -27,7 +27,12 @@ export interface SpawnOptions {
 
 const live = new Set<ManagedProcess>();
 
-export function spawnManaged(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): ManagedProcess {
+export function spawnManaged(
+  name: string,
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions = {},
+): ManagedProcess {
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,

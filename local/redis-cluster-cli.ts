@@ -12,7 +12,12 @@ async function main(): Promise<number> {
   if (!Number.isInteger(basePort)) throw new Error('--base-port needs a number');
   switch (cmd) {
     case 'start': {
-      const h = await startRedisCluster({ basePort, daemonize: true, fresh: args.includes('--fresh'), log: console.log });
+      const h = await startRedisCluster({
+        basePort,
+        daemonize: true,
+        fresh: args.includes('--fresh'),
+        log: console.log,
+      });
       console.log(h.reused ? `Already running: ${h.seeds}` : `Redis Cluster ready: ${h.seeds}`);
       return 0;
     }

@@ -214,18 +214,30 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   const processes: ManagedProcess[] = [];
   const args = (port: number, dir: string): string[] => [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--cluster-enabled', 'yes',
-    '--cluster-config-file', 'nodes.conf',
-    '--cluster-node-timeout', String(o.nodeTimeoutMs),
-    '--appendonly', 'yes',
-    '--appendfsync', 'everysec',
-    '--save', '',
-    '--repl-diskless-sync', 'yes',
-    '--repl-diskless-sync-delay', '0',
-    '--protected-mode', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    String(o.nodeTimeoutMs),
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--repl-diskless-sync',
+    'yes',
+    '--repl-diskless-sync-delay',
+    '0',
+    '--protected-mode',
+    'no',
     ...(o.daemonize
       ? ['--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log')]
       : ['--daemonize', 'no']),
@@ -252,8 +264,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     } else {
       log(`Creating a new Redis Cluster on ${seeds}`);
       await execFileP('redis-cli', [
-        '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
-        '--cluster-replicas', String(o.replicas),
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        String(o.replicas),
         '--cluster-yes',
       ]);
     }

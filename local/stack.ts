@@ -37,18 +37,23 @@ export interface CoordinatorOptions {
 /** Starts one coordinator process and waits until its admin port answers. */
 export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedProcess> {
   requireBuild();
-  const proc = spawnManaged(`coordinator-${o.nodeId}`, process.execPath, [join(repoRoot, 'dist/coordinator/main.js')], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      NODE_ID: o.nodeId,
-      ADMIN_PORT: String(o.adminPort),
-      REDIS_SEEDS: o.redisSeeds,
-      COORDINATORS: o.members.join(','),
-      ...o.env,
+  const proc = spawnManaged(
+    `coordinator-${o.nodeId}`,
+    process.execPath,
+    [join(repoRoot, 'dist/coordinator/main.js')],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        NODE_ID: o.nodeId,
+        ADMIN_PORT: String(o.adminPort),
+        REDIS_SEEDS: o.redisSeeds,
+        COORDINATORS: o.members.join(','),
+        ...o.env,
+      },
+      onLine: (line) => o.onLine?.(o.nodeId, line),
     },
-    onLine: (line) => o.onLine?.(o.nodeId, line),
-  });
+  );
   await Promise.race([
     waitForPortBusy(o.adminPort, 15000),
     proc.exited.then((code) => {
@@ -122,7 +127,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const coordinators = new Map<string, ManagedProcess>();
     const procs = await Promise.all(
       o.coordinators.map((c) =>
-        startCoordinator({ ...c, redisSeeds: redis.seeds, members, ...(o.env ? { env: o.env } : {}), onLine: o.onLine }),
+        startCoordinator({
+          ...c,
+          redisSeeds: redis.seeds,
+          members,
+          ...(o.env ? { env: o.env } : {}),
+          onLine: o.onLine,
+        }),
       ),
     );
     procs.forEach((p, i) => {

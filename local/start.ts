@@ -61,8 +61,14 @@ async function main(): Promise<void> {
     ['WebSocket', `ws://127.0.0.1:${wsPort}`],
     ['Lambda invoke', `http://127.0.0.1:${lambdaPort}`],
     ['Test client', `http://127.0.0.1:${httpPort}/client`],
-    ...coordinators.map((c): [string, string] => [`coordinator ${c.nodeId}`, `http://127.0.0.1:${c.adminPort}/status`]),
-    ['Redis Cluster', stack.redis.seeds.replace(/127\.0\.0\.1:/g, '').replace(/,/g, ' ') + ' (3 masters + 3 replicas)'],
+    ...coordinators.map((c): [string, string] => [
+      `coordinator ${c.nodeId}`,
+      `http://127.0.0.1:${c.adminPort}/status`,
+    ]),
+    [
+      'Redis Cluster',
+      stack.redis.seeds.replace(/127\.0\.0\.1:/g, '').replace(/,/g, ' ') + ' (3 masters + 3 replicas)',
+    ],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   const lines = [

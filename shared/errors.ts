@@ -23,8 +23,10 @@ export const unauthorized = (message = 'Missing or invalid token'): ApiError =>
   new ApiError(401, 'unauthorized', message);
 export const forbidden = (message = 'Not allowed for this role'): ApiError =>
   new ApiError(403, 'forbidden', message);
-export const unavailable = (message = 'The cluster is unavailable; retry shortly', retryAfterS = 1): ApiError =>
-  new ApiError(503, 'unavailable', message, undefined, { 'Retry-After': String(retryAfterS) });
+export const unavailable = (
+  message = 'The cluster is unavailable; retry shortly',
+  retryAfterS = 1,
+): ApiError => new ApiError(503, 'unavailable', message, undefined, { 'Retry-After': String(retryAfterS) });
 
 /** The JSON body every error response carries. */
 export interface ErrorEnvelope {
@@ -33,6 +35,10 @@ export interface ErrorEnvelope {
 
 export function toEnvelope(err: ApiError): ErrorEnvelope {
   return {
-    error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+    },
   };
 }

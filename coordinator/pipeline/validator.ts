@@ -10,7 +10,10 @@ export const recordVerdictsScript = defineScript('recordVerdicts', {
   keys: 2,
   parse: (r) => {
     const a = reply.array('recordVerdicts', r, 2);
-    return { ok: reply.integer('recordVerdicts', a[0]) === 1, checkpoint: reply.string('recordVerdicts', a[1]) };
+    return {
+      ok: reply.integer('recordVerdicts', a[0]) === 1,
+      checkpoint: reply.string('recordVerdicts', a[1]),
+    };
   },
 });
 
@@ -77,12 +80,12 @@ export class Validator {
       if (reason) objections.push(v.id, reason);
     });
     const last = votes[votes.length - 1]!.id;
-    const r = await runScript(this.redis, recordVerdictsScript, [k.checkpoints, k.objections], [
-      this.id,
-      cp,
-      last,
-      ...objections,
-    ]);
+    const r = await runScript(
+      this.redis,
+      recordVerdictsScript,
+      [k.checkpoints, k.objections],
+      [this.id, cp, last, ...objections],
+    );
     this.checkpoints.set(cpKey, r.checkpoint);
     if (!r.ok) {
       this.log.debug('checkpoint moved under us; reloaded', { election: e.id, partition: p });

@@ -92,7 +92,9 @@ export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<Htt
         path: event.rawPath ?? '',
         headers,
         query: Object.fromEntries(
-          Object.entries(event.queryStringParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+          Object.entries(event.queryStringParameters ?? {}).filter(
+            (e): e is [string, string] => e[1] !== undefined,
+          ),
         ),
         params: Object.fromEntries(
           Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
@@ -115,7 +117,12 @@ export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<Htt
       status = apiErr.status;
       return respond(apiErr.status, toEnvelope(apiErr), requestId, apiErr.headers);
     } finally {
-      log.info('request', { route, requestId, status, ms: Math.round((performance.now() - started) * 10) / 10 });
+      log.info('request', {
+        route,
+        requestId,
+        status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
     }
   };
 }

@@ -20,6 +20,8 @@ export function genesisHash(electionId: string, partition: number): string {
 
 export function entryHash(prev: string, electionId: string, partition: number, e: AuditEntryContent): string {
   return createHash('sha256')
-    .update(`${prev}\n${electionId}|${partition}|${e.vote}|${e.receipt}|${e.option}|${e.outcome}|${e.reason}|${e.at}`)
+    .update(
+      `${prev}\n${electionId}|${partition}|${e.vote}|${e.receipt}|${e.option}|${e.outcome}|${e.reason}|${e.at}`,
+    )
     .digest('hex');
 }

@@ -26,8 +26,17 @@ export async function checkRateLimits(
       .filter((c) => c.rule.limit > 0)
       .map(async (c) => {
         const window = Math.floor(now / c.rule.windowMs);
-        const count = await runScript(redis, rateLimitScript, [`{rl:${c.subject}}:${window}`], [c.rule.windowMs]);
-        return { c, count, retryAfterS: Math.max(1, Math.ceil(((window + 1) * c.rule.windowMs - now) / 1000)) };
+        const count = await runScript(
+          redis,
+          rateLimitScript,
+          [`{rl:${c.subject}}:${window}`],
+          [c.rule.windowMs],
+        );
+        return {
+          c,
+          count,
+          retryAfterS: Math.max(1, Math.ceil(((window + 1) * c.rule.windowMs - now) / 1000)),
+        };
       }),
   );
   const over = results.find((r) => r.count > r.c.rule.limit);

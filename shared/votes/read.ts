@@ -54,13 +54,19 @@ export async function readVote(
     redis.get(k.finalized),
     redis.hgetall(k.checkpoints),
     redis.hget(k.rejected, streamId),
-    committee.length ? redis.hmget(k.objections, ...committee.map((v) => `${v}|${streamId}`)) : Promise.resolve([]),
+    committee.length
+      ? redis.hmget(k.objections, ...committee.map((v) => `${v}|${streamId}`))
+      : Promise.resolve([]),
   ]);
   const entry = entries[0];
   if (!entry) throw new ApiError(404, 'not_found', 'Vote not found');
   const f = fieldsToRecord(entry[1]);
   if (f['voter'] !== viewer.sub && viewer.role !== 'admin' && viewer.role !== 'auditor') {
-    throw new ApiError(403, 'forbidden', 'Only the voter who cast this vote, an admin or an auditor may read it');
+    throw new ApiError(
+      403,
+      'forbidden',
+      'Only the voter who cast this vote, an admin or an auditor may read it',
+    );
   }
   let approvals = 0;
   let rejections = 0;
@@ -101,7 +107,11 @@ export async function readResults(redis: Cluster, clock: Clock, e: ElectionRecor
   const parts = await Promise.all(
     e.tags.map(async (t) => {
       const k = partitionKeys(t);
-      const [tally, stats, len] = await Promise.all([redis.hgetall(k.tally), redis.hgetall(k.stats), redis.xlen(k.votes)]);
+      const [tally, stats, len] = await Promise.all([
+        redis.hgetall(k.tally),
+        redis.hgetall(k.stats),
+        redis.xlen(k.votes),
+      ]);
       return { tally, stats, len };
     }),
   );

@@ -32,7 +32,11 @@ export const enqueueVoteScript = defineScript('enqueueVote', {
   parse: (r) => {
     const a = reply.array('enqueueVote', r, 2);
     const kind = reply.oneOf('enqueueVote', a[0], ['ok', 'dup', 'err'] as const);
-    return { kind, value: reply.string('enqueueVote', a[1]), receipt: a[2] === undefined ? '' : String(a[2]) };
+    return {
+      kind,
+      value: reply.string('enqueueVote', a[1]),
+      receipt: a[2] === undefined ? '' : String(a[2]),
+    };
   },
 });
 
@@ -70,14 +74,12 @@ export async function submitVote(
   const receipt = makeReceipt(election.id, recorded);
   registerScripts(redis, enqueueVoteScript);
   const pipe = redis.pipeline();
-  queueScript(pipe, enqueueVoteScript, [k.gate, k.eligible, k.voters, k.votes], [
-    voter,
-    recorded,
-    receipt,
-    idempotencyKey ?? '',
-    clock.now(),
-    election.restricted ? '1' : '0',
-  ]);
+  queueScript(
+    pipe,
+    enqueueVoteScript,
+    [k.gate, k.eligible, k.voters, k.votes],
+    [voter, recorded, receipt, idempotencyKey ?? '', clock.now(), election.restricted ? '1' : '0'],
+  );
   if (opts.waitReplicas > 0) pipe.call('WAIT', opts.waitReplicas, opts.waitTimeoutMs);
   const results = (await pipe.exec()) ?? [];
   const [err, raw] = results[0] ?? [new Error('empty pipeline reply'), null];

@@ -36,9 +36,11 @@ export function verifyAudit(
       continue;
     }
     const prev = heads.get(e.partition) ?? genesisHash(electionId, e.partition);
-    if (e.prev !== prev) problems.push(`partition ${e.partition}: entry ${e.id} does not link to the previous hash`);
+    if (e.prev !== prev)
+      problems.push(`partition ${e.partition}: entry ${e.id} does not link to the previous hash`);
     const h = entryHash(prev, electionId, e.partition, e);
-    if (h !== e.hash) problems.push(`partition ${e.partition}: entry ${e.id} hash does not match its content`);
+    if (h !== e.hash)
+      problems.push(`partition ${e.partition}: entry ${e.id} hash does not match its content`);
     heads.set(e.partition, e.hash);
     const key = `${e.partition}:${e.vote}`;
     if (seenVotes.has(key)) problems.push(`vote ${e.voteId} appears twice in the audit log`);
@@ -69,5 +71,13 @@ export function verifyAudit(
     receiptReport[r] = byReceipt.get(r) ?? 'missing';
     if (!byReceipt.has(r)) problems.push(`receipt ${r} is not in the audit log`);
   }
-  return { ok: problems.length === 0, entries: entries.length, counted, rejected, totals, problems, receipts: receiptReport };
+  return {
+    ok: problems.length === 0,
+    entries: entries.length,
+    counted,
+    rejected,
+    totals,
+    problems,
+    receipts: receiptReport,
+  };
 }

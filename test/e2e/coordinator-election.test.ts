@@ -29,11 +29,15 @@ describe('coordinator cluster: membership and leader election', () => {
     const { leader, term } = await cluster.waitForLeader(10000);
     expect(cluster.members).toContain(leader);
     expect(term).toBeGreaterThan(0);
-    await eventually(async () => {
-      const st = await cluster.status(leader);
-      const members = (st?.['members'] ?? []) as { id: string; health: string }[];
-      return cluster.members.every((m) => members.some((x) => x.id === m && x.health === 'healthy'));
-    }, 5000, 'all members healthy');
+    await eventually(
+      async () => {
+        const st = await cluster.status(leader);
+        const members = (st?.['members'] ?? []) as { id: string; health: string }[];
+        return cluster.members.every((m) => members.some((x) => x.id === m && x.health === 'healthy'));
+      },
+      5000,
+      'all members healthy',
+    );
   });
 
   test('kill -9 of the leader, ten times in a row: a new leader with a higher term, never two in one term', async () => {
@@ -49,7 +53,11 @@ describe('coordinator cluster: membership and leader election', () => {
       expect(seen === undefined || seen === next.leader).toBe(true);
       leadersByTerm.set(next.term, next.leader);
       await cluster.startNode(leader); // bring the dead one back as a follower
-      await eventually(async () => (await cluster.status(leader))?.['leader'] === next.leader, 5000, 'rejoin');
+      await eventually(
+        async () => (await cluster.status(leader))?.['leader'] === next.leader,
+        5000,
+        'rejoin',
+      );
       ({ leader, term } = next);
     }
   }, 180000);

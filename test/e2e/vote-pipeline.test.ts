@@ -7,7 +7,9 @@ async function fullAudit(api: Api, token: string, id: string) {
   const entries = [];
   let cursor: string | null = '';
   while (cursor !== null) {
-    const r = await api.call('GET', `/elections/${id}/audit?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, { token });
+    const r = await api.call('GET', `/elections/${id}/audit?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, {
+      token,
+    });
     expect(r.status).toBe(200);
     entries.push(...r.body.entries);
     cursor = r.body.nextCursor;
@@ -39,7 +41,14 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
   async function newOpenElection(extra: Record<string, unknown> = {}): Promise<string> {
     const created = await api.call('POST', '/elections', {
       token: admin,
-      body: { title: 'Board', options: [{ id: 'yes', label: 'Yes' }, { id: 'no', label: 'No' }], ...extra },
+      body: {
+        title: 'Board',
+        options: [
+          { id: 'yes', label: 'Yes' },
+          { id: 'no', label: 'No' },
+        ],
+        ...extra,
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body.status).toBe('draft');
@@ -56,10 +65,14 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ status: 'pending' });
     const { voteId, receipt } = r.body;
-    const final = await eventually(async () => {
-      const s = await api.call('GET', `/votes/${voteId}`, { token: alice });
-      return s.body.status === 'finalized' ? s.body : undefined;
-    }, 15000, 'vote finalized');
+    const final = await eventually(
+      async () => {
+        const s = await api.call('GET', `/votes/${voteId}`, { token: alice });
+        return s.body.status === 'finalized' ? s.body : undefined;
+      },
+      15000,
+      'vote finalized',
+    );
     expect(final.approvals).toBeGreaterThanOrEqual(2);
     expect(final.receipt).toBe(receipt);
     const results = await api.call('GET', `/elections/${id}/results`, { token: alice });
@@ -105,12 +118,18 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
       ),
     );
     expect(burst.filter((r) => r.status === 202)).toHaveLength(1);
-    expect(burst.filter((r) => r.status === 409).every((r) => r.body.error.code === 'already_voted')).toBe(true);
+    expect(burst.filter((r) => r.status === 409).every((r) => r.body.error.code === 'already_voted')).toBe(
+      true,
+    );
     expect(burst.filter((r) => r.status === 409)).toHaveLength(49);
-    const results = await eventually(async () => {
-      const r = await api.call('GET', `/elections/${id}/results`, { token: admin });
-      return r.body.finalized === 2 && r.body.pending === 0 ? r.body : undefined;
-    }, 15000, 'two votes finalized');
+    const results = await eventually(
+      async () => {
+        const r = await api.call('GET', `/elections/${id}/results`, { token: admin });
+        return r.body.finalized === 2 && r.body.pending === 0 ? r.body : undefined;
+      },
+      15000,
+      'two votes finalized',
+    );
     expect(results.totals.yes + results.totals.no).toBe(2);
   });
 
@@ -120,18 +139,71 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
     const eve = await api.token('eve-1', 'voter');
     const auditor = await api.token('aud-1', 'auditor');
     const cases: [string, Promise<{ status: number; body: any }>, number, string][] = [
-      ['no token', api.call('POST', `/elections/${id}/votes`, { body: { optionId: 'yes' } }), 401, 'unauthorized'],
+      [
+        'no token',
+        api.call('POST', `/elections/${id}/votes`, { body: { optionId: 'yes' } }),
+        401,
+        'unauthorized',
+      ],
       ['bad token', api.call('GET', '/elections', { token: 'x.y.z' }), 401, 'unauthorized'],
-      ['wrong role', api.call('POST', `/elections/${id}/votes`, { token: auditor, body: { optionId: 'yes' } }), 403, 'forbidden'],
-      ['not eligible', api.call('POST', `/elections/${id}/votes`, { token: frank, body: { optionId: 'yes' } }), 403, 'not_eligible'],
-      ['unknown option', api.call('POST', `/elections/${id}/votes`, { token: eve, body: { optionId: 'maybe' } }), 400, 'invalid_option'],
-      ['malformed body', api.call('POST', `/elections/${id}/votes`, { token: eve, body: '{"optionId":' }), 400, 'invalid_request'],
-      ['bad shape', api.call('POST', `/elections/${id}/votes`, { token: eve, body: { option: 'yes' } }), 400, 'invalid_request'],
-      ['unknown election', api.call('POST', '/elections/elzzzzzzzz/votes', { token: eve, body: { optionId: 'yes' } }), 404, 'not_found'],
+      [
+        'wrong role',
+        api.call('POST', `/elections/${id}/votes`, { token: auditor, body: { optionId: 'yes' } }),
+        403,
+        'forbidden',
+      ],
+      [
+        'not eligible',
+        api.call('POST', `/elections/${id}/votes`, { token: frank, body: { optionId: 'yes' } }),
+        403,
+        'not_eligible',
+      ],
+      [
+        'unknown option',
+        api.call('POST', `/elections/${id}/votes`, { token: eve, body: { optionId: 'maybe' } }),
+        400,
+        'invalid_option',
+      ],
+      [
+        'malformed body',
+        api.call('POST', `/elections/${id}/votes`, { token: eve, body: '{"optionId":' }),
+        400,
+        'invalid_request',
+      ],
+      [
+        'bad shape',
+        api.call('POST', `/elections/${id}/votes`, { token: eve, body: { option: 'yes' } }),
+        400,
+        'invalid_request',
+      ],
+      [
+        'unknown election',
+        api.call('POST', '/elections/elzzzzzzzz/votes', { token: eve, body: { optionId: 'yes' } }),
+        404,
+        'not_found',
+      ],
       ['unknown vote', api.call('GET', `/votes/${id}.1.1-1`, { token: eve }), 404, 'not_found'],
-      ['too big', api.call('POST', '/elections', { token: admin, body: { title: 'x'.repeat(70000) } }), 413, 'payload_too_large'],
-      ['one option', api.call('POST', '/elections', { token: admin, body: { title: 't', options: [{ id: 'a', label: 'A' }] } }), 400, 'invalid_request'],
-      ['voter creates', api.call('POST', '/elections', { token: eve, body: { title: 't' } }), 403, 'forbidden'],
+      [
+        'too big',
+        api.call('POST', '/elections', { token: admin, body: { title: 'x'.repeat(70000) } }),
+        413,
+        'payload_too_large',
+      ],
+      [
+        'one option',
+        api.call('POST', '/elections', {
+          token: admin,
+          body: { title: 't', options: [{ id: 'a', label: 'A' }] },
+        }),
+        400,
+        'invalid_request',
+      ],
+      [
+        'voter creates',
+        api.call('POST', '/elections', { token: eve, body: { title: 't' } }),
+        403,
+        'forbidden',
+      ],
       ['get unknown', api.call('GET', '/elections/elnope1234', { token: eve }), 404, 'not_found'],
     ];
     for (const [name, p, status, code] of cases) {
@@ -140,9 +212,18 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
     }
     const draft = await api.call('POST', '/elections', {
       token: admin,
-      body: { title: 'Draft', options: [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }] },
+      body: {
+        title: 'Draft',
+        options: [
+          { id: 'a', label: 'A' },
+          { id: 'b', label: 'B' },
+        ],
+      },
     });
-    const notOpen = await api.call('POST', `/elections/${draft.body.id}/votes`, { token: eve, body: { optionId: 'a' } });
+    const notOpen = await api.call('POST', `/elections/${draft.body.id}/votes`, {
+      token: eve,
+      body: { optionId: 'a' },
+    });
     expect([notOpen.status, notOpen.body.error.code]).toEqual([409, 'election_not_open']);
     const ok = await api.call('POST', `/elections/${id}/votes`, { token: eve, body: { optionId: 'yes' } });
     expect(ok.status).toBe(202);

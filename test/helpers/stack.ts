@@ -28,7 +28,10 @@ export interface TestOffline {
   stop(): Promise<void>;
 }
 
-export async function startTestOffline(env: NodeJS.ProcessEnv = {}, redisSeeds = testSeeds()): Promise<TestOffline> {
+export async function startTestOffline(
+  env: NodeJS.ProcessEnv = {},
+  redisSeeds = testSeeds(),
+): Promise<TestOffline> {
   const base = await findFreePortRange(3);
   const ports = { httpPort: base, wsPort: base + 1, lambdaPort: base + 2 };
   const proc = await startOffline({
@@ -107,7 +110,9 @@ export class TestCluster {
 
   /** Statuses of every live node. */
   async statuses(): Promise<Record<string, unknown>[]> {
-    const all = await Promise.all([...this.nodes.values()].filter((n) => n.proc.alive).map((n) => this.status(n.id)));
+    const all = await Promise.all(
+      [...this.nodes.values()].filter((n) => n.proc.alive).map((n) => this.status(n.id)),
+    );
     return all.filter((s): s is Record<string, unknown> => s !== undefined);
   }
 
@@ -133,7 +138,11 @@ export class TestCluster {
 }
 
 /** Polls `fn` until it returns a truthy value. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {

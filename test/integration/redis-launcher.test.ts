@@ -29,7 +29,13 @@ describe('local Redis Cluster launcher', () => {
       const health = await clusterHealth(redisPorts(basePort));
       expect(health).toMatchObject({ ok: true, state: 'ok', masters: 3, replicas: 3, slotsCovered: 16384 });
       // AOF is on and each node has its own data dir.
-      const aof = execFileSync('redis-cli', ['-p', String(basePort), 'CONFIG', 'GET', 'appendonly']).toString();
+      const aof = execFileSync('redis-cli', [
+        '-p',
+        String(basePort),
+        'CONFIG',
+        'GET',
+        'appendonly',
+      ]).toString();
       expect(aof).toContain('yes');
 
       const second = await startRedisCluster({ basePort, dataDir: dir });
@@ -49,7 +55,9 @@ describe('local Redis Cluster launcher', () => {
     const data = join(dir, 'restart');
     const a = await startRedisCluster({ basePort, dataDir: data, fresh: true });
     const probe = async (cmd: string[]): Promise<string> =>
-      execFileSync('redis-cli', ['-c', '-p', String(basePort), ...cmd]).toString().trim();
+      execFileSync('redis-cli', ['-c', '-p', String(basePort), ...cmd])
+        .toString()
+        .trim();
     try {
       await probe(['SET', 'launcher-test-key', 'kept']);
     } finally {
@@ -70,12 +78,13 @@ describe('local Redis Cluster launcher', () => {
     const blocker = createServer().listen(basePort + 2, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     try {
-      await expect(startRedisCluster({ basePort, dataDir: join(dir, 'blocked'), fresh: true })).rejects.toThrow(
-        /in use/,
-      );
+      await expect(
+        startRedisCluster({ basePort, dataDir: join(dir, 'blocked'), fresh: true }),
+      ).rejects.toThrow(/in use/);
     } finally {
       blocker.close();
     }
-    for (const port of redisPorts(basePort)) if (port !== basePort + 2) expect(await portFree(port)).toBe(true);
+    for (const port of redisPorts(basePort))
+      if (port !== basePort + 2) expect(await portFree(port)).toBe(true);
   });
 });
