@@ -80,6 +80,11 @@ export function spawnManaged(
   return proc;
 }
 
+/** Stops every process this module started that still runs (gracefully, newest first). */
+export async function stopAllManaged(graceMs = 5000): Promise<void> {
+  for (const p of [...live].reverse()) await p.stop(graceMs);
+}
+
 /** Last-resort cleanup: kills every process this module started and that still runs. */
 export function killAllManaged(): void {
   for (const p of live) p.signal('SIGKILL');

@@ -3,7 +3,10 @@
  * coordinators and serverless-offline — with prefixed logs. Ctrl-C (or SIGTERM)
  * stops everything and leaves no process or port behind.
  */
-import { startStack } from './stack';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { stopAllManaged } from './processes';
+import { repoRoot, startStack } from './stack';
 import { createRedisCluster } from '../shared/redis/client';
 import { parseSeeds } from '../shared/config';
 import { demoPassword, seedDemoUsers } from './seed-users';
@@ -27,20 +30,17 @@ async function main(): Promise<void> {
   const lambdaPort = Number(process.env['LAMBDA_PORT'] ?? 3002);
   const redisBase = Number(process.env['REDIS_BASE_PORT'] ?? 7000);
   const coordinators = ['c1', 'c2', 'c3'].map((nodeId, i) => ({ nodeId, adminPort: 4001 + i }));
+  print('stack', 'building functions and coordinator (esbuild)…');
+  execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], { stdio: 'inherit' });
   print('stack', 'starting Redis Cluster, coordinators and serverless-offline…');
-  const stack = await startStack({
-    redis: { basePort: redisBase, log: (m) => print('redis', m) },
-    coordinators,
-    offline: { httpPort, wsPort, lambdaPort },
-    onLine: (name, line) => print(name, line),
-  });
-
   let stopping = false;
+  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     print('stack', `${signal}: stopping everything…`);
-    stack.stop().then(
+    // Before the stack is up, stop whatever has started so far.
+    (stack ? stack.stop() : stopAllManaged()).then(
       () => {
         print('stack', 'stopped; no process left behind');
         process.exit(0);
@@ -50,6 +50,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+
+  stack = await startStack({
+    redis: { basePort: redisBase, log: (m) => print('redis', m) },
+    coordinators,
+    offline: { httpPort, wsPort, lambdaPort },
+    onLine: (name, line) => print(name, line),
+  });
 
   const redis = createRedisCluster(parseSeeds(stack.redis.seeds));
   const password = demoPassword();
