@@ -51,6 +51,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => stop('SIGHUP'));
+  // `npm start` does not pass SIGTERM on to us: when npm goes away, so do we.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('parent exited');
+  }, 300).unref();
 
   stack = await startStack({
     redis: { basePort: redisBase, log: (m) => print('redis', m) },

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Cluster } from 'ioredis';
 import { leaderRenewScript } from '../../coordinator/cluster-scripts';
 import { loadCoordinatorConfig } from '../../coordinator/config';
@@ -115,6 +116,8 @@ describe('coordinator faults: paused leader, leader cut off from Redis', () => {
 
   afterAll(async () => {
     await cluster?.stop();
+    const dump = process.env['FAULTS_LOG_DIR'];
+    if (dump) for (const [id, lines] of cluster.logs) writeFileSync(`${dump}/${id}.log`, lines.join('\n'));
     await Promise.all([...proxies.values()].map((p) => p.close()));
     client?.disconnect();
     await redis?.stop();
