@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   const wsPort = Number(process.env['WS_PORT'] ?? 3001);
   const lambdaPort = Number(process.env['LAMBDA_PORT'] ?? 3002);
   const redisBase = Number(process.env['REDIS_BASE_PORT'] ?? 7000);
-  const coordinators = ['c1', 'c2', 'c3'].map((nodeId, i) => ({ nodeId, adminPort: 4001 + i }));
+  const adminBase = Number(process.env['COORDINATOR_BASE_PORT'] ?? 4001);
+  const coordinators = ['c1', 'c2', 'c3'].map((nodeId, i) => ({ nodeId, adminPort: adminBase + i }));
   print('stack', 'building functions and coordinator (esbuild)…');
   execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], { stdio: 'inherit' });
   print('stack', 'starting Redis Cluster, coordinators and serverless-offline…');
@@ -58,7 +59,11 @@ async function main(): Promise<void> {
   }, 300).unref();
 
   stack = await startStack({
-    redis: { basePort: redisBase, log: (m) => print('redis', m) },
+    redis: {
+      basePort: redisBase,
+      dataDir: process.env['REDIS_DATA_DIR'] ?? '.local/redis',
+      log: (m) => print('redis', m),
+    },
     coordinators,
     offline: { httpPort, wsPort, lambdaPort },
     onLine: (name, line) => print(name, line),

@@ -1,0 +1,86 @@
+import type { Election } from '../elections/model';
+
+/**
+ * Event formats of the real-time layer: what clients receive (API.md "WebSocket"),
+ * what travels on an election's sharded pub/sub channel, and what the coordinator
+ * hands to the `broadcast` function.
+ */
+
+/** Server → client event types of API.md. */
+export const EVENT_TYPES = [
+  'vote.finalized',
+  'vote.rejected',
+  'tally.updated',
+  'election.opened',
+  'election.closed',
+  'leader.changed',
+  'node.joined',
+  'node.left',
+  'clock.alarm',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** One server → client event: `{type, topic, data, ts}` (ts: ISO-8601 UTC, when it happened). */
+export interface RealtimeEvent {
+  type: EventType;
+  topic: string;
+  data: Record<string, unknown>;
+  ts: string;
+}
+
+export function isRealtimeEvent(v: unknown): v is RealtimeEvent {
+  if (!v || typeof v !== 'object') return false;
+  const e = v as Record<string, unknown>;
+  return (
+    typeof e['type'] === 'string' &&
+    (EVENT_TYPES as readonly string[]).includes(e['type']) &&
+    typeof e['topic'] === 'string' &&
+    typeof e['ts'] === 'string' &&
+    !!e['data'] &&
+    typeof e['data'] === 'object'
+  );
+}
+
+/**
+ * An election's lifecycle change, published by the election store on the election's
+ * sharded channel (next to the pipeline's `votes.finalized` batches).
+ */
+export interface ElectionLifecycleMessage {
+  type: 'election.opened' | 'election.closed';
+  electionId: string;
+  election: Election;
+  at: string;
+}
+
+export function lifecycleMessage(
+  type: ElectionLifecycleMessage['type'],
+  election: Election,
+  nowMs: number,
+): ElectionLifecycleMessage {
+  return { type, electionId: election.id, election, at: new Date(nowMs).toISOString() };
+}
+
+/**
+ * What the coordinator sends to the `broadcast` function (one asynchronous invocation):
+ * many events, each delivered to every live subscriber of its topic.
+ */
+export interface BroadcastRequest {
+  events: RealtimeEvent[];
+  /** Who sent it and when (ms), for logs and delay measurements. */
+  from?: string;
+  sentAt?: number;
+}
+
+/** Async Lambda invocations take at most 256 KB; stay well below it. */
+export const MAX_BROADCAST_PAYLOAD_BYTES = 200 * 1024;
+
+/** Validates an untrusted broadcast payload; throws on anything else. */
+export function parseBroadcastRequest(v: unknown): BroadcastRequest {
+  if (!v || typeof v !== 'object' || !Array.isArray((v as BroadcastRequest).events)) {
+    throw new Error('broadcast: expected {events: [...]}');
+  }
+  const r = v as BroadcastRequest;
+  const bad = r.events.findIndex((e) => !isRealtimeEvent(e));
+  if (bad >= 0) throw new Error(`broadcast: events[${bad}] is not an event`);
+  return r;
+}
