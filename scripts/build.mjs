@@ -17,6 +17,8 @@ const common = {
   sourcemap: 'linked',
   logLevel: 'warning',
   absWorkingDir: root,
+  // Static pages (functions/client-page.html) are bundled as strings: no file reads at run time.
+  loader: { '.html': 'text' },
 };
 await Promise.all([
   build({

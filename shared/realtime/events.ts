@@ -84,3 +84,46 @@ export function parseBroadcastRequest(v: unknown): BroadcastRequest {
   if (bad >= 0) throw new Error(`broadcast: events[${bad}] is not an event`);
   return r;
 }
+
+/**
+ * `vote.finalized` / `vote.rejected` on `vote:<voteId>`. `finalizedAt` is null when
+ * the vote was found already final at subscribe time (the event then comes from a
+ * state read, flagged `fromSnapshot`, and `ts` is the read time).
+ */
+export function voteEvent(v: {
+  voteId: string;
+  electionId: string;
+  outcome: 'counted' | 'rejected';
+  reason?: string;
+  finalizedAt: string | null;
+  ts: string;
+}): RealtimeEvent {
+  const rejected = v.outcome === 'rejected';
+  return {
+    type: rejected ? 'vote.rejected' : 'vote.finalized',
+    topic: `vote:${v.voteId}`,
+    data: {
+      voteId: v.voteId,
+      electionId: v.electionId,
+      status: rejected ? 'rejected' : 'finalized',
+      ...(rejected ? { reason: v.reason || 'rejected' } : {}),
+      ...(v.finalizedAt === null ? { fromSnapshot: true } : { finalizedAt: v.finalizedAt }),
+    },
+    ts: v.ts,
+  };
+}
+
+/** `tally.updated` on `election:<id>`: always the full results, so no history is needed. */
+export function tallyEvent(results: { electionId: string; asOf: string } & Record<string, unknown>): RealtimeEvent {
+  return { type: 'tally.updated', topic: `election:${results.electionId}`, data: results, ts: results.asOf };
+}
+
+/** `election.opened` / `election.closed` on `election:<id>`, with the public election object. */
+export function electionEvent(m: ElectionLifecycleMessage): RealtimeEvent {
+  return {
+    type: m.type,
+    topic: `election:${m.electionId}`,
+    data: { electionId: m.electionId, ...m.election },
+    ts: m.at,
+  };
+}

@@ -51,7 +51,7 @@ class LoggedCluster extends TestCluster {
 
   override async startNode(id: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestCoordinator> {
     const adminPort = this.nodes.get(id)?.adminPort ?? (await freePort());
-    const lines: string[] = [];
+    const lines = this.logs.get(id) ?? [];
     this.logs.set(id, lines);
     const proc = await startCoordinator({
       nodeId: id,

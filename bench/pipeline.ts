@@ -1,0 +1,260 @@
+/**
+ * Pipeline benchmark: finalized votes per second with N coordinators and majority
+ * consensus, votes injected straight into the queue (no HTTP), plus submit-to-finalized
+ * latency at an offered rate. Re-measures its anchors in the same run:
+ *  - the same atomic 3-operation vote script (SET NX, HINCRBY, XADD) from one process;
+ *  - a bare Redis Streams consumer-group pipeline (one consumer, batches of 200).
+ *
+ *   node --import tsx bench/pipeline.ts [--votes 40000] [--coordinators 3] [--rate 5000]
+ *        [--latency-votes 15000] [--masters 3]
+ *
+ * Starts and stops its own Redis Cluster and coordinators on free ports.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Cluster } from 'ioredis';
+import { freePort, findFreePortRange } from '../local/ports';
+import type { ManagedProcess } from '../local/processes';
+import { startRedisCluster } from '../local/redis-cluster';
+import { repoRoot, startCoordinator } from '../local/stack';
+import { systemClock } from '../shared/clock';
+import { parseSeeds } from '../shared/config';
+import { ElectionStore } from '../shared/elections/store';
+import { createRedisCluster } from '../shared/redis/client';
+import { electionChannel } from '../shared/redis/keys';
+import { plainBallot } from '../shared/votes/ballot';
+import { readResults } from '../shared/votes/read';
+import { submitVote } from '../shared/votes/submit';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const VOTES = opt('votes', 40000);
+const COORDINATORS = opt('coordinators', 3);
+const RATE = opt('rate', 5000);
+const LATENCY_VOTES = opt('latency-votes', 15000);
+const MASTERS = opt('masters', 3);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Anchor 1: the same 3-op atomic vote script, from one process, for ~3 s. */
+async function anchorScript(redis: Cluster): Promise<number> {
+  const lua = `
+    if redis.call('SET', KEYS[1], '1', 'NX') then
+      redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+      redis.call('XADD', KEYS[3], '*', 'v', ARGV[2])
+      return 1
+    end
+    return 0`;
+  redis.defineCommand('benchVote', { lua, numberOfKeys: 3 });
+  const run = (redis as unknown as Record<string, (...a: string[]) => Promise<number>>)['benchVote']!;
+  const tags = Array.from({ length: 16 }, (_, p) => `{anchor:${p}}`);
+  let done = 0;
+  const until = Date.now() + 3000;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: 256 }, async (_, w) => {
+      let i = 0;
+      while (Date.now() < until) {
+        const t = tags[(w + i) % 16]!;
+        await run.call(redis, `${t}:m:${w}:${i}`, `${t}:tally`, `${t}:log`, 'a', String(i));
+        i++;
+        done++;
+      }
+    }),
+  );
+  return done / ((Date.now() - started) / 1000);
+}
+
+/** Anchor 2: a bare consumer-group pipeline over 16 streams, one consumer, batches of 200. */
+async function anchorStreams(redis: Cluster, n: number): Promise<number> {
+  const streams = Array.from({ length: 16 }, (_, p) => `{sanchor:${p}}:s`);
+  await Promise.all(streams.map((s) => redis.xgroup('CREATE', s, 'g', '0', 'MKSTREAM').catch(() => {})));
+  const per = Math.ceil(n / 16);
+  await Promise.all(
+    streams.map(async (s) => {
+      for (let i = 0; i < per; i += 500) {
+        const pipe = redis.pipeline();
+        for (let j = 0; j < 500; j++) pipe.xadd(s, '*', 'v', String(i + j));
+        await pipe.exec();
+      }
+    }),
+  );
+  const started = Date.now();
+  let consumed = 0;
+  while (consumed < per * 16) {
+    const batches = await Promise.all(
+      streams.map(
+        (s) =>
+          redis.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 200, 'STREAMS', s, '>') as Promise<
+            [string, [string, string[]][]][] | null
+          >,
+      ),
+    );
+    await Promise.all(
+      batches.map((b, i) => {
+        const entries = b?.[0]?.[1] ?? [];
+        consumed += entries.length;
+        return entries.length ? redis.xack(streams[i]!, 'g', ...entries.map((e) => e[0])) : null;
+      }),
+    );
+  }
+  return consumed / ((Date.now() - started) / 1000);
+}
+
+interface Run {
+  votes: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Injects `votes` votes (at `rate`/s, or as fast as possible when 0) and waits for all to finalize. */
+async function runPipeline(redis: Cluster, sub: Cluster, votes: number, rate: number, tag: string): Promise<Run> {
+  const store = new ElectionStore(redis, systemClock, 16);
+  const e = await store.create({
+    title: `bench ${tag}`,
+    options: [
+      { id: 'a', label: 'A' },
+      { id: 'b', label: 'B' },
+      { id: 'c', label: 'C' },
+    ],
+    opensAt: null,
+    closesAt: null,
+    voters: null,
+    hideTotalsUntilClosed: false,
+  });
+  const election = await store.open(e.id);
+  const submitted = new Map<string, number>();
+  const latencies: number[] = [];
+  let lastFinal = 0;
+  const channel = electionChannel(e.id);
+  await sub.ssubscribe(channel);
+  sub.on('smessage', (ch: string, msg: string) => {
+    if (ch !== channel) return;
+    const now = performance.now();
+    const ev = JSON.parse(msg) as { counted: string[]; rejected: { voteId: string }[] };
+    for (const id of [...ev.counted, ...ev.rejected.map((r) => r.voteId)]) {
+      const t = submitted.get(id);
+      if (t !== undefined) latencies.push(now - t);
+    }
+    lastFinal = now;
+  });
+  const started = performance.now();
+  let next = 0;
+  const workers = rate > 0 ? 64 : 256;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < votes) {
+        const i = next++;
+        if (rate > 0) {
+          const due = started + (i * 1000) / rate;
+          const wait = due - performance.now();
+          if (wait > 0) await sleep(wait);
+        }
+        const t = performance.now();
+        const r = await submitVote(redis, systemClock, plainBallot, election, `${tag}-v${i}`, {
+          optionId: ['a', 'b', 'c'][i % 3],
+        }, undefined, { waitReplicas: 0, waitTimeoutMs: 0 });
+        submitted.set(r.voteId, t);
+      }
+    }),
+  );
+  const deadline = Date.now() + 120000;
+  for (;;) {
+    const res = await readResults(redis, systemClock, election);
+    if (res.finalized + res.rejected >= votes || Date.now() > deadline) break;
+    await sleep(100);
+  }
+  await sleep(300);
+  await sub.sunsubscribe(channel);
+  sub.removeAllListeners('smessage');
+  latencies.sort((a, b) => a - b);
+  const seconds = (lastFinal - started) / 1000;
+  return {
+    votes,
+    seconds,
+    perSecond: votes / seconds,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    max: latencies[latencies.length - 1] ?? Number.NaN,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'qv-bench-'));
+  const nodes = MASTERS * 2;
+  const base = await findFreePortRange(nodes, 10000);
+  const cluster = await startRedisCluster({ basePort: base, nodes, dataDir: dir, fresh: true });
+  const procs: ManagedProcess[] = [];
+  const redis = createRedisCluster(parseSeeds(cluster.seeds));
+  const sub = createRedisCluster(parseSeeds(cluster.seeds), { shardedSubscribers: true });
+  try {
+    const members = Array.from({ length: COORDINATORS }, (_, i) => `b${i + 1}`);
+    for (const id of members) {
+      procs.push(
+        await startCoordinator({
+          nodeId: id,
+          adminPort: await freePort(),
+          redisSeeds: cluster.seeds,
+          members,
+          env: { LOG_LEVEL: 'warn' },
+        }),
+      );
+    }
+    await sleep(2500); // leader, ownership and clock sync settle
+    const script = await anchorScript(redis);
+    const streams = await anchorStreams(redis, 60000);
+    const throughput = await runPipeline(redis, sub, VOTES, 0, 'tp');
+    const latency = await runPipeline(redis, sub, LATENCY_VOTES, RATE, 'lat');
+    const result = {
+      machine: `${process.platform} ${process.arch}, node ${process.version}, 2 cores`,
+      coordinators: COORDINATORS,
+      masters: MASTERS,
+      anchors: { scriptPerSecond: Math.round(script), streamsPerSecond: Math.round(streams) },
+      throughput: { ...throughput, ratioToStreams: throughput.perSecond / streams },
+      latency: { offeredPerSecond: RATE, ...latency },
+    };
+    const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 100 ? 1 : 0) : '-');
+    console.log('\nquorumvote pipeline benchmark');
+    console.log(`coordinators ${COORDINATORS}, masters ${MASTERS}, partitions 16`);
+    console.log('| figure | value | anchor | ratio | goal |');
+    console.log('|---|---|---|---|---|');
+    console.log(
+      `| finalized votes/s (majority of ${COORDINATORS}) | ${fmt(throughput.perSecond)} | streams ${fmt(streams)}/s | ${(throughput.perSecond / streams).toFixed(2)} | ≥15,000/s, ≥0.5× streams |`,
+    );
+    console.log(`| 3-op vote script from one process | ${fmt(script)}/s | - | - | ceiling |`);
+    console.log(
+      `| submit→finalized at ${RATE}/s offered: p50 / p99 / max (ms) | ${fmt(latency.p50)} / ${fmt(latency.p99)} / ${fmt(latency.max)} | - | - | p99 ≤ 100 ms |`,
+    );
+    console.log(`| throughput run: latency p50 / p99 (ms) | ${fmt(throughput.p50)} / ${fmt(throughput.p99)} | - | - | - |`);
+    mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+    writeFileSync(
+      join(repoRoot, `bench/results/pipeline-c${COORDINATORS}-m${MASTERS}.json`),
+      `${JSON.stringify(result, null, 2)}\n`,
+    );
+  } finally {
+    redis.disconnect();
+    sub.disconnect();
+    await Promise.all(procs.map((p) => p.stop()));
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

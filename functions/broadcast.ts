@@ -1,0 +1,41 @@
+import { createLogger, errorFields } from '../shared/logger';
+import { apiGatewayPoster } from '../shared/realtime/api-gateway-poster';
+import { loadRealtimeConfig } from '../shared/realtime/config';
+import { type DeliveryReport, deliver } from '../shared/realtime/delivery';
+import { parseBroadcastRequest } from '../shared/realtime/events';
+import { ConnectionRegistry } from '../shared/realtime/registry';
+import { redis } from './lib/redis';
+
+const log = createLogger({ component: 'broadcast' });
+const rt = loadRealtimeConfig();
+const registry = new ConnectionRegistry(redis(), rt);
+const poster = apiGatewayPoster({
+  endpoint: rt.wsEndpoint,
+  region: rt.region,
+  maxSockets: rt.postConcurrency + 2,
+});
+
+/**
+ * `broadcast` (invoked asynchronously by the coordinator that fans out, never over
+ * HTTP): one invocation carries many events; each goes to every live subscriber of its
+ * topic through the Management API. Gone connections (410) are removed.
+ */
+export async function handler(event: unknown): Promise<DeliveryReport> {
+  const started = Date.now();
+  const req = parseBroadcastRequest(event);
+  let errors = 0;
+  const report = await deliver(req.events, registry, poster, {
+    concurrency: rt.postConcurrency,
+    now: Date.now,
+    onError: (connectionId, err) => {
+      if (errors++ < 5) log.warn('post failed', { connectionId, ...errorFields(err) });
+    },
+  });
+  log.info('broadcast', {
+    ...report,
+    from: req.from,
+    ms: Date.now() - started,
+    ...(req.sentAt ? { queuedMs: started - req.sentAt } : {}),
+  });
+  return report;
+}

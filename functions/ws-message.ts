@@ -1,0 +1,80 @@
+import { systemClock } from '../shared/clock';
+import { createLogger, errorFields } from '../shared/logger';
+import { apiGatewayPoster } from '../shared/realtime/api-gateway-poster';
+import { redisTopicDirectory } from '../shared/realtime/authorize';
+import { loadRealtimeConfig } from '../shared/realtime/config';
+import type { ConnectionPoster } from '../shared/realtime/delivery';
+import { type RawFrame, WsError, errorReply } from '../shared/realtime/protocol';
+import { ConnectionRegistry } from '../shared/realtime/registry';
+import { type Outgoing, type SnapshotReader, WsSession } from '../shared/realtime/session';
+import { readResults, readVote } from '../shared/votes/read';
+import { elections } from './lib/elections';
+import { isUnavailableError } from './lib/http';
+import { config, redis, withDeadline } from './lib/redis';
+
+/** The parts of API Gateway's message event this handler reads. */
+interface MessageEvent {
+  requestContext: { connectionId: string; routeKey?: string };
+  body?: RawFrame;
+  isBase64Encoded?: boolean;
+}
+
+const log = createLogger({ component: 'ws', route: 'message' });
+const rt = loadRealtimeConfig();
+const registry = new ConnectionRegistry(redis(), rt);
+
+const snapshots: SnapshotReader = {
+  async election(electionId) {
+    const e = await elections.get(electionId);
+    return e ? { ...(await readResults(redis(), systemClock, e)) } : null;
+  },
+  async vote(electionId, voteId) {
+    const e = await elections.get(electionId);
+    if (!e) return null;
+    // Authorization already passed: read it as an admin would.
+    const v = await readVote(redis(), e, voteId, config.coordinators, { sub: '', role: 'admin' });
+    return { status: v.status, ...(v.reason ? { reason: v.reason } : {}), approvals: v.approvals };
+  },
+};
+const session = new WsSession(registry, redisTopicDirectory(redis(), elections), snapshots, systemClock);
+
+let poster: ConnectionPoster | undefined;
+const getPoster = (): ConnectionPoster =>
+  (poster ??= apiGatewayPoster({ endpoint: rt.wsEndpoint, region: rt.region, maxSockets: 8 }));
+
+/**
+ * Routes `subscribe`, `unsubscribe` and `$default`: every client message. One answer
+ * goes back as the route response; when there are more (a vote that was already final
+ * gets `subscribed` and then its event), they are posted in order. Never throws: a
+ * thrown error would reach the client as API Gateway's generic "Internal server error".
+ */
+export async function handler(event: MessageEvent): Promise<{ statusCode: number; body?: string }> {
+  const connectionId = event.requestContext.connectionId;
+  let out: Outgoing[];
+  try {
+    out = await withDeadline(session.handle(connectionId, event.body, event.isBase64Encoded === true), 5000);
+  } catch (err) {
+    const unavailable = isUnavailableError(err);
+    if (!unavailable) log.error('message failed', { connectionId, ...errorFields(err) });
+    out = [
+      errorReply(
+        unavailable
+          ? new WsError('unavailable', 'The cluster is unavailable; retry shortly')
+          : new WsError('internal', 'Internal error'),
+      ),
+    ];
+  }
+  const first = out[0]!;
+  log.debug('message', { connectionId, reply: first.type });
+  if (out.length === 1) return { statusCode: 200, body: JSON.stringify(first) };
+  try {
+    for (const m of out) await getPoster().post(connectionId, Buffer.from(JSON.stringify(m), 'utf8'));
+    return { statusCode: 200 };
+  } catch (err) {
+    log.warn('could not post the replies; answering with the first only', {
+      connectionId,
+      ...errorFields(err),
+    });
+    return { statusCode: 200, body: JSON.stringify(first) };
+  }
+}

@@ -1,0 +1,41 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { isLocalEndpoint } from './config';
+import type { ConnectionPoster } from './delivery';
+
+/**
+ * The {@link ConnectionPoster} over API Gateway's Management API
+ * (`PostToConnection`). Locally it talks to serverless-offline's WebSocket port with
+ * dummy credentials. A gone connection shows up as HTTP 410 in
+ * `$metadata.httpStatusCode` (serverless-offline does not send a `GoneException`).
+ */
+export function apiGatewayPoster(options: { endpoint: string; region: string; maxSockets: number }): ConnectionPoster {
+  const local = isLocalEndpoint(options.endpoint);
+  const client = new ApiGatewayManagementApiClient({
+    endpoint: options.endpoint,
+    region: options.region,
+    maxAttempts: 2,
+    requestHandler: {
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets }),
+      connectionTimeout: 2000,
+      requestTimeout: 5000,
+    },
+    ...(local && !process.env['AWS_ACCESS_KEY_ID']
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+  return {
+    async post(connectionId, data) {
+      try {
+        await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+        return 'ok';
+      } catch (err) {
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (e?.$metadata?.httpStatusCode === 410 || e?.name === 'GoneException') return 'gone';
+        throw err;
+      }
+    },
+  };
+}

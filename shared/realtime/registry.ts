@@ -1,0 +1,222 @@
+import type { Cluster } from 'ioredis';
+import { isRole, type Role } from '../auth/roles';
+import { realtimeKeys } from './keys';
+import { parseTopic, type Topic } from './topics';
+
+/**
+ * The WebSocket connection registry in Redis: who is connected (one hash per
+ * connection) and who listens to what (one sorted set per topic). Everything expires:
+ *
+ * - A connection record expires at the connection's longest possible life (API
+ *   Gateway closes every connection after 2 h), so a connection whose `$disconnect`
+ *   never ran (a crash, a lost event) cannot outlive it.
+ * - Topic members are scored with that same expiry: readers ignore and prune members
+ *   past it, and the topic key itself expires with its last member.
+ * - A post that answers 410 (gone) removes the connection at once.
+ *
+ * Writes to one key go in one MULTI, so a key never exists without its expiry. A
+ * connection and its topics live in different slots: a `$disconnect` racing a
+ * `subscribe` can leave a stray member, which then only lives until its expiry score.
+ */
+export interface ConnectionRecord {
+  id: string;
+  sub: string;
+  role: Role;
+  connectedAt: number;
+  /** When the registry forgets this connection (ms). */
+  expiresAt: number;
+  /** The token's `exp` (ms): subscriptions are refused after it. */
+  tokenExpiresAt: number;
+  /** Topic names this connection subscribes to. */
+  topics: string[];
+}
+
+export interface RegistryOptions {
+  /** Longest life of a connection (ms); API Gateway's limit is 2 h. */
+  connectionTtlMs: number;
+}
+
+export const defaultRegistryOptions: RegistryOptions = { connectionTtlMs: 2 * 60 * 60 * 1000 };
+
+const TOPIC_FIELD = 't:';
+
+type MultiResult = [Error | null, unknown][] | null;
+
+function check(results: MultiResult, what: string): unknown[] {
+  if (!results) throw new Error(`${what}: transaction aborted`);
+  return results.map(([err, v]) => {
+    if (err) throw err;
+    return v;
+  });
+}
+
+function topicKeyOf(topic: Topic): string {
+  return topic.kind === 'vote'
+    ? realtimeKeys.voteTopic(topic.electionId, topic.voteId)
+    : realtimeKeys.topic(topic.name);
+}
+
+export class ConnectionRegistry {
+  constructor(
+    private readonly redis: Cluster,
+    private readonly options: RegistryOptions = defaultRegistryOptions,
+  ) {}
+
+  /** Records a new connection (the `$connect` route). */
+  async add(
+    id: string,
+    who: { sub: string; role: Role; exp: number },
+    nowMs: number,
+  ): Promise<ConnectionRecord> {
+    const record: ConnectionRecord = {
+      id,
+      sub: who.sub,
+      role: who.role,
+      connectedAt: nowMs,
+      expiresAt: nowMs + this.options.connectionTtlMs,
+      tokenExpiresAt: who.exp * 1000,
+      topics: [],
+    };
+    const key = realtimeKeys.connection(id);
+    check(
+      await this.redis
+        .multi()
+        .hset(key, {
+          sub: record.sub,
+          role: record.role,
+          connectedAt: String(record.connectedAt),
+          expiresAt: String(record.expiresAt),
+          tokenExpiresAt: String(record.tokenExpiresAt),
+        })
+        .pexpireat(key, record.expiresAt)
+        .exec(),
+      'registry.add',
+    );
+    return record;
+  }
+
+  /** The connection's record, or null when it is unknown (never connected, gone or expired). */
+  async get(id: string): Promise<ConnectionRecord | null> {
+    const h = await this.redis.hgetall(realtimeKeys.connection(id));
+    const role = h['role'];
+    if (!h['sub'] || !isRole(role)) return null;
+    return {
+      id,
+      sub: h['sub'],
+      role,
+      connectedAt: Number(h['connectedAt'] ?? 0),
+      expiresAt: Number(h['expiresAt'] ?? 0),
+      tokenExpiresAt: Number(h['tokenExpiresAt'] ?? 0),
+      topics: Object.keys(h)
+        .filter((f) => f.startsWith(TOPIC_FIELD))
+        .map((f) => f.slice(TOPIC_FIELD.length)),
+    };
+  }
+
+  /** Adds `conn` to `topic`'s subscribers (idempotent). */
+  async subscribe(conn: ConnectionRecord, topic: Topic): Promise<void> {
+    const connKey = realtimeKeys.connection(conn.id);
+    const key = topicKeyOf(topic);
+    const exp = conn.expiresAt;
+    // The connection first: if it was removed meanwhile, this recreates a record that
+    // still expires with the connection, and the topic member below does too.
+    check(
+      await this.redis
+        .multi()
+        .hset(connKey, `${TOPIC_FIELD}${topic.name}`, '1')
+        .pexpireat(connKey, exp)
+        .exec(),
+      'registry.subscribe',
+    );
+    const tx = this.redis
+      .multi()
+      .zadd(key, exp, conn.id)
+      // NX sets an expiry on a new key; GT moves it later for a longer-lived member.
+      .pexpireat(key, exp, 'NX')
+      .pexpireat(key, exp, 'GT');
+    if (topic.kind === 'vote') {
+      const watch = realtimeKeys.voteWatch(topic.electionId);
+      tx.zadd(watch, 'GT', exp, topic.voteId).pexpireat(watch, exp, 'NX').pexpireat(watch, exp, 'GT');
+    }
+    check(await tx.exec(), 'registry.subscribe');
+  }
+
+  /** Removes `connectionId` from `topic` (idempotent). */
+  async unsubscribe(connectionId: string, topic: Topic, nowMs: number): Promise<void> {
+    await this.redis.hdel(realtimeKeys.connection(connectionId), `${TOPIC_FIELD}${topic.name}`);
+    await this.leaveTopic(connectionId, topic, nowMs);
+  }
+
+  private async leaveTopic(connectionId: string, topic: Topic, nowMs: number): Promise<void> {
+    const key = topicKeyOf(topic);
+    if (topic.kind !== 'vote') {
+      await this.redis.zrem(key, connectionId);
+      return;
+    }
+    const r = check(
+      await this.redis
+        .multi()
+        .zrem(key, connectionId)
+        .zremrangebyscore(key, '-inf', `(${nowMs}`)
+        .zcard(key)
+        .exec(),
+      'registry.unsubscribe',
+    );
+    // Nobody left watching this vote: the fan-out may stop announcing it.
+    if (Number(r[2]) === 0) await this.redis.zrem(realtimeKeys.voteWatch(topic.electionId), topic.voteId);
+  }
+
+  /**
+   * Forgets a connection and all its subscriptions (`$disconnect`, or a post that
+   * answered 410). Returns how many subscriptions it had.
+   */
+  async remove(connectionId: string, nowMs: number): Promise<number> {
+    const key = realtimeKeys.connection(connectionId);
+    const fields = await this.redis.hkeys(key);
+    const topics = fields
+      .filter((f) => f.startsWith(TOPIC_FIELD))
+      .map((f) => parseTopic(f.slice(TOPIC_FIELD.length)))
+      .filter((t): t is Topic => t !== null);
+    await Promise.all(topics.map((t) => this.leaveTopic(connectionId, t, nowMs)));
+    await this.redis.del(key);
+    return topics.length;
+  }
+
+  /** Live subscribers of a topic; prunes members whose connection has expired. */
+  async subscribers(topicName: string, nowMs: number): Promise<string[]> {
+    const topic = parseTopic(topicName);
+    if (!topic) return [];
+    const key = topicKeyOf(topic);
+    const r = check(
+      await this.redis
+        .multi()
+        .zremrangebyscore(key, '-inf', `(${nowMs}`)
+        .zrangebyscore(key, nowMs, '+inf')
+        .exec(),
+      'registry.subscribers',
+    );
+    return (r[1] as string[] | null) ?? [];
+  }
+
+  /** How many live subscribers a topic has (the fan-out skips work nobody would see). */
+  async countSubscribers(topicName: string, nowMs: number): Promise<number> {
+    const topic = parseTopic(topicName);
+    if (!topic) return 0;
+    return this.redis.zcount(topicKeyOf(topic), nowMs, '+inf');
+  }
+
+  /** Which of `voteIds` (all of one election) somebody watches right now. */
+  async watchedVotes(electionId: string, voteIds: string[], nowMs: number): Promise<Set<string>> {
+    const watched = new Set<string>();
+    const key = realtimeKeys.voteWatch(electionId);
+    for (let i = 0; i < voteIds.length; i += 1000) {
+      const chunk = voteIds.slice(i, i + 1000);
+      const scores = (await this.redis.zmscore(key, ...chunk)) as (string | null)[];
+      chunk.forEach((id, j) => {
+        const s = scores[j];
+        if (s !== null && s !== undefined && Number(s) >= nowMs) watched.add(id);
+      });
+    }
+    return watched;
+  }
+}
