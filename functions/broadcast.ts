@@ -31,6 +31,14 @@ export async function handler(event: unknown): Promise<DeliveryReport> {
       if (errors++ < 5) log.warn('post failed', { connectionId, ...errorFields(err) });
     },
   });
+  // Tell the sender this delivery is done (it holds the next tally of an election until then).
+  await Promise.all(
+    (req.acks ?? []).map((a) =>
+      redis()
+        .set(a.key, a.value, 'PX', a.ttlMs)
+        .catch((err: unknown) => log.warn('ack failed', { key: a.key, ...errorFields(err) })),
+    ),
+  );
   log.info('broadcast', {
     ...report,
     from: req.from,

@@ -69,6 +69,17 @@ export interface BroadcastRequest {
   /** Who sent it and when (ms), for logs and delay measurements. */
   from?: string;
   sentAt?: number;
+  /**
+   * Keys to set once every event is delivered: the sender's way to learn that a
+   * delivery finished (the fan-out keeps one tally delivery per election in flight).
+   */
+  acks?: BroadcastAck[];
+}
+
+export interface BroadcastAck {
+  key: string;
+  value: string;
+  ttlMs: number;
 }
 
 /** Async Lambda invocations take at most 256 KB; stay well below it. */
@@ -82,6 +93,20 @@ export function parseBroadcastRequest(v: unknown): BroadcastRequest {
   const r = v as BroadcastRequest;
   const bad = r.events.findIndex((e) => !isRealtimeEvent(e));
   if (bad >= 0) throw new Error(`broadcast: events[${bad}] is not an event`);
+  const acks = r.acks ?? [];
+  if (
+    !Array.isArray(acks) ||
+    acks.some(
+      (a) =>
+        !a ||
+        typeof a.key !== 'string' ||
+        !a.key.startsWith('{ws:') ||
+        typeof a.value !== 'string' ||
+        typeof a.ttlMs !== 'number',
+    )
+  ) {
+    throw new Error('broadcast: acks must be [{key: "{ws:...", value, ttlMs}]');
+  }
   return r;
 }
 

@@ -22,4 +22,6 @@ export const realtimeKeys = {
    * watches never cost a delivery.
    */
   voteWatch: (electionId: string) => `{ws:v:${electionId}}:watch`,
+  /** string: the last tally delivery of an election that the broadcast function finished. */
+  tallyAck: (electionId: string) => `{ws:ack:${electionId}}`,
 } as const;
