@@ -119,7 +119,13 @@ interface Run {
 }
 
 /** Injects `votes` votes (at `rate`/s, or as fast as possible when 0) and waits for all to finalize. */
-async function runPipeline(redis: Cluster, sub: Cluster, votes: number, rate: number, tag: string): Promise<Run> {
+async function runPipeline(
+  redis: Cluster,
+  sub: Cluster,
+  votes: number,
+  rate: number,
+  tag: string,
+): Promise<Run> {
   const store = new ElectionStore(redis, systemClock, 16);
   const e = await store.create({
     title: `bench ${tag}`,
@@ -162,9 +168,18 @@ async function runPipeline(redis: Cluster, sub: Cluster, votes: number, rate: nu
           if (wait > 0) await sleep(wait);
         }
         const t = performance.now();
-        const r = await submitVote(redis, systemClock, plainBallot, election, `${tag}-v${i}`, {
-          optionId: ['a', 'b', 'c'][i % 3],
-        }, undefined, { waitReplicas: 0, waitTimeoutMs: 0 });
+        const r = await submitVote(
+          redis,
+          systemClock,
+          plainBallot,
+          election,
+          `${tag}-v${i}`,
+          {
+            optionId: ['a', 'b', 'c'][i % 3],
+          },
+          undefined,
+          { waitReplicas: 0, waitTimeoutMs: 0 },
+        );
         submitted.set(r.voteId, t);
       }
     }),
@@ -236,7 +251,9 @@ async function main(): Promise<void> {
     console.log(
       `| submit→finalized at ${RATE}/s offered: p50 / p99 / max (ms) | ${fmt(latency.p50)} / ${fmt(latency.p99)} / ${fmt(latency.max)} | - | - | p99 ≤ 100 ms |`,
     );
-    console.log(`| throughput run: latency p50 / p99 (ms) | ${fmt(throughput.p50)} / ${fmt(throughput.p99)} | - | - | - |`);
+    console.log(
+      `| throughput run: latency p50 / p99 (ms) | ${fmt(throughput.p50)} / ${fmt(throughput.p99)} | - | - | - |`,
+    );
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
     writeFileSync(
       join(repoRoot, `bench/results/pipeline-c${COORDINATORS}-m${MASTERS}.json`),

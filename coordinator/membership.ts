@@ -15,6 +15,17 @@ export interface MemberRecord {
   version: string;
   pid: number;
   heartbeatAt: number;
+  /** What this member reports about itself (role, term, clock), for GET /cluster. */
+  state?: MemberState;
+}
+
+export interface MemberState {
+  role: string;
+  term: number;
+  leader: string | null;
+  clockOffsetMs: number | null;
+  inSync: boolean;
+  partitionsOwned: number[];
 }
 
 export interface MemberView extends MemberRecord {
@@ -31,8 +42,8 @@ export class Membership {
     private readonly clock: Clock,
   ) {}
 
-  async heartbeat(): Promise<void> {
-    const rec: MemberRecord = { ...this.self, heartbeatAt: this.clock.now() };
+  async heartbeat(state?: MemberState): Promise<void> {
+    const rec: MemberRecord = { ...this.self, heartbeatAt: this.clock.now(), ...(state ? { state } : {}) };
     await this.redis.hset(clusterKeys.members, this.self.id, JSON.stringify(rec));
   }
 

@@ -16,6 +16,8 @@ import { publishClusterEvent } from './events';
 import { type MemberView, Membership, membershipTiming } from './membership';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline/pipeline';
+import { loadFanoutConfig } from './fanout/config';
+import { Fanout } from './fanout/fanout';
 
 /** Code version reported by membership and /status. */
 export const VERSION = '0.1.0';
@@ -47,6 +49,8 @@ export class CoordinatorNode {
   /** A second connection set for the vote pipeline, so its traffic never delays heartbeats. */
   private readonly pipelineRedis: Cluster;
   private pipeline: Pipeline | undefined;
+  /** WebSocket fan-out (sends only while this node leads; see coordinator/fanout/fanout.ts). */
+  private fanout: Fanout | undefined;
   private readonly m: ReturnType<CoordinatorNode['makeMetrics']>;
 
   constructor(readonly config: CoordinatorConfig) {
@@ -151,6 +155,20 @@ export class CoordinatorNode {
       leaderTerm: () => (this.raft.role === 'leader' ? this.raft.term : null),
     });
     this.pipeline.start();
+    const fanoutConfig = loadFanoutConfig();
+    if (fanoutConfig.enabled) {
+      this.fanout = new Fanout({
+        nodeId: this.id,
+        redisSeeds: this.config.redisSeeds,
+        ...(this.config.natMap ? { natMap: this.config.natMap } : {}),
+        clock: this.clock,
+        log: this.log,
+        partitions: this.config.partitions,
+        isLeader: () => this.raft.role === 'leader',
+        config: fanoutConfig,
+      });
+      this.fanout.start();
+    }
     this.log.info('coordinator started', {
       adminPort: this.config.adminPort,
       members: this.config.members,
@@ -171,6 +189,7 @@ export class CoordinatorNode {
       );
     }
     await this.withDeadline(this.pipeline?.stop() ?? Promise.resolve(), 2000).catch(() => {});
+    await this.withDeadline(this.fanout?.stop() ?? Promise.resolve(), 1000).catch(() => {});
     await this.withDeadline(this.membership.deregister(), 1000).catch(() => {});
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
@@ -209,7 +228,7 @@ export class CoordinatorNode {
   private async heartbeatOnce(): Promise<void> {
     let healthy = true;
     try {
-      await this.withDeadline(this.membership.heartbeat(), this.config.storeTimeoutMs);
+      await this.withDeadline(this.membership.heartbeat(this.selfState()), this.config.storeTimeoutMs);
       this.members = await this.withDeadline(this.membership.list(), this.config.storeTimeoutMs);
     } catch {
       healthy = false;
@@ -240,6 +259,19 @@ export class CoordinatorNode {
     await publishClusterEvent(this.redis, type, data, this.clock.now()).catch((err: unknown) =>
       this.log.debug('publish failed', errorFields(err)),
     );
+  }
+
+  /** What this node publishes about itself with each heartbeat (read by GET /cluster). */
+  private selfState() {
+    const c = this.clock.status();
+    return {
+      role: this.raft?.role ?? 'follower',
+      term: this.raft?.term ?? 0,
+      leader: this.raft?.leader ?? null,
+      clockOffsetMs: c.offsetMs,
+      inSync: c.inSync,
+      partitionsOwned: (this.pipeline?.status()['partitionsOwned'] as number[] | undefined) ?? [],
+    };
   }
 
   // ---- election -----------------------------------------------------------------
@@ -458,7 +490,10 @@ export class CoordinatorNode {
 
   /** Hook for subsystems (the vote pipeline) to add to /status. */
   protected extraStatus(): Record<string, unknown> {
-    return this.pipeline ? { pipeline: this.pipeline.status() } : {};
+    return {
+      ...(this.pipeline ? { pipeline: this.pipeline.status() } : {}),
+      ...(this.fanout ? { fanout: this.fanout.status() } : {}),
+    };
   }
 
   /** Hook for subsystems to add admin routes. */

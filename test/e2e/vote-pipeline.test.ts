@@ -230,4 +230,26 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
     const again = await api.call('POST', `/elections/${id}/votes`, { token: eve, body: { optionId: 'no' } });
     expect([again.status, again.body.error.code]).toEqual([409, 'already_voted']);
   });
+
+  test('GET /cluster shows the leader, every coordinator and the Redis Cluster (admin only)', async () => {
+    const { leader, term } = await cluster.waitForLeader();
+    const view = await eventually(
+      async () => {
+        const r = await api.call('GET', '/cluster', { token: admin });
+        return r.status === 200 && r.body.leader === leader && r.body.nodes.length === 3 ? r.body : undefined;
+      },
+      5000,
+      'cluster view',
+    );
+    expect(view.term).toBe(term);
+    expect(view.redis).toMatchObject({ state: 'ok', masters: 3, replicas: 3, slotsCovered: 16384 });
+    for (const n of view.nodes) {
+      expect(cluster.members).toContain(n.id);
+      expect(n).toMatchObject({ healthy: true, role: n.id === leader ? 'leader' : 'follower' });
+      expect(typeof n.lastHeartbeatAt).toBe('string');
+    }
+    expect(view.queues).toEqual(expect.objectContaining({ pending: expect.any(Number) }));
+    const voter = await api.token('v-cluster', 'voter');
+    expect((await api.call('GET', '/cluster', { token: voter })).status).toBe(403);
+  });
 });

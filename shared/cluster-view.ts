@@ -1,0 +1,122 @@
+import type { Cluster } from 'ioredis';
+import type { Clock } from './clock';
+import { clusterKeys } from './redis/keys';
+
+/**
+ * The cluster at a glance, from Redis alone (no coordinator needs to be reachable):
+ * coordinators from their heartbeat records, the leader from its fenced record, and
+ * the Redis Cluster from CLUSTER INFO / CLUSTER NODES. Serves GET /cluster.
+ */
+export interface ClusterView {
+  leader: string | null;
+  term: number;
+  nodes: {
+    id: string;
+    role: string;
+    healthy: boolean;
+    health: string;
+    term: number | null;
+    clockOffsetMs: number | null;
+    inSync: boolean | null;
+    lastHeartbeatAt: string;
+    heartbeatAgeMs: number;
+    adminUrl: string;
+    partitionsOwned: number[];
+  }[];
+  redis: {
+    state: string;
+    masters: number;
+    replicas: number;
+    slotsCovered: number;
+    nodes: { address: string; role: 'master' | 'replica'; failing: boolean; slots: number }[];
+  };
+}
+
+export function parseClusterNodes(text: string): ClusterView['redis']['nodes'] {
+  const out: ClusterView['redis']['nodes'] = [];
+  for (const line of text.split('\n')) {
+    const parts = line.trim().split(' ');
+    if (parts.length < 8) continue;
+    const [, addr = '', flags = ''] = parts;
+    const slots = parts.slice(8).reduce((n, r) => {
+      if (r.startsWith('[')) return n;
+      const [a, b] = r.split('-').map(Number);
+      return n + (b === undefined ? 1 : b - (a ?? 0) + 1);
+    }, 0);
+    out.push({
+      address: addr.split('@')[0] ?? addr,
+      role: flags.includes('master') ? 'master' : 'replica',
+      failing: /fail/.test(flags),
+      slots,
+    });
+  }
+  return out.sort((a, b) => a.address.localeCompare(b.address));
+}
+
+export async function readClusterView(
+  redis: Cluster,
+  clock: Clock,
+  healthyAfterMs = 1500,
+): Promise<ClusterView> {
+  const [members, leader, info, nodesText] = await Promise.all([
+    redis.hgetall(clusterKeys.members),
+    redis.hgetall(clusterKeys.leader),
+    redis.cluster('INFO') as Promise<string>,
+    redis.cluster('NODES') as Promise<string>,
+  ]);
+  const now = clock.now();
+  const leaderId = leader['id'] ?? null;
+  const nodes = Object.values(members)
+    .map((raw) => {
+      try {
+        return JSON.parse(raw) as {
+          id: string;
+          adminUrl: string;
+          heartbeatAt: number;
+          state?: {
+            role: string;
+            term: number;
+            clockOffsetMs: number | null;
+            inSync: boolean;
+            partitionsOwned: number[];
+          };
+        };
+      } catch {
+        return null;
+      }
+    })
+    .filter((m): m is NonNullable<typeof m> => m !== null)
+    .map((m) => {
+      const age = Math.max(0, now - m.heartbeatAt);
+      return {
+        id: m.id,
+        role: m.state?.role ?? 'unknown',
+        healthy: age <= healthyAfterMs,
+        health: age <= healthyAfterMs ? 'healthy' : 'unhealthy',
+        term: m.state?.term ?? null,
+        clockOffsetMs: m.state?.clockOffsetMs ?? null,
+        inSync: m.state?.inSync ?? null,
+        lastHeartbeatAt: new Date(m.heartbeatAt).toISOString(),
+        heartbeatAgeMs: Math.round(age),
+        adminUrl: m.adminUrl,
+        partitionsOwned: m.state?.partitionsOwned ?? [],
+      };
+    })
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const redisNodes = parseClusterNodes(nodesText);
+  const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
+  return {
+    leader: leaderId,
+    term: Number(leader['term'] ?? 0),
+    nodes,
+    redis: {
+      state,
+      masters: redisNodes.filter((n) => n.role === 'master' && !n.failing).length,
+      replicas: redisNodes.filter((n) => n.role === 'replica' && !n.failing).length,
+      slotsCovered: redisNodes
+        .filter((n) => n.role === 'master' && !n.failing)
+        .reduce((a, n) => a + n.slots, 0),
+      nodes: redisNodes,
+    },
+  };
+}
