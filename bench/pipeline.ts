@@ -22,7 +22,7 @@ import { systemClock } from '../shared/clock';
 import { parseSeeds } from '../shared/config';
 import { ElectionStore } from '../shared/elections/store';
 import { createRedisCluster } from '../shared/redis/client';
-import { electionChannel } from '../shared/redis/keys';
+import { electionChannel, partitionKeys } from '../shared/redis/keys';
 import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
@@ -139,7 +139,11 @@ async function runPipeline(
     voters: null,
     hideTotalsUntilClosed: false,
   });
-  const election = await store.open(e.id);
+  // Throughput mode (rate 0): load the whole queue first, then let the coordinators see
+  // the election, so the figure is the pipeline's, not the injector's.
+  const preload = rate === 0;
+  if (preload) await Promise.all(e.tags.map((t) => redis.set(partitionKeys(t).gate, 'open')));
+  const election = preload ? e : await store.open(e.id);
   const submitted = new Map<string, number>();
   const latencies: number[] = [];
   let lastFinal = 0;
@@ -148,16 +152,17 @@ async function runPipeline(
   sub.on('smessage', (ch: string, msg: string) => {
     if (ch !== channel) return;
     const now = performance.now();
-    const ev = JSON.parse(msg) as { counted: string[]; rejected: { voteId: string }[] };
+    const ev = JSON.parse(msg) as { type: string; counted: string[]; rejected: { voteId: string }[] };
+    if (ev.type !== 'votes.finalized') return;
     for (const id of [...ev.counted, ...ev.rejected.map((r) => r.voteId)]) {
       const t = submitted.get(id);
       if (t !== undefined) latencies.push(now - t);
     }
     lastFinal = now;
   });
-  const started = performance.now();
+  let started = performance.now();
   let next = 0;
-  const workers = rate > 0 ? 64 : 256;
+  const workers = rate > 0 ? 128 : 256;
   await Promise.all(
     Array.from({ length: workers }, async () => {
       while (next < votes) {
@@ -174,9 +179,7 @@ async function runPipeline(
           plainBallot,
           election,
           `${tag}-v${i}`,
-          {
-            optionId: ['a', 'b', 'c'][i % 3],
-          },
+          { optionId: ['a', 'b', 'c'][i % 3] },
           undefined,
           { waitReplicas: 0, waitTimeoutMs: 0 },
         );
@@ -184,9 +187,16 @@ async function runPipeline(
       }
     }),
   );
+  const injectedS = (performance.now() - started) / 1000;
+  console.log(`${tag}: injected ${votes} votes in ${injectedS.toFixed(2)} s (${Math.round(votes / injectedS)}/s)`);
+  if (preload) {
+    started = performance.now();
+    for (const id of submitted.keys()) submitted.set(id, started);
+    await store.open(e.id);
+  }
   const deadline = Date.now() + 120000;
   for (;;) {
-    const res = await readResults(redis, systemClock, election);
+    const res = await readResults(redis, systemClock, e);
     if (res.finalized + res.rejected >= votes || Date.now() > deadline) break;
     await sleep(100);
   }
@@ -215,14 +225,18 @@ async function main(): Promise<void> {
   const sub = createRedisCluster(parseSeeds(cluster.seeds), { shardedSubscribers: true });
   try {
     const members = Array.from({ length: COORDINATORS }, (_, i) => `b${i + 1}`);
+    const adminPorts: number[] = [];
     for (const id of members) {
+      const adminPort = await freePort();
+      adminPorts.push(adminPort);
       procs.push(
         await startCoordinator({
           nodeId: id,
-          adminPort: await freePort(),
+          adminPort,
           redisSeeds: cluster.seeds,
           members,
           env: { LOG_LEVEL: 'warn' },
+          nodeArgs: (process.env['COORDINATOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
         }),
       );
     }
@@ -231,6 +245,10 @@ async function main(): Promise<void> {
     const streams = await anchorStreams(redis, 60000);
     const throughput = await runPipeline(redis, sub, VOTES, 0, 'tp');
     const latency = await runPipeline(redis, sub, LATENCY_VOTES, RATE, 'lat');
+    for (const port of adminPorts) {
+      const st = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
+      console.log(JSON.stringify({ id: st['id'], role: st['role'], clock: st['clock'], pipeline: st['pipeline'] }));
+    }
     const result = {
       machine: `${process.platform} ${process.arch}, node ${process.version}, 2 cores`,
       coordinators: COORDINATORS,

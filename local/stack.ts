@@ -32,6 +32,8 @@ export interface CoordinatorOptions {
   members: string[];
   env?: NodeJS.ProcessEnv;
   onLine?: LineSink;
+  /** Extra node flags, e.g. ['--cpu-prof'] when profiling. */
+  nodeArgs?: string[];
 }
 
 /** Starts one coordinator process and waits until its admin port answers. */
@@ -49,6 +51,9 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedPr
         ADMIN_PORT: String(o.adminPort),
         REDIS_SEEDS: o.redisSeeds,
         COORDINATORS: o.members.join(','),
+        // The WebSocket fan-out invokes `broadcast` on serverless-offline with dummy credentials.
+        AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] ?? 'local',
+        AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
         ...o.env,
       },
       onLine: (line) => o.onLine?.(o.nodeId, line),
@@ -131,7 +136,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           ...c,
           redisSeeds: redis.seeds,
           members,
-          ...(o.env ? { env: o.env } : {}),
+          env: { LAMBDA_ENDPOINT: `http://127.0.0.1:${o.offline.lambdaPort}`, ...o.env },
           onLine: o.onLine,
         }),
       ),
