@@ -49,7 +49,10 @@ function lowerHeaders(h: APIGatewayProxyEventV2['headers'] | undefined): Record<
 
 function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string>): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
-  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  // API Gateway always sends text, but serverless-offline hands a JSON body that parses
+  // to `false` or `0` over as that value: turn it back into its text (else a 500).
+  const body: string = typeof event.body === 'string' ? event.body : JSON.stringify(event.body);
+  const raw = event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
   if (raw.length > MAX_BODY_BYTES) {
     throw new ApiError(413, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`);
   }
@@ -78,6 +81,21 @@ function respond(status: number, body: unknown, requestId: string, extra?: Recor
   };
 }
 
+/**
+ * A request that cannot finish in time (Redis unreachable: ioredis queues commands
+ * while it reconnects) answers 503 with Retry-After instead of hanging until the Lambda
+ * timeout. Every write behind a route is idempotent, so a client retry is safe.
+ */
+export const REQUEST_DEADLINE_MS = Number(process.env['REQUEST_DEADLINE_MS'] ?? 5000);
+
+function withinDeadline<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unavailable()), REQUEST_DEADLINE_MS);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Wraps a route implementation into a Lambda handler (HTTP API v2 events). */
 export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<HttpResult>): HttpHandler {
   return async (event) => {
@@ -103,7 +121,7 @@ export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<Htt
         sourceIp: event.requestContext?.http?.sourceIp ?? 'unknown',
       };
       req.body = parseBody(event, headers);
-      const result = await fn(req);
+      const result = await withinDeadline(fn(req));
       status = result.status;
       return respond(result.status, result.body, requestId, result.headers);
     } catch (err) {

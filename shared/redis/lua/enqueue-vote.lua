@@ -8,12 +8,7 @@
 -- ARGV[6] '1' when the election is restricted to listed voters
 -- Reply: {'ok', streamId, receipt} new vote | {'dup', streamId, receipt} same idempotency key
 --        | {'err', code} with code election_not_open | not_eligible | already_voted
-if redis.call('GET', KEYS[1]) ~= 'open' then
-  return {'err', 'election_not_open'}
-end
-if ARGV[6] == '1' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
-  return {'err', 'not_eligible'}
-end
+-- A retry with the same key gets its vote back, even after the election closed.
 local existing = redis.call('HGET', KEYS[3], ARGV[1])
 if existing then
   local sid, idem, receipt = string.match(existing, '^([^|]*)|([^|]*)|(.*)$')
@@ -21,6 +16,12 @@ if existing then
     return {'dup', sid, receipt}
   end
   return {'err', 'already_voted'}
+end
+if redis.call('GET', KEYS[1]) ~= 'open' then
+  return {'err', 'election_not_open'}
+end
+if ARGV[6] == '1' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
+  return {'err', 'not_eligible'}
 end
 local sid = redis.call('XADD', KEYS[4], '*', 'voter', ARGV[1], 'option', ARGV[2], 'receipt', ARGV[3], 'at', ARGV[5])
 redis.call('HSET', KEYS[3], ARGV[1], sid .. '|' .. ARGV[4] .. '|' .. ARGV[3])

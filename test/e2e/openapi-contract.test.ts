@@ -1,0 +1,607 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { findFreePortRange } from '../../local/ports';
+import { mintToken } from '../../shared/auth/tokens';
+import { type Api, makeApi, testKeyDir } from '../helpers/api';
+import { OpenApiContract, type Operation, repoRoot, serverlessHttpRoutes, sub } from '../helpers/openapi';
+import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
+
+/**
+ * docs/openapi.yaml against the running functions (serverless-offline + 3 coordinators
+ * on the test Redis Cluster): a realistic flow and the error cases of API.md, where
+ * every response's status, headers and body must be what the document says for its
+ * operation. The document and serverless.yml must list the same routes, and every
+ * documented answer must be produced at least once (except 500 and 503, which need a
+ * broken stack; 503 is still produced where a dead Redis makes it cheap).
+ */
+
+type CallOpts = { token?: string; body?: unknown; headers?: Record<string, string> };
+type Res = Awaited<ReturnType<Api['call']>>;
+
+/**
+ * Codes the source raises that no HTTP request can reach: `fenced` is raised only for a
+ * leader's scheduled open/close (a term is passed); admin requests pass none.
+ */
+const UNREACHABLE_CODES = new Set(['fenced']);
+/** Statuses that need a broken stack (an unexpected exception, an unreachable cluster). */
+const NEEDS_BROKEN_STACK = new Set(['500', '503']);
+
+/** A sample value for a path parameter that names nothing. */
+const SAMPLE_PARAMS: Record<string, string> = { id: 'elzzzzzzzzzz', voteId: 'elzzzzzzzzzz.0.1-1' };
+const fill = (template: string) => template.replace(/\{(\w+)\}/g, (_, name: string) => SAMPLE_PARAMS[name]!);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return sourceFiles(p);
+    return p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('docs/openapi.yaml matches the HTTP API', () => {
+  const contract = new OpenApiContract();
+  let cluster: TestCluster | undefined;
+  let offline: TestOffline | undefined;
+  let deadOffline: TestOffline | undefined;
+  let api: Api;
+  let deadApi: Api;
+  let admin: string;
+  let auditor: string;
+
+  beforeAll(async () => {
+    const keyDir = testKeyDir();
+    const deadPort = await findFreePortRange(1);
+    [cluster, deadOffline] = await Promise.all([
+      TestCluster.start(3),
+      startTestOffline({ JWT_KEY_DIR: keyDir }, `127.0.0.1:${deadPort}`),
+    ]);
+    offline = await startTestOffline({
+      JWT_KEY_DIR: keyDir,
+      COORDINATORS: cluster.members.join(','),
+      RATE_LIMIT_VOTER: '8',
+    });
+    api = makeApi(offline.httpUrl, keyDir);
+    deadApi = makeApi(deadOffline.httpUrl, keyDir);
+    admin = await api.token('ct-admin', 'admin');
+    auditor = await api.token('ct-auditor', 'auditor');
+    await cluster.waitForLeader();
+  }, 120000);
+
+  afterAll(async () => {
+    await Promise.all([offline?.stop(), deadOffline?.stop(), cluster?.stop()]);
+  });
+
+  /** One request; its response must match the document. */
+  async function call(method: string, path: string, opts: CallOpts = {}): Promise<Res> {
+    const res = await api.call(method, path, opts);
+    expect(contract.check(method, path, res, opts.body)).toEqual([]);
+    return res;
+  }
+
+  /** One request that must fail with this status and code (and match the document). */
+  async function fails(method: string, path: string, opts: CallOpts, status: number, code: string) {
+    const res = await call(method, path, opts);
+    expect({ request: `${method} ${path}`, status: res.status, code: res.body?.error?.code }).toEqual({
+      request: `${method} ${path}`,
+      status,
+      code,
+    });
+    return res;
+  }
+
+  const yesNo = [
+    { id: 'yes', label: 'Yes' },
+    { id: 'no', label: 'No' },
+  ];
+
+  async function openElection(extra: Record<string, unknown> = {}): Promise<string> {
+    const created = await call('POST', '/elections', {
+      token: admin,
+      body: { title: 'Contract', options: yesNo, ...extra },
+    });
+    expect(created.status).toBe(201);
+    expect((await call('POST', `/elections/${created.body.id}/open`, { token: admin })).status).toBe(200);
+    return created.body.id;
+  }
+
+  test('the document is OpenAPI 3.1 with resolvable refs, unique operation ids and declared path parameters', () => {
+    expect(String(contract.doc['openapi'])).toMatch(/^3\.1\.\d+$/);
+    const broken = contract.refs().filter(({ ref }) => {
+      try {
+        contract.at(ref);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(broken).toEqual([]);
+    const ids = contract.operations.map((o) => o.operationId);
+    expect(ids.filter((id) => !id)).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const o of contract.operations) {
+      const inTemplate = [...o.template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      const declared = o.parameters
+        .filter((p) => p['in'] === 'path')
+        .map((p) => p['name'])
+        .sort();
+      expect({ op: o.key, params: declared }).toEqual({ op: o.key, params: inTemplate });
+      expect({ op: o.key, success: o.statuses.some((s) => s.startsWith('2')) }).toEqual({
+        op: o.key,
+        success: true,
+      });
+      // Compiling every response (and request) schema catches unknown keywords and bad refs.
+      for (const status of o.statuses) {
+        const responses = o.op['responses'] as Record<string, unknown>;
+        const resp = contract.deref(responses[status], `${o.at}${sub(['responses', status])}`);
+        for (const type of Object.keys((resp.value['content'] as object | undefined) ?? {})) {
+          expect(() => contract.validator(`${resp.where}${sub(['content', type, 'schema'])}`)).not.toThrow();
+        }
+      }
+      if (o.requestSchema) expect(() => contract.validator(o.requestSchema!)).not.toThrow();
+    }
+    const components = contract.doc['components'] as { schemas: Record<string, unknown> };
+    for (const name of Object.keys(components.schemas)) {
+      expect(() => contract.validator(`#/components/schemas/${name}`)).not.toThrow();
+    }
+  });
+
+  test('every httpApi route of serverless.yml is documented, and nothing else', () => {
+    expect(contract.routes()).toEqual(serverlessHttpRoutes());
+  });
+
+  test('every error code the source raises is in ErrorCode, and API.md’s codes are all there', () => {
+    const documented = (contract.at('#/components/schemas/ErrorCode') as { enum: string[] }).enum;
+    const raised = new Set<string>();
+    for (const file of [
+      ...sourceFiles(join(repoRoot, 'functions')),
+      ...sourceFiles(join(repoRoot, 'shared')),
+    ]) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/ApiError\(\s*\d{3},\s*'([a-z_]+)'/g))
+        raised.add(m[1]!);
+    }
+    // shared/errors.ts's helpers (badRequest, notFound...) spell their codes the same way.
+    expect(raised).toContain('invalid_request');
+    const missing = [...raised].filter((c) => !documented.includes(c) && !UNREACHABLE_CODES.has(c));
+    expect(missing).toEqual([]);
+    const apiMd = [
+      'invalid_request',
+      'invalid_option',
+      'unauthorized',
+      'invalid_credentials',
+      'forbidden',
+      'not_eligible',
+      'not_found',
+      'already_voted',
+      'election_not_open',
+      'invalid_state',
+      'user_exists',
+      'payload_too_large',
+      'unsupported_media_type',
+      'rate_limited',
+      'unavailable',
+    ];
+    expect(apiMd.filter((c) => !documented.includes(c))).toEqual([]);
+  });
+
+  test('public endpoints: health, JWKS, the HTML client', async () => {
+    const health = await call('GET', '/health', { headers: { 'x-request-id': 'contract-1' } });
+    expect(health.status).toBe(200);
+    expect(health.headers.get('x-request-id')).toBe('contract-1');
+    const jwks = await call('GET', '/.well-known/jwks.json');
+    expect(jwks.status).toBe(200);
+    expect(jwks.body.keys[0]).toMatchObject({ alg: 'EdDSA', crv: 'Ed25519', use: 'sig' });
+    const page = await call('GET', '/client');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<html');
+  });
+
+  test('identity: create a user, sign in, and the identity errors', async () => {
+    const username = `ct_${Math.random().toString(36).slice(2, 10)}`;
+    const created = await call('POST', '/users', {
+      token: admin,
+      body: { username, password: 'correct-horse-1', role: 'voter' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ username, role: 'voter' });
+    await fails(
+      'POST',
+      '/users',
+      { token: admin, body: { username: username.toUpperCase(), password: 'another-pass', role: 'voter' } },
+      409,
+      'user_exists',
+    );
+    const badRole = await fails(
+      'POST',
+      '/users',
+      { token: admin, body: { username: `${username}x`, password: 'correct-horse-1', role: 'root' } },
+      400,
+      'invalid_request',
+    );
+    expect(badRole.body.error.details).toEqual({ field: 'role' });
+    await fails(
+      'POST',
+      '/users',
+      { token: admin, body: { username: `${username}y`, password: 'short', role: 'voter' } },
+      400,
+      'invalid_request',
+    );
+
+    const signedIn = await call('POST', '/auth/token', { body: { username, password: 'correct-horse-1' } });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body).toMatchObject({ role: 'voter', sub: created.body.id, tokenType: 'Bearer' });
+    await fails(
+      'POST',
+      '/auth/token',
+      { body: { username, password: 'wrong-horse-1' } },
+      401,
+      'invalid_credentials',
+    );
+    await fails(
+      'POST',
+      '/auth/token',
+      { body: { username: 'nobody_here', password: 'whatever-1' } },
+      401,
+      'invalid_credentials',
+    );
+    await fails('POST', '/auth/token', { body: { username } }, 400, 'invalid_request');
+    await fails('POST', '/auth/token', { body: '{"username":' }, 400, 'invalid_request');
+
+    // The issued token works: this user votes.
+    const id = await openElection();
+    const vote = await call('POST', `/elections/${id}/votes`, {
+      token: signedIn.body.token,
+      body: { optionId: 'yes' },
+    });
+    expect(vote.status).toBe(202);
+  });
+
+  test('elections, votes, results and audit through a whole election', async () => {
+    // Create, read, list.
+    const created = await call('POST', '/elections', {
+      token: admin,
+      body: {
+        title: '  Board  ',
+        options: yesNo,
+        closesAt: new Date(Date.now() + 3600_000).toISOString(),
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ title: 'Board', status: 'draft' });
+    const id: string = created.body.id;
+    expect((await call('GET', `/elections/${id}`, { token: auditor })).body.id).toBe(id);
+    const list = await call('GET', '/elections', { token: auditor });
+    expect(list.body.elections.map((e: { id: string }) => e.id)).toContain(id);
+
+    // A draft takes no votes and cannot be closed.
+    const alice = await api.token(`ct-alice-${id}`, 'voter');
+    await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: alice, body: { optionId: 'yes' } },
+      409,
+      'election_not_open',
+    );
+    await fails('POST', `/elections/${id}/close`, { token: admin }, 409, 'invalid_state');
+
+    // Open (twice: idempotent).
+    expect((await call('POST', `/elections/${id}/open`, { token: admin })).body.status).toBe('open');
+    expect((await call('POST', `/elections/${id}/open`, { token: admin })).body.status).toBe('open');
+
+    // Vote, repeat with the same key, vote again with another key.
+    const first = await call('POST', `/elections/${id}/votes`, {
+      token: alice,
+      body: { optionId: 'yes' },
+      headers: { 'Idempotency-Key': 'ct-key-1' },
+    });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('idempotent-replayed')).toBe('false');
+    const repeat = await call('POST', `/elections/${id}/votes`, {
+      token: alice,
+      body: { optionId: 'yes' },
+      headers: { 'Idempotency-Key': 'ct-key-1' },
+    });
+    expect(repeat.status).toBe(202);
+    expect(repeat.body).toEqual(first.body);
+    expect(repeat.headers.get('idempotent-replayed')).toBe('true');
+    await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: alice, body: { optionId: 'no' }, headers: { 'Idempotency-Key': 'ct-key-2' } },
+      409,
+      'already_voted',
+    );
+
+    // The vote's status until it is finalized (every poll is checked).
+    const { voteId, receipt } = first.body;
+    const final = await eventually(
+      async () => {
+        const s = await call('GET', `/votes/${voteId}`, { token: alice });
+        return s.body.status === 'finalized' ? s.body : undefined;
+      },
+      15000,
+      'vote finalized',
+    );
+    expect(final).toMatchObject({ voteId, electionId: id, receipt, optionId: 'yes' });
+    expect((await call('GET', `/votes/${voteId}`, { token: auditor })).status).toBe(200);
+    const bob = await api.token(`ct-bob-${id}`, 'voter');
+    await fails('GET', `/votes/${voteId}`, { token: bob }, 403, 'forbidden');
+    await fails('GET', `/votes/${id}.0.1-1`, { token: bob }, 404, 'not_found');
+    await fails('GET', '/votes/not-a-vote-id', { token: bob }, 404, 'not_found');
+
+    // Submission errors (another voter, to stay under the rate limit).
+    const dave = await api.token(`ct-dave-${id}`, 'voter');
+    await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: dave, body: { optionId: 'maybe' } },
+      400,
+      'invalid_option',
+    );
+    await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: dave, body: '{"optionId":' },
+      400,
+      'invalid_request',
+    );
+    await fails('POST', `/elections/${id}/votes`, { token: dave }, 400, 'invalid_request');
+    const extra = await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: dave, body: { optionId: 'no', weight: 2 } },
+      400,
+      'invalid_request',
+    );
+    expect(extra.body.error.details).toEqual({ fields: ['weight'] });
+    await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: dave, body: { optionId: 'no' }, headers: { 'Idempotency-Key': 'has space' } },
+      400,
+      'invalid_request',
+    );
+    expect(
+      (await call('POST', `/elections/${id}/votes`, { token: bob, body: { optionId: 'no' } })).status,
+    ).toBe(202);
+
+    // Live results.
+    const live = await eventually(
+      async () => {
+        const r = await call('GET', `/elections/${id}/results`, { token: bob });
+        return r.body.finalized === 2 && r.body.pending === 0 ? r.body : undefined;
+      },
+      15000,
+      'two votes finalized',
+    );
+    expect(live).toMatchObject({ status: 'open', totals: { yes: 1, no: 1 }, final: false });
+
+    // Close (twice: idempotent); no more votes; it cannot reopen; the result is final.
+    expect((await call('POST', `/elections/${id}/close`, { token: admin })).body.status).toBe('closed');
+    expect((await call('POST', `/elections/${id}/close`, { token: admin })).body.status).toBe('closed');
+    const carol = await api.token(`ct-carol-${id}`, 'voter');
+    await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: carol, body: { optionId: 'no' } },
+      409,
+      'election_not_open',
+    );
+    await fails('POST', `/elections/${id}/open`, { token: admin }, 409, 'invalid_state');
+    const closed = await eventually(
+      async () => {
+        const r = await call('GET', `/elections/${id}/results`, { token: auditor });
+        return r.body.final ? r.body : undefined;
+      },
+      15000,
+      'final result',
+    );
+    expect(closed).toMatchObject({ status: 'closed', totals: { yes: 1, no: 1 }, pending: 0 });
+
+    // The audit log, one entry per page to follow the cursor.
+    const entries: { receipt: string }[] = [];
+    let cursor: string | null = '';
+    for (let pages = 0; cursor !== null && pages < 50; pages++) {
+      const page: Res = await call(
+        'GET',
+        `/elections/${id}/audit?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        {
+          token: bob,
+        },
+      );
+      entries.push(...page.body.entries);
+      cursor = page.body.nextCursor;
+    }
+    expect(cursor).toBeNull();
+    expect(entries.map((e) => e.receipt)).toContain(receipt);
+    expect(entries).toHaveLength(2);
+    await fails('GET', `/elections/${id}/audit?limit=0`, { token: bob }, 400, 'invalid_request');
+    await fails('GET', `/elections/${id}/audit?limit=abc`, { token: bob }, 400, 'invalid_request');
+    await fails('GET', `/elections/${id}/audit?cursor=zz`, { token: bob }, 400, 'invalid_request');
+
+    // Reset (non-production) clears the votes.
+    const reset = await call('POST', `/elections/${id}/reset`, { token: admin });
+    expect(reset.body).toMatchObject({ id, reset: true });
+    expect((await call('GET', `/elections/${id}/results`, { token: admin })).body.finalized).toBe(0);
+  });
+
+  test('election options: voter lists, hidden totals, invalid elections', async () => {
+    const restricted = await openElection({ voters: ['ct-eligible'] });
+    const outsider = await api.token('ct-outsider', 'voter');
+    await fails(
+      'POST',
+      `/elections/${restricted}/votes`,
+      { token: outsider, body: { optionId: 'yes' } },
+      403,
+      'not_eligible',
+    );
+    const eligible = await api.token('ct-eligible', 'voter');
+    expect(
+      (await call('POST', `/elections/${restricted}/votes`, { token: eligible, body: { optionId: 'yes' } }))
+        .status,
+    ).toBe(202);
+
+    const hidden = await openElection({ hideTotalsUntilClosed: true });
+    const r = await call('GET', `/elections/${hidden}/results`, { token: admin });
+    expect(r.body).toMatchObject({ hidden: true, totals: {} });
+
+    const bad: [string, unknown, string?][] = [
+      ['one option', { title: 't', options: [{ id: 'a', label: 'A' }] }, 'options'],
+      [
+        'duplicate ids',
+        {
+          title: 't',
+          options: [
+            { id: 'a', label: 'A' },
+            { id: 'a', label: 'B' },
+          ],
+        },
+        'options',
+      ],
+      ['blank title', { title: '  ', options: yesNo }, 'title'],
+      [
+        'closes before it opens',
+        { title: 't', options: yesNo, opensAt: '2030-01-02T00:00:00Z', closesAt: '2030-01-01T00:00:00Z' },
+        'closesAt',
+      ],
+      ['unknown field', { title: 't', options: yesNo, quorum: 3 }],
+      ['not an object', [1, 2]],
+    ];
+    for (const [name, body, field] of bad) {
+      const res = await fails('POST', '/elections', { token: admin, body }, 400, 'invalid_request');
+      if (field) expect({ name, details: res.body.error.details }).toEqual({ name, details: { field } });
+    }
+  });
+
+  test('rate limiting answers 429 with Retry-After', async () => {
+    const id = await openElection();
+    const busy = await api.token(`ct-busy-${id}`, 'voter');
+    const statuses: number[] = [];
+    // 20 in a row: however the 10 s windows split them, one window sees more than 8.
+    for (let i = 0; i < 20; i++) {
+      statuses.push(
+        (await call('POST', `/elections/${id}/votes`, { token: busy, body: { optionId: 'yes' } })).status,
+      );
+    }
+    expect(statuses[0]).toBe(202);
+    expect(statuses).toContain(429);
+  });
+
+  test('GET /cluster shows three coordinators and the Redis Cluster', async () => {
+    const view = await eventually(
+      async () => {
+        const r = await call('GET', '/cluster', { token: admin });
+        return r.body.nodes.length === 3 && r.body.leader ? r.body : undefined;
+      },
+      10000,
+      'cluster view',
+    );
+    expect(view.redis).toMatchObject({ state: 'ok', slotsCovered: 16384 });
+  });
+
+  test('every secured operation: 401 without a valid token, 403 for a role it does not accept', async () => {
+    const expired = await mintToken(
+      { sub: 'ct-late', role: 'admin' },
+      { keyDir: api.keyDir, iat: 1_600_000_000, exp: 1_600_000_060 },
+    );
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'ct-none', role: 'admin' })}.`;
+    const secured = contract.operations.filter((o) => o.secured);
+    expect(secured.length).toBeGreaterThan(0);
+    for (const o of secured) {
+      const path = fill(o.template);
+      for (const token of [undefined, 'x.y.z', expired, unsigned]) {
+        const res = await fails(o.method, path, token ? { token } : {}, 401, 'unauthorized');
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="quorumvote"/);
+      }
+      const wrong = (['voter', 'admin', 'auditor'] as const).find(
+        (r) => o.roles.length && !o.roles.includes(r),
+      );
+      if (wrong)
+        await fails(o.method, path, { token: await api.token(`ct-${wrong}-403`, wrong) }, 403, 'forbidden');
+    }
+  });
+
+  test('every operation with an id in its path: 404 not_found for an unknown one', async () => {
+    const withIds = contract.operations.filter((o: Operation) => o.statuses.includes('404'));
+    expect(withIds.length).toBeGreaterThan(0);
+    for (const o of withIds) {
+      const role = (o.roles[0] ?? 'admin') as 'voter' | 'admin' | 'auditor';
+      const token = await api.token(`ct-404-${role}`, role);
+      const body = o.requestSchema ? { optionId: 'yes' } : undefined;
+      await fails(o.method, fill(o.template), { token, ...(body ? { body } : {}) }, 404, 'not_found');
+    }
+  });
+
+  test('every operation with a body: 413 over 64 KiB, 415 when not JSON', async () => {
+    const withBody = contract.operations.filter((o) => o.requestSchema);
+    expect(withBody.length).toBeGreaterThan(0);
+    for (const o of withBody) {
+      const path = fill(o.template);
+      await fails(
+        o.method,
+        path,
+        { body: JSON.stringify({ pad: 'x'.repeat(70000) }) },
+        413,
+        'payload_too_large',
+      );
+      await fails(
+        o.method,
+        path,
+        { body: 'hello', headers: { 'content-type': 'text/plain' } },
+        415,
+        'unsupported_media_type',
+      );
+    }
+  });
+
+  /** Requests to the serverless-offline whose Redis is dead: each must be `503 unavailable`. */
+  async function expectUnavailable(cases: [string, string, CallOpts][]) {
+    const voter = await deadApi.token('ct-dead', 'voter');
+    const admin = await deadApi.token('ct-dead-admin', 'admin');
+    const tokens: Record<string, string> = { voter, admin };
+    const results = await Promise.all(
+      cases.map(async ([method, path, opts]) => {
+        const sent = { ...opts, ...(opts.token ? { token: tokens[opts.token] } : {}) };
+        const res = await deadApi.call(method, path, sent);
+        return {
+          request: `${method} ${path}`,
+          status: res.status,
+          code: res.body?.error?.code,
+          problems: contract.check(method, path, res, opts.body),
+        };
+      }),
+    );
+    expect(results).toEqual(
+      cases.map(([method, path]) => ({
+        request: `${method} ${path}`,
+        status: 503,
+        code: 'unavailable',
+        problems: [],
+      })),
+    );
+  }
+
+  test('an unreachable Redis Cluster answers 503 unavailable with Retry-After', async () => {
+    await expectUnavailable([
+      ['GET', '/health', {}],
+      ['GET', '/cluster', { token: 'admin' }],
+    ]);
+  }, 30000);
+
+  // API.md: "cluster unavailable → 503 unavailable with Retry-After", on every route:
+  // the middleware's request deadline turns a queued Redis call into a 503.
+  test('routes that need Redis answer 503 with Retry-After when it is unreachable', async () => {
+    await expectUnavailable([
+      ['GET', '/elections', { token: 'voter' }],
+      ['POST', '/auth/token', { body: { username: 'someone', password: 'whatever-1' } }],
+      ['POST', '/elections/elzzzzzzzzzz/votes', { token: 'voter', body: { optionId: 'yes' } }],
+    ]);
+  }, 30000);
+
+  test('every documented answer was produced (500 and most 503s need a broken stack)', () => {
+    const missing = contract
+      .documented()
+      .filter((k) => !contract.seen.has(k) && !NEEDS_BROKEN_STACK.has(k.split(' ').pop()!));
+    expect(missing).toEqual([]);
+  });
+});
