@@ -11,10 +11,9 @@ function wsUrl(env: NodeJS.ProcessEnv): string {
   return (env['WS_ENDPOINT'] || 'http://127.0.0.1:3001').replace(/^http/, 'ws');
 }
 
-const escape = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const html = page.replace('__WS_URL__', escape(wsUrl(process.env)));
+const html = page.replace('__WS_URL__', escapeHtml(wsUrl(process.env)));
 
 export async function handler(): Promise<APIGatewayProxyStructuredResultV2> {
   return {

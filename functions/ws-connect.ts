@@ -28,15 +28,23 @@ export async function handler(event: ConnectEvent): Promise<{ statusCode: number
   const connectionId = event.requestContext.connectionId;
   try {
     const claims = await authenticateToken(event.queryStringParameters?.['token']);
-    await withDeadline(registry.add(connectionId, claims, Date.now()), 2000);
+    await withDeadline(registry.add(connectionId, claims, Date.now()), 5000);
     log.info('connected', { connectionId, sub: claims.sub, role: claims.role });
     return { statusCode: 200 };
   } catch (err) {
     if (err instanceof ApiError) {
-      log.info('connection refused', { connectionId, status: err.status, code: err.code });
+      (err.status >= 500 ? log.warn : log.info)('connection refused', {
+        connectionId,
+        status: err.status,
+        code: err.code,
+        reason: err.message,
+      });
       return refuse(err);
     }
-    if (isUnavailableError(err)) return refuse(new ApiError(503, 'unavailable', 'Retry shortly'));
+    if (isUnavailableError(err)) {
+      log.warn('connection refused: Redis unavailable', { connectionId, ...errorFields(err) });
+      return refuse(new ApiError(503, 'unavailable', 'Retry shortly'));
+    }
     log.error('connect failed', { connectionId, ...errorFields(err) });
     return refuse(new ApiError(500, 'internal', 'Internal error'));
   }

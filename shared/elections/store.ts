@@ -1,7 +1,14 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../clock';
 import { ApiError, notFound } from '../errors';
-import { activeElectionsKey, electionIndexKey, electionKeys, partitionKeys } from '../redis/keys';
+import { lifecycleMessage } from '../realtime/events';
+import {
+  activeElectionsKey,
+  electionChannel,
+  electionIndexKey,
+  electionKeys,
+  partitionKeys,
+} from '../redis/keys';
 import { defineScript, reply, runScript } from '../redis/scripts';
 import {
   type Election,
@@ -140,7 +147,7 @@ export class ElectionStore {
     await this.transition(e, 'draft', 'open', 'openedAt', term);
     await this.redis.sadd(activeElectionsKey, id);
     await this.setGates(e, 'open');
-    return this.require(id);
+    return this.announce('election.opened', await this.require(id));
   }
 
   /** Closes an election: gates first (intake stops at once), then the status. */
@@ -154,7 +161,17 @@ export class ElectionStore {
       throw new ApiError(409, 'invalid_state', `Election is ${e.status}; only an open one closes`);
     await this.setGates(e, 'closed');
     await this.transition(e, 'open', 'closed', 'closedAt', term);
-    return this.require(id);
+    return this.announce('election.closed', await this.require(id));
+  }
+
+  /**
+   * Tells the WebSocket fan-out (sharded channel of the election). Best effort: the
+   * change is already stored, and the fan-out also notices it by polling.
+   */
+  private async announce(type: 'election.opened' | 'election.closed', e: ElectionRecord) {
+    const message = lifecycleMessage(type, publicElection(e), this.clock.now());
+    await this.redis.spublish(electionChannel(e.id), JSON.stringify(message)).catch(() => {});
+    return e;
   }
 
   private async transition(

@@ -1,6 +1,9 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { isLocalEndpoint } from './config';
 import type { ConnectionPoster } from './delivery';
 
@@ -10,7 +13,11 @@ import type { ConnectionPoster } from './delivery';
  * dummy credentials. A gone connection shows up as HTTP 410 in
  * `$metadata.httpStatusCode` (serverless-offline does not send a `GoneException`).
  */
-export function apiGatewayPoster(options: { endpoint: string; region: string; maxSockets: number }): ConnectionPoster {
+export function apiGatewayPoster(options: {
+  endpoint: string;
+  region: string;
+  maxSockets: number;
+}): ConnectionPoster {
   const local = isLocalEndpoint(options.endpoint);
   const client = new ApiGatewayManagementApiClient({
     endpoint: options.endpoint,
@@ -19,8 +26,9 @@ export function apiGatewayPoster(options: { endpoint: string; region: string; ma
     requestHandler: {
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets }),
-      connectionTimeout: 2000,
-      requestTimeout: 5000,
+      // Generous: locally the poster shares one busy process with the endpoint it posts to.
+      connectionTimeout: 5000,
+      requestTimeout: 10000,
     },
     ...(local && !process.env['AWS_ACCESS_KEY_ID']
       ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }

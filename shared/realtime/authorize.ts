@@ -29,7 +29,8 @@ export interface Subscriber {
 export async function authorizeTopic(who: Subscriber, topic: Topic, dir: TopicDirectory): Promise<void> {
   switch (topic.kind) {
     case 'cluster':
-      if (who.role !== 'admin') throw new WsError('forbidden', 'Only admins may watch the cluster', topic.name);
+      if (who.role !== 'admin')
+        throw new WsError('forbidden', 'Only admins may watch the cluster', topic.name);
       return;
     case 'election':
       if (!(await dir.electionExists(topic.electionId))) {
@@ -44,7 +45,11 @@ export async function authorizeTopic(who: Subscriber, topic: Topic, dir: TopicDi
         return;
       }
       if (owner === null || owner !== who.sub) {
-        throw new WsError('forbidden', 'Only the voter who cast this vote or an admin may watch it', topic.name);
+        throw new WsError(
+          'forbidden',
+          'Only the voter who cast this vote or an admin may watch it',
+          topic.name,
+        );
       }
       return;
     }

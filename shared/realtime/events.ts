@@ -139,7 +139,9 @@ export function voteEvent(v: {
 }
 
 /** `tally.updated` on `election:<id>`: always the full results, so no history is needed. */
-export function tallyEvent(results: { electionId: string; asOf: string } & Record<string, unknown>): RealtimeEvent {
+export function tallyEvent(
+  results: { electionId: string; asOf: string } & Record<string, unknown>,
+): RealtimeEvent {
   return { type: 'tally.updated', topic: `election:${results.electionId}`, data: results, ts: results.asOf };
 }
 

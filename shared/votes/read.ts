@@ -15,6 +15,18 @@ export function compareStreamIds(a: string, b: string): number {
   return e === 0n ? 0 : e < 0n ? -1 : 1;
 }
 
+const U64_MAX = 18446744073709551615n;
+
+/**
+ * True when "ms-seq" is a stream id Redis accepts (both parts fit in 64 bits). The id
+ * patterns allow 20 digits, and Redis refuses anything larger with an error, so an id
+ * from a client is checked before it reaches a command (else a 500, not a 404/400).
+ */
+export function isStreamId(id: string): boolean {
+  const m = /^(\d{1,20})-(\d{1,20})$/.exec(id);
+  return !!m && BigInt(m[1]!) <= U64_MAX && BigInt(m[2]!) <= U64_MAX;
+}
+
 export interface VoteView {
   voteId: string;
   electionId: string;
@@ -47,7 +59,7 @@ export async function readVote(
 ): Promise<VoteView> {
   const { p, streamId } = parseVoteId(voteId);
   const tag = election.tags[p];
-  if (!tag) throw new ApiError(404, 'not_found', 'Vote not found');
+  if (!tag || !isStreamId(streamId)) throw new ApiError(404, 'not_found', 'Vote not found');
   const k = partitionKeys(tag);
   const [entries, finalized, checkpoints, rejectedReason, objections] = await Promise.all([
     redis.xrange(k.votes, streamId, streamId),
@@ -165,9 +177,17 @@ export async function readAuditPage(
   let after = '';
   if (cursor) {
     const m = /^(\d{1,4}):(\d{1,20}-\d{1,20})?$/.exec(cursor);
-    if (!m || Number(m[1]) >= e.tags.length) throw badRequest('cursor is not valid', { field: 'cursor' });
+    // An exclusive start at the largest id would overflow in Redis: no cursor of ours is that.
+    const last = m?.[2];
+    if (
+      !m ||
+      Number(m[1]) >= e.tags.length ||
+      (last !== undefined && (!isStreamId(last) || last === `${U64_MAX}-${U64_MAX}`))
+    ) {
+      throw badRequest('cursor is not valid', { field: 'cursor' });
+    }
     p = Number(m[1]);
-    after = m[2] ?? '';
+    after = last ?? '';
   }
   const entries: AuditEntry[] = [];
   while (p < e.tags.length && entries.length < limit) {

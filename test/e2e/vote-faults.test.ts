@@ -368,8 +368,7 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
     // (none expected: every client retried until it got its 202).
     expect(rec.unknownCounted).toEqual([]);
     const expected: Record<string, number> = {};
-    for (const o of accepted)
-      if (!lost.includes(o)) expected[o.optionId] = (expected[o.optionId] ?? 0) + 1;
+    for (const o of accepted) if (!lost.includes(o)) expected[o.optionId] = (expected[o.optionId] ?? 0) + 1;
     for (const opt of OPTIONS) expect(results.totals[opt] ?? 0).toBe(expected[opt] ?? 0);
     // What the system promises: with SUBMIT_WAIT_REPLICAS=1 a 202 means the vote reached
     // the replica (see docs), so a single master failure loses no acknowledged vote.

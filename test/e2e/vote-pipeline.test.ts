@@ -131,6 +131,14 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
       'two votes finalized',
     );
     expect(results.totals.yes + results.totals.no).toBe(2);
+    // After close, a retry with the same key still gets its vote back; nothing new is taken.
+    expect((await api.call('POST', `/elections/${id}/close`, { token: admin })).status).toBe(200);
+    const retry = await api.call('POST', `/elections/${id}/votes`, {
+      token: carol,
+      body: { optionId: 'no' },
+      headers: { 'Idempotency-Key': 'carol-key-1' },
+    });
+    expect([retry.status, retry.body.voteId]).toEqual([202, same[0]!.body.voteId]);
   });
 
   test('error cases of API.md return their status and code', async () => {

@@ -85,7 +85,8 @@ export class TestCluster {
       adminPort,
       redisSeeds: this.redisSeeds,
       members: this.members,
-      env: { LOG_LEVEL: verbose ? 'info' : 'warn', ...this.env, ...extraEnv },
+      // No WebSocket fan-out unless a test passes its serverless-offline's LAMBDA_ENDPOINT.
+      env: { LOG_LEVEL: verbose ? 'info' : 'warn', LAMBDA_ENDPOINT: 'off', ...this.env, ...extraEnv },
       onLine: sink,
     });
     const node = { id, adminPort, url: `http://127.0.0.1:${adminPort}`, proc };

@@ -75,6 +75,13 @@ export interface CastOptions {
   onProgress?: (done: number) => void;
 }
 
+/** What POST /elections/{id}/votes answers: a vote, or the error envelope. */
+interface SubmitAnswer {
+  voteId?: string;
+  receipt?: string;
+  error?: { code?: string };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function post(
@@ -83,7 +90,7 @@ async function post(
   body: string,
   idempotencyKey: string,
   timeoutMs: number,
-): Promise<{ status: number; body: any; retryAfterS?: number }> {
+): Promise<{ status: number; body: SubmitAnswer | undefined; retryAfterS?: number }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: {
@@ -95,11 +102,11 @@ async function post(
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
-  let parsed: unknown = text;
+  let parsed: SubmitAnswer | undefined;
   try {
-    parsed = text ? JSON.parse(text) : undefined;
+    parsed = text ? (JSON.parse(text) as SubmitAnswer) : undefined;
   } catch {
-    // keep the text for the report
+    parsed = { error: { code: `not_json: ${text.slice(0, 60)}` } };
   }
   const ra = Number(res.headers.get('retry-after'));
   return { status: res.status, body: parsed, ...(Number.isFinite(ra) && ra > 0 ? { retryAfterS: ra } : {}) };
@@ -143,7 +150,7 @@ export async function castVotes(o: CastOptions): Promise<{ outcomes: VoteOutcome
         try {
           const r = await post(url, intent.token, body, intent.idempotencyKey, timeoutMs);
           out.status = r.status;
-          if (r.status === 202) {
+          if (r.status === 202 && r.body?.voteId && r.body.receipt) {
             out.voteId = r.body.voteId;
             out.receipt = r.body.receipt;
             delete out.code;
@@ -201,7 +208,11 @@ export async function voteLog(
       for (const [id, fields] of rows) {
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-        out.set(`${p}:${id}`, { voter: f['voter'] ?? '', option: f['option'] ?? '', receipt: f['receipt'] ?? '' });
+        out.set(`${p}:${id}`, {
+          voter: f['voter'] ?? '',
+          option: f['option'] ?? '',
+          receipt: f['receipt'] ?? '',
+        });
       }
     }),
   );
