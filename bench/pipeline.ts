@@ -235,7 +235,7 @@ async function main(): Promise<void> {
           adminPort,
           redisSeeds: cluster.seeds,
           members,
-          env: { LOG_LEVEL: 'warn' },
+          env: { LOG_LEVEL: 'warn', ...(process.env['PROFILE_DIR'] ? { CPU_PROFILE: `${process.env['PROFILE_DIR']}/${id}.cpuprofile` } : {}) },
           nodeArgs: (process.env['COORDINATOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
         }),
       );
@@ -243,8 +243,24 @@ async function main(): Promise<void> {
     await sleep(2500); // leader, ownership and clock sync settle
     const script = await anchorScript(redis);
     const streams = await anchorStreams(redis, 60000);
+    await Promise.all(redis.nodes('master').map((n) => n.config('RESETSTAT')));
     const throughput = await runPipeline(redis, sub, VOTES, 0, 'tp');
     const latency = await runPipeline(redis, sub, LATENCY_VOTES, RATE, 'lat');
+    // Where Redis spends its time (all masters, whole run): the per-vote cost breakdown.
+    const stats = new Map<string, { calls: number; usec: number }>();
+    for (const node of redis.nodes('master')) {
+      const text = (await node.info('commandstats')) as string;
+      for (const m of text.matchAll(/^cmdstat_(\S+):calls=(\d+),usec=(\d+)/gm)) {
+        const cur = stats.get(m[1]!) ?? { calls: 0, usec: 0 };
+        stats.set(m[1]!, { calls: cur.calls + Number(m[2]), usec: cur.usec + Number(m[3]) });
+      }
+    }
+    const totalVotes = VOTES + LATENCY_VOTES;
+    const redisRows = [...stats]
+      .sort((a, b) => b[1].usec - a[1].usec)
+      .slice(0, 12)
+      .map(([cmd, v]) => ({ cmd, calls: v.calls, usecPerVote: +(v.usec / totalVotes).toFixed(2) }));
+    console.table(redisRows);
     for (const port of adminPorts) {
       const st = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
       console.log(JSON.stringify({ id: st['id'], role: st['role'], clock: st['clock'], pipeline: st['pipeline'] }));

@@ -6,11 +6,13 @@
 import { createLogger, errorFields } from '../shared/logger';
 import { loadCoordinatorConfig } from './config';
 import { CoordinatorNode } from './node';
+import { startProfiler } from './profiler';
 
 const log = createLogger({ component: 'coordinator' });
 
 async function main(): Promise<void> {
   const config = loadCoordinatorConfig();
+  const stopProfiler = startProfiler(process.env['CPU_PROFILE']);
   const node = new CoordinatorNode(config);
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -19,7 +21,8 @@ async function main(): Promise<void> {
     log.info('shutting down', { signal, node: config.nodeId });
     const force = setTimeout(() => process.exit(1), 5000);
     node.stop().then(
-      () => {
+      async () => {
+        await stopProfiler();
         clearTimeout(force);
         process.exit(0);
       },
