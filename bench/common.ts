@@ -1,0 +1,42 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePortRange } from '../local/ports';
+import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
+import { repoRoot } from '../local/stack';
+
+/** Shared bits of the benchmark programs: own Redis Cluster, options, output. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function option(name: string, fallback: number): number {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** A fresh Redis Cluster on free ports in a temp dir; `stop()` removes everything. */
+export async function benchRedis(masters = 3): Promise<RedisClusterHandle & { dispose(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'qv-bench-'));
+  const base = await findFreePortRange(masters * 2, 10000);
+  const h = await startRedisCluster({ basePort: base, nodes: masters * 2, dataDir: dir, fresh: true });
+  return {
+    ...h,
+    dispose: async () => {
+      await h.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes a benchmark's JSON result to bench/results/<name>.json. */
+export function writeResult(name: string, data: unknown): void {
+  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+  writeFileSync(join(repoRoot, `bench/results/${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
+}
+
+export const machine = (): string => `${process.platform} ${process.arch}, node ${process.version}, 2 cores`;
