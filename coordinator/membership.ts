@@ -1,5 +1,6 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../shared/clock';
+import { monotonicClock } from '../shared/monotonic';
 import { clusterKeys } from '../shared/redis/keys';
 
 /**
@@ -51,10 +52,18 @@ export class Membership {
     await this.redis.hdel(clusterKeys.members, this.self.id);
   }
 
-  /** Reads all members with their health as of now; removes records that are gone. */
+  /** When (on this node's monotonic clock) each member's heartbeat last changed. */
+  private readonly lastChange = new Map<string, { heartbeatAt: number; seenAt: number }>();
+
+  /**
+   * Reads all members with their health as of now; removes records that are gone.
+   * Heartbeat age is measured by when this node *saw the record change*, on its own
+   * monotonic clock, so a node whose wall clock is skewed (or not yet synchronized)
+   * neither misjudges its peers nor deletes their records.
+   */
   async list(): Promise<MemberView[]> {
     const all = await this.redis.hgetall(clusterKeys.members);
-    const now = this.clock.now();
+    const now = monotonicClock.now();
     const out: MemberView[] = [];
     for (const [id, raw] of Object.entries(all)) {
       let rec: MemberRecord;
@@ -63,7 +72,11 @@ export class Membership {
       } catch {
         continue;
       }
-      const age = Math.max(0, now - rec.heartbeatAt);
+      const prev = this.lastChange.get(id);
+      if (!prev || prev.heartbeatAt !== rec.heartbeatAt) {
+        this.lastChange.set(id, { heartbeatAt: rec.heartbeatAt, seenAt: now });
+      }
+      const age = id === this.self.id ? 0 : Math.max(0, now - (this.lastChange.get(id)?.seenAt ?? now));
       const health =
         age <= membershipTiming.unhealthyAfterMs
           ? 'healthy'
@@ -72,9 +85,11 @@ export class Membership {
             : 'gone';
       if (health === 'gone') {
         await this.redis.hdel(clusterKeys.members, id).catch(() => {});
+        this.lastChange.delete(id);
       }
-      out.push({ ...rec, heartbeatAgeMs: age, health });
+      out.push({ ...rec, heartbeatAgeMs: Math.round(age), health });
     }
+    for (const id of this.lastChange.keys()) if (!(id in all)) this.lastChange.delete(id);
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
 }

@@ -52,13 +52,15 @@ describe('coordinator cluster: membership and leader election', () => {
       const seen = leadersByTerm.get(next.term);
       expect(seen === undefined || seen === next.leader).toBe(true);
       leadersByTerm.set(next.term, next.leader);
-      await cluster.startNode(leader); // bring the dead one back as a follower
-      await eventually(
-        async () => (await cluster.status(leader))?.['leader'] === next.leader,
-        5000,
-        'rejoin',
-      );
-      ({ leader, term } = next);
+      const restarted = leader;
+      await cluster.startNode(restarted); // bring the dead one back
+      // Every live node, the restarted one included, agrees on one leader again.
+      const settled = await cluster.waitForLeader(10000);
+      expect(settled.term).toBeGreaterThanOrEqual(next.term);
+      const seenSettled = leadersByTerm.get(settled.term);
+      expect(seenSettled === undefined || seenSettled === settled.leader).toBe(true);
+      leadersByTerm.set(settled.term, settled.leader);
+      ({ leader, term } = settled);
     }
   }, 180000);
 
