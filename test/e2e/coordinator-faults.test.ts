@@ -244,28 +244,29 @@ describe('coordinator faults: paused leader, leader cut off from Redis', () => {
       const oldNode = cluster.node(old);
       const proxy = proxies.get(old)!;
 
-      const electionsBefore = (await statusAt(oldNode))!.electionsStarted;
+      const electionsBefore = (await eventually(() => statusAt(oldNode), 5000, `${old} /status`))
+        .electionsStarted;
       const cutAt = Date.now();
       await proxy.cut({ mode, existing });
       try {
-        // The cut leader's Redis writes fail; it must give up within its lease.
-        let lastSeenLeaderAt = cutAt;
-        await eventually(
-          async () => {
-            const s = await statusAt(oldNode, 300);
-            if (s?.role === 'leader') {
-              lastSeenLeaderAt = Date.now();
-              return undefined;
-            }
-            return s;
-          },
-          LEASE_MS + 3000,
-          'the cut-off leader to stop leading',
-        );
-        const leaderFor = lastSeenLeaderAt - cutAt;
+        // The cut leader's Redis writes fail; it must give up within its lease. Measured
+        // to the first answer that says it no longer leads (an unanswered poll proves
+        // nothing), polling every 10 ms.
+        let stoppedAt: number | undefined;
+        while (stoppedAt === undefined && Date.now() - cutAt < LEASE_MS + 3000) {
+          const s = await statusAt(oldNode, 300);
+          if (s && s.role !== 'leader') stoppedAt = Date.now();
+          else await sleep(10);
+        }
+        if (stoppedAt === undefined)
+          throw new Error(`${old} still leads ${LEASE_MS + 3000} ms after the cut`);
+        const leaderFor = stoppedAt - cutAt;
         // Margin for status polling and the 20 ms tick; the lease counts from its last
         // successful write, which was before the cut.
         expect(leaderFor).toBeLessThan(LEASE_MS + 250);
+        process.stdout.write(
+          `[coordinator-faults] cut off (${mode}/${existing}): not leading any more ${leaderFor} ms after the cut (lease ${LEASE_MS} ms)\n`,
+        );
 
         const next = await agreedLeader(others, 10000, 'a new leader among the others');
         expect(next.term).toBeGreaterThan(oldTerm);

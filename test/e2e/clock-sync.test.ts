@@ -1,0 +1,233 @@
+import { Agent, request } from 'node:http';
+import type { Cluster } from 'ioredis';
+import { parseSeeds } from '../../shared/config';
+import { createRedisCluster } from '../../shared/redis/client';
+import { eventChannels } from '../../shared/redis/keys';
+import { TestCluster, eventually } from '../helpers/stack';
+import { type IsolatedRedis, startIsolatedRedis } from '../helpers/tcp-proxy';
+
+/**
+ * Clock synchronization between real coordinator processes on loopback (issue 3,
+ * "Done when"): a follower started 300 ms ahead converges to within 5 ms of the
+ * leader; one started 5 s ahead goes out of sync, raises the `clock.alarm`, steps back
+ * by itself and clears it.
+ *
+ * The leader is the reference clock, so it must be an unskewed node: the two unskewed
+ * nodes start first and elect a leader among themselves (2 of 3 is a majority); the
+ * skewed node joins later with a long election timeout, so it never campaigns first,
+ * and every measurement checks who leads.
+ */
+
+type ClockStatus = {
+  inSync: boolean;
+  offsetMs: number | null;
+  rttMs: number | null;
+  correctionMs: number;
+  samples: number;
+  lastAction: string;
+  artificialSkewMs: number;
+};
+type Status = { id: string; role: string; term: number; leader: string | null; clock: ClockStatus };
+type AlarmEvent = { type: string; data: { node: string; state: string; offsetMs: number }; ts: string };
+
+const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+/** Sub-millisecond wall clock of the test process (it only has to be consistent within a measurement). */
+const hrNow = (): number => performance.timeOrigin + performance.now();
+
+function getJson<T>(url: string, timeoutMs = 1000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One Cristian reading of a node's disciplined clock against the test process's clock. */
+async function readClock(url: string): Promise<{ offset: number; rtt: number }> {
+  const t0 = hrNow();
+  const { now } = await getJson<{ now: number }>(`${url}/time`);
+  const t1 = hrNow();
+  return { offset: now - (t0 + t1) / 2, rtt: t1 - t0 };
+}
+
+/**
+ * Follower minus leader, in ms: readings of the two alternate (L, F, L, F, ...) so both
+ * are compared to the same test clock moments apart; each pair's error is at most
+ * the sum of its half round trips plus the nodes' 1 ms clock resolution. The estimate
+ * is the median over the quarter of pairs with the shortest round trips.
+ */
+async function measureSkew(leaderUrl: string, followerUrl: string, pairs = 24) {
+  // Warm up the keep-alive connections so no pair pays a TCP handshake.
+  await Promise.all([readClock(leaderUrl), readClock(followerUrl)]);
+  const samples: { diff: number; rtt: number }[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const l = await readClock(leaderUrl);
+    const f = await readClock(followerUrl);
+    samples.push({ diff: f.offset - l.offset, rtt: l.rtt + f.rtt });
+  }
+  const best = samples.sort((a, b) => a.rtt - b.rtt).slice(0, Math.max(3, Math.floor(pairs / 4)));
+  const diffs = best.map((s) => s.diff).sort((a, b) => a - b);
+  return {
+    diffMs: diffs[diffs.length >> 1]!,
+    /** Error bound of the pairs used: their largest summed half round trips, plus resolution. */
+    boundMs: best[best.length - 1]!.rtt / 2 + 1,
+  };
+}
+
+describe('clock synchronization between coordinators', () => {
+  let redis: IsolatedRedis;
+  let cluster: TestCluster;
+  let sub: Cluster;
+  const alarms: AlarmEvent[] = [];
+  let unskewed: string[];
+  let skewed: string;
+
+  async function statusOf(id: string): Promise<Status | undefined> {
+    try {
+      return await getJson<Status>(`${cluster.node(id).url}/status`, 1000);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The current leader, as all live nodes agree; fails the test if it is the skewed node. */
+  async function unskewedLeader(): Promise<string> {
+    const { leader } = await cluster.waitForLeader(10000);
+    if (leader === skewed) {
+      throw new Error(`the skewed node ${skewed} became leader: it would be the reference clock`);
+    }
+    return leader;
+  }
+
+  /** Waits until the skewed node's clock is within 5 ms of the leader's; returns the measurement. */
+  async function converged(timeoutMs: number) {
+    let last: { diffMs: number; boundMs: number } | undefined;
+    try {
+      return await eventually(
+        async () => {
+          if (!(await statusOf(skewed))?.clock.inSync) return undefined;
+          const leader = await unskewedLeader();
+          const m = await measureSkew(cluster.node(leader).url, cluster.node(skewed).url);
+          last = m;
+          if (!(Math.abs(m.diffMs) <= 5 && m.boundMs <= 3)) return undefined;
+          // Read after the measurement, so they describe the converged state.
+          const [status, leaderStatus] = await Promise.all([statusOf(skewed), statusOf(leader)]);
+          return status && leaderStatus ? { ...m, leader, status, leaderStatus } : undefined;
+        },
+        timeoutMs,
+        'the skewed clock within 5 ms of the leader',
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last measurement ${JSON.stringify(last)}`);
+    }
+  }
+
+  beforeAll(async () => {
+    redis = await startIsolatedRedis();
+    sub = createRedisCluster(parseSeeds(redis.seeds), { shardedSubscribers: true });
+    sub.on('error', () => {});
+    sub.on('smessage', (channel: string, message: string) => {
+      if (channel !== eventChannels.cluster) return;
+      const e = JSON.parse(message) as AlarmEvent;
+      if (e.type === 'clock.alarm') alarms.push(e);
+    });
+    await sub.ssubscribe(eventChannels.cluster);
+
+    const prefix = `k${Math.random().toString(36).slice(2, 6)}`;
+    const members = [1, 2, 3].map((i) => `${prefix}-c${i}`);
+    unskewed = members.slice(0, 2);
+    skewed = members[2]!;
+    cluster = new TestCluster(members, {}, redis.seeds);
+    await Promise.all(unskewed.map((id) => cluster.startNode(id)));
+    await unskewedLeader();
+  }, 60000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    sub?.disconnect();
+    agent.destroy();
+    await redis?.stop();
+  }, 30000);
+
+  /** The skewed node never campaigns before an unskewed one would. */
+  const skewedEnv = (skewMs: number): NodeJS.ProcessEnv => ({
+    CLOCK_SKEW_MS: String(skewMs),
+    ELECTION_TIMEOUT_MIN_MS: '3000',
+    ELECTION_TIMEOUT_MAX_MS: '4000',
+  });
+
+  test('a follower started 300 ms ahead converges to within 5 ms of the leader, without an alarm', async () => {
+    const startedAt = Date.now();
+    await cluster.startNode(skewed, skewedEnv(300));
+    const m = await converged(15000);
+    const st = m.status;
+    expect(st.role).toBe('follower');
+    expect(st.clock.artificialSkewMs).toBe(300);
+    // Its base clock really is 300 ms ahead and the discipline took that back: its
+    // correction is the leader's own (the reference keeps whatever correction it had
+    // when it took over; 0 for a node that never followed) minus 300.
+    expect(Math.abs(st.clock.correctionMs + 300 - m.leaderStatus.clock.correctionMs)).toBeLessThanOrEqual(5);
+    expect(Math.abs(m.diffMs)).toBeLessThanOrEqual(5);
+    process.stdout.write(
+      `[clock-sync] +300 ms follower: ${m.diffMs.toFixed(2)} ms from the leader (±${m.boundMs.toFixed(2)}), ` +
+        `converged ${Date.now() - startedAt} ms after start; its own estimate ${st.clock.offsetMs} ms, rtt ${st.clock.rttMs} ms; corrections: it ${st.clock.correctionMs.toFixed(1)} ms, leader ${m.leaderStatus.clock.correctionMs.toFixed(1)} ms\n`,
+    );
+    // Stays there.
+    await new Promise((r) => setTimeout(r, 1000));
+    const again = await measureSkew(cluster.node(m.leader).url, cluster.node(skewed).url);
+    expect(Math.abs(again.diffMs)).toBeLessThanOrEqual(5);
+    expect((await statusOf(skewed))?.clock.inSync).toBe(true);
+    expect(alarms.filter((a) => a.data.node === skewed && a.data.state === 'raised')).toEqual([]);
+  }, 60000);
+
+  test('a follower started 5 s ahead goes out of sync, raises the alarm, steps back by itself and clears it', async () => {
+    await cluster.node(skewed).proc.stop();
+    const alarmsFrom = alarms.length;
+    await cluster.startNode(skewed, skewedEnv(5000));
+
+    // Out of sync: it has measured the leader and refuses to judge time.
+    const outOfSync = await eventually(
+      async () => {
+        const st = await statusOf(skewed);
+        return st && !st.clock.inSync && st.clock.samples > 0 && st.clock.lastAction === 'outOfSync'
+          ? st
+          : undefined;
+      },
+      10000,
+      'status clock.inSync=false after a sample',
+    );
+    expect(outOfSync.clock.offsetMs).toBeLessThan(-4000);
+
+    // Raised, then cleared once it has stepped back, with no restart.
+    const mine = () => alarms.slice(alarmsFrom).filter((a) => a.data.node === skewed);
+    await eventually(async () => mine().some((a) => a.data.state === 'cleared'), 15000, 'the cleared alarm');
+    const states = mine().map((a) => a.data.state);
+    expect(states[0]).toBe('raised');
+    expect(states.indexOf('cleared')).toBeGreaterThan(0);
+    const raised = mine()[0]!;
+    expect(raised.data.offsetMs).toBeLessThan(-4000);
+    expect(raised.type).toBe('clock.alarm');
+
+    const m = await converged(15000);
+    expect(m.status.clock.inSync).toBe(true);
+    expect(
+      Math.abs(m.status.clock.correctionMs + 5000 - m.leaderStatus.clock.correctionMs),
+    ).toBeLessThanOrEqual(5);
+    expect(Math.abs(m.diffMs)).toBeLessThanOrEqual(5);
+    expect(m.status.role).toBe('follower');
+    process.stdout.write(
+      `[clock-sync] +5 s follower: alarm ${states.join(' → ')}, then ${m.diffMs.toFixed(2)} ms from the leader (±${m.boundMs.toFixed(2)})\n`,
+    );
+  }, 60000);
+});
