@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/clock';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
 import { type Lock, RedisMutex } from '../../shared/mutex';
+import { clusterKeys } from '../../shared/redis/keys';
 import { plainBallot } from '../../shared/votes/ballot';
 import { readResults } from '../../shared/votes/read';
 import { FencedError, Finalizer } from './finalizer';
@@ -155,7 +156,7 @@ export class Pipeline {
       if (held?.lost) this.owned.delete(p);
       if (want && !this.owned.has(p)) {
         try {
-          const lock = await this.mutex.tryAcquire(`{fin:${p}}`, { ttlMs: 3000 });
+          const lock = await this.mutex.tryAcquire(clusterKeys.finalizerLock(p), { ttlMs: 3000 });
           if (lock) {
             lock.startWatchdog();
             this.owned.set(p, lock);

@@ -2,33 +2,54 @@
  * Every Redis key is made here (CONVENTIONS 7). Keys that one Lua script touches
  * share one hash tag, so the script runs in one slot.
  *
- * - Cluster-wide coordination state lives under the tag `{qv}`.
+ * - Cluster-wide coordination state lives under the tag `{<cluster name>}` (`{qv}`).
  * - An election's metadata lives under `{el:<id>}`.
  * - Each election partition lives under `{e:<id>:<p>}` (ARCHITECTURE "Data layout").
  * - Users live under `{u:<username>}` (one slot per user).
  */
-export const clusterTag = '{qv}';
+/**
+ * The coordinator cluster's name (`CLUSTER_NAME`, default `qv`). Everything one
+ * cluster shares — membership, leader, terms, the election index, partition locks —
+ * is named after it, so several clusters (or test runs) can share one Redis Cluster
+ * without ever seeing each other.
+ */
+export const clusterName = process.env['CLUSTER_NAME'] || 'qv';
+if (!/^[A-Za-z0-9_-]{1,64}$/.test(clusterName)) {
+  throw new Error(`CLUSTER_NAME must be 1-64 characters of A-Z a-z 0-9 _ -, got "${clusterName}"`);
+}
 
-export const clusterKeys = {
-  /** hash nodeId → JSON member record (address, start time, heartbeat). */
-  members: `${clusterTag}:members`,
-  /** string: highest leader term that has written (fencing for leader-only writes). */
-  leaderFence: `${clusterTag}:leader-fence`,
-  /** hash: id, term, since — the current leader as last written by a fenced write. */
-  leader: `${clusterTag}:leader`,
-  /** string: a node's current term (persisted so a restart never goes back). */
-  nodeTerm: (nodeId: string) => `${clusterTag}:term:${nodeId}`,
-  /** string: whom `nodeId` voted for in `term` (SET NX: one vote per node per term). */
-  vote: (term: number, nodeId: string) => `${clusterTag}:vote:${term}:${nodeId}`,
-  /** list of elections the leader manages. */
-  elections: `${clusterTag}:elections`,
-  /** counters for stats. */
-  stats: `${clusterTag}:stats`,
-} as const;
+/** The cluster-wide keys of the cluster named `name`. */
+export function clusterKeysFor(name: string) {
+  const clusterTag = `{${name}}`;
+  return {
+    /** hash nodeId → JSON member record (address, start time, heartbeat). */
+    members: `${clusterTag}:members`,
+    /** string: highest leader term that has written (fencing for leader-only writes). */
+    leaderFence: `${clusterTag}:leader-fence`,
+    /** hash: id, term, since — the current leader as last written by a fenced write. */
+    leader: `${clusterTag}:leader`,
+    /** string: a node's current term (persisted so a restart never goes back). */
+    nodeTerm: (nodeId: string) => `${clusterTag}:term:${nodeId}`,
+    /** string: whom `nodeId` voted for in `term` (SET NX: one vote per node per term). */
+    vote: (term: number, nodeId: string) => `${clusterTag}:vote:${term}:${nodeId}`,
+    /** sharded pub/sub channel of cluster events (leader changes, nodes, clock alarms). */
+    events: `${clusterTag}:events`,
+    /** sorted set createdAt → election id: every election of this cluster. */
+    electionIndex: `{${name}:elections}:index`,
+    /** set of elections the coordinators work on (open, or closed with work left). */
+    activeElections: `{${name}:elections}:active`,
+    /** mutex resource of partition `p`'s finalizer (one owner at a time, fenced). */
+    finalizerLock: (p: number) => `{${name}:fin:${p}}`,
+  } as const;
+}
 
-/** Sharded pub/sub channels and streams for events. */
+/** This process's cluster keys (see {@link clusterName}). */
+export const clusterKeys = clusterKeysFor(clusterName);
+export const clusterTag = `{${clusterName}}`;
+
+/** Sharded pub/sub channels for events. */
 export const eventChannels = {
-  cluster: `${clusterTag}:events`,
+  cluster: clusterKeys.events,
 } as const;
 
 /** Keys of one election's metadata (all under `{el:<id>}`). */
@@ -43,9 +64,9 @@ export function electionKeys(electionId: string) {
 }
 
 /** Index of all elections, newest last (sorted set: createdAt → id). */
-export const electionIndexKey = '{elections}:index';
+export const electionIndexKey = clusterKeys.electionIndex;
 /** Set of elections the coordinators work on (open, or closed with work left). */
-export const activeElectionsKey = '{elections}:active';
+export const activeElectionsKey = clusterKeys.activeElections;
 
 /**
  * Keys of one election partition. `tag` is the partition's hash tag, e.g. `{e:ab12:3}`

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import type { Cluster } from 'ioredis';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
-import { eventChannels } from '../../shared/redis/keys';
+import { clusterKeysFor } from '../../shared/redis/keys';
 import { TestCluster, eventually } from '../helpers/stack';
 import { type IsolatedRedis, startIsolatedRedis } from '../helpers/tcp-proxy';
 
@@ -137,18 +137,19 @@ describe('clock synchronization between coordinators', () => {
     redis = await startIsolatedRedis();
     sub = createRedisCluster(parseSeeds(redis.seeds), { shardedSubscribers: true });
     sub.on('error', () => {});
+    const prefix = `k${Math.random().toString(36).slice(2, 6)}`;
+    const events = clusterKeysFor(prefix).events;
     sub.on('smessage', (channel: string, message: string) => {
-      if (channel !== eventChannels.cluster) return;
+      if (channel !== events) return;
       const e = JSON.parse(message) as AlarmEvent;
       if (e.type === 'clock.alarm') alarms.push(e);
     });
-    await sub.ssubscribe(eventChannels.cluster);
+    await sub.ssubscribe(events);
 
-    const prefix = `k${Math.random().toString(36).slice(2, 6)}`;
     const members = [1, 2, 3].map((i) => `${prefix}-c${i}`);
     unskewed = members.slice(0, 2);
     skewed = members[2]!;
-    cluster = new TestCluster(members, {}, redis.seeds);
+    cluster = new TestCluster(members, {}, redis.seeds, prefix);
     await Promise.all(unskewed.map((id) => cluster.startNode(id)));
     await unskewedLeader();
   }, 60000);

@@ -1,6 +1,6 @@
 import { createRedisCluster } from '../../shared/redis/client';
 import { parseSeeds } from '../../shared/config';
-import { clusterKeys } from '../../shared/redis/keys';
+import { clusterKeysFor } from '../../shared/redis/keys';
 import { TestCluster, eventually, testSeeds } from '../helpers/stack';
 
 describe('coordinator cluster: membership and leader election', () => {
@@ -67,7 +67,7 @@ describe('coordinator cluster: membership and leader election', () => {
   test('graceful shutdown deregisters at once and hands leadership over', async () => {
     const { leader, term } = await cluster.waitForLeader(10000);
     await cluster.node(leader).proc.stop();
-    const members = await redis.hgetall(clusterKeys.members);
+    const members = await redis.hgetall(clusterKeysFor(cluster.name).members);
     expect(Object.keys(members)).not.toContain(leader);
     const next = await cluster.waitForLeader(3000, leader);
     expect(next.term).toBeGreaterThan(term);

@@ -57,7 +57,7 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     ]);
     offline = await startTestOffline({
       JWT_KEY_DIR: keyDir,
-      COORDINATORS: cluster.members.join(','),
+      ...cluster.offlineEnv(),
       RATE_LIMIT_VOTER: '8',
     });
     api = makeApi(offline.httpUrl, keyDir);

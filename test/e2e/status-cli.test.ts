@@ -17,8 +17,11 @@ interface Run {
   stderr: string;
 }
 
+/** The CLUSTER_NAME of the coordinators under test (the CLI reads the same variable). */
+let clusterName = '';
+
 function runStatus(args: string[]): Promise<Run> {
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, CLUSTER_NAME: clusterName };
   delete env['REDIS_SEEDS'];
   return new Promise((resolve) => {
     execFile(
@@ -55,6 +58,7 @@ describe('npm run status', () => {
     // One seed is enough: the tool finds the other nodes through CLUSTER NODES.
     redisArg = `127.0.0.1:${redis.ports[0]}`;
     cluster = await TestCluster.start(3, {}, redis.seeds);
+    clusterName = cluster.name;
   }, 60000);
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import calculateSlot from 'cluster-key-slot';
 import Redis, { type Cluster } from 'ioredis';
 import { parseSeeds } from '../../shared/config';
@@ -77,6 +78,10 @@ async function countedVoters(redis: Cluster, id: string, counted: { partition: n
 }
 
 describe('vote pipeline under coordinator faults (5,000 voters; kill -9 one, restart another)', () => {
+  // Its own Redis Cluster: on the shared one, coordinators of other test files running
+  // at the same time would validate and finalize this election too (every pipeline
+  // works on every active election), and could mask the faults injected here.
+  let redisCluster: IsolatedRedis;
   let cluster: TestCluster;
   let offline: TestOffline;
   let api: Api;
@@ -85,18 +90,21 @@ describe('vote pipeline under coordinator faults (5,000 voters; kill -9 one, res
   let redis: Cluster;
 
   beforeAll(async () => {
+    redisCluster = await startIsolatedRedis();
     keyDir = testKeyDir();
-    cluster = await TestCluster.start(3);
-    offline = await startTestOffline({ JWT_KEY_DIR: keyDir, COORDINATORS: cluster.members.join(',') });
+    cluster = await TestCluster.start(3, {}, redisCluster.seeds);
+    offline = await startTestOffline({ JWT_KEY_DIR: keyDir, ...cluster.offlineEnv() }, redisCluster.seeds);
     api = makeApi(offline.httpUrl, keyDir);
     admin = await api.token('admin-faults', 'admin');
-    redis = createRedisCluster(parseSeeds(cluster.redisSeeds));
+    redis = createRedisCluster(parseSeeds(redisCluster.seeds));
     await cluster.waitForLeader(15000);
-  }, 120000);
+  }, 180000);
 
   afterAll(async () => {
     redis?.disconnect();
     await Promise.all([offline?.stop(), cluster?.stop()]);
+    await redisCluster?.stop();
+    if (keyDir) rmSync(keyDir, { recursive: true, force: true });
   });
 
   test('every 202 ends finalized, totals exact, audit chain valid, every receipt present', async () => {
@@ -253,10 +261,7 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
     redisCluster = await startIsolatedRedis();
     keyDir = testKeyDir();
     cluster = await TestCluster.start(3, {}, redisCluster.seeds);
-    offline = await startTestOffline(
-      { JWT_KEY_DIR: keyDir, COORDINATORS: cluster.members.join(',') },
-      redisCluster.seeds,
-    );
+    offline = await startTestOffline({ JWT_KEY_DIR: keyDir, ...cluster.offlineEnv() }, redisCluster.seeds);
     api = makeApi(offline.httpUrl, keyDir);
     admin = await api.token('admin-failover', 'admin');
     redis = createRedisCluster(parseSeeds(redisCluster.seeds));
@@ -267,6 +272,7 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
     redis?.disconnect();
     await Promise.all([offline?.stop(), cluster?.stop()]);
     await redisCluster?.stop();
+    if (keyDir) rmSync(keyDir, { recursive: true, force: true });
   });
 
   test('zero votes counted twice; every lost 202 is detected by reconciliation', async () => {
@@ -310,8 +316,22 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
     const results = await drained(api, admin, id, 120000);
     timeline['drained at'] = Date.now() - t0;
     const audit = await fetchAudit(api, admin, id);
-    const rec = reconcile(outcomes, audit);
-    const accepted = outcomes.filter((o) => o.status === 202);
+    // A canary proves the reconciliation reports a lost vote: a 202 the system never
+    // kept (a vote id of a partition of this election that was never written).
+    const canary: VoteOutcome = {
+      sub: 'canary',
+      optionId: OPTIONS[0]!,
+      idempotencyKey: 'canary',
+      status: 202,
+      voteId: `${id}.0.1-1`,
+      receipt: 'c'.repeat(64),
+      attempts: 1,
+      retried: {},
+      unexpected: [],
+      latencyMs: 0,
+    };
+    const rec = reconcile([...outcomes, canary], audit);
+    const accepted = [...outcomes, canary].filter((o) => o.status === 202);
     const verify = verifyAudit(id, PARTITIONS, audit, results);
     const counted = audit.filter((e) => e.outcome === 'counted');
     const who = await countedVoters(redis, id, counted);
@@ -326,6 +346,7 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
       .map((v) => v.o);
     const notFinal = views.filter((v) => v.status === 200 && v.body.status !== 'finalized');
     const otherStatus = views.filter((v) => v.status !== 200 && v.status !== 404);
+    const lostForReal = lost.filter((o) => o !== canary);
 
     report('redis master failover', {
       votes: N,
@@ -336,7 +357,12 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
       submitMs: elapsedMs,
       timeline,
       results: { totals: results.totals, finalized: results.finalized, rejected: results.rejected },
-      lost: lost.map((o) => ({ voteId: o.voteId, sub: o.sub, attempts: o.attempts, retried: o.retried })),
+      lost: lostForReal.map((o) => ({
+        voteId: o.voteId,
+        sub: o.sub,
+        attempts: o.attempts,
+        retried: o.retried,
+      })),
       unknownCounted: rec.unknownCounted.map((e) => e.voteId),
       problems: verify.problems.slice(0, 10),
     });
@@ -354,7 +380,10 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
       lost.filter((o) => views.find((v) => v.o === o)?.status === 200).map((o) => o.voteId),
     );
     // Both reconciliations agree on what was lost: the 202s missing from the audit log
-    // are exactly those whose vote id reads back as 404 (or as another vote).
+    // are exactly those whose vote id reads back as 404 (or as another vote); the
+    // canary is among them.
+    expect(lost).toContain(canary);
+    expect(rec.missingFromAudit).toContain(canary);
     expect(rec.missingFromAudit.map((o) => o.voteId).sort()).toEqual(
       lost
         .filter((o) => !rec.receiptMismatches.includes(o))
@@ -370,8 +399,11 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
     const expected: Record<string, number> = {};
     for (const o of accepted) if (!lost.includes(o)) expected[o.optionId] = (expected[o.optionId] ?? 0) + 1;
     for (const opt of OPTIONS) expect(results.totals[opt] ?? 0).toBe(expected[opt] ?? 0);
-    // What the system promises: with SUBMIT_WAIT_REPLICAS=1 a 202 means the vote reached
-    // the replica (see docs), so a single master failure loses no acknowledged vote.
-    expect(lost.map((o) => o.voteId)).toEqual([]);
+    // What the system promises (docs/guarantees.md): with SUBMIT_WAIT_REPLICAS=1 a 202
+    // is answered after WAIT 1 50, so a vote that reached the replica survives the
+    // failover. A 202 whose WAIT timed out (replica more than 50 ms behind) right before
+    // the kill could still be lost; that has not been seen, and the reconciliation above
+    // would name it here.
+    expect(lostForReal.map((o) => o.voteId)).toEqual([]);
   }, 300000);
 });

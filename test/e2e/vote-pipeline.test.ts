@@ -27,7 +27,7 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
     cluster = await TestCluster.start(3);
     offline = await startTestOffline({
       JWT_KEY_DIR: keyDir,
-      COORDINATORS: cluster.members.join(','),
+      ...cluster.offlineEnv(),
       RATE_LIMIT_VOTER: '1000',
     });
     api = makeApi(offline.httpUrl, keyDir);

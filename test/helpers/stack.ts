@@ -59,16 +59,26 @@ export interface TestCoordinator {
 
 export class TestCluster {
   readonly nodes = new Map<string, TestCoordinator>();
+  /** This cluster's CLUSTER_NAME: its keys never mix with another test cluster's. */
+  readonly name: string;
   constructor(
     readonly members: string[],
     readonly env: NodeJS.ProcessEnv = {},
     readonly redisSeeds = testSeeds(),
-  ) {}
+    name?: string,
+  ) {
+    this.name = name ?? `t${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  /** What serverless-offline needs to work with this cluster: its name and committee. */
+  offlineEnv(): NodeJS.ProcessEnv {
+    return { CLUSTER_NAME: this.name, COORDINATORS: this.members.join(',') };
+  }
 
   static async start(n: number, env: NodeJS.ProcessEnv = {}, redisSeeds?: string): Promise<TestCluster> {
     const prefix = `t${Math.random().toString(36).slice(2, 6)}`;
     const members = Array.from({ length: n }, (_, i) => `${prefix}-c${i + 1}`);
-    const cluster = new TestCluster(members, env, redisSeeds);
+    const cluster = new TestCluster(members, env, redisSeeds, prefix);
     try {
       await Promise.all(members.map((id) => cluster.startNode(id)));
     } catch (err) {
@@ -86,7 +96,13 @@ export class TestCluster {
       redisSeeds: this.redisSeeds,
       members: this.members,
       // No WebSocket fan-out unless a test passes its serverless-offline's LAMBDA_ENDPOINT.
-      env: { LOG_LEVEL: verbose ? 'info' : 'warn', LAMBDA_ENDPOINT: 'off', ...this.env, ...extraEnv },
+      env: {
+        LOG_LEVEL: verbose ? 'info' : 'warn',
+        LAMBDA_ENDPOINT: 'off',
+        CLUSTER_NAME: this.name,
+        ...this.env,
+        ...extraEnv,
+      },
       onLine: sink,
     });
     const node = { id, adminPort, url: `http://127.0.0.1:${adminPort}`, proc };

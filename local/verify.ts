@@ -1,0 +1,287 @@
+/**
+ * `npm run verify -- <electionId> [--receipt R ...] [--url http://127.0.0.1:3000]
+ * [--token T] [--json]`: checks an election's audit log without trusting the server.
+ *
+ * It fetches the audit log page by page and the published results over the public
+ * HTTP API, then (shared/votes/verify.ts) re-checks every hash link of every
+ * partition, recomputes the totals from the entries and compares them with the
+ * results, and looks up each given receipt. While an election is still being counted
+ * the results can move between two reads, so the results are read before and after
+ * the log and the pair is retried until they agree.
+ *
+ * Any role may read the audit log. Without `--token` (or `QV_TOKEN`), an auditor token
+ * is minted with the local signing key (`JWT_KEY_DIR`, default `.local/keys`, or
+ * `JWT_PRIVATE_JWK`) — for a local stack only; it is never created here.
+ *
+ * Exit code 0 when everything verifies, 1 when anything does not (or the API cannot be
+ * read), 2 on bad usage.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SIGNING_KEY_FILE } from '../shared/auth/keys';
+import { mintToken } from '../shared/auth/tokens';
+import type { AuditEntry } from '../shared/votes/read';
+import { type VerifyReport, verifyAudit } from '../shared/votes/verify';
+
+export interface VerifyOptions {
+  electionId: string;
+  receipts: string[];
+  url: string;
+  token: string | undefined;
+  json: boolean;
+  /** How many times to re-read while the results move under the log (default 5). */
+  attempts: number;
+}
+
+class UsageError extends Error {}
+
+function usage(): string {
+  return [
+    'Usage: npm run verify -- <electionId> [--receipt R ...] [--url URL] [--token T] [--json]',
+    '',
+    '  --receipt R  a voter receipt to look up in the audit log (repeatable)',
+    '  --url URL    API base URL (default $QV_URL or http://127.0.0.1:3000)',
+    '  --token T    bearer token of any role (default $QV_TOKEN, else an auditor token',
+    '               minted with the local signing key in $JWT_KEY_DIR or .local/keys)',
+    '  --json       print the report as JSON',
+    '',
+    'Exit code: 0 verified, 1 not verified or API unreachable, 2 bad usage.',
+  ].join('\n');
+}
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): VerifyOptions {
+  const o: VerifyOptions = {
+    electionId: '',
+    receipts: [],
+    url: env['QV_URL'] || 'http://127.0.0.1:3000',
+    token: env['QV_TOKEN'] || undefined,
+    json: false,
+    attempts: 5,
+  };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') throw new UsageError('');
+    else if (a === '--receipt') o.receipts.push(value(++i, a));
+    else if (a === '--url') o.url = value(++i, a).replace(/\/+$/, '');
+    else if (a === '--token') o.token = value(++i, a);
+    else if (a === '--json') o.json = true;
+    else if (a.startsWith('--')) throw new UsageError(`Unknown option ${a}`);
+    else if (!o.electionId) o.electionId = a;
+    else throw new UsageError(`Unexpected argument ${a}`);
+  }
+  if (!o.electionId) throw new UsageError('Give the election id');
+  if (!/^https?:\/\/[^\s]+$/.test(o.url)) throw new UsageError(`--url must be an http(s) URL, got ${o.url}`);
+  return o;
+}
+
+/** An auditor token from the local signing key, or an error saying how to get one. */
+async function localAuditorToken(env: NodeJS.ProcessEnv): Promise<string> {
+  const keyDir = resolve(env['JWT_KEY_DIR'] ?? '.local/keys');
+  const fromEnv = (env['JWT_PRIVATE_JWK'] ?? '').trim() !== '';
+  if (!fromEnv && !existsSync(join(keyDir, SIGNING_KEY_FILE))) {
+    throw new Error(
+      `No --token given and no local signing key at ${join(keyDir, SIGNING_KEY_FILE)}: ` +
+        'pass --token (any role may read the audit log) or point JWT_KEY_DIR at the stack’s key folder',
+    );
+  }
+  return mintToken({ sub: 'verify-cli', role: 'auditor' }, { keyDir, ttlS: 600 });
+}
+
+interface Published {
+  status: string;
+  totals: Record<string, number>;
+  finalized: number;
+  rejected: number;
+  pending: number;
+  final: boolean;
+  hidden?: boolean;
+}
+
+async function getJson<T>(url: string, token: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(15000),
+    });
+  } catch (err) {
+    throw new Error(`Cannot reach ${url}: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${url} answered ${res.status} with a body that is not JSON`);
+  }
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string } })?.error;
+    throw new Error(`${url} answered ${res.status} ${e?.code ?? ''}: ${e?.message ?? text.slice(0, 200)}`);
+  }
+  return body as T;
+}
+
+async function fetchAuditLog(
+  o: VerifyOptions,
+  token: string,
+): Promise<{ entries: AuditEntry[]; partitions: number; pages: number }> {
+  const base = `${o.url}/elections/${encodeURIComponent(o.electionId)}/audit?limit=1000`;
+  const entries: AuditEntry[] = [];
+  let partitions = 0;
+  let cursor: string | null = '';
+  let pages = 0;
+  while (cursor !== null) {
+    if (++pages > 100000) throw new Error('The audit log does not end (cursor loops)');
+    const page: { entries: AuditEntry[]; nextCursor: string | null; partitions: number } = await getJson(
+      `${base}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      token,
+    );
+    partitions = page.partitions;
+    entries.push(...page.entries);
+    if (page.nextCursor !== null && page.nextCursor === cursor)
+      throw new Error('The audit log cursor does not move');
+    cursor = page.nextCursor;
+  }
+  return { entries, partitions, pages };
+}
+
+const sameCounts = (a: Published, b: Published): boolean =>
+  a.finalized === b.finalized &&
+  a.rejected === b.rejected &&
+  JSON.stringify(a.totals) === JSON.stringify(b.totals);
+
+export interface VerifyOutcome {
+  electionId: string;
+  url: string;
+  title?: string;
+  electionStatus: string;
+  partitions: number;
+  pages: number;
+  published: Published;
+  /** False when the results kept moving while the log was read (still counting). */
+  stable: boolean;
+  report: VerifyReport;
+  ok: boolean;
+}
+
+/** Fetches and verifies; throws when the API cannot be read. */
+export async function verifyElection(
+  o: VerifyOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<VerifyOutcome> {
+  const token = o.token ?? (await localAuditorToken(env));
+  const id = encodeURIComponent(o.electionId);
+  const election = await getJson<{ id: string; title?: string; status: string }>(
+    `${o.url}/elections/${id}`,
+    token,
+  );
+  let before = await getJson<Published>(`${o.url}/elections/${id}/results`, token);
+  for (let attempt = 1; ; attempt++) {
+    const log = await fetchAuditLog(o, token);
+    const after = await getJson<Published>(`${o.url}/elections/${id}/results`, token);
+    const stable = sameCounts(before, after);
+    if (stable || attempt >= o.attempts) {
+      // Hidden totals (until close) cannot be compared; the chain and receipts still can.
+      const published = after.hidden ? null : after;
+      const report = verifyAudit(o.electionId, log.partitions, log.entries, published, o.receipts);
+      if (after.hidden && (report.counted !== after.finalized || report.rejected !== after.rejected)) {
+        report.problems.push(
+          `audit log has ${report.counted} counted and ${report.rejected} rejected votes, ` +
+            `results say ${after.finalized} and ${after.rejected}`,
+        );
+        report.ok = false;
+      }
+      return {
+        electionId: o.electionId,
+        url: o.url,
+        ...(election.title === undefined ? {} : { title: election.title }),
+        electionStatus: election.status,
+        partitions: log.partitions,
+        pages: log.pages,
+        published: after,
+        stable,
+        report,
+        ok: report.ok && stable,
+      };
+    }
+    before = after;
+  }
+}
+
+export function render(v: VerifyOutcome): string {
+  const r = v.report;
+  const out: string[] = [];
+  out.push(`Election ${v.electionId}${v.title ? ` "${v.title}"` : ''} (${v.electionStatus}) at ${v.url}`);
+  out.push(
+    `Audit log: ${r.entries} entries in ${v.partitions} partitions (${v.pages} page${v.pages === 1 ? '' : 's'}): ` +
+      `${r.counted} counted, ${r.rejected} rejected`,
+  );
+  const chainProblems = r.problems.filter((p) =>
+    /hash|link|partition .* does not exist|appears twice/.test(p),
+  );
+  out.push(
+    `Hash chain: ${chainProblems.length === 0 ? 'every link verifies' : `${chainProblems.length} broken`}`,
+  );
+  const options = [...new Set([...Object.keys(r.totals), ...Object.keys(v.published.totals)])].sort();
+  if (v.published.hidden) {
+    out.push('Totals: hidden by the election until it closes; recomputed from the log:');
+    for (const opt of options) out.push(`  ${opt.padEnd(20)} ${r.totals[opt] ?? 0}`);
+  } else {
+    out.push('Totals:             audit log   published');
+    const row = (name: string, mine: number, theirs: number) =>
+      `  ${name.padEnd(18)} ${String(mine).padStart(9)}   ${String(theirs).padStart(9)}${mine === theirs ? '' : '   MISMATCH'}`;
+    for (const opt of options) out.push(row(opt, r.totals[opt] ?? 0, v.published.totals[opt] ?? 0));
+    out.push(row('finalized', r.counted, v.published.finalized));
+    out.push(row('rejected', r.rejected, v.published.rejected));
+  }
+  if (v.published.pending > 0)
+    out.push(`Note: ${v.published.pending} vote(s) still pending (not in the log yet).`);
+  out.push(
+    v.published.final ? 'The result is final.' : 'The result is not final yet (election open or counting).',
+  );
+  for (const [receipt, state] of Object.entries(r.receipts)) {
+    out.push(`Receipt ${receipt}: ${state === 'missing' ? 'NOT in the audit log' : state}`);
+  }
+  if (!v.stable)
+    out.push('The results kept changing while the log was read: the election is still being counted.');
+  if (v.ok) out.push('VERIFIED: the audit log is intact and agrees with the published results.');
+  else {
+    const n = r.problems.length + (v.stable ? 0 : 1);
+    out.push(`NOT VERIFIED: ${n} problem${n === 1 ? '' : 's'}:`);
+    for (const p of r.problems) out.push(`  - ${p}`);
+    if (!v.stable) out.push('  - results moved during every read; rerun once counting has settled');
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<number> {
+  let o: VerifyOptions;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (err.message) console.error(err.message);
+      console.error(usage());
+      return err.message ? 2 : 0;
+    }
+    throw err;
+  }
+  const v = await verifyElection(o);
+  console.log(o.json ? JSON.stringify(v, null, 2) : render(v));
+  return v.ok ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`NOT VERIFIED: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,1045 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { validateHeaderValue } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import fc from 'fast-check';
+import type { Cluster } from 'ioredis';
+import { SignJWT } from 'jose';
+import { mintToken } from '../../shared/auth/tokens';
+import { parseSeeds } from '../../shared/config';
+import { createRedisCluster } from '../../shared/redis/client';
+import { type TestOffline, startTestOffline } from '../helpers/stack';
+import { type IsolatedRedis, startIsolatedRedis } from '../helpers/tcp-proxy';
+
+/**
+ * Invariant 7 ("bad input changes nothing") as a fuzz of the HTTP handlers: random
+ * routes, ids, bodies, content types, headers and tokens (valid, expired, forged,
+ * wrong role...). Every answer must be below 500, carry API.md's error envelope when it
+ * is an error, have headers HTTP can carry, and match what the request deserves where
+ * that is known up front (413/415/400 for the body, 401/403 for the token). After every
+ * request the whole keyspace of a dedicated Redis Cluster is compared with the one
+ * before: only a 2xx of a state-changing route (a new vote, election, user, a
+ * transition) may change it. Rate-limit counters (`{rl:...}`) are the one exception:
+ * they count bad requests too, by design, and expire on their own.
+ *
+ * Most runs call the exported handlers in-process with synthetic HTTP API v2 events
+ * (thousands of runs); a few hundred go over real HTTP through serverless-offline.
+ */
+
+const PARTITIONS = 2;
+const OPTION_IDS = ['yes', 'no'];
+const IN_PROCESS_RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
+const ADMIN_RUNS = Math.max(100, Math.round(IN_PROCESS_RUNS / 4));
+const AUTH_TOKEN_RUNS = 100; // each well-formed attempt pays one scrypt
+const HTTP_RUNS = Number(process.env['FUZZ_HTTP_RUNS'] ?? 300);
+const MAX_BODY = 64 * 1024;
+const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*(;.*)?$/;
+
+type Role = 'voter' | 'admin' | 'auditor';
+type AuthRule = 'none' | 'any' | Role;
+
+interface Route {
+  name: string;
+  method: 'GET' | 'POST';
+  /** Path template; `{id}` / `{voteId}` are path parameters. */
+  path: string;
+  module: string;
+  auth: AuthRule;
+  /** A 2xx of this route may change state. */
+  mutates: boolean;
+}
+
+const ROUTES: Route[] = [
+  { name: 'health', method: 'GET', path: '/health', module: 'health', auth: 'none', mutates: false },
+  {
+    name: 'jwks',
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    module: 'jwks',
+    auth: 'none',
+    mutates: false,
+  },
+  {
+    name: 'authToken',
+    method: 'POST',
+    path: '/auth/token',
+    module: 'auth-token',
+    auth: 'none',
+    mutates: false,
+  },
+  {
+    name: 'usersCreate',
+    method: 'POST',
+    path: '/users',
+    module: 'users-create',
+    auth: 'admin',
+    mutates: true,
+  },
+  {
+    name: 'electionsCreate',
+    method: 'POST',
+    path: '/elections',
+    module: 'elections-create',
+    auth: 'admin',
+    mutates: true,
+  },
+  {
+    name: 'electionsList',
+    method: 'GET',
+    path: '/elections',
+    module: 'elections-list',
+    auth: 'any',
+    mutates: false,
+  },
+  {
+    name: 'electionsGet',
+    method: 'GET',
+    path: '/elections/{id}',
+    module: 'elections-get',
+    auth: 'any',
+    mutates: false,
+  },
+  {
+    name: 'electionsOpen',
+    method: 'POST',
+    path: '/elections/{id}/open',
+    module: 'elections-open',
+    auth: 'admin',
+    mutates: true,
+  },
+  {
+    name: 'electionsClose',
+    method: 'POST',
+    path: '/elections/{id}/close',
+    module: 'elections-close',
+    auth: 'admin',
+    mutates: true,
+  },
+  {
+    name: 'electionsReset',
+    method: 'POST',
+    path: '/elections/{id}/reset',
+    module: 'elections-reset',
+    auth: 'admin',
+    mutates: true,
+  },
+  {
+    name: 'votesSubmit',
+    method: 'POST',
+    path: '/elections/{id}/votes',
+    module: 'votes-submit',
+    auth: 'voter',
+    mutates: true,
+  },
+  {
+    name: 'votesGet',
+    method: 'GET',
+    path: '/votes/{voteId}',
+    module: 'votes-get',
+    auth: 'any',
+    mutates: false,
+  },
+  {
+    name: 'resultsGet',
+    method: 'GET',
+    path: '/elections/{id}/results',
+    module: 'results-get',
+    auth: 'any',
+    mutates: false,
+  },
+  {
+    name: 'clusterGet',
+    method: 'GET',
+    path: '/cluster',
+    module: 'cluster-get',
+    auth: 'admin',
+    mutates: false,
+  },
+  {
+    name: 'auditGet',
+    method: 'GET',
+    path: '/elections/{id}/audit',
+    module: 'audit-get',
+    auth: 'any',
+    mutates: false,
+  },
+];
+const route = (name: string): Route => ROUTES.find((r) => r.name === name)!;
+
+/** A token the fuzz can put in the Authorization header, with what it should yield. */
+interface TokenCase {
+  label: string;
+  token: string;
+  /** Role when the token is valid; undefined when it must be refused (401). */
+  role?: Role;
+}
+
+/** One generated request. */
+interface FuzzRequest {
+  route: Route;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  token: TokenCase | null;
+  /** How the Authorization header is spelled around the token. */
+  authFormat: number;
+  authHeaderName: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  isBase64Encoded: boolean;
+  sourceIp: string;
+}
+
+const AUTH_FORMATS: { make: (t: string) => string; valid: boolean }[] = [
+  { make: (t) => `Bearer ${t}`, valid: true },
+  { make: (t) => `bearer ${t}`, valid: true },
+  { make: (t) => `Bearer   ${t}  `, valid: true },
+  { make: (t) => `Basic ${t}`, valid: false },
+  { make: (t) => t, valid: false },
+  { make: () => 'Bearer', valid: false },
+  { make: (t) => `Bearer ${t} trailing`, valid: false },
+  { make: () => '   ', valid: false },
+];
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** What the request is owed before any route logic runs, when that is known. */
+function expectedEarly(req: FuzzRequest, overHttp: boolean): { status: number; code: string } | undefined {
+  // 1. The body (functions/lib/http.ts parses it before the route runs).
+  if (req.body !== undefined && req.body !== '' && !(overHttp && req.route.method === 'GET')) {
+    const raw = req.isBase64Encoded ? Buffer.from(req.body, 'base64') : Buffer.from(req.body, 'utf8');
+    if (raw.length > MAX_BODY) return { status: 413, code: 'payload_too_large' };
+    const given = lowerKeys(req.headers)['content-type'];
+    // Over HTTP an empty (or blank) header may not arrive at all; then JSON is assumed.
+    if (overHttp && given !== undefined && given.trim() === '') return undefined;
+    const type = given ?? 'application/json';
+    if (!/^application\/(.+\+)?json\b/i.test(type)) return { status: 415, code: 'unsupported_media_type' };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      if (!overHttp) return { status: 400, code: 'invalid_request' };
+      // Over HTTP the bytes may be re-encoded on the way; only "not 5xx" is certain.
+      return undefined;
+    }
+    // serverless-offline parses JSON bodies itself and hands a JSON string literal over
+    // unquoted and a JSON null as no body (API Gateway sends the text as it came).
+    if (overHttp && (typeof parsed === 'string' || parsed === null)) return undefined;
+  }
+  // 2. The token.
+  const rule = req.route.auth;
+  if (rule === 'none') return undefined;
+  const format = AUTH_FORMATS[req.authFormat]!;
+  if (!req.token || !format.valid || !req.token.role) return { status: 401, code: 'unauthorized' };
+  if (rule !== 'any' && req.token.role !== rule) return { status: 403, code: 'forbidden' };
+  return undefined;
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function buildPath(req: FuzzRequest): string {
+  return req.route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(req.params[name] ?? ''),
+  );
+}
+
+function requestHeaders(req: FuzzRequest): Record<string, string> {
+  const h: Record<string, string> = { ...req.headers };
+  if (req.token !== null) h[req.authHeaderName] = AUTH_FORMATS[req.authFormat]!.make(req.token.token);
+  return h;
+}
+
+function toEvent(req: FuzzRequest): APIGatewayProxyEventV2 {
+  const path = buildPath(req);
+  const rawQueryString = new URLSearchParams(req.query).toString();
+  const params = Object.fromEntries(
+    Object.entries(req.params).filter(([k]) => req.route.path.includes(`{${k}}`)),
+  );
+  return {
+    version: '2.0',
+    routeKey: `${req.route.method} ${req.route.path}`,
+    rawPath: path,
+    rawQueryString,
+    headers: requestHeaders(req),
+    ...(Object.keys(req.query).length ? { queryStringParameters: req.query } : {}),
+    ...(Object.keys(params).length ? { pathParameters: params } : {}),
+    requestContext: {
+      accountId: 'offline',
+      apiId: 'fuzz',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: req.route.method,
+        path,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.sourceIp,
+        userAgent: 'fuzz',
+      },
+      requestId: `fuzz-${Math.random().toString(36).slice(2)}`,
+      routeKey: `${req.route.method} ${req.route.path}`,
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+    },
+    ...(req.body === undefined ? {} : { body: req.body }),
+    isBase64Encoded: req.isBase64Encoded,
+  };
+}
+
+/** The checks every answer must pass, whatever the request. */
+function checkAnswer(req: FuzzRequest, a: Answer, overHttp: boolean): void {
+  const where = `${req.route.method} ${buildPath(req)} → ${a.status} ${a.body.slice(0, 300)}`;
+  if (!(a.status >= 200 && a.status < 500)) throw new Error(`status ${a.status}: ${where}`);
+  for (const [k, v] of Object.entries(a.headers)) {
+    try {
+      validateHeaderValue(k, v);
+    } catch {
+      throw new Error(`header ${k} cannot travel over HTTP (${JSON.stringify(v)}): ${where}`);
+    }
+  }
+  let body: { error?: { code?: unknown; message?: unknown } } | null;
+  try {
+    body = JSON.parse(a.body);
+  } catch {
+    throw new Error(`body is not JSON: ${where}`);
+  }
+  if (a.status >= 400) {
+    const e = body?.error;
+    const ok =
+      body &&
+      typeof body === 'object' &&
+      Object.keys(body).length === 1 &&
+      typeof e?.code === 'string' &&
+      /^[a-z][a-z0-9_]*$/.test(e.code) &&
+      typeof e.message === 'string' &&
+      e.message.length > 0 &&
+      !/\n\s+at |\.ts:\d+/.test(e.message);
+    if (!ok) throw new Error(`not the error envelope: ${where}`);
+  }
+  const early = expectedEarly(req, overHttp);
+  if (early && (a.status !== early.status || body?.error?.code !== early.code)) {
+    throw new Error(`expected ${early.status} ${early.code}: ${where}`);
+  }
+}
+
+/**
+ * The whole keyspace of the cluster, key → digest of its logical content (rate-limit
+ * counters left out). Not DUMP: a hash stored as a hash table serializes in bucket
+ * order, and a mere read (HGET steps an incremental rehash) can change that order.
+ */
+const typeCache = new Map<string, string>();
+
+async function keyspace(redis: Cluster): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await Promise.all(
+    redis.nodes('master').map(async (node) => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch.filter((k) => !k.startsWith('{rl:')));
+      } while (cursor !== '0');
+      const unknown = keys.filter((k) => !typeCache.has(k));
+      if (unknown.length) {
+        const types = node.pipeline();
+        for (const k of unknown) types.type(k);
+        for (const [i, r] of ((await types.exec()) ?? []).entries()) typeCache.set(unknown[i]!, String(r[1]));
+      }
+      const reads = node.pipeline();
+      for (const k of keys) {
+        const t = typeCache.get(k);
+        if (t === 'string') reads.get(k);
+        else if (t === 'hash') reads.hgetall(k);
+        else if (t === 'set') reads.smembers(k);
+        else if (t === 'zset') reads.call('ZRANGE', k, '0', '-1', 'WITHSCORES');
+        else if (t === 'list') reads.lrange(k, 0, -1);
+        else if (t === 'stream') reads.xrange(k, '-', '+');
+        else reads.type(k);
+      }
+      const values = (await reads.exec()) ?? [];
+      keys.forEach((k, i) => {
+        const [err, raw] = values[i] ?? [null, null];
+        if (err) {
+          // Deleted and made again as another type since it was cached: look again next time.
+          typeCache.delete(k);
+          out.set(k, `unreadable ${String(err)}`);
+          return;
+        }
+        const t = typeCache.get(k);
+        let v = raw;
+        if (t === 'hash') v = Object.entries(v as Record<string, string>).sort();
+        else if (t === 'set') v = [...(v as string[])].sort();
+        out.set(
+          k,
+          createHash('sha1')
+            .update(`${t}|${JSON.stringify(v)}`)
+            .digest('hex'),
+        );
+      });
+    }),
+  );
+  return out;
+}
+
+function diff(a: Map<string, string>, b: Map<string, string>): string[] {
+  const changes: string[] = [];
+  for (const [k, v] of b) if (a.get(k) !== v) changes.push(`${a.has(k) ? 'changed' : 'added'} ${k}`);
+  for (const k of a.keys()) if (!b.has(k)) changes.push(`removed ${k}`);
+  return changes;
+}
+
+describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad input changes nothing', () => {
+  let redisCluster: IsolatedRedis;
+  let probe: Cluster;
+  let keyDir: string;
+  let otherKeyDir: string;
+  const handlers = new Map<string, Handler>();
+  let closeHandlerRedis: () => void = () => {};
+  let offline: TestOffline | undefined;
+  const tokens: TokenCase[] = [];
+  const ids: Record<string, string> = {};
+  const voteIds: string[] = [];
+  let baseline = new Map<string, string>();
+  const stats = {
+    runs: 0,
+    byStatus: {} as Record<string, number>,
+    byCode: {} as Record<string, number>,
+    stateChanges: {} as Record<string, number>,
+    requestMs: 0,
+    stateCheckMs: 0,
+  };
+
+  let setupIp = 0;
+  async function call(
+    name: string,
+    init: Partial<FuzzRequest>,
+  ): Promise<{ status: number; body: { id?: string; voteId?: string } }> {
+    const req: FuzzRequest = {
+      route: route(name),
+      params: {},
+      query: {},
+      token: null,
+      authFormat: 0,
+      authHeaderName: 'authorization',
+      headers: {},
+      body: undefined,
+      isBase64Encoded: false,
+      // Setup requests must not meet the low per-IP limit.
+      sourceIp: `192.0.2.${++setupIp}`,
+      ...init,
+    };
+    const a = await invokeInProcess(req);
+    return { status: a.status, body: JSON.parse(a.body) };
+  }
+
+  async function invokeInProcess(req: FuzzRequest): Promise<Answer> {
+    const h = handlers.get(req.route.module)!;
+    const r = await h(toEvent(req));
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) headers[k] = String(v);
+    return { status: r.statusCode ?? 0, headers, body: typeof r.body === 'string' ? r.body : '' };
+  }
+
+  async function invokeOverHttp(req: FuzzRequest): Promise<Answer> {
+    const qs = new URLSearchParams(req.query).toString();
+    const headers = requestHeaders(req);
+    let body: string | Buffer | undefined;
+    if (req.route.method === 'POST' && req.body !== undefined) {
+      body = req.isBase64Encoded ? Buffer.from(req.body, 'base64') : req.body;
+      // Without one, fetch would label a string body text/plain itself.
+      if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) {
+        headers['content-type'] = 'application/json';
+      }
+    }
+    const res = await fetch(`${offline!.httpUrl}${buildPath(req)}${qs ? `?${qs}` : ''}`, {
+      method: req.route.method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      signal: AbortSignal.timeout(10000),
+    });
+    const out: Record<string, string> = {};
+    res.headers.forEach((v, k) => {
+      out[k] = v;
+    });
+    return { status: res.status, headers: out, body: await res.text() };
+  }
+
+  /** Runs one request and checks the answer and the keyspace. */
+  async function runOne(req: FuzzRequest, overHttp: boolean): Promise<void> {
+    if (overHttp) {
+      // An empty path segment matches no route: the emulator answers that itself.
+      for (const k of Object.keys(req.params)) if (req.params[k] === '') req.params[k] = '-';
+      // fetch encodes the body itself; keep HTTP requests what a client can send.
+      if (req.route.method === 'POST' && req.body !== undefined && !req.isBase64Encoded) {
+        req.body = req.body.replace(/[\ud800-\udfff]/g, '?');
+      }
+      const ct = Object.keys(req.headers).find((k) => k.toLowerCase() === 'content-type');
+      if (req.route.method === 'POST' && req.body !== undefined && ct === undefined) {
+        req.headers['content-type'] = 'application/json';
+      }
+      // hapi (serverless-offline) answers a syntactically broken Content-Type itself,
+      // before any handler runs (API Gateway would pass it on); those cases run in-process.
+      if (ct !== undefined && !MEDIA_TYPE.test(req.headers[ct]!)) req.headers[ct] = 'text/plain';
+    }
+    const t0 = performance.now();
+    const a = overHttp ? await invokeOverHttp(req) : await invokeInProcess(req);
+    const t1 = performance.now();
+    stats.runs++;
+    stats.byStatus[a.status] = (stats.byStatus[a.status] ?? 0) + 1;
+    const code = /"code":"([a-z_]+)"/.exec(a.body)?.[1];
+    if (code) stats.byCode[code] = (stats.byCode[code] ?? 0) + 1;
+    const after = await keyspace(probe);
+    stats.requestMs += performance.now() - t0 - (performance.now() - t1);
+    stats.stateCheckMs += performance.now() - t1;
+    const changes = diff(baseline, after);
+    baseline = after;
+    checkAnswer(req, a, overHttp);
+    if (changes.length === 0) return;
+    const replayed = Object.entries(a.headers).some(
+      ([k, v]) => k.toLowerCase() === 'idempotent-replayed' && v === 'true',
+    );
+    if (!(req.route.mutates && a.status >= 200 && a.status < 300) || replayed) {
+      throw new Error(
+        `${req.route.method} ${buildPath(req)} answered ${a.status}${replayed ? ' (replayed)' : ''} ` +
+          `but changed state: ${changes.slice(0, 8).join('; ')}`,
+      );
+    }
+    stats.stateChanges[req.route.name] = (stats.stateChanges[req.route.name] ?? 0) + 1;
+  }
+
+  beforeAll(async () => {
+    redisCluster = await startIsolatedRedis();
+    keyDir = mkdtempSync(join(tmpdir(), 'qv-fuzz-keys-'));
+    otherKeyDir = mkdtempSync(join(tmpdir(), 'qv-fuzz-other-'));
+    const env = {
+      REDIS_SEEDS: redisCluster.seeds,
+      JWT_KEY_DIR: keyDir,
+      PARTITIONS: String(PARTITIONS),
+      COORDINATORS: 'c1,c2,c3',
+      // Voters are few and reused; the per-IP limit is low so the one "hot" source IP
+      // of the generator meets 429s now and then.
+      RATE_LIMIT_VOTER: '1000000',
+      RATE_LIMIT_IP: '2',
+      RATE_LIMIT_WINDOW_MS: '10000',
+    };
+    Object.assign(process.env, env);
+    for (const r of ROUTES) {
+      if (!handlers.has(r.module)) {
+        const mod = (await import(`../../functions/${r.module}`)) as { handler: Handler };
+        handlers.set(r.module, mod.handler);
+      }
+    }
+    const lib = await import('../../functions/lib/redis');
+    closeHandlerRedis = () => lib.redis().disconnect();
+    probe = createRedisCluster(parseSeeds(redisCluster.seeds));
+
+    // Tokens: valid ones of each role, and every way a token can be wrong.
+    const now = Math.floor(Date.now() / 1000);
+    const mint = (claims: Record<string, unknown>, opts: Record<string, unknown> = {}) =>
+      mintToken(claims as { sub: string; role: string }, { keyDir, ttlS: 3600, ...opts });
+    const valid = async (sub: string, role: Role) =>
+      tokens.push({ label: `${role}:${sub}`, token: await mint({ sub, role }), role });
+    await valid('fz-admin', 'admin');
+    await valid('fz-auditor', 'auditor');
+    for (let i = 0; i < 4; i++) await valid(`fz-voted-${i}`, 'voter');
+    for (let i = 0; i < 12; i++) await valid(`fz-fresh-${i}`, 'voter');
+    await valid('fz-eligible-0', 'voter');
+    const voterToken = await mint({ sub: 'fz-forger', role: 'voter' });
+    const [h, , s] = voterToken.split('.');
+    const bad: [string, string][] = [
+      ['expired', await mint({ sub: 'fz-x', role: 'admin' }, { iat: now - 7200, exp: now - 3600 })],
+      ['not-yet-valid', await mint({ sub: 'fz-x', role: 'admin', nbf: now + 3600 })],
+      ['wrong-issuer', await mint({ sub: 'fz-x', role: 'admin' }, { issuer: 'someone-else' })],
+      ['wrong-audience', await mint({ sub: 'fz-x', role: 'admin' }, { audience: 'another-api' })],
+      ['other-key', await mint({ sub: 'fz-x', role: 'admin' }, { keyDir: otherKeyDir })],
+      ['unknown-role', await mint({ sub: 'fz-x', role: 'superuser' })],
+      ['no-sub', await mint({ sub: undefined, role: 'admin' })],
+      ['empty-sub', await mint({ sub: '', role: 'admin' })],
+      [
+        'alg-none',
+        `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'x', role: 'admin', exp: now + 99 })}.`,
+      ],
+      [
+        'tampered',
+        `${h}.${b64url({ sub: 'fz-forger', role: 'admin', iss: 'quorumvote-local', aud: 'quorumvote', iat: now, exp: now + 3600 })}.${s}`,
+      ],
+      [
+        'hs256',
+        await new SignJWT({ sub: 'x', role: 'admin' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer('quorumvote-local')
+          .setAudience('quorumvote')
+          .setIssuedAt()
+          .setExpirationTime('1h')
+          .sign(randomBytes(32)),
+      ],
+      ['garbage', 'abc.def.ghi'],
+      ['huge', `${'a'.repeat(9000)}.b.c`],
+      ['not-a-jwt', 'hello'],
+    ];
+    for (const [label, token] of bad) tokens.push({ label, token });
+
+    // Elections the fuzz aims at, in every state, and votes to look up.
+    const admin = tokens[0]!;
+    const create = async (extra: Record<string, unknown> = {}) => {
+      const r = await call('electionsCreate', {
+        token: admin,
+        body: JSON.stringify({
+          title: 'Fuzz',
+          options: OPTION_IDS.map((id) => ({ id, label: id })),
+          ...extra,
+        }),
+      });
+      expect(r.status).toBe(201);
+      return r.body.id as string;
+    };
+    const open = async (id: string) =>
+      expect((await call('electionsOpen', { token: admin, params: { id } })).status).toBe(200);
+    ids['open'] = await create();
+    await open(ids['open']);
+    ids['draft'] = await create();
+    ids['closed'] = await create();
+    await open(ids['closed']);
+    ids['restricted'] = await create({ voters: ['fz-eligible-0', 'fz-voted-0'] });
+    await open(ids['restricted']);
+    for (const name of ['spare1', 'spare2', 'spare3']) ids[name] = await create();
+    await open(ids['spare2']!);
+    for (let i = 0; i < 4; i++) {
+      const r = await call('votesSubmit', {
+        token: tokens.find((t) => t.label === `voter:fz-voted-${i}`)!,
+        params: { id: ids['open'] },
+        headers: { 'Idempotency-Key': `fz-key-${i}` },
+        body: JSON.stringify({ optionId: OPTION_IDS[i % 2] }),
+      });
+      expect(r.status).toBe(202);
+      voteIds.push(r.body.voteId!);
+    }
+    expect((await call('electionsClose', { token: admin, params: { id: ids['closed'] } })).status).toBe(200);
+    const user = await call('usersCreate', {
+      token: admin,
+      body: JSON.stringify({ username: 'fz-user', password: 'correct horse battery', role: 'voter' }),
+    });
+    expect(user.status).toBe(201);
+    baseline = await keyspace(probe);
+  }, 120000);
+
+  afterAll(async () => {
+    const ms = { requestMs: Math.round(stats.requestMs), stateCheckMs: Math.round(stats.stateCheckMs) };
+    process.stdout.write(`\n[http-fuzz] ${JSON.stringify({ ...stats, ...ms, keys: baseline.size })}\n`);
+    await offline?.stop();
+    closeHandlerRedis();
+    probe?.disconnect();
+    await redisCluster?.stop();
+    for (const d of [keyDir, otherKeyDir]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  // ---- generators --------------------------------------------------------------------
+
+  const idChars = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.~ %/:{}|"\'é'.split(''));
+  const text = (max: number) => fc.string({ maxLength: max });
+  const anyId = () =>
+    fc.oneof(
+      fc.constantFrom(...Object.keys(ids)).map((k) => ids[k]!),
+      fc.stringMatching(/^el[a-z0-9]{4,40}$/),
+      fc.string({ unit: idChars, minLength: 1, maxLength: 60 }),
+      fc.constantFrom('', 'el', `el${'a'.repeat(41)}`, 'ELABCDEF', 'el../../x'),
+    );
+  const bigDigits = fc.stringMatching(/^[0-9]{15,20}$/);
+  const voteIdArb = () =>
+    fc.oneof(
+      fc.constantFrom(...voteIds),
+      fc
+        .tuple(
+          fc.constantFrom(...Object.keys(ids)),
+          fc.nat(20),
+          fc.oneof(fc.nat(), bigDigits),
+          fc.oneof(fc.nat(), bigDigits),
+        )
+        .map(([k, p, ms, seq]) => `${ids[k]}.${p}.${ms}-${seq}`),
+      fc.constantFrom(...voteIds).map((v) => v.replace(/\.\d+\./, '.1.')),
+      fc.string({ unit: idChars, maxLength: 80 }),
+    );
+  const jsonText = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null');
+  const optionValue = fc.oneof(
+    fc.constantFrom(...OPTION_IDS),
+    text(10),
+    fc.integer(),
+    fc.constant(null),
+    fc.constant('x'.repeat(65)),
+    fc.array(fc.constantFrom(...OPTION_IDS), { maxLength: 2 }),
+  );
+  const voteBody = fc
+    .record(
+      { optionId: optionValue, extra: fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined }) },
+      { requiredKeys: [] },
+    )
+    .map((r) => {
+      const o: Record<string, unknown> = {};
+      if ('optionId' in r) o['optionId'] = r.optionId;
+      if (r.extra !== undefined) o['extra'] = r.extra;
+      return JSON.stringify(o);
+    });
+  const electionBody = fc
+    .record(
+      {
+        title: fc.oneof(text(30), fc.constant(''), fc.integer(), fc.constant('t'.repeat(201))),
+        options: fc.oneof(
+          fc.array(
+            fc.record({
+              id: fc.oneof(text(8), fc.constantFrom('a', 'b', 'a')),
+              label: fc.oneof(text(8), fc.integer()),
+            }),
+            {
+              maxLength: 4,
+            },
+          ),
+          fc.jsonValue({ maxDepth: 2 }),
+        ),
+        opensAt: fc.oneof(
+          fc.constant(null),
+          text(25),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
+        closesAt: fc.oneof(
+          fc.constant(null),
+          text(25),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
+        voters: fc.oneof(fc.array(text(10), { maxLength: 3 }), fc.integer(), fc.constant([''])),
+        hideTotalsUntilClosed: fc.oneof(fc.boolean(), fc.constant('yes')),
+        bogus: fc.integer(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o));
+  const userBody = fc
+    .record(
+      {
+        username: fc.oneof(
+          fc.stringMatching(/^[a-z0-9_.-]{1,70}$/),
+          text(20),
+          fc.constant('fz-user'),
+          fc.constant('FZ-USER'),
+        ),
+        password: fc.oneof(
+          text(12),
+          fc.constant('long enough password'),
+          fc.integer(),
+          fc.constant('p'.repeat(300)),
+        ),
+        role: fc.oneof(fc.constantFrom('voter', 'admin', 'auditor', 'root', ''), fc.integer()),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o));
+  const credentialsBody = fc
+    .record(
+      {
+        username: fc.oneof(fc.constant('fz-user'), text(20), fc.integer()),
+        password: fc.oneof(fc.constant('correct horse battery'), text(20), fc.constant(null)),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o));
+  const bodyArb = (specific: fc.Arbitrary<string>[]) =>
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.constant('') },
+      { weight: 6, arbitrary: fc.oneof(...specific) },
+      { weight: 3, arbitrary: jsonText },
+      { weight: 2, arbitrary: fc.string({ maxLength: 40, unit: 'binary' }) },
+      { weight: 1, arbitrary: fc.constantFrom('{"optionId":', '{', '[1,', 'nul', '\u0000', '{"a":1}}') },
+      {
+        weight: 1,
+        arbitrary: fc
+          .integer({ min: MAX_BODY - 20, max: MAX_BODY + 50 })
+          .map((n) => JSON.stringify({ optionId: 'y'.repeat(Math.max(0, n - 15)) })),
+      },
+    );
+  const headerValue = fc.string({
+    unit: fc.constantFrom(...' \tabcXYZ019-_.:;/=+"\'(),é\u00ff'.split('')),
+    maxLength: 120,
+  });
+  const headersArb = fc
+    .record(
+      {
+        ct: fc.oneof(
+          {
+            weight: 4,
+            arbitrary: fc.constantFrom(
+              'application/json',
+              'application/json; charset=utf-8',
+              'APPLICATION/JSON',
+              'application/vnd.api+json',
+            ),
+          },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom(
+              'text/plain',
+              'application/x-www-form-urlencoded',
+              'multipart/form-data; boundary=x',
+              'application/jsonx',
+              '',
+            ),
+          },
+          { weight: 1, arbitrary: headerValue },
+        ),
+        ctName: fc.constantFrom('content-type', 'Content-Type', 'CONTENT-TYPE'),
+        idem: fc.oneof(
+          fc.constantFrom('fz-key-0', 'fz-key-1', 'k', 'a|b', 'has space', 'x'.repeat(201), ''),
+          headerValue,
+        ),
+        reqId: headerValue,
+        other: fc.dictionary(fc.stringMatching(/^x-[a-z0-9-]{1,12}$/), headerValue, { maxKeys: 3 }),
+      },
+      { requiredKeys: [] },
+    )
+    .map((r) => {
+      const h: Record<string, string> = { ...r.other };
+      if (r.ct !== undefined) h[r.ctName ?? 'content-type'] = r.ct;
+      if (r.idem !== undefined) h['Idempotency-Key'] = r.idem;
+      if (r.reqId !== undefined) h['X-Request-Id'] = r.reqId;
+      return h;
+    });
+  const queryArb = fc
+    .record(
+      {
+        limit: fc.oneof(fc.constantFrom('0', '1', '1000', '1001', '-1', '1e3', '5.5', ''), text(6)),
+        cursor: fc.oneof(
+          fc.constantFrom('0:', '1:', '2:', '9999:', ':', '0:0-0', '1:1-1'),
+          fc.tuple(fc.nat(3), bigDigits, bigDigits).map(([p, a, b]) => `${p}:${a}-${b}`),
+          text(20),
+        ),
+      },
+      { requiredKeys: [] },
+    )
+    .map(
+      (q) =>
+        Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    );
+  const tokenArb = () =>
+    fc.oneof(
+      { weight: 1, arbitrary: fc.constant(null) },
+      { weight: 8, arbitrary: fc.constantFrom(...tokens) },
+    );
+  const requestArb = (routes: Route[], bodies: fc.Arbitrary<string>[]) =>
+    fc
+      .record({
+        route: fc.constantFrom(...routes),
+        id: anyId(),
+        voteId: voteIdArb(),
+        query: queryArb,
+        token: tokenArb(),
+        authFormat: fc.oneof(
+          { weight: 6, arbitrary: fc.constant(0) },
+          { weight: 3, arbitrary: fc.nat(AUTH_FORMATS.length - 1) },
+        ),
+        authHeaderName: fc.constantFrom('authorization', 'Authorization', 'AUTHORIZATION'),
+        headers: headersArb,
+        body: bodyArb(bodies),
+        base64: fc.boolean(),
+        sourceIp: fc.oneof(
+          { weight: 1, arbitrary: fc.constant('10.9.9.9') },
+          { weight: 9, arbitrary: fc.ipV4() },
+        ),
+      })
+      .map(
+        (r): FuzzRequest => ({
+          route: r.route,
+          params: { id: r.id, voteId: r.voteId },
+          query: r.query,
+          token: r.token,
+          authFormat: r.authFormat,
+          authHeaderName: r.authHeaderName,
+          headers: r.headers,
+          body: r.base64 && r.body !== undefined ? Buffer.from(r.body, 'utf8').toString('base64') : r.body,
+          isBase64Encoded: r.base64 && r.body !== undefined,
+          sourceIp: r.sourceIp,
+        }),
+      );
+
+  /**
+   * Requests that are valid or one or two steps from valid: the right role's token, a
+   * real id, a well-formed body, with now and then one part swapped for a bad one. Fully
+   * random requests almost never get past the token and the body checks; these reach
+   * the routes' own rules (already voted, replayed key, not eligible, not open, bad
+   * option, rate limit, state transitions, user exists...).
+   */
+  const sometimes = <T, U>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<U>, badWeight = 1) =>
+    fc.oneof({ weight: 8, arbitrary: good }, { weight: badWeight, arbitrary: bad });
+  const roleTokens = (rule: AuthRule): TokenCase[] =>
+    tokens.filter((t) => t.role !== undefined && (rule === 'any' || rule === 'none' || t.role === rule));
+  const validBody = (r: Route): fc.Arbitrary<string | undefined> => {
+    switch (r.name) {
+      case 'votesSubmit':
+        return fc.constantFrom(...OPTION_IDS).map((o) => JSON.stringify({ optionId: o }));
+      case 'electionsCreate':
+        return fc
+          .record({
+            title: fc.string({ minLength: 1, maxLength: 20 }).filter((t) => t.trim() !== ''),
+            n: fc.integer({ min: 2, max: 4 }),
+          })
+          .map(({ title, n }) =>
+            JSON.stringify({
+              title,
+              options: Array.from({ length: n }, (_, i) => ({ id: `o${i}`, label: `O${i}` })),
+            }),
+          );
+      case 'usersCreate':
+        return fc
+          .record({
+            name: fc.stringMatching(/^[a-z0-9]{3,10}$/),
+            role: fc.constantFrom('voter', 'admin', 'auditor'),
+          })
+          .map(({ name, role }) =>
+            JSON.stringify({ username: `fz-${name}`, password: 'long enough password', role }),
+          );
+      case 'authToken':
+        return fc
+          .constantFrom('correct horse battery', 'wrong password!')
+          .map((password) => JSON.stringify({ username: 'fz-user', password }));
+      default:
+        return fc.constant(undefined);
+    }
+  };
+  // Built once per property (not per run: making arbitraries such as stringMatching is costly).
+  const nearValidArb = (routes: Route[], bodies: fc.Arbitrary<string>[]) => {
+    const shared = {
+      id: sometimes(fc.constantFrom(...Object.values(ids)), anyId()),
+      voteId: sometimes(fc.constantFrom(...voteIds), voteIdArb()),
+      body: bodyArb(bodies),
+      token: tokenArb(),
+    };
+    return fc.oneof(
+      ...routes.map((r) => ({
+        weight: r.name === 'votesSubmit' ? 4 : 1,
+        arbitrary: fc
+          .record({
+            id: shared.id,
+            voteId: shared.voteId,
+            query: sometimes(
+              fc.record({
+                limit: fc.integer({ min: 1, max: 1000 }).map(String),
+                cursor: fc.constantFrom('0:', '1:'),
+              }),
+              queryArb,
+            ),
+            token: sometimes(fc.constantFrom(...roleTokens(r.auth)), shared.token, 2),
+            authFormat: sometimes(fc.constant(0), fc.nat(AUTH_FORMATS.length - 1)),
+            idem: fc.oneof(
+              fc.constant(undefined),
+              fc.nat(3).map((i) => `fz-key-${i}`),
+              fc.stringMatching(/^[A-Za-z0-9-]{1,30}$/),
+              fc.constantFrom('a|b', 'with space', ''),
+            ),
+            ct: sometimes(
+              fc.constantFrom(undefined, 'application/json'),
+              fc.constantFrom('text/plain', 'application/xml'),
+            ),
+            body: sometimes(validBody(r), shared.body, 2),
+            sourceIp: fc.oneof(
+              { weight: 1, arbitrary: fc.constant('10.9.9.9') },
+              { weight: 6, arbitrary: fc.ipV4() },
+            ),
+          })
+          .map(
+            (x): FuzzRequest => ({
+              route: r,
+              params: { id: x.id, voteId: x.voteId },
+              query: r.name === 'auditGet' ? x.query : {},
+              token: x.token,
+              authFormat: x.authFormat,
+              authHeaderName: 'authorization',
+              headers: {
+                ...(x.ct === undefined ? {} : { 'content-type': x.ct }),
+                ...(x.idem === undefined ? {} : { 'Idempotency-Key': x.idem }),
+              },
+              body: x.body,
+              isBase64Encoded: false,
+              sourceIp: x.sourceIp,
+            }),
+          ),
+      })),
+    );
+  };
+  const mixed = (routes: Route[], bodies: fc.Arbitrary<string>[]) =>
+    fc.oneof(requestArb(routes, bodies), nearValidArb(routes, bodies));
+
+  const readerAndVoterRoutes = ROUTES.filter((r) =>
+    [
+      'health',
+      'jwks',
+      'clusterGet',
+      'electionsList',
+      'electionsGet',
+      'votesSubmit',
+      'votesGet',
+      'resultsGet',
+      'auditGet',
+    ].includes(r.name),
+  );
+  const adminRoutes = ROUTES.filter((r) =>
+    ['usersCreate', 'electionsCreate', 'electionsOpen', 'electionsClose', 'electionsReset'].includes(r.name),
+  );
+  const seed = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2147483647);
+
+  test(`in-process: ${IN_PROCESS_RUNS} requests to the reader and voter routes`, async () => {
+    await fc.assert(
+      fc.asyncProperty(mixed(readerAndVoterRoutes, [voteBody]), (req) => runOne(req, false)),
+      { numRuns: IN_PROCESS_RUNS, seed, endOnFailure: true },
+    );
+  }, 300000);
+
+  test(`in-process: ${ADMIN_RUNS} requests to the admin routes`, async () => {
+    await fc.assert(
+      fc.asyncProperty(mixed(adminRoutes, [electionBody, userBody]), (req) => runOne(req, false)),
+      { numRuns: ADMIN_RUNS, seed, endOnFailure: true },
+    );
+  }, 300000);
+
+  test(`in-process: ${AUTH_TOKEN_RUNS} requests to POST /auth/token`, async () => {
+    await fc.assert(
+      fc.asyncProperty(mixed([route('authToken')], [credentialsBody]), (req) => runOne(req, false)),
+      { numRuns: AUTH_TOKEN_RUNS, seed, endOnFailure: true },
+    );
+  }, 300000);
+
+  test(`over HTTP through serverless-offline: ${HTTP_RUNS} requests to every route`, async () => {
+    offline = await startTestOffline(
+      {
+        JWT_KEY_DIR: keyDir,
+        PARTITIONS: String(PARTITIONS),
+        COORDINATORS: 'c1,c2,c3',
+        // Every request over HTTP comes from 127.0.0.1.
+        RATE_LIMIT_VOTER: '1000000',
+        RATE_LIMIT_IP: '1000000',
+      },
+      redisCluster.seeds,
+    );
+    baseline = await keyspace(probe);
+    const httpRoutes = ROUTES.filter((r) => r.name !== 'authToken');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          { weight: 12, arbitrary: mixed(httpRoutes, [voteBody, electionBody, userBody]) },
+          { weight: 1, arbitrary: mixed([route('authToken')], [credentialsBody]) },
+        ),
+        (req) => runOne(req, true),
+      ),
+      { numRuns: HTTP_RUNS, seed, endOnFailure: true },
+    );
+  }, 300000);
+});
