@@ -183,9 +183,11 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     expect(apiMd.filter((c) => !documented.includes(c))).toEqual([]);
   });
 
-  test('public endpoints: health, JWKS, the HTML client', async () => {
+  test('public endpoints: health, ping, JWKS, the HTML client', async () => {
     const health = await call('GET', '/health', { headers: { 'x-request-id': 'contract-1' } });
     expect(health.status).toBe(200);
+    const ping = await call('GET', '/ping');
+    expect([ping.status, ping.body]).toEqual([200, { pong: true }]);
     expect(health.headers.get('x-request-id')).toBe('contract-1');
     const jwks = await call('GET', '/.well-known/jwks.json');
     expect(jwks.status).toBe(200);

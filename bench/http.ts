@@ -1,0 +1,167 @@
+/**
+ * HTTP submission benchmark: votes per second through serverless-offline against the
+ * same serverless-offline serving a trivial handler (GET /ping), in the same run.
+ * Goal: our submit handler reaches at least 80% of the trivial handler's rate.
+ *
+ *   node --import tsx bench/http.ts [--seconds 6] [--concurrency 32]
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:http';
+import { freePort, findFreePortRange } from '../local/ports';
+import type { ManagedProcess } from '../local/processes';
+import { startCoordinator, startOffline } from '../local/stack';
+import { mintToken } from '../shared/auth/tokens';
+import { benchRedis, machine, option, percentile, sleep, writeResult } from './common';
+
+const SECONDS = option('seconds', 6);
+const CONCURRENCY = option('concurrency', 32);
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function call(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+async function load(
+  seconds: number,
+  one: (i: number) => Promise<number>,
+): Promise<{ perSecond: number; p50: number; p99: number; errors: number }> {
+  const lat: number[] = [];
+  let n = 0;
+  let errors = 0;
+  const until = Date.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < until) {
+        const i = n++;
+        const t = performance.now();
+        const status = await one(i).catch(() => 0);
+        lat.push(performance.now() - t);
+        if (status >= 400 || status === 0) errors++;
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return {
+    perSecond: lat.length / ((performance.now() - started) / 1000),
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    errors,
+  };
+}
+
+async function main(): Promise<void> {
+  const cluster = await benchRedis();
+  const keyDir = mkdtempSync(join(tmpdir(), 'qv-bench-keys-'));
+  const procs: ManagedProcess[] = [];
+  try {
+    const members = ['h1', 'h2', 'h3'];
+    const env = { LOG_LEVEL: 'warn', CLUSTER_NAME: 'bench' };
+    for (const id of members) {
+      procs.push(
+        await startCoordinator({
+          nodeId: id,
+          adminPort: await freePort(),
+          redisSeeds: cluster.seeds,
+          members,
+          env,
+        }),
+      );
+    }
+    const base = await findFreePortRange(3);
+    const offline = await startOffline({
+      httpPort: base,
+      wsPort: base + 1,
+      lambdaPort: base + 2,
+      redisSeeds: cluster.seeds,
+      env: {
+        ...env,
+        COORDINATORS: members.join(','),
+        JWT_KEY_DIR: keyDir,
+        RATE_LIMIT_VOTER: '0',
+        RATE_LIMIT_IP: '0',
+      },
+    });
+    procs.push(offline);
+    const admin = await mintToken({ sub: 'bench-admin', role: 'admin' }, { keyDir });
+    const created = await call(
+      base,
+      'POST',
+      '/elections',
+      { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      JSON.stringify({
+        title: 'HTTP bench',
+        options: [
+          { id: 'a', label: 'A' },
+          { id: 'b', label: 'B' },
+        ],
+      }),
+    );
+    const id = (JSON.parse(created.text) as { id: string }).id;
+    await call(base, 'POST', `/elections/${id}/open`, { authorization: `Bearer ${admin}` });
+    const tokens = await Promise.all(
+      Array.from({ length: 60000 }, (_, i) => mintToken({ sub: `hv${i}`, role: 'voter' }, { keyDir })),
+    );
+    // Warm both paths (handler modules load on first use), then measure.
+    await load(1, () => call(base, 'GET', '/ping', {}).then((r) => r.status));
+    await sleep(200);
+    const trivial = await load(SECONDS, () => call(base, 'GET', '/ping', {}).then((r) => r.status));
+    let v = 0;
+    const submit = await load(SECONDS, () => {
+      const token = tokens[v++ % tokens.length]!;
+      return call(
+        base,
+        'POST',
+        `/elections/${id}/votes`,
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        '{"optionId":"a"}',
+      ).then((r) => r.status);
+    });
+    const ratio = submit.perSecond / trivial.perSecond;
+    console.log('\nHTTP submission through serverless-offline (--useInProcess)');
+    console.log('| route | req/s | p50 ms | p99 ms | errors | ratio | goal |');
+    console.log('|---|---|---|---|---|---|---|');
+    console.log(
+      `| GET /ping (trivial) | ${trivial.perSecond.toFixed(0)} | ${trivial.p50.toFixed(1)} | ${trivial.p99.toFixed(1)} | ${trivial.errors} | 1.00 | anchor |`,
+    );
+    console.log(
+      `| POST /elections/{id}/votes | ${submit.perSecond.toFixed(0)} | ${submit.p50.toFixed(1)} | ${submit.p99.toFixed(1)} | ${submit.errors} | ${ratio.toFixed(2)} | ≥ 0.80 |`,
+    );
+    writeResult('http', {
+      machine: machine(),
+      concurrency: CONCURRENCY,
+      trivial,
+      submit,
+      ratio,
+      met: ratio >= 0.8,
+    });
+  } finally {
+    for (const p of procs.reverse()) await p.stop();
+    await cluster.dispose();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
