@@ -109,6 +109,35 @@ async function anchorStreams(redis: Cluster, n: number): Promise<number> {
   return consumed / ((Date.now() - started) / 1000);
 }
 
+/** Anchor 3: BullMQ (what most Node users would reach for), no-op jobs, worker concurrency 50. */
+async function anchorBullmq(seeds: string, jobs = 20000): Promise<number> {
+  const { Queue, Worker } = await import('bullmq');
+  const { Cluster } = await import('ioredis');
+  const connection = () =>
+    new Cluster(parseSeeds(seeds), { redisOptions: { maxRetriesPerRequest: null } }) as never;
+  const queue = new Queue('anchor', { connection: connection(), prefix: '{bull}' });
+  for (let i = 0; i < jobs; i += 1000) {
+    await queue.addBulk(Array.from({ length: 1000 }, (_, j) => ({ name: 'noop', data: { i: i + j } })));
+  }
+  let done = 0;
+  const started = performance.now();
+  const finished = new Promise<void>((resolve) => {
+    const worker = new Worker(
+      'anchor',
+      async () => {
+        done++;
+        if (done === jobs) resolve();
+      },
+      { connection: connection(), prefix: '{bull}', concurrency: 50 },
+    );
+    void finished.then(() => worker.close());
+  });
+  await finished;
+  const rate = jobs / ((performance.now() - started) / 1000);
+  await queue.close();
+  return rate;
+}
+
 interface Run {
   votes: number;
   seconds: number;
@@ -188,7 +217,9 @@ async function runPipeline(
     }),
   );
   const injectedS = (performance.now() - started) / 1000;
-  console.log(`${tag}: injected ${votes} votes in ${injectedS.toFixed(2)} s (${Math.round(votes / injectedS)}/s)`);
+  console.log(
+    `${tag}: injected ${votes} votes in ${injectedS.toFixed(2)} s (${Math.round(votes / injectedS)}/s)`,
+  );
   if (preload) {
     started = performance.now();
     for (const id of submitted.keys()) submitted.set(id, started);
@@ -235,7 +266,12 @@ async function main(): Promise<void> {
           adminPort,
           redisSeeds: cluster.seeds,
           members,
-          env: { LOG_LEVEL: 'warn', ...(process.env['PROFILE_DIR'] ? { CPU_PROFILE: `${process.env['PROFILE_DIR']}/${id}.cpuprofile` } : {}) },
+          env: {
+            LOG_LEVEL: 'warn',
+            ...(process.env['PROFILE_DIR']
+              ? { CPU_PROFILE: `${process.env['PROFILE_DIR']}/${id}.cpuprofile` }
+              : {}),
+          },
           nodeArgs: (process.env['COORDINATOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
         }),
       );
@@ -243,6 +279,7 @@ async function main(): Promise<void> {
     await sleep(2500); // leader, ownership and clock sync settle
     const script = await anchorScript(redis);
     const streams = await anchorStreams(redis, 60000);
+    const bullmq = await anchorBullmq(cluster.seeds);
     await Promise.all(redis.nodes('master').map((n) => n.config('RESETSTAT')));
     const throughput = await runPipeline(redis, sub, VOTES, 0, 'tp');
     const latency = await runPipeline(redis, sub, LATENCY_VOTES, RATE, 'lat');
@@ -263,14 +300,24 @@ async function main(): Promise<void> {
     console.table(redisRows);
     for (const port of adminPorts) {
       const st = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
-      console.log(JSON.stringify({ id: st['id'], role: st['role'], clock: st['clock'], pipeline: st['pipeline'] }));
+      console.log(
+        JSON.stringify({ id: st['id'], role: st['role'], clock: st['clock'], pipeline: st['pipeline'] }),
+      );
     }
     const result = {
       machine: `${process.platform} ${process.arch}, node ${process.version}, 2 cores`,
       coordinators: COORDINATORS,
       masters: MASTERS,
-      anchors: { scriptPerSecond: Math.round(script), streamsPerSecond: Math.round(streams) },
-      throughput: { ...throughput, ratioToStreams: throughput.perSecond / streams },
+      anchors: {
+        scriptPerSecond: Math.round(script),
+        streamsPerSecond: Math.round(streams),
+        bullmqPerSecond: Math.round(bullmq),
+      },
+      throughput: {
+        ...throughput,
+        ratioToStreams: throughput.perSecond / streams,
+        ratioToBullmq: throughput.perSecond / bullmq,
+      },
       latency: { offeredPerSecond: RATE, ...latency },
     };
     const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 100 ? 1 : 0) : '-');
@@ -280,6 +327,9 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|');
     console.log(
       `| finalized votes/s (majority of ${COORDINATORS}) | ${fmt(throughput.perSecond)} | streams ${fmt(streams)}/s | ${(throughput.perSecond / streams).toFixed(2)} | ≥15,000/s, ≥0.5× streams |`,
+    );
+    console.log(
+      `| finalized votes/s vs BullMQ no-op jobs | ${fmt(throughput.perSecond)} | BullMQ ${fmt(bullmq)}/s | ${(throughput.perSecond / bullmq).toFixed(2)} | ≥ 2.5× |`,
     );
     console.log(`| 3-op vote script from one process | ${fmt(script)}/s | - | - | ceiling |`);
     console.log(

@@ -23,6 +23,8 @@ export function apiGatewayPoster(options: {
     endpoint: options.endpoint,
     region: options.region,
     maxAttempts: 2,
+    // One command type, no per-call middleware: reuse the resolved stack (measured ~10-40% more posts/s).
+    cacheMiddleware: true,
     requestHandler: {
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets }),

@@ -1,6 +1,6 @@
 import type { Cluster } from 'ioredis';
 import { isRole, type Role } from '../auth/roles';
-import { realtimeKeys } from './keys';
+import { type RealtimeKeys, realtimeKeys, realtimeKeysFor } from './keys';
 import { parseTopic, type Topic } from './topics';
 
 /**
@@ -34,6 +34,8 @@ export interface ConnectionRecord {
 export interface RegistryOptions {
   /** Longest life of a connection (ms); API Gateway's limit is 2 h. */
   connectionTtlMs: number;
+  /** Cluster whose registry this is; default: this process's `CLUSTER_NAME`. */
+  cluster?: string;
 }
 
 export const defaultRegistryOptions: RegistryOptions = { connectionTtlMs: 2 * 60 * 60 * 1000 };
@@ -50,17 +52,21 @@ function check(results: MultiResult, what: string): unknown[] {
   });
 }
 
-function topicKeyOf(topic: Topic): string {
-  return topic.kind === 'vote'
-    ? realtimeKeys.voteTopic(topic.electionId, topic.voteId)
-    : realtimeKeys.topic(topic.name);
-}
-
 export class ConnectionRegistry {
+  private readonly keys: RealtimeKeys;
+
   constructor(
     private readonly redis: Cluster,
     private readonly options: RegistryOptions = defaultRegistryOptions,
-  ) {}
+  ) {
+    this.keys = options.cluster === undefined ? realtimeKeys : realtimeKeysFor(options.cluster);
+  }
+
+  private topicKey(topic: Topic): string {
+    return topic.kind === 'vote'
+      ? this.keys.voteTopic(topic.electionId, topic.voteId)
+      : this.keys.topic(topic.name);
+  }
 
   /** Records a new connection (the `$connect` route). */
   async add(
@@ -77,7 +83,7 @@ export class ConnectionRegistry {
       tokenExpiresAt: who.exp * 1000,
       topics: [],
     };
-    const key = realtimeKeys.connection(id);
+    const key = this.keys.connection(id);
     check(
       await this.redis
         .multi()
@@ -97,7 +103,7 @@ export class ConnectionRegistry {
 
   /** The connection's record, or null when it is unknown (never connected, gone or expired). */
   async get(id: string): Promise<ConnectionRecord | null> {
-    const h = await this.redis.hgetall(realtimeKeys.connection(id));
+    const h = await this.redis.hgetall(this.keys.connection(id));
     const role = h['role'];
     if (!h['sub'] || !isRole(role)) return null;
     return {
@@ -115,8 +121,8 @@ export class ConnectionRegistry {
 
   /** Adds `conn` to `topic`'s subscribers (idempotent). */
   async subscribe(conn: ConnectionRecord, topic: Topic): Promise<void> {
-    const connKey = realtimeKeys.connection(conn.id);
-    const key = topicKeyOf(topic);
+    const connKey = this.keys.connection(conn.id);
+    const key = this.topicKey(topic);
     const exp = conn.expiresAt;
     // The connection first: if it was removed meanwhile, this recreates a record that
     // still expires with the connection, and the topic member below does too.
@@ -135,7 +141,7 @@ export class ConnectionRegistry {
       .pexpireat(key, exp, 'NX')
       .pexpireat(key, exp, 'GT');
     if (topic.kind === 'vote') {
-      const watch = realtimeKeys.voteWatch(topic.electionId);
+      const watch = this.keys.voteWatch(topic.electionId);
       tx.zadd(watch, 'GT', exp, topic.voteId).pexpireat(watch, exp, 'NX').pexpireat(watch, exp, 'GT');
     }
     check(await tx.exec(), 'registry.subscribe');
@@ -143,12 +149,12 @@ export class ConnectionRegistry {
 
   /** Removes `connectionId` from `topic` (idempotent). */
   async unsubscribe(connectionId: string, topic: Topic, nowMs: number): Promise<void> {
-    await this.redis.hdel(realtimeKeys.connection(connectionId), `${TOPIC_FIELD}${topic.name}`);
+    await this.redis.hdel(this.keys.connection(connectionId), `${TOPIC_FIELD}${topic.name}`);
     await this.leaveTopic(connectionId, topic, nowMs);
   }
 
   private async leaveTopic(connectionId: string, topic: Topic, nowMs: number): Promise<void> {
-    const key = topicKeyOf(topic);
+    const key = this.topicKey(topic);
     if (topic.kind !== 'vote') {
       await this.redis.zrem(key, connectionId);
       return;
@@ -163,7 +169,7 @@ export class ConnectionRegistry {
       'registry.unsubscribe',
     );
     // Nobody left watching this vote: the fan-out may stop announcing it.
-    if (Number(r[2]) === 0) await this.redis.zrem(realtimeKeys.voteWatch(topic.electionId), topic.voteId);
+    if (Number(r[2]) === 0) await this.redis.zrem(this.keys.voteWatch(topic.electionId), topic.voteId);
   }
 
   /**
@@ -171,7 +177,7 @@ export class ConnectionRegistry {
    * answered 410). Returns how many subscriptions it had.
    */
   async remove(connectionId: string, nowMs: number): Promise<number> {
-    const key = realtimeKeys.connection(connectionId);
+    const key = this.keys.connection(connectionId);
     const fields = await this.redis.hkeys(key);
     const topics = fields
       .filter((f) => f.startsWith(TOPIC_FIELD))
@@ -186,7 +192,7 @@ export class ConnectionRegistry {
   async subscribers(topicName: string, nowMs: number): Promise<string[]> {
     const topic = parseTopic(topicName);
     if (!topic) return [];
-    const key = topicKeyOf(topic);
+    const key = this.topicKey(topic);
     const r = check(
       await this.redis
         .multi()
@@ -202,13 +208,13 @@ export class ConnectionRegistry {
   async countSubscribers(topicName: string, nowMs: number): Promise<number> {
     const topic = parseTopic(topicName);
     if (!topic) return 0;
-    return this.redis.zcount(topicKeyOf(topic), nowMs, '+inf');
+    return this.redis.zcount(this.topicKey(topic), nowMs, '+inf');
   }
 
   /** Which of `voteIds` (all of one election) somebody watches right now. */
   async watchedVotes(electionId: string, voteIds: string[], nowMs: number): Promise<Set<string>> {
     const watched = new Set<string>();
-    const key = realtimeKeys.voteWatch(electionId);
+    const key = this.keys.voteWatch(electionId);
     for (let i = 0; i < voteIds.length; i += 1000) {
       const chunk = voteIds.slice(i, i + 1000);
       const scores = (await this.redis.zmscore(key, ...chunk)) as (string | null)[];

@@ -1,7 +1,8 @@
 import type { Cluster } from 'ioredis';
 import { WebSocket } from 'ws';
 import { parseSeeds } from '../../shared/config';
-import { ConnectionRegistry } from '../../shared/realtime/registry';
+import { realtimeKeysFor } from '../../shared/realtime/keys';
+import { ConnectionRegistry, defaultRegistryOptions } from '../../shared/realtime/registry';
 import { parseTopic } from '../../shared/realtime/topics';
 import { createRedisCluster } from '../../shared/redis/client';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
@@ -92,15 +93,15 @@ class Client {
   }
 }
 
-/** Every registry key in the cluster (connections, topics, vote watches), over all masters. */
-async function registryKeys(redis: Cluster): Promise<string[]> {
+/** Every registry key of cluster `name` (connections, topics, vote watches), over all masters. */
+async function registryKeys(redis: Cluster, name: string): Promise<string[]> {
   const keys: string[] = [];
   for (const node of redis.nodes('master')) {
     let cursor = '0';
     do {
-      const [next, batch] = await node.scan(cursor, 'MATCH', '{ws:*', 'COUNT', 1000);
+      const [next, batch] = await node.scan(cursor, 'MATCH', realtimeKeysFor(name).pattern, 'COUNT', 1000);
       cursor = next;
-      keys.push(...batch.filter((k) => !k.startsWith('{ws:ack:')));
+      keys.push(...batch.filter((k) => !k.includes(':ack:'))); // per election, not per client
     } while (cursor !== '0');
   }
   return keys;
@@ -311,7 +312,7 @@ describe('WebSocket: authenticated subscriptions, coordinator fan-out, live tall
     const watcher = await connect(admin);
     await watcher.subscribe(`election:${id}`);
     // A registry entry whose socket no longer exists ($disconnect never ran).
-    const registry = new ConnectionRegistry(redis);
+    const registry = new ConnectionRegistry(redis, { ...defaultRegistryOptions, cluster: cluster.name });
     const ghost = await registry.add(
       'ghost-connection',
       { sub: 'ghost', role: 'voter', exp: 2e9 },
@@ -357,17 +358,19 @@ describe('WebSocket: authenticated subscriptions, coordinator fan-out, live tall
     await voter.subscribe(`vote:${v.voteId}`);
     await root.subscribe('cluster');
     await root.subscribe(`vote:${v.voteId}`);
-    const keys = await registryKeys(redis);
+    const keys = await registryKeys(redis, cluster.name);
     expect(keys.length).toBeGreaterThanOrEqual(5);
     for (const k of keys) {
       const ttl = await redis.pttl(k);
       expect({ k, expires: ttl > 0 }).toEqual({ k, expires: true });
     }
     await Promise.all(clients.map((c) => c.close()));
-    await eventually(async () => (await registryKeys(redis)).length === 0, 10000, 'an empty registry').catch(
-      async (err) => {
-        throw new Error(`${String(err)}; left: ${(await registryKeys(redis)).join(', ')}`);
-      },
-    );
+    await eventually(
+      async () => (await registryKeys(redis, cluster.name)).length === 0,
+      10000,
+      'an empty registry',
+    ).catch(async (err) => {
+      throw new Error(`${String(err)}; left: ${(await registryKeys(redis, cluster.name)).join(', ')}`);
+    });
   });
 });
