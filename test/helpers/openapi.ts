@@ -12,7 +12,6 @@ import yaml from 'js-yaml';
  * documented answers it never produced.
  */
 
-
 export const repoRoot = join(__dirname, '../..');
 export const openApiPath = join(repoRoot, 'docs/openapi.yaml');
 
