@@ -35,6 +35,10 @@ export function apiGatewayPoster(options: {
     ...(local && !process.env['AWS_ACCESS_KEY_ID']
       ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
+    // serverless-offline does not check SigV4 signatures, and signing is most of the
+    // SDK's cost per post (measured ~2.5x faster without). In AWS (not a local
+    // endpoint) the default signer is used, unchanged.
+    ...(local ? { signer: { sign: async <T>(request: T): Promise<T> => request } } : {}),
   });
   return {
     async post(connectionId, data) {
