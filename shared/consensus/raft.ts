@@ -10,10 +10,21 @@
  * Safety ("at most one leader per term") rests on the store, not on memory: a vote
  * only counts once the driver has recorded it with `SET NX` per (term, voter), so a
  * node that crashed and forgot its in-memory `votedFor` still cannot vote twice.
+ *
+ * PreVote (Raft thesis 9.6, etcd's `PreVote`): on an election timeout a node does not
+ * raise its term at once. It becomes a `precandidate` and asks its peers whether they
+ * would vote for it in term + 1; only a majority of "yes" starts the real election. A
+ * node that merely stalled (an event-loop pause) or is cut off from the majority thus
+ * never inflates its term, and cannot depose a healthy leader by sending it a higher
+ * term afterwards. Pre-votes are not durable and change no state at the receiver.
  */
 
-/** The three Raft roles; only a leader does cluster-wide work. */
-export type Role = 'follower' | 'candidate' | 'leader';
+/**
+ * The Raft roles; only a leader does cluster-wide work. A `precandidate` is a follower
+ * whose election timer fired and that is polling for pre-votes: same term, no vote
+ * cast, no leader known.
+ */
+export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
 
 /**
  * Static settings of one node. Time values are milliseconds of whatever clock the
@@ -46,7 +57,8 @@ export interface RaftConfig {
 
 /**
  * Peer-to-peer messages. Every message carries the sender's term, which is how stale
- * leaders and candidates learn that they are stale.
+ * leaders and candidates learn that they are stale; the exceptions are a `preVote` and
+ * a granted `preVoteResponse`, which carry the proposed term and are never adopted.
  */
 export type RaftMessage =
   /** `transfer` marks a campaign started by `timeoutNow`; it overrides leader stickiness. */
@@ -54,7 +66,17 @@ export type RaftMessage =
   | { type: 'voteResponse'; from: string; to: string; term: number; granted: boolean }
   | { type: 'heartbeat'; from: string; to: string; term: number }
   | { type: 'heartbeatResponse'; from: string; to: string; term: number }
-  | { type: 'timeoutNow'; from: string; to: string; term: number };
+  | { type: 'timeoutNow'; from: string; to: string; term: number }
+  /**
+   * "Would you vote for me in `term`?" `term` is the sender's term + 1, a term the sender
+   * has not entered: receivers never adopt it and change no state when answering.
+   */
+  | { type: 'preVote'; from: string; to: string; term: number }
+  /**
+   * Granted: `term` echoes the request's (future) term and is never adopted. Refused:
+   * `term` is the responder's current term, so a node that is behind learns it.
+   */
+  | { type: 'preVoteResponse'; from: string; to: string; term: number; granted: boolean };
 
 /** What the driver must do after a call, in order. */
 export type RaftOutput =
@@ -83,10 +105,13 @@ export interface RaftStatus {
    * Age in ms (relative to the `now` passed to `status`) of the last sign of a live
    * leader: for a follower, the last heartbeat from its leader; for the leader, the
    * moment a majority (itself included) had last confirmed it. `null` when no leader
-   * is known (and for a candidate).
+   * is known (and for a candidate or precandidate).
    */
   lastLeaderContactMs: number | null;
-  /** Campaigns this node started since it was constructed. */
+  /**
+   * Campaigns (real elections, each in a new term) this node started since it was
+   * constructed; pre-vote rounds do not count.
+   */
   electionsStarted: number;
 }
 
@@ -96,6 +121,8 @@ const MESSAGE_TYPES: ReadonlySet<string> = new Set([
   'heartbeat',
   'heartbeatResponse',
   'timeoutNow',
+  'preVote',
+  'preVoteResponse',
 ]);
 
 /**
@@ -123,6 +150,8 @@ export class RaftNode {
   private leaderContactAt: number | null = null;
   /** Candidate: members whose recorded vote for us in this term has come back. */
   private readonly votesGranted = new Set<string>();
+  /** Precandidate: members (self included) that would vote for us in term + 1. */
+  private readonly preVotesGranted = new Set<string>();
   /** Leader: when each peer last answered a heartbeat in this term. */
   private readonly ackAt = new Map<string, number>();
   /** Leader: last successful store write (lease renewal or fenced write). */
@@ -171,11 +200,14 @@ export class RaftNode {
     }
     if (now >= this.electionDeadline) {
       if (this.storeHealthy) {
-        this.campaign(now, false, out);
+        // Candidates and precandidates whose round timed out poll again too, so a node
+        // stuck on the minority side of a partition never inflates its term.
+        this.preCampaign(now, out);
       } else {
-        // Cannot record even its own vote: campaigning would only inflate terms and
-        // disrupt a leader that may still be fine. Re-arm with a fresh random timeout
-        // so nodes do not all campaign at once when the store comes back.
+        // Cannot record even its own vote: campaigning (even pre-campaigning) would only
+        // lead to inflated terms and disrupt a leader that may still be fine. Re-arm with
+        // a fresh random timeout so nodes do not all campaign at once when the store
+        // comes back.
         this.resetElectionTimer(now);
         this.setLeader(null, out);
       }
@@ -188,6 +220,17 @@ export class RaftNode {
     const out: RaftOutput[] = [];
     if (!this.accepts(message)) return out;
     const m = message;
+
+    // Pre-vote messages carry a term nobody has entered yet: they are handled before
+    // the term rules below so that they never make anyone adopt it.
+    if (m.type === 'preVote') {
+      this.onPreVote(m, now, out);
+      return out;
+    }
+    if (m.type === 'preVoteResponse') {
+      this.onPreVoteResponse(m, now, out);
+      return out;
+    }
 
     if (m.term > this._term) {
       // Leader stickiness (Raft thesis 4.2.3): while a live leader is known, a vote
@@ -254,8 +297,14 @@ export class RaftNode {
    * at once but loses its lease `leaseMs` after its last successful `storeWrite`.
    */
   setStoreHealthy(healthy: boolean, _now: number): RaftOutput[] {
+    const out: RaftOutput[] = [];
     this.storeHealthy = healthy;
-    return [];
+    // A pre-vote round it could not follow up with a campaign is abandoned at once.
+    if (!healthy && this._role === 'precandidate') {
+      this.preVotesGranted.clear();
+      this.setRole('follower', out);
+    }
+    return out;
   }
 
   /**
@@ -297,11 +346,35 @@ export class RaftNode {
 
   // ---- transitions ----------------------------------------------------------------
 
+  /**
+   * Election timeout: poll for pre-votes for term + 1 without entering it, voting or
+   * persisting anything. The own pre-vote counts at once (a single-node cluster thus
+   * campaigns directly); whether this node may really vote for itself is still decided
+   * by the store when the campaign records its self-vote.
+   */
+  private preCampaign(now: number, out: RaftOutput[]): void {
+    if (this.quorum <= 1) {
+      this.campaign(now, false, out);
+      return;
+    }
+    this.preVotesGranted.clear();
+    this.preVotesGranted.add(this.cfg.id);
+    this.votesGranted.clear();
+    this.ackAt.clear();
+    this.setRole('precandidate', out);
+    this.setLeader(null, out);
+    this.leaderContactAt = null;
+    this.resetElectionTimer(now);
+    const term = this._term + 1;
+    for (const to of this.peers) this.send({ type: 'preVote', from: this.cfg.id, to, term }, out);
+  }
+
   private campaign(now: number, transfer: boolean, out: RaftOutput[]): void {
     this.elections++;
     this.setTerm(this._term + 1, out);
     this._votedFor = this.cfg.id;
     this.votesGranted.clear();
+    this.preVotesGranted.clear();
     this.ackAt.clear();
     this.setRole('candidate', out);
     this.setLeader(null, out);
@@ -333,8 +406,53 @@ export class RaftNode {
     // Re-emitting for a repeated request is deliberate: the first response may have
     // been lost, and SET NX answers "granted" again for the same candidate.
     this._votedFor = m.from;
+    // Having voted for another candidate of this term, stop polling for the next one:
+    // late pre-votes must not let this node disrupt the election it just took part in.
+    if (this._role === 'precandidate') {
+      this.preVotesGranted.clear();
+      this.setRole('follower', out);
+    }
     this.resetElectionTimer(now);
     out.push({ type: 'recordVote', term: this._term, candidate: m.from, replyTo: m.from });
+  }
+
+  /**
+   * Answers "would you vote for me in `m.term`?" exactly as a real vote request of that
+   * term would be answered (stickiness, one vote per term, a reachable store to record
+   * the vote in), but without adopting the term, voting or resetting the timer.
+   */
+  private onPreVote(m: Extract<RaftMessage, { type: 'preVote' }>, now: number, out: RaftOutput[]): void {
+    const granted =
+      this.storeHealthy &&
+      !this.inLease(now) &&
+      (m.term > this._term ||
+        (m.term === this._term && (this._votedFor === null || this._votedFor === m.from)));
+    this.send(
+      {
+        type: 'preVoteResponse',
+        from: this.cfg.id,
+        to: m.from,
+        term: granted ? m.term : this._term,
+        granted,
+      },
+      out,
+    );
+  }
+
+  private onPreVoteResponse(
+    m: Extract<RaftMessage, { type: 'preVoteResponse' }>,
+    now: number,
+    out: RaftOutput[],
+  ): void {
+    if (!m.granted) {
+      // A refusal carries the responder's real term: a newer one is news as usual.
+      if (m.term > this._term) this.adoptTerm(m.term, now, true, out);
+      return;
+    }
+    // A grant carries the term it was asked for; only one for our current round counts.
+    if (this._role !== 'precandidate' || m.term !== this._term + 1) return;
+    this.preVotesGranted.add(m.from);
+    if (this.preVotesGranted.size >= this.quorum && this.storeHealthy) this.campaign(now, false, out);
   }
 
   private becomeLeader(now: number, out: RaftOutput[]): void {
@@ -362,6 +480,7 @@ export class RaftNode {
     this.setTerm(term, out);
     this._votedFor = null;
     this.votesGranted.clear();
+    this.preVotesGranted.clear();
     this.ackAt.clear();
     this.setRole('follower', out);
     if (clearLeader) {
@@ -387,7 +506,9 @@ export class RaftNode {
     if (typeof m !== 'object' || m === null) return false;
     if (!MESSAGE_TYPES.has(m.type) || m.to !== this.cfg.id || !this.memberSet.has(m.from)) return false;
     if (!Number.isSafeInteger(m.term) || m.term < 0) return false;
-    if (m.type === 'voteResponse' && typeof m.granted !== 'boolean') return false;
+    if ((m.type === 'voteResponse' || m.type === 'preVoteResponse') && typeof m.granted !== 'boolean') {
+      return false;
+    }
     if (m.from === this.cfg.id) return m.type === 'voteResponse' && m.term <= this._term;
     return true;
   }

@@ -4,14 +4,20 @@ import { type RaftConfig, type RaftMessage, RaftNode, type RaftOutput } from '..
 /*
  * Property tests for the election state machine (CONVENTIONS 10). A discrete-event
  * simulation runs 3 or 5 nodes over a hostile network (random delays, drops,
- * duplicates, hence reordering; partitions), random crashes and restarts, and random
- * store outages, with a simulated store that does what the driver does in Redis:
- * SET NX per (term, voter) for votes, a fence for leader writes, and a persisted term
- * per node. It asserts:
+ * duplicates, hence reordering; partitions), random crashes and restarts, random
+ * stalls (an event-loop pause: the node keeps its state, its timers fire late and
+ * before the backlog of messages is read), and random store outages, with a simulated
+ * store that does what the driver does in Redis: SET NX per (term, voter) for votes, a
+ * fence for leader writes, and a persisted term per node. Every message type travels
+ * over it, pre-votes included. It asserts:
  *   - safety: never two leaders in one term, and every leader holds recorded votes
- *     from a majority for its term; a node's persisted term never goes back;
+ *     from a majority for its term; a node's persisted term never goes back; answering
+ *     a pre-vote changes nothing at the receiver;
  *   - liveness: once the network, the store and every node are healthy again, one
- *     leader emerges that every node follows.
+ *     leader emerges that every node follows;
+ *   - stability (PreVote): on a healthy network without crashes, once every node
+ *     follows one leader, followers that stall past their election timeout (a minority
+ *     at a time) never make anyone change term or the leader step down.
  * All randomness comes from a seed fast-check picks, so a failure replays exactly.
  */
 
@@ -59,12 +65,29 @@ interface Scenario {
   outages: (Window & { nodes: number[] })[];
   /** The listed nodes are cut off from the rest. */
   partitions: (Window & { nodes: number[] })[];
+  /**
+   * Event-loop pauses: `node` as for crashes, or `FOLLOWER`: the `k`-th (modulo) node
+   * that does not lead at that moment, only once every node has followed one leader for
+   * `DRAIN_MS` (with `stability`), and only if a majority stays unpaused.
+   */
+  stalls?: (Window & { node: number; k?: number })[];
+  /**
+   * Check stability: from the moment every node follows one leader, no node may change
+   * term and that leader may not step down. Only meaningful for fault-free networks.
+   */
+  stability?: boolean;
 }
 
 const atArb = fc.integer({ min: 0, max: CHAOS_MS - 1 });
 const durationArb = fc.integer({ min: 10, max: 2500 });
 const nodeIndex = fc.integer({ min: 0, max: 4 }); // taken modulo n
 const LEADER = -1;
+const FOLLOWER = -2;
+/**
+ * Stability runs pause followers only this long after every node followed the leader,
+ * when nothing sent before (stale pre-vote grants included) is still in flight.
+ */
+const DRAIN_MS = 100;
 const nodeSetArb = (minLength: number) => fc.uniqueArray(nodeIndex, { minLength, maxLength: 2 });
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
@@ -87,6 +110,38 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   partitions: fc.array(fc.record({ at: atArb, duration: durationArb, nodes: nodeSetArb(1) }), {
     maxLength: 4,
   }),
+  stalls: fc.array(
+    fc.record({ at: atArb, duration: durationArb, node: fc.oneof(nodeIndex, fc.constant(LEADER)) }),
+    { maxLength: 4 },
+  ),
+});
+
+/**
+ * A healthy network (no drops, no partitions, delays under `DRAIN_MS`; duplicates
+ * allowed), no crashes, no store outages; followers stall for up to 3 s, longer than
+ * any election timeout, from the second on (by when the first leader is usually long
+ * established; earlier stalls are skipped).
+ */
+const stableScenarioArb: fc.Arbitrary<Scenario> = fc.record({
+  n: fc.constantFrom(3 as const, 5 as const),
+  seed: fc.integer({ min: 0, max: 0x7fffffff }),
+  dropPct: fc.constant(0),
+  dupPct: fc.integer({ min: 0, max: 30 }),
+  maxDelayMs: fc.integer({ min: 1, max: 40 }),
+  tickMs: fc.integer({ min: 1, max: 30 }),
+  crashes: fc.constant([]),
+  outages: fc.constant([]),
+  partitions: fc.constant([]),
+  stalls: fc.array(
+    fc.record({
+      at: fc.integer({ min: 1000, max: CHAOS_MS - 1 }),
+      duration: fc.integer({ min: 10, max: 3000 }),
+      node: fc.constant(FOLLOWER),
+      k: nodeIndex,
+    }),
+    { minLength: 1, maxLength: 6 },
+  ),
+  stability: fc.constant(true),
 });
 
 interface Envelope {
@@ -99,6 +154,14 @@ interface Result {
   leadersByTerm: Map<number, string>;
   finalLeader: string | null;
   violations: string[];
+  /** Messages delivered, by type. */
+  delivered: Map<string, number>;
+  /** Stalls that took effect. */
+  stalls: number;
+  /** With `stability`: when every node first followed one leader (null: never). */
+  establishedAt: number | null;
+  /** With `stability`: pre-vote rounds started after that moment. */
+  preVoteRoundsAfter: number;
 }
 
 /** Runs one scenario to the end and reports what it saw. */
@@ -117,7 +180,14 @@ function simulate(s: Scenario): Result {
   const queue = new Map<number, Envelope[]>();
   const leadersByTerm = new Map<number, string>();
   const violations: string[] = [];
+  const delivered = new Map<string, number>();
   const end = CHAOS_MS + SETTLE_MS;
+  /** A node is paused until then (0: running). */
+  const stalledUntil = ids.map(() => 0);
+  let stallsApplied = 0;
+  /** Stability: the leader every node followed, once they all did. */
+  let established: { leader: number; term: number; at: number } | null = null;
+  let preVoteRoundsAfter = 0;
 
   const active = (w: Window, t: number) => t < CHAOS_MS && t >= w.at && t < w.at + w.duration;
   const downUntil = ids.map(() => 0);
@@ -169,6 +239,10 @@ function simulate(s: Scenario): Result {
           transmit(o.message, t);
           break;
         case 'termChanged':
+          if (established)
+            violations.push(
+              `${id} changed term to ${o.term} at ${t}, after all followed term ${established.term}`,
+            );
           if (o.term <= persistedTerm[i]!)
             violations.push(`${id} term went from ${persistedTerm[i]} to ${o.term}`);
           if (o.term !== node.term) violations.push(`${id} announced term ${o.term} while in ${node.term}`);
@@ -191,6 +265,12 @@ function simulate(s: Scenario): Result {
           break;
         }
         case 'roleChanged':
+          if (established) {
+            if (i === established.leader)
+              violations.push(`established leader ${id} became ${o.role} at ${t} (term ${o.term})`);
+            else if (o.role === 'precandidate') preVoteRoundsAfter++;
+            else if (o.role !== 'follower') violations.push(`${id} became ${o.role} at ${t}`);
+          }
           if (o.role === 'leader') {
             const prior = leadersByTerm.get(o.term);
             if (prior !== undefined && prior !== id)
@@ -224,9 +304,42 @@ function simulate(s: Scenario): Result {
     apply(i, node.storeWrite(result, t), t);
   };
 
+  const stalled = (i: number, t: number) => t < stalledUntil[i]!;
+  const quorum = Math.floor(s.n / 2) + 1;
+
+  /** Pausing a node: it keeps its state, but does nothing until `until`. */
+  const stall = (w: Window & { node: number; k?: number }, t: number) => {
+    const leaderIdx = nodes.findIndex((x) => x?.role === 'leader');
+    let target: number;
+    if (w.node === LEADER) target = leaderIdx;
+    else if (w.node === FOLLOWER) {
+      if (s.stability && (!established || t < established.at + DRAIN_MS)) return;
+      const candidates = ids.map((_, i) => i).filter((i) => i !== leaderIdx && nodes[i] && !stalled(i, t));
+      const pausedNow = ids.filter((_, i) => stalled(i, t)).length;
+      // The leader must keep a majority (itself included) that answers it.
+      if (candidates.length === 0 || pausedNow + 1 > s.n - quorum) return;
+      target = candidates[(w.k ?? 0) % candidates.length]!;
+    } else target = w.node % s.n;
+    if (target < 0 || !nodes[target]) return;
+    const until = Math.min(w.at + w.duration, CHAOS_MS);
+    if (until <= t) return;
+    stalledUntil[target] = Math.max(stalledUntil[target]!, until);
+    stallsApplied++;
+  };
+
   for (let i = 0; i < s.n; i++) nodes[i] = makeNode(i, 0);
 
   for (let t = 0; t <= end; t++) {
+    // Stalls start; the node whose stall ends now runs its overdue timers first, as
+    // Node.js does after a pause (timers phase before the poll phase that reads sockets).
+    for (const w of s.stalls ?? []) if (w.at === t) stall(w, t);
+    for (let i = 0; i < s.n; i++) {
+      const node = nodes[i];
+      if (node && t > 0 && t === stalledUntil[i]) {
+        apply(i, node.tick(t), t);
+        renew(i, t);
+      }
+    }
     // Crashes and restarts (everyone is back up once the chaos ends).
     for (const c of s.crashes) {
       if (c.at !== t) continue;
@@ -241,6 +354,7 @@ function simulate(s: Scenario): Result {
       if (down && nodes[i]) {
         nodes[i] = null;
         incarnation[i]!++;
+        stalledUntil[i] = 0;
       } else if (!down && !nodes[i]) {
         nodes[i] = makeNode(i, t);
         storeHealthy[i] = true;
@@ -250,7 +364,7 @@ function simulate(s: Scenario): Result {
     for (let i = 0; i < s.n; i++) {
       const node = nodes[i];
       const up = storeUp(i, t);
-      if (node && up !== storeHealthy[i]) {
+      if (node && !stalled(i, t) && up !== storeHealthy[i]) {
         storeHealthy[i] = up;
         apply(i, node.setStoreHealthy(up, t), t);
       }
@@ -271,15 +385,49 @@ function simulate(s: Scenario): Result {
         if (!node) continue;
         if (env.incarnation !== undefined && env.incarnation !== incarnation[to]) continue;
         if (env.incarnation === undefined && cut(from, to, t)) continue;
-        apply(to, node.step(env.message, t), t);
+        if (stalled(to, t)) {
+          // It arrived; the paused process reads it once it runs again.
+          enqueue(stalledUntil[to]!, env);
+          continue;
+        }
+        const m = env.message;
+        delivered.set(m.type, (delivered.get(m.type) ?? 0) + 1);
+        if (m.type !== 'preVote') {
+          apply(to, node.step(m, t), t);
+          continue;
+        }
+        // Answering a pre-vote changes nothing: not the term, not the vote, not the role.
+        const before = `${node.term}/${node.role}/${node.leader}/${node.votedFor}`;
+        const out = node.step(m, t);
+        const after = `${node.term}/${node.role}/${node.leader}/${node.votedFor}`;
+        if (after !== before) violations.push(`${m.to} changed state on a preVote: ${before} -> ${after}`);
+        if (out.some((o) => o.type !== 'send' || o.message.type !== 'preVoteResponse'))
+          violations.push(`${m.to} answered a preVote with ${JSON.stringify(out)}`);
+        apply(to, out, t);
       }
     }
     // Ticks, each node on its own phase.
     for (let i = 0; i < s.n; i++) {
       const node = nodes[i];
-      if (!node || (t + tickPhase[i]!) % s.tickMs !== 0) continue;
+      if (!node || stalled(i, t) || (t + tickPhase[i]!) % s.tickMs !== 0) continue;
       apply(i, node.tick(t), t);
       renew(i, t);
+    }
+    if (s.stability && !established) {
+      const leaderIdx = nodes.findIndex((x) => x?.role === 'leader');
+      const leader = nodes[leaderIdx];
+      if (
+        leader &&
+        nodes.every(
+          (x, i) =>
+            x !== null &&
+            x.term === leader.term &&
+            x.leader === ids[leaderIdx] &&
+            (i === leaderIdx || x.role === 'follower'),
+        )
+      ) {
+        established = { leader: leaderIdx, term: leader.term, at: t };
+      }
     }
   }
 
@@ -298,19 +446,59 @@ function simulate(s: Scenario): Result {
       `no settled leader at the end: ${live.map((x) => `${x.role}/${x.term}/${x.leader}`).join(' ')}`,
     );
   }
-  return { leadersByTerm, finalLeader, violations };
+  return {
+    leadersByTerm,
+    finalLeader,
+    violations,
+    delivered,
+    stalls: stallsApplied,
+    establishedAt: established?.at ?? null,
+    preVoteRoundsAfter,
+  };
 }
 
 describe('RaftNode in a simulated cluster', () => {
   it('never elects two leaders in one term, and settles on one leader once healthy', () => {
+    const delivered = new Map<string, number>();
     fc.assert(
       fc.property(scenarioArb, (s) => {
         const r = simulate(s);
         expect(r.violations).toEqual([]);
         expect(r.finalLeader).not.toBeNull();
+        for (const [type, k] of r.delivered) delivered.set(type, (delivered.get(type) ?? 0) + k);
       }),
       { numRuns: 150 },
     );
+    // The runs did exercise every message type, pre-votes included.
+    const types = [
+      'requestVote',
+      'voteResponse',
+      'heartbeat',
+      'heartbeatResponse',
+      'timeoutNow',
+      'preVote',
+      'preVoteResponse',
+    ];
+    expect(types.filter((type) => !delivered.has(type))).toEqual([]);
+  });
+
+  it('stability: on a healthy network, followers that stall past their timeout never change the term or depose the leader', () => {
+    let stalls = 0;
+    let rounds = 0;
+    fc.assert(
+      fc.property(stableScenarioArb, (s) => {
+        const r = simulate(s);
+        expect(r.violations).toEqual([]);
+        expect(r.establishedAt).not.toBeNull();
+        expect(r.finalLeader).not.toBeNull();
+        stalls += r.stalls;
+        rounds += r.preVoteRoundsAfter;
+      }),
+      { numRuns: 60 },
+    );
+    // Not vacuous: stalls happened, and stalled followers did time out and poll.
+    expect(stalls).toBeGreaterThan(0);
+    expect(rounds).toBeGreaterThan(0);
   });
 
   it('a healthy cluster elects quickly and keeps its leader', () => {
@@ -336,7 +524,15 @@ describe('RaftNode in a simulated cluster', () => {
 describe('RaftNode under random input', () => {
   const ids = ['a', 'b', 'c', 'x'];
   const messageArb: fc.Arbitrary<RaftMessage> = fc.record({
-    type: fc.constantFrom('requestVote', 'voteResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow'),
+    type: fc.constantFrom(
+      'requestVote',
+      'voteResponse',
+      'heartbeat',
+      'heartbeatResponse',
+      'timeoutNow',
+      'preVote',
+      'preVoteResponse',
+    ),
     from: fc.constantFrom(...ids),
     to: fc.constantFrom(...ids),
     term: fc.integer({ min: 0, max: 6 }),
@@ -370,6 +566,7 @@ describe('RaftNode under random input', () => {
           const votes = new Map<number, string>();
           for (const [e, dt] of events) {
             now += dt;
+            const before = { term: node.term, role: node.role, leader: node.leader, votedFor: node.votedFor };
             let out: RaftOutput[];
             if (e.kind === 'step') out = node.step(e.message, now);
             else if (e.kind === 'tick') out = node.tick(now);
@@ -380,6 +577,25 @@ describe('RaftNode under random input', () => {
               );
             else if (e.kind === 'health') out = node.setStoreHealthy(e.healthy, now);
             else out = node.handover(now);
+            if (e.kind === 'step' && e.message.type === 'preVote') {
+              // A pre-vote, whatever its term, is answered without any change of state.
+              expect({
+                term: node.term,
+                role: node.role,
+                leader: node.leader,
+                votedFor: node.votedFor,
+              }).toEqual(before);
+              for (const o of out)
+                expect(o).toMatchObject({ type: 'send', message: { type: 'preVoteResponse' } });
+            }
+            if (e.kind === 'step' && e.message.type === 'preVoteResponse' && e.message.granted) {
+              // A granted pre-vote is never adopted as a term; at most it starts our own campaign.
+              if (node.term !== before.term) {
+                expect(node.term).toBe(before.term + 1);
+                expect(node.role).toBe('candidate');
+                expect(node.votedFor).toBe('a');
+              }
+            }
             for (const o of out) {
               if (o.type === 'termChanged') {
                 expect(o.term).toBeGreaterThan(term);
@@ -399,7 +615,7 @@ describe('RaftNode under random input', () => {
             }
             expect(node.term).toBe(term);
             if (node.role === 'leader') expect(node.leader).toBe('a');
-            if (node.role === 'candidate') expect(node.leader).toBeNull();
+            if (node.role === 'candidate' || node.role === 'precandidate') expect(node.leader).toBeNull();
           }
         },
       ),

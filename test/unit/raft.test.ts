@@ -11,7 +11,8 @@ import {
  * Transcript tests in the style of etcd's raft_paper_test.go: each case drives one
  * node ('a' of members a, b, c unless stated) through a script of calls and pins the
  * exact outputs of every call. Election timeouts are 300..600 ms; `random` replays a
- * fixed list (cycling), so with the default [0] every timeout is exactly 300 ms.
+ * fixed list (cycling), so with the default [0] every timeout is exactly 300 ms. Every
+ * reset of the election timer draws once, a pre-vote round included.
  */
 
 const MIN = 300;
@@ -37,6 +38,14 @@ const hbr = (from: string, to: string, term: number): RaftMessage => ({
   term,
 });
 const tn = (from: string, to: string, term: number): RaftMessage => ({ type: 'timeoutNow', from, to, term });
+const pv = (from: string, to: string, term: number): RaftMessage => ({ type: 'preVote', from, to, term });
+const pvr = (from: string, to: string, term: number, granted: boolean): RaftMessage => ({
+  type: 'preVoteResponse',
+  from,
+  to,
+  term,
+  granted,
+});
 
 const send = (message: RaftMessage): RaftOutput => ({ type: 'send', message });
 const termChanged = (term: number): RaftOutput => ({ type: 'termChanged', term });
@@ -99,20 +108,30 @@ const write = (
   out: RaftOutput[] = [],
   state?: Partial<State>,
 ): Line => ({ act: { kind: 'storeWrite', at, result }, out, ...(state ? { state } : {}) });
-const health = (healthy: boolean, at: number): Line => ({
+const health = (healthy: boolean, at: number, out: RaftOutput[] = [], state?: Partial<State>): Line => ({
   act: { kind: 'storeHealthy', at, healthy },
-  out: [],
+  out,
+  ...(state ? { state } : {}),
 });
 
-/** 'a' campaigns at 300 and wins term 1 at 302 with its own and b's recorded votes. */
-const electA: Line[] = [
-  tick(300, [
+/**
+ * 'a' times out at 300 and polls for pre-votes (term 0, nothing recorded); b's pre-vote
+ * makes a majority with its own, so it campaigns for term 1 at once (still at 300).
+ */
+const campaignA: Line[] = [
+  tick(300, [roleChanged('precandidate', 0), send(pv('a', 'b', 1)), send(pv('a', 'c', 1))]),
+  recv(pvr('b', 'a', 1, true), 300, [
     termChanged(1),
     roleChanged('candidate', 1),
     recordVote(1, 'a'),
     send(rv('a', 'b', 1)),
     send(rv('a', 'c', 1)),
   ]),
+];
+
+/** 'a' campaigns at 300 and wins term 1 at 302 with its own and b's recorded votes. */
+const electA: Line[] = [
+  ...campaignA,
   recv(vr('a', 'a', 1, true), 301),
   recv(vr('b', 'a', 1, true), 302, [
     roleChanged('leader', 1),
@@ -132,13 +151,14 @@ const followB: Line[] = [
 
 const transcripts: Transcript[] = [
   {
-    name: 'initial election: timeout, self-vote recorded, majority wins, heartbeats follow',
+    name: 'initial election: timeout, pre-votes, self-vote recorded, majority wins, heartbeats follow',
     lines: [
       tick(0),
       tick(299, [], { role: 'follower', term: 0 }),
-      ...electA.slice(0, 1),
+      { ...campaignA[0]!, state: { role: 'precandidate', term: 0, votedFor: null, leader: null } },
+      { ...campaignA[1]!, state: { role: 'candidate', term: 1, votedFor: 'a' } },
       recv(vr('a', 'a', 1, true), 301, [], { role: 'candidate', term: 1, votedFor: 'a' }),
-      ...electA.slice(2),
+      ...electA.slice(3),
       tick(376),
       tick(377, [send(hb('a', 'b', 1)), send(hb('a', 'c', 1))]),
       tick(451),
@@ -148,7 +168,7 @@ const transcripts: Transcript[] = [
   {
     name: 'votes count only once recorded, once per voter',
     lines: [
-      electA[0]!,
+      ...campaignA,
       // The driver could not record the self-vote (e.g. voted for another before a crash).
       recv(vr('a', 'a', 1, false), 301),
       recv(vr('b', 'a', 1, true), 302),
@@ -164,7 +184,7 @@ const transcripts: Transcript[] = [
     ],
   },
   {
-    name: 'single-node cluster elects itself once its vote is recorded',
+    name: 'single-node cluster: its own pre-vote is a majority, it elects itself once its vote is recorded',
     members: ['a'],
     lines: [
       tick(300, [termChanged(1), roleChanged('candidate', 1), recordVote(1, 'a')]),
@@ -196,33 +216,36 @@ const transcripts: Transcript[] = [
       recv(rv('b', 'a', 1), 200, [termChanged(1), recordVote(1, 'b')]),
       tick(300),
       tick(499),
-      tick(500, [
+      tick(500, [roleChanged('precandidate', 1), send(pv('a', 'b', 2)), send(pv('a', 'c', 2))]),
+    ],
+  },
+  {
+    name: 'candidate refuses other candidates of its term',
+    lines: [...campaignA, recv(rv('b', 'a', 1), 301, [send(vr('a', 'b', 1, false))], { votedFor: 'a' })],
+  },
+  {
+    name: 'split vote: no majority, pre-votes again after a freshly drawn timeout, then a new term',
+    random: [0, 0, 0.5],
+    lines: [
+      ...campaignA,
+      recv(vr('a', 'a', 1, true), 301),
+      recv(vr('b', 'a', 1, false), 302),
+      recv(vr('c', 'a', 1, false), 303, [], { role: 'candidate', term: 1 }),
+      // Third draw (the campaign's): 300 + 0.5 * 300 = 450 ms after the campaign at 300.
+      tick(749),
+      // A candidate whose round timed out polls again, in its current term.
+      tick(750, [roleChanged('precandidate', 1), send(pv('a', 'b', 2)), send(pv('a', 'c', 2))], {
+        role: 'precandidate',
+        term: 1,
+        votedFor: 'a',
+      }),
+      recv(pvr('c', 'a', 2, true), 751, [
         termChanged(2),
         roleChanged('candidate', 2),
         recordVote(2, 'a'),
         send(rv('a', 'b', 2)),
         send(rv('a', 'c', 2)),
       ]),
-    ],
-  },
-  {
-    name: 'candidate refuses other candidates of its term',
-    lines: [electA[0]!, recv(rv('b', 'a', 1), 301, [send(vr('a', 'b', 1, false))], { votedFor: 'a' })],
-  },
-  {
-    name: 'split vote: no majority, retry after a freshly drawn timeout in a new term',
-    random: [0, 0.5],
-    lines: [
-      electA[0]!,
-      recv(vr('a', 'a', 1, true), 301),
-      recv(vr('b', 'a', 1, false), 302),
-      recv(vr('c', 'a', 1, false), 303, [], { role: 'candidate', term: 1 }),
-      // Second draw: 300 + 0.5 * 300 = 450 ms after the campaign at 300.
-      tick(749),
-      tick(750, [termChanged(2), recordVote(2, 'a'), send(rv('a', 'b', 2)), send(rv('a', 'c', 2))], {
-        role: 'candidate',
-        term: 2,
-      }),
       recv(vr('a', 'a', 2, true), 751),
       recv(vr('c', 'a', 2, true), 752, [
         roleChanged('leader', 2),
@@ -235,7 +258,7 @@ const transcripts: Transcript[] = [
   {
     name: 'a candidate that hears a leader of its term follows it',
     lines: [
-      electA[0]!,
+      ...campaignA,
       recv(
         hb('b', 'a', 1),
         310,
@@ -275,7 +298,7 @@ const transcripts: Transcript[] = [
   {
     name: 'higher term in a vote response steps a candidate down',
     lines: [
-      electA[0]!,
+      ...campaignA,
       recv(vr('c', 'a', 4, false), 305, [termChanged(4), roleChanged('follower', 4)], {
         term: 4,
         votedFor: null,
@@ -347,15 +370,9 @@ const transcripts: Transcript[] = [
         leader: null,
         term: 1,
       }),
-      // And it then behaves as a follower: a fresh election timeout.
+      // And it then behaves as a follower: a fresh election timeout, pre-votes first.
       tick(901),
-      tick(902, [
-        termChanged(2),
-        roleChanged('candidate', 2),
-        recordVote(2, 'a'),
-        send(rv('a', 'b', 2)),
-        send(rv('a', 'c', 2)),
-      ]),
+      tick(902, [roleChanged('precandidate', 1), send(pv('a', 'b', 2)), send(pv('a', 'c', 2))]),
     ],
   },
   {
@@ -408,20 +425,24 @@ const transcripts: Transcript[] = [
     ],
   },
   {
-    name: 'store unhealthy: no campaign (not even on timeoutNow); healthy again: campaign after a fresh timeout',
+    name: 'store unhealthy: no pre-campaign (nor campaign on timeoutNow); healthy again: pre-campaign after a fresh timeout',
     lines: [
       health(false, 0),
       tick(300, [], { role: 'follower', term: 0 }),
       recv(tn('b', 'a', 0), 310, [], { role: 'follower', term: 0 }),
       tick(599),
       health(true, 599),
-      tick(600, [
-        termChanged(1),
-        roleChanged('candidate', 1),
-        recordVote(1, 'a'),
-        send(rv('a', 'b', 1)),
-        send(rv('a', 'c', 1)),
-      ]),
+      tick(600, [roleChanged('precandidate', 0), send(pv('a', 'b', 1)), send(pv('a', 'c', 1))]),
+    ],
+  },
+  {
+    name: 'store unhealthy: a precandidate abandons its round; late pre-votes do not start a campaign',
+    lines: [
+      campaignA[0]!,
+      health(false, 301, [roleChanged('follower', 0)], { role: 'follower', term: 0 }),
+      recv(pvr('b', 'a', 1, true), 302, [], { role: 'follower', term: 0, votedFor: null }),
+      health(true, 303),
+      recv(pvr('c', 'a', 1, true), 304, [], { role: 'follower', term: 0 }),
     ],
   },
   {
@@ -457,17 +478,189 @@ const transcripts: Transcript[] = [
     ],
   },
   {
-    name: 'timeoutNow: campaign at once, with transfer requests that bypass stickiness',
+    name: 'timeoutNow: campaign at once, skipping pre-votes, with transfer requests that bypass stickiness',
     lines: [
       ...followB,
-      recv(tn('b', 'a', 1), 150, [
+      recv(
+        tn('b', 'a', 1),
+        150,
+        [
+          termChanged(2),
+          roleChanged('candidate', 2),
+          leaderChanged(null, 2),
+          recordVote(2, 'a'),
+          send(rv('a', 'b', 2, true)),
+          send(rv('a', 'c', 2, true)),
+        ],
+        { role: 'candidate', term: 2, votedFor: 'a' },
+      ),
+    ],
+  },
+  {
+    name: 'timeoutNow: a precandidate campaigns at once too, without waiting for its pre-votes',
+    term: 1,
+    lines: [
+      tick(300, [roleChanged('precandidate', 1), send(pv('a', 'b', 2)), send(pv('a', 'c', 2))]),
+      recv(tn('b', 'a', 1), 301, [
         termChanged(2),
         roleChanged('candidate', 2),
-        leaderChanged(null, 2),
         recordVote(2, 'a'),
         send(rv('a', 'b', 2, true)),
         send(rv('a', 'c', 2, true)),
       ]),
+      // The pre-vote for the term it is now in is stale: it counts for nothing.
+      recv(pvr('c', 'a', 2, true), 302, [], { role: 'candidate', term: 2 }),
+    ],
+  },
+  // ---- PreVote ------------------------------------------------------------------
+  {
+    name: 'pre-vote granted only once the leader is silent; granting changes no term, vote, leader or timer',
+    lines: [
+      ...followB,
+      // Within the minimum timeout of b's heartbeat: refused, with the current term.
+      recv(pv('c', 'a', 2), 399, [send(pvr('a', 'c', 1, false))], {
+        term: 1,
+        leader: 'b',
+        votedFor: null,
+      }),
+      // Leader silent for 300 ms: granted, echoing the term asked for, adopting nothing.
+      recv(pv('c', 'a', 2), 400, [send(pvr('a', 'c', 2, true))], {
+        role: 'follower',
+        term: 1,
+        leader: 'b',
+        votedFor: null,
+      }),
+      // The timer armed by b's heartbeat at 100 was not reset by the grant.
+      tick(400, [
+        roleChanged('precandidate', 1),
+        leaderChanged(null, 1),
+        send(pv('a', 'b', 2)),
+        send(pv('a', 'c', 2)),
+      ]),
+    ],
+  },
+  {
+    name: 'pre-vote answered as a real vote would be: one vote per term, stale terms, unreachable store',
+    term: 2,
+    lines: [
+      recv(rv('b', 'a', 3), 10, [termChanged(3), recordVote(3, 'b')], { term: 3, votedFor: 'b' }),
+      // Same term as ours: only the candidate we voted for would get our vote.
+      recv(pv('c', 'a', 3), 11, [send(pvr('a', 'c', 3, false))]),
+      recv(pv('b', 'a', 3), 12, [send(pvr('a', 'b', 3, true))]),
+      recv(pv('c', 'a', 2), 13, [send(pvr('a', 'c', 3, false))]),
+      // A newer term is granted and still not adopted.
+      recv(pv('c', 'a', 4), 14, [send(pvr('a', 'c', 4, true))], { term: 3, votedFor: 'b', role: 'follower' }),
+      // A node that could not record a vote does not promise one.
+      health(false, 15),
+      recv(pv('c', 'a', 4), 16, [send(pvr('a', 'c', 3, false))], { term: 3, votedFor: 'b' }),
+    ],
+  },
+  {
+    name: 'precandidate: refusals and grants for another term do not count; a majority of pre-votes starts the election',
+    members: ['a', 'b', 'c', 'd', 'e'],
+    lines: [
+      tick(
+        300,
+        [
+          roleChanged('precandidate', 0),
+          send(pv('a', 'b', 1)),
+          send(pv('a', 'c', 1)),
+          send(pv('a', 'd', 1)),
+          send(pv('a', 'e', 1)),
+        ],
+        { role: 'precandidate', term: 0, votedFor: null },
+      ),
+      recv(pvr('b', 'a', 0, false), 301),
+      recv(pvr('c', 'a', 5, true), 302, [], { term: 0 }),
+      recv(pvr('d', 'a', 1, true), 303, [], { role: 'precandidate', term: 0 }),
+      // The same voter twice is one pre-vote.
+      recv(pvr('d', 'a', 1, true), 304, [], { role: 'precandidate', term: 0 }),
+      recv(pvr('e', 'a', 1, true), 305, [
+        termChanged(1),
+        roleChanged('candidate', 1),
+        recordVote(1, 'a'),
+        send(rv('a', 'b', 1)),
+        send(rv('a', 'c', 1)),
+        send(rv('a', 'd', 1)),
+        send(rv('a', 'e', 1)),
+      ]),
+      // Late pre-votes change nothing.
+      recv(pvr('c', 'a', 1, true), 306, [], { role: 'candidate', term: 1 }),
+    ],
+  },
+  {
+    name: 'precandidate: no majority, no campaign; the round is repeated after a fresh timeout in the same term',
+    lines: [
+      campaignA[0]!,
+      recv(pvr('b', 'a', 0, false), 301),
+      recv(pvr('c', 'a', 0, false), 302, [], { role: 'precandidate', term: 0 }),
+      tick(599, [], { term: 0 }),
+      tick(600, [send(pv('a', 'b', 1)), send(pv('a', 'c', 1))], { role: 'precandidate', term: 0 }),
+    ],
+  },
+  {
+    name: 'precandidate: a refusal carrying a newer term is adopted; a stale grant then counts for nothing',
+    lines: [
+      campaignA[0]!,
+      recv(pvr('b', 'a', 4, false), 301, [termChanged(4), roleChanged('follower', 4)], {
+        role: 'follower',
+        term: 4,
+        votedFor: null,
+      }),
+      recv(pvr('c', 'a', 1, true), 302, [], { role: 'follower', term: 4 }),
+    ],
+  },
+  {
+    name: 'precandidate: a heartbeat of its term ends the round; it follows without raising its term',
+    term: 1,
+    lines: [
+      tick(300, [roleChanged('precandidate', 1), send(pv('a', 'b', 2)), send(pv('a', 'c', 2))]),
+      recv(hb('b', 'a', 1), 301, [roleChanged('follower', 1), leaderChanged('b', 1), send(hbr('a', 'b', 1))]),
+      recv(pvr('c', 'a', 2, true), 302, [], { role: 'follower', term: 1, leader: 'b' }),
+    ],
+  },
+  {
+    name: 'precandidate: voting for a candidate of its term ends the round',
+    term: 1,
+    lines: [
+      tick(300, [roleChanged('precandidate', 1), send(pv('a', 'b', 2)), send(pv('a', 'c', 2))]),
+      recv(rv('b', 'a', 1), 301, [roleChanged('follower', 1), recordVote(1, 'b')], { votedFor: 'b' }),
+      recv(pvr('c', 'a', 2, true), 302, [], { role: 'follower', term: 1, votedFor: 'b' }),
+    ],
+  },
+  {
+    name: 'stalled follower (the regression): it times out, but its pre-votes are refused and it rejoins in the same term',
+    lines: [
+      ...followB,
+      // An event-loop pause: nothing runs until 1000, when the timer fires before the
+      // backlog of heartbeats is read. Without PreVote it would campaign for term 2.
+      tick(1000, [
+        roleChanged('precandidate', 1),
+        leaderChanged(null, 1),
+        send(pv('a', 'b', 2)),
+        send(pv('a', 'c', 2)),
+      ]),
+      // The heartbeat in the backlog: it follows b again, and its answer carries term 1,
+      // not a higher term that would depose b.
+      recv(hb('b', 'a', 1), 1000, [
+        roleChanged('follower', 1),
+        leaderChanged('b', 1),
+        send(hbr('a', 'b', 1)),
+      ]),
+      // b and c heard from b recently: both refuse, in term 1.
+      recv(pvr('b', 'a', 1, false), 1001),
+      recv(pvr('c', 'a', 1, false), 1002, [], { role: 'follower', term: 1, leader: 'b', votedFor: null }),
+      // Nor did it persist or vote anything meanwhile.
+      tick(1299),
+    ],
+  },
+  {
+    name: "stalled follower (the leader's side): a healthy leader refuses its pre-vote and keeps leading in its term",
+    lines: [
+      ...electA,
+      recv(hbr('c', 'a', 1), 310),
+      recv(pv('c', 'a', 2), 320, [send(pvr('a', 'c', 1, false))], { role: 'leader', term: 1, leader: 'a' }),
+      recv(hbr('c', 'a', 1), 321, [], { role: 'leader', term: 1 }),
     ],
   },
   {
@@ -478,6 +671,12 @@ const transcripts: Transcript[] = [
       recv(rv('b', 'c', 5), 12, [], { term: 0 }),
       recv(hb('a', 'a', 5), 13, [], { term: 0 }),
       recv(vr('a', 'a', 7, true), 14, [], { term: 0 }),
+      recv(pv('x', 'a', 5), 14, [], { term: 0 }),
+      recv(pv('a', 'a', 1), 14, [], { term: 0 }),
+      recv(pvr('a', 'a', 1, true), 14, [], { term: 0 }),
+      recv({ type: 'preVoteResponse', from: 'b', to: 'a', term: 9 } as unknown as RaftMessage, 14, [], {
+        term: 0,
+      }),
       recv({ type: 'heartbeat', from: 'b', to: 'a', term: Number.NaN }, 15, [], { term: 0 }),
       recv({ type: 'heartbeat', from: 'b', to: 'a', term: -1 }, 16),
       recv({ type: 'bogus', from: 'b', to: 'a', term: 9 } as unknown as RaftMessage, 17),
@@ -558,7 +757,15 @@ describe('RaftNode status', () => {
     });
     node.step(hb('b', 'a', 1), 100);
     expect(node.status(180)).toMatchObject({ leader: 'b', lastLeaderContactMs: 80 });
-    node.tick(400); // no heartbeat since 100: campaign
+    node.tick(400); // no heartbeat since 100: pre-vote round, not an election yet
+    expect(node.status(402)).toMatchObject({
+      role: 'precandidate',
+      term: 1,
+      leader: null,
+      lastLeaderContactMs: null,
+      electionsStarted: 0,
+    });
+    node.step(pvr('c', 'a', 2, true), 405); // a majority of pre-votes: campaign
     expect(node.status(410)).toMatchObject({ role: 'candidate', leader: null, lastLeaderContactMs: null });
     node.step(vr('a', 'a', 2, true), 420);
     node.step(vr('c', 'a', 2, true), 430);
