@@ -120,19 +120,21 @@ async function anchorBullmq(seeds: string, jobs = 20000): Promise<number> {
     await queue.addBulk(Array.from({ length: 1000 }, (_, j) => ({ name: 'noop', data: { i: i + j } })));
   }
   let done = 0;
-  const started = performance.now();
+  let resolveDone: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
-    const worker = new Worker(
-      'anchor',
-      async () => {
-        done++;
-        if (done === jobs) resolve();
-      },
-      { connection: connection(), prefix: '{bull}', concurrency: 50 },
-    );
-    void finished.then(() => worker.close());
+    resolveDone = resolve;
   });
+  const started = performance.now();
+  const worker = new Worker(
+    'anchor',
+    async () => {
+      done++;
+      if (done === jobs) resolveDone();
+    },
+    { connection: connection(), prefix: '{bull}', concurrency: 50 },
+  );
   await finished;
+  await worker.close();
   const rate = jobs / ((performance.now() - started) / 1000);
   await queue.close();
   return rate;

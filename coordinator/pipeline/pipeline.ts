@@ -42,6 +42,9 @@ export function rendezvousOwner(key: string, members: string[]): string | undefi
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Longest pause between polls of an idle pipeline (env PIPELINE_IDLE_POLL_MS). */
+const IDLE_POLL_MAX_MS = Number(process.env['PIPELINE_IDLE_POLL_MS'] ?? 40);
+
 /**
  * The vote pipeline inside one coordinator: a validator loop over every active
  * election, a finalizer loop over the partitions this node owns (held with the
@@ -104,8 +107,10 @@ export class Pipeline {
         this.d.log.debug(`${name} loop error`, errorFields(err));
         await sleep(100);
       }
-      // Poll fast while there is work, back off to 10 ms when idle.
-      idle = did > 0 ? 0 : Math.min(idle + 1, 10);
+      // Poll continuously while there is work; when idle, back off exponentially to
+      // IDLE_POLL_MAX_MS, so an idle cluster costs little CPU and Redis traffic while the
+      // first vote after a quiet spell still waits at most that long per stage.
+      idle = did > 0 ? 0 : Math.min(Math.max(1, idle * 2), IDLE_POLL_MAX_MS);
       await sleep(did > 0 ? 0 : idle);
     }
   }
