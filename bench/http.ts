@@ -13,6 +13,8 @@ import { freePort, findFreePortRange } from '../local/ports';
 import type { ManagedProcess } from '../local/processes';
 import { startCoordinator, startOffline } from '../local/stack';
 import { mintToken } from '../shared/auth/tokens';
+import { parseSeeds } from '../shared/config';
+import { createRedisCluster } from '../shared/redis/client';
 import { benchRedis, machine, option, percentile, sleep, writeResult } from './common';
 
 const SECONDS = option('seconds', 6);
@@ -123,6 +125,10 @@ async function main(): Promise<void> {
     await load(1, () => call(base, 'GET', '/ping', {}).then((r) => r.status));
     await sleep(200);
     const trivial = await load(SECONDS, () => call(base, 'GET', '/ping', {}).then((r) => r.status));
+    const masters = () => createRedisCluster(parseSeeds(cluster.seeds));
+    const stats = masters();
+    await stats.cluster('INFO');
+    await Promise.all(stats.nodes('master').map((n) => n.config('RESETSTAT')));
     let v = 0;
     const submit = await load(SECONDS, () => {
       const token = tokens[v++ % tokens.length]!;
@@ -134,6 +140,16 @@ async function main(): Promise<void> {
         '{"optionId":"a"}',
       ).then((r) => r.status);
     });
+    // Redis work per accepted vote on the submit path (all masters).
+    const perVote: Record<string, number> = {};
+    const accepted = Math.max(1, v - submit.errors);
+    for (const node of stats.nodes('master')) {
+      const text = (await node.info('commandstats')) as string;
+      for (const m of text.matchAll(/^cmdstat_(\S+):calls=(\d+)/gm)) {
+        perVote[m[1]!] = (perVote[m[1]!] ?? 0) + Number(m[2]) / accepted;
+      }
+    }
+    stats.disconnect();
     const ratio = submit.perSecond / trivial.perSecond;
     console.log('\nHTTP submission through serverless-offline (--useInProcess)');
     console.log('| route | req/s | p50 ms | p99 ms | errors | ratio | goal |');
