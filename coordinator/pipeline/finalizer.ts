@@ -7,6 +7,7 @@ import { defineScript, reply, runScript } from '../../shared/redis/scripts';
 import { type AuditEntryContent, entryHash, genesisHash } from '../../shared/votes/audit-chain';
 import type { BallotScheme } from '../../shared/votes/ballot';
 import { compareStreamIds } from '../../shared/votes/read';
+import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 
 export const finalizeVotesScript = defineScript('finalizeVotes', {
   keys: 7,
@@ -97,8 +98,7 @@ export class Finalizer {
     const at = new Date(this.clock.now()).toISOString();
     const outcomes: Outcome[] = [];
     for (const [i, [sid, fields]] of rows.entries()) {
-      const f: Record<string, string> = {};
-      for (let j = 0; j + 1 < fields.length; j += 2) f[fields[j]!] = fields[j + 1]!;
+      const entry = decodeVoteLogEntry(fields);
       let approvals = 0;
       const reasons: string[] = [];
       this.committee.forEach((v, vi) => {
@@ -113,11 +113,10 @@ export class Finalizer {
         outcome = 'rejected';
         reason = mostCommon(reasons);
       } else break; // no majority either way yet: wait for more verdicts
-      const option = f['option'] ?? '';
       outcomes.push({
         sid,
-        countKey: this.ballot.countKey(option),
-        entry: { vote: sid, receipt: f['receipt'] ?? '', option, outcome, reason, at },
+        countKey: this.ballot.countKey(entry.option),
+        entry: { vote: sid, receipt: entry.receipt, option: entry.option, outcome, reason, at },
       });
     }
     if (outcomes.length === 0) return 0;

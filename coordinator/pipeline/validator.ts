@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/logger';
 import { partitionKeys } from '../../shared/redis/keys';
 import { defineScript, reply, runScript } from '../../shared/redis/scripts';
 import type { BallotScheme } from '../../shared/votes/ballot';
+import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 
 export const recordVerdictsScript = defineScript('recordVerdicts', {
   keys: 2,
@@ -62,9 +63,8 @@ export class Validator {
     const rows = await this.redis.xrange(k.votes, cp ? `(${cp}` : '-', '+', 'COUNT', this.batchSize);
     if (rows.length === 0) return 0;
     const votes = rows.map(([id, fields]) => {
-      const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      return { id, voter: f['voter'] ?? '', option: f['option'] ?? '' };
+      const { voter, option } = decodeVoteLogEntry(fields);
+      return { id, voter, option };
     });
     const voterList = votes.map((v) => v.voter);
     const [owners, eligible] = await Promise.all([

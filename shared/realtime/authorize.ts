@@ -1,3 +1,4 @@
+import { decodeVoteLogEntry } from '../votes/vote-log';
 import type { Cluster } from 'ioredis';
 import type { Role } from '../auth/roles';
 import type { ElectionStore } from '../elections/store';
@@ -71,8 +72,7 @@ export function redisTopicDirectory(redis: Cluster, elections: ElectionStore): T
       const rows = await redis.xrange(partitionKeys(tag).votes, streamId, streamId);
       const fields = rows[0]?.[1];
       if (!fields) return null;
-      for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'voter') return fields[i + 1] ?? null;
-      return null;
+      return decodeVoteLogEntry(fields).voter || null;
     },
   };
 }

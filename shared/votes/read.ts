@@ -4,6 +4,7 @@ import { ApiError, badRequest } from '../errors';
 import { parseVoteId } from '../elections/model';
 import type { ElectionRecord } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
+import { decodeVoteLogEntry } from './vote-log';
 
 /** Compares two stream ids ("ms-seq") numerically. */
 export function compareStreamIds(a: string, b: string): number {
@@ -72,8 +73,8 @@ export async function readVote(
   ]);
   const entry = entries[0];
   if (!entry) throw new ApiError(404, 'not_found', 'Vote not found');
-  const f = fieldsToRecord(entry[1]);
-  if (f['voter'] !== viewer.sub && viewer.role !== 'admin' && viewer.role !== 'auditor') {
+  const f = decodeVoteLogEntry(entry[1]);
+  if (f.voter !== viewer.sub && viewer.role !== 'admin' && viewer.role !== 'auditor') {
     throw new ApiError(
       403,
       'forbidden',
@@ -96,9 +97,9 @@ export async function readVote(
     ...(status === 'rejected' ? { reason: rejectedReason ?? 'rejected' } : {}),
     approvals,
     rejections,
-    receipt: f['receipt'] ?? '',
-    optionId: f['option'] ?? '',
-    acceptedAt: new Date(Number(f['at'] ?? 0)).toISOString(),
+    receipt: f.receipt,
+    optionId: f.option,
+    acceptedAt: new Date(f.at).toISOString(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 import type { Cluster } from 'ioredis';
 import { mintToken } from '../../shared/auth/tokens';
 import { partitionKeys } from '../../shared/redis/keys';
@@ -206,13 +207,8 @@ export async function voteLog(
     tags.map(async (tag, p) => {
       const rows = await redis.xrange(partitionKeys(tag).votes, '-', '+');
       for (const [id, fields] of rows) {
-        const f: Record<string, string> = {};
-        for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-        out.set(`${p}:${id}`, {
-          voter: f['voter'] ?? '',
-          option: f['option'] ?? '',
-          receipt: f['receipt'] ?? '',
-        });
+        const { voter, option, receipt } = decodeVoteLogEntry(fields);
+        out.set(`${p}:${id}`, { voter, option, receipt });
       }
     }),
   );

@@ -23,6 +23,7 @@ end
 if ARGV[6] == '1' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
   return {'err', 'not_eligible'}
 end
-local sid = redis.call('XADD', KEYS[4], '*', 'voter', ARGV[1], 'option', ARGV[2], 'receipt', ARGV[3], 'at', ARGV[5])
+-- One packed field (see shared/votes/vote-log.ts): option|receipt|acceptedAt|voter
+local sid = redis.call('XADD', KEYS[4], '*', 'v', ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[5] .. '|' .. ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], sid .. '|' .. ARGV[4] .. '|' .. ARGV[3])
 return {'ok', sid, ARGV[3]}
