@@ -7,6 +7,7 @@
  *   npm run bench -- pipeline     # only the named ones: pipeline scaling http mutex failover fanout
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../local/stack';
 
@@ -56,4 +57,105 @@ for (const r of runs) {
 console.log(
   `\nAll benchmarks done in ${((Date.now() - started) / 60000).toFixed(1)} min; results in bench/results/.`,
 );
+printSummary();
 process.exit(failed ? 1 : 0);
+
+/** One table over every result file: figure, value, anchor, ratio, goal, met. */
+function printSummary(): void {
+  const read = (name: string): Record<string, any> | null => {
+    try {
+      return JSON.parse(readFileSync(join(repoRoot, 'bench/results', `${name}.json`), 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  const rows: string[][] = [];
+  const f = (n: number | undefined, d = 0) =>
+    typeof n === 'number' && Number.isFinite(n) ? n.toFixed(d) : '-';
+  const met = (ok: boolean) => (ok ? 'met' : 'not met');
+  const p3 = read('pipeline-c3-m3');
+  if (p3) {
+    const t = p3['throughput'];
+    const a = p3['anchors'];
+    const l = p3['latency'];
+    rows.push([
+      'finalized votes/s (3 coordinators)',
+      f(t.perSecond),
+      `streams ${f(a.streamsPerSecond)}/s`,
+      f(t.ratioToStreams, 2),
+      '>= 15000/s and >= 0.5x',
+      met(t.perSecond >= 15000 && t.ratioToStreams >= 0.5),
+    ]);
+    rows.push([
+      'finalized votes/s vs BullMQ',
+      f(t.perSecond),
+      `BullMQ ${f(a.bullmqPerSecond)}/s`,
+      f(t.ratioToBullmq, 2),
+      '>= 2.5x',
+      met(t.ratioToBullmq >= 2.5),
+    ]);
+    rows.push([
+      `submit->finalized p99 at ${l.offeredPerSecond}/s offered`,
+      `${f(l.p99)} ms`,
+      '-',
+      '-',
+      '<= 100 ms',
+      met(l.p99 <= 100),
+    ]);
+  }
+  const http = read('http');
+  if (http) {
+    rows.push([
+      'HTTP submit req/s',
+      f(http['submit'].perSecond),
+      `trivial ${f(http['trivial'].perSecond)}/s`,
+      f(http['ratio'], 2),
+      '>= 0.8x',
+      met(http['met']),
+    ]);
+  }
+  const mutex = read('mutex');
+  if (mutex) {
+    rows.push([
+      'mutex acquire+release/s',
+      f(mutex['ours']),
+      `redis-semaphore ${f(mutex['theirs'])}/s`,
+      f(mutex['ratio'], 2),
+      '>= 1.0x',
+      met(mutex['met']),
+    ]);
+  }
+  const s = read('failover')?.['failover']?.agreedMs;
+  if (s) {
+    rows.push([
+      'leader failover median / max',
+      `${f(s.median)} / ${f(s.max)} ms`,
+      '-',
+      '-',
+      '< 1000 / < 2000 ms',
+      met(s.median < 1000 && s.max < 2000),
+    ]);
+  }
+  const fan = read('fanout');
+  if (fan)
+    rows.push([
+      'fan-out delay p99, 1000 subscribers',
+      `${f(fan['delayMs']?.p99)} ms`,
+      '-',
+      '-',
+      'recorded',
+      '-',
+    ]);
+  for (const [name, label] of [
+    ['pipeline-c1-m3', '1 coordinator, 3 masters'],
+    ['pipeline-c3-m3', '3 coordinators, 3 masters'],
+    ['pipeline-c5-m3', '5 coordinators, 3 masters'],
+    ['pipeline-c3-m6', '3 coordinators, 6 masters'],
+  ] as const) {
+    const r = read(name);
+    if (r) rows.push([`scaling: ${label}`, f(r['throughput'].perSecond), '-', '-', 'grows or holds', '-']);
+  }
+  console.log('\n| figure | value | anchor | ratio | goal | met |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
