@@ -1,3 +1,4 @@
+import { withDeadline } from '../shared/deadline';
 import { Agent, request } from 'node:http';
 import type { Server } from 'node:http';
 import type { Cluster } from 'ioredis';
@@ -132,7 +133,7 @@ export class CoordinatorNode {
 
   async start(): Promise<void> {
     // A restart must never go back in term: load the term this node persisted.
-    const persisted = await this.withDeadline(this.redis.get(clusterKeys.nodeTerm(this.id)), 3000).catch(
+    const persisted = await withDeadline(this.redis.get(clusterKeys.nodeTerm(this.id)), 3000).catch(
       () => null,
     );
     this.raft = this.makeRaft(Number(persisted ?? 0) || 0);
@@ -188,9 +189,9 @@ export class CoordinatorNode {
         () => {},
       );
     }
-    await this.withDeadline(this.pipeline?.stop() ?? Promise.resolve(), 2000).catch(() => {});
-    await this.withDeadline(this.fanout?.stop() ?? Promise.resolve(), 1000).catch(() => {});
-    await this.withDeadline(this.membership.deregister(), 1000).catch(() => {});
+    await withDeadline(this.pipeline?.stop() ?? Promise.resolve(), 2000).catch(() => {});
+    await withDeadline(this.fanout?.stop() ?? Promise.resolve(), 1000).catch(() => {});
+    await withDeadline(this.membership.deregister(), 1000).catch(() => {});
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     this.agent.destroy();
@@ -213,23 +214,13 @@ export class CoordinatorNode {
     );
   }
 
-  private withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-      }),
-    ]).finally(() => clearTimeout(timer));
-  }
-
   // ---- membership ---------------------------------------------------------------
 
   private async heartbeatOnce(): Promise<void> {
     let healthy = true;
     try {
-      await this.withDeadline(this.membership.heartbeat(this.selfState()), this.config.storeTimeoutMs);
-      this.members = await this.withDeadline(this.membership.list(), this.config.storeTimeoutMs);
+      await withDeadline(this.membership.heartbeat(this.selfState()), this.config.storeTimeoutMs);
+      this.members = await withDeadline(this.membership.list(), this.config.storeTimeoutMs);
     } catch {
       healthy = false;
     }
@@ -288,7 +279,7 @@ export class CoordinatorNode {
           break;
         case 'termChanged':
           this.m.term.set(o.term);
-          void this.withDeadline(this.redis.set(clusterKeys.nodeTerm(this.id), String(o.term)), 1000).catch(
+          void withDeadline(this.redis.set(clusterKeys.nodeTerm(this.id), String(o.term)), 1000).catch(
             () => {},
           );
           break;
@@ -322,7 +313,7 @@ export class CoordinatorNode {
   private async recordVote(term: number, candidate: string, replyTo: string): Promise<void> {
     let granted = false;
     try {
-      const votedFor = await this.withDeadline(
+      const votedFor = await withDeadline(
         runScript(this.redis, recordVoteScript, [clusterKeys.vote(term, this.id)], [candidate, '3600000']),
         this.config.storeTimeoutMs,
       );
@@ -340,7 +331,7 @@ export class CoordinatorNode {
     if (this.raft.role !== 'leader') return;
     const term = this.raft.term;
     try {
-      const reply = await this.withDeadline(
+      const reply = await withDeadline(
         runScript(
           this.redis,
           leaderRenewScript,

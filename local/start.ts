@@ -10,6 +10,7 @@ import { repoRoot, startStack } from './stack';
 import { createRedisCluster } from '../shared/redis/client';
 import { parseSeeds } from '../shared/config';
 import { demoPassword, seedDemoUsers } from './seed-users';
+import { buildWebApp, startWebServer, type WebServer } from './web-server';
 
 const colors = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m', '\x1b[34m', '\x1b[31m'];
 const names = new Map<string, string>();
@@ -28,26 +29,32 @@ async function main(): Promise<void> {
   const httpPort = Number(process.env['HTTP_PORT'] ?? 3000);
   const wsPort = Number(process.env['WS_PORT'] ?? 3001);
   const lambdaPort = Number(process.env['LAMBDA_PORT'] ?? 3002);
+  const webPort = Number(process.env['WEB_PORT'] ?? 5173);
   const redisBase = Number(process.env['REDIS_BASE_PORT'] ?? 7000);
   const adminBase = Number(process.env['COORDINATOR_BASE_PORT'] ?? 4001);
   const coordinators = ['c1', 'c2', 'c3'].map((nodeId, i) => ({ nodeId, adminPort: adminBase + i }));
   print('stack', 'building functions and coordinator (esbuild)…');
   execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], { stdio: 'inherit' });
+  print('stack', 'building the web app (vite)…');
+  buildWebApp();
   print('stack', 'starting Redis Cluster, coordinators and serverless-offline…');
   let stopping = false;
   let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+  let web: WebServer | undefined;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     print('stack', `${signal}: stopping everything…`);
     // Before the stack is up, stop whatever has started so far.
-    (stack ? stack.stop() : stopAllManaged()).then(
-      () => {
-        print('stack', 'stopped; no process left behind');
-        process.exit(0);
-      },
-      () => process.exit(1),
-    );
+    Promise.resolve(web?.close())
+      .then(() => (stack ? stack.stop() : stopAllManaged()))
+      .then(
+        () => {
+          print('stack', 'stopped; no process left behind');
+          process.exit(0);
+        },
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -73,8 +80,16 @@ async function main(): Promise<void> {
   const password = demoPassword();
   const users = await seedDemoUsers(redis, password);
   redis.disconnect();
+  // An explicit WEB_PORT must be free; the default falls back to any free port.
+  web = await startWebServer({
+    port: webPort,
+    httpPort,
+    wsPort,
+    fallbackPort: process.env['WEB_PORT'] === undefined,
+  });
 
   const rows: [string, string][] = [
+    ['Web app', web.url],
     ['HTTP API', `http://127.0.0.1:${httpPort}`],
     ['WebSocket', `ws://127.0.0.1:${wsPort}`],
     ['Lambda invoke', `http://127.0.0.1:${lambdaPort}`],

@@ -11,6 +11,7 @@
  *
  * Exit code 0 when healthy, 1 when anything is wrong, 2 on bad usage.
  */
+import { withDeadline } from '../shared/deadline';
 import Redis from 'ioredis';
 import { type RedisSeed, parseSeeds } from '../shared/config';
 import { createRedisCluster } from '../shared/redis/client';
@@ -133,14 +134,8 @@ function parseArgs(argv: string[]): Options {
 
 class UsageError extends Error {}
 
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return withDeadline(p, ms, () => new Error(`${what}: no answer within ${ms} ms`));
 }
 
 /** CLUSTER NODES from the first seed that answers: every node the cluster knows, with its flags. */
@@ -232,7 +227,7 @@ async function collect(o: Options): Promise<StatusReport> {
     });
     redis.on('error', () => {});
     try {
-      const [members, leader, fence] = await withDeadline(
+      const [members, leader, fence] = await deadline(
         Promise.all([
           redis.hgetall(clusterKeys.members),
           redis.hgetall(clusterKeys.leader),

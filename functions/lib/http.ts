@@ -1,3 +1,4 @@
+import { withDeadline } from '../../shared/deadline';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApiError, toEnvelope, unavailable } from '../../shared/errors';
@@ -88,14 +89,6 @@ function respond(status: number, body: unknown, requestId: string, extra?: Recor
  */
 export const REQUEST_DEADLINE_MS = Number(process.env['REQUEST_DEADLINE_MS'] ?? 5000);
 
-function withinDeadline<T>(p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(unavailable()), REQUEST_DEADLINE_MS);
-  });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
-}
-
 /** Wraps a route implementation into a Lambda handler (HTTP API v2 events). */
 export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<HttpResult>): HttpHandler {
   return async (event) => {
@@ -121,7 +114,7 @@ export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<Htt
         sourceIp: event.requestContext?.http?.sourceIp ?? 'unknown',
       };
       req.body = parseBody(event, headers);
-      const result = await withinDeadline(fn(req));
+      const result = await withDeadline(fn(req), REQUEST_DEADLINE_MS, () => unavailable());
       status = result.status;
       return respond(result.status, result.body, requestId, result.headers);
     } catch (err) {

@@ -18,16 +18,4 @@ export function redis(): Cluster {
 }
 
 /** Runs a Redis call with a deadline, so a dead cluster answers 503 quickly. */
-export async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis call timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { withDeadline } from '../../shared/deadline';

@@ -1,0 +1,239 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { findFreePortRange } from '../../local/ports';
+import { repoRoot } from '../../local/stack';
+
+/**
+ * The web app in a real browser (Debian's Chromium driven by playwright-core), against
+ * the whole stack started the way `npm start` starts it, on free ports. Journeys: admin
+ * creates and opens an election, a voter votes and watches it finalize, the admin closes
+ * it and sees the final result, the auditor verifies the log and a receipt in the browser.
+ * Screenshots of the main screens go to docs/screenshots/.
+ */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+const PASSWORD = 'browser-demo-pw-123';
+const SHOTS = join(repoRoot, 'docs/screenshots');
+
+let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
+let exited: Promise<number | null> | undefined;
+let browser: Browser | undefined;
+let webUrl = '';
+let dir = '';
+let out = '';
+const consoleErrors: string[] = [];
+
+async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const ctx = await browser!.newContext({ viewport });
+  const page = await ctx.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+async function signIn(page: Page, username: string): Promise<void> {
+  await page.goto(webUrl);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.locator('.conn-open').waitFor({ timeout: 15000 });
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the browser tests need Debian's chromium ` +
+        '(apt-get install -y chromium; .ci/run installs it). They do not pass without a browser.',
+    );
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  const http = await findFreePortRange(3);
+  const admin = await findFreePortRange(3);
+  const web = await findFreePortRange(1);
+  const redisBase = await findFreePortRange(6, 10000);
+  dir = mkdtempSync(join(tmpdir(), 'qv-browser-'));
+  child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      HTTP_PORT: String(http),
+      WS_PORT: String(http + 1),
+      LAMBDA_PORT: String(http + 2),
+      WEB_PORT: String(web),
+      COORDINATOR_BASE_PORT: String(admin),
+      REDIS_BASE_PORT: String(redisBase),
+      REDIS_DATA_DIR: join(dir, 'redis'),
+      JWT_KEY_DIR: join(dir, 'keys'),
+      DEMO_PASSWORD: PASSWORD,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (c: Buffer) => {
+    out += c.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const proc = child;
+  exited = new Promise((r) => proc.once('exit', (code) => r(code)));
+  const until = Date.now() + 120000;
+  while (!out.includes('quorumvote is running')) {
+    if (child.exitCode !== null) throw new Error(`launcher exited early:\n${out}`);
+    if (Date.now() > until) throw new Error(`stack not ready in 120 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  webUrl = /Web app\s+(http:\/\/\S+)/.exec(out)?.[1] ?? '';
+  expect(webUrl).toBe(`http://127.0.0.1:${web}`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30000 });
+}, 180000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => {});
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      exited,
+      new Promise((r) => (timer = setTimeout(() => r('timeout'), 20000))),
+    ]);
+    clearTimeout(timer);
+    if (code === 'timeout') child.kill('SIGKILL');
+    else expect(code).toBe(0);
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60000);
+
+describe('web app in Chromium', () => {
+  const title = `Lunch ${Date.now().toString(36)}`;
+  let adminPage: Page;
+  let receipt = '';
+
+  test('sign-in errors are explained', async () => {
+    const page = await newPage();
+    await page.goto(webUrl);
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
+    await shot(page, 'sign-in');
+    // The 401 of a wrong password is expected to be logged by the browser itself.
+    consoleErrors.splice(0);
+    await page.context().close();
+  });
+
+  test('admin creates and opens an election', async () => {
+    adminPage = await newPage();
+    await signIn(adminPage, 'admin');
+    await adminPage.getByLabel('Title').fill(title);
+    await adminPage.getByLabel('Option 1', { exact: true }).fill('Pizza');
+    await adminPage.getByLabel('Option 2', { exact: true }).fill('Sushi');
+    await adminPage.getByRole('button', { name: 'Add option' }).click();
+    await adminPage.getByLabel('Option 3', { exact: true }).fill('Salad');
+    await adminPage.getByRole('button', { name: 'Create election' }).click();
+    await adminPage
+      .getByRole('status')
+      .filter({ hasText: `Created “${title}”` })
+      .waitFor();
+    await adminPage.getByRole('button', { name: 'Open election' }).click();
+    await adminPage.locator('#control-h .badge-open').waitFor();
+  }, 60000);
+
+  test('voter votes with a confirmation step, sees it finalize live with a receipt, and live results', async () => {
+    const page = await newPage();
+    await signIn(page, 'alice');
+    await page.getByRole('button', { name: new RegExp(title) }).click();
+    await page.getByLabel('Pizza').check();
+    await shot(page, 'voter-ballot');
+    await page.getByRole('button', { name: 'Review my vote' }).click();
+    await page.getByText('You are voting for').waitFor();
+    await shot(page, 'voter-confirm');
+    await page.getByRole('button', { name: 'Confirm vote' }).click();
+    await page.getByTestId('receipt').waitFor();
+    receipt = (await page.getByTestId('receipt').textContent()) ?? '';
+    expect(receipt).toMatch(/^[0-9a-f]{16,}$/i);
+    await page.getByTestId('vote-status').filter({ hasText: 'finalized' }).waitFor({ timeout: 20000 });
+    await page.getByTestId('count-pizza').filter({ hasText: /^1 / }).waitFor({ timeout: 15000 });
+    await shot(page, 'voter-finalized');
+    // The same screen on a phone.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'voter-finalized-phone');
+    // The admin's screen updated by itself (WebSocket), without a reload.
+    await adminPage.getByTestId('count-pizza').filter({ hasText: /^1 / }).waitFor({ timeout: 15000 });
+    await adminPage.getByTestId('turnout').filter({ hasText: '1' }).waitFor();
+    // A second vote in the same election is refused with a clear message.
+    await page.reload();
+    // Forget the stored vote (as on another device), then try again.
+    await page.evaluate(
+      "for (const k of Object.keys(localStorage)) if (k.startsWith('qv:vote:')) localStorage.removeItem(k)",
+    );
+    await page.reload();
+    await page.getByRole('button', { name: new RegExp(title) }).click();
+    await page.getByLabel('Sushi').check();
+    await page.getByRole('button', { name: 'Review my vote' }).click();
+    await page.getByRole('button', { name: 'Confirm vote' }).click();
+    await page.getByRole('alert').filter({ hasText: 'already voted' }).waitFor();
+    consoleErrors.splice(0); // the 409 is logged by the browser itself
+    await page.context().close();
+  }, 90000);
+
+  test('admin closes the election and sees the final result', async () => {
+    await adminPage.getByRole('button', { name: 'Close election' }).click();
+    await adminPage.locator('#control-h .badge-closed').waitFor();
+    await adminPage.getByTestId('final').waitFor({ timeout: 20000 });
+    expect(await adminPage.getByTestId('count-pizza').textContent()).toMatch(/^1 /);
+    await shot(adminPage, 'admin-elections');
+  }, 60000);
+
+  test('auditor verifies the hash chains, the recount and a receipt in the browser', async () => {
+    const page = await newPage();
+    await signIn(page, 'auditor');
+    await page.getByLabel('Election').selectOption({ label: `${title} (closed)` });
+    await page.getByRole('button', { name: 'Load and verify' }).click();
+    await page.getByTestId('verdict').filter({ hasText: 'Verified' }).waitFor({ timeout: 20000 });
+    expect(await page.getByTestId('recount-pizza').textContent()).toBe('1');
+    await page.getByLabel('Receipt').fill(receipt);
+    await page.getByTestId('receipt-result').filter({ hasText: 'Found: counted for “Pizza”' }).waitFor();
+    await page.getByLabel('Receipt').fill('0'.repeat(64));
+    await page.getByTestId('receipt-result').filter({ hasText: 'Not found' }).waitFor();
+    await page.getByLabel('Receipt').fill(receipt);
+    await shot(page, 'auditor-verified');
+    await page.context().close();
+  }, 60000);
+
+  test('admin monitoring dashboard shows coordinators, Redis Cluster and the pipeline', async () => {
+    await adminPage.getByRole('link', { name: 'Monitoring' }).click();
+    await adminPage
+      .getByTestId('leader')
+      .filter({ hasText: /^c[123]$/ })
+      .waitFor({ timeout: 20000 });
+    await adminPage.getByTestId('redis-state').filter({ hasText: 'ok' }).waitFor();
+    for (const id of ['c1', 'c2', 'c3']) await adminPage.getByTestId(`node-${id}`).waitFor();
+    await adminPage.waitForTimeout(4500); // a few samples for the charts
+    await shot(adminPage, 'monitoring');
+    await adminPage.context().close();
+  }, 60000);
+
+  test('no console errors in any screen', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,226 @@
+/**
+ * The HTTP API (API.md), called through the web server's same-origin `/api` proxy.
+ * Every failure becomes an {@link ApiError} with a message a person can act on.
+ */
+export const API_BASE = '/api';
+
+export type Role = 'voter' | 'admin' | 'auditor';
+
+export interface Session {
+  token: string;
+  role: Role;
+  sub: string;
+  username: string;
+  expiresAt: number;
+}
+
+export interface Option {
+  id: string;
+  label: string;
+}
+
+export interface Election {
+  id: string;
+  title: string;
+  options: Option[];
+  status: 'draft' | 'open' | 'closed';
+  opensAt: string | null;
+  closesAt: string | null;
+  createdAt: string;
+  voters?: string[];
+}
+
+export interface Results {
+  electionId: string;
+  status: string;
+  totals: Record<string, number>;
+  finalized: number;
+  pending: number;
+  rejected: number;
+  final: boolean;
+  asOf: string;
+  hidden?: boolean;
+}
+
+export interface VoteStatus {
+  voteId: string;
+  electionId?: string;
+  status: 'pending' | 'finalized' | 'rejected';
+  reason?: string;
+  approvals?: number;
+  finalizedAt?: string;
+  receipt: string;
+}
+
+export interface AuditEntry {
+  partition: number;
+  id: string;
+  vote: string;
+  voteId: string;
+  receipt: string;
+  option: string;
+  outcome: 'counted' | 'rejected';
+  reason: string;
+  prev: string;
+  hash: string;
+  at: string;
+}
+
+export interface AuditPage {
+  electionId: string;
+  partitions: number;
+  entries: AuditEntry[];
+  nextCursor: string | null;
+}
+
+export interface ClusterNode {
+  id: string;
+  role: string;
+  healthy: boolean;
+  health?: string;
+  term: number | null;
+  clockOffsetMs: number | null;
+  inSync: boolean | null;
+  lastHeartbeatAt: string;
+  heartbeatAgeMs?: number;
+  adminUrl?: string;
+  partitionsOwned?: number[];
+}
+
+export interface ClusterView {
+  leader: string | null;
+  term: number;
+  nodes: ClusterNode[];
+  redis: {
+    state: string;
+    masters: number;
+    replicas: number;
+    slotsCovered: number;
+    nodes?: { address: string; role: 'master' | 'replica'; failing: boolean; slots: number }[];
+  };
+  queues: { pending: number; finalized?: number; rejected?: number; activeElections?: number };
+}
+
+/** Plain-language explanations of the error codes of API.md. */
+const MESSAGES: Record<string, string> = {
+  invalid_credentials: 'Wrong username or password.',
+  unauthorized: 'Your session has expired or is not valid. Please sign in again.',
+  forbidden: 'Your role is not allowed to do this.',
+  already_voted: 'You have already voted in this election. Only your first vote counts.',
+  not_eligible: 'You are not on the voter list of this election.',
+  election_not_open: 'This election is not open for voting (it has not opened yet, or it is closed).',
+  invalid_option: 'That option is not part of this election.',
+  invalid_request: 'The request was not valid.',
+  not_found: 'Not found: it may have been removed, or the id is wrong.',
+  rate_limited: 'Too many requests. Wait a moment, then try again.',
+  unavailable: 'The voting cluster is temporarily unavailable. Your vote was not taken: try again shortly.',
+  user_exists: 'A user with this username already exists.',
+  payload_too_large: 'The request is too large.',
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  /** Errors worth retrying as they are: rate limits, unavailability, network failures. */
+  get retryable(): boolean {
+    return this.status === 429 || this.status === 503 || this.status === 0 || this.status === 502;
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    const retry = err.retryAfterS ? ` (retry in about ${err.retryAfterS} s)` : '';
+    return `${err.message}${retry}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+let onUnauthorized: (() => void) | undefined;
+export function setUnauthorizedHandler(fn: (() => void) | undefined): void {
+  onUnauthorized = fn;
+}
+
+export async function request<T>(
+  method: string,
+  path: string,
+  opts: { token?: string | undefined; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`${API_BASE}${path}`, {
+      method,
+      headers,
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+  }
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    const code = e?.code ?? (res.status === 502 ? 'unavailable' : `http_${res.status}`);
+    const retryAfter = Number(res.headers.get('retry-after') ?? '') || undefined;
+    const friendly = MESSAGES[code];
+    const message = friendly
+      ? e?.message && code === 'invalid_request'
+        ? `${friendly} ${e.message}`
+        : friendly
+      : (e?.message ?? `The server answered ${res.status}.`);
+    if (res.status === 401 && code !== 'invalid_credentials') onUnauthorized?.();
+    throw new ApiError(res.status, code, message, retryAfter);
+  }
+  return body as T;
+}
+
+export const api = {
+  signIn: (username: string, password: string) =>
+    request<{ token: string; expiresIn: number; role: Role; sub: string }>('POST', '/auth/token', {
+      body: { username, password },
+    }),
+  elections: (token: string) => request<{ elections: Election[] }>('GET', '/elections', { token }),
+  election: (token: string, id: string) =>
+    request<Election>('GET', `/elections/${encodeURIComponent(id)}`, { token }),
+  createElection: (
+    token: string,
+    body: { title: string; options: Option[]; opensAt?: string; closesAt?: string; voters?: string[] },
+  ) => request<Election>('POST', '/elections', { token, body }),
+  open: (token: string, id: string) =>
+    request<Election>('POST', `/elections/${encodeURIComponent(id)}/open`, { token }),
+  close: (token: string, id: string) =>
+    request<Election>('POST', `/elections/${encodeURIComponent(id)}/close`, { token }),
+  results: (token: string, id: string) =>
+    request<Results>('GET', `/elections/${encodeURIComponent(id)}/results`, { token }),
+  vote: (token: string, id: string, optionId: string, idempotencyKey: string) =>
+    request<{ voteId: string; status: 'pending'; receipt: string }>(
+      'POST',
+      `/elections/${encodeURIComponent(id)}/votes`,
+      { token, body: { optionId }, headers: { 'idempotency-key': idempotencyKey } },
+    ),
+  voteStatus: (token: string, voteId: string) =>
+    request<VoteStatus>('GET', `/votes/${encodeURIComponent(voteId)}`, { token }),
+  audit: (token: string, id: string, cursor: string | null, limit = 1000) =>
+    request<AuditPage>(
+      'GET',
+      `/elections/${encodeURIComponent(id)}/audit?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { token },
+    ),
+  cluster: (token: string) => request<ClusterView>('GET', '/cluster', { token }),
+  createUser: (token: string, body: { username: string; password: string; role: Role }) =>
+    request<{ id: string; username: string; role: Role }>('POST', '/users', { token, body }),
+};

@@ -1,0 +1,138 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, describeError, type Election, type Results } from './api';
+import { type Realtime, useTopic } from './realtime';
+
+export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: (() => void) | undefined }) {
+  if (!error) return null;
+  return (
+    <div className="error" role="alert">
+      <span>{describeError(error)}</span>
+      {onRetry && (
+        <button type="button" className="secondary" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge badge-${status}`}>{status}</span>;
+}
+
+/** Results as a bar chart (plain HTML, readable by screen readers as a list). */
+export function ResultsChart({ election, results }: { election: Election; results: Results | null }) {
+  if (!results) return <p className="muted">Loading results…</p>;
+  const total = Object.values(results.totals).reduce((a, b) => a + b, 0);
+  return (
+    <section className="results" aria-label={`Results of ${election.title}`}>
+      {results.hidden ? (
+        <p className="muted">Totals are hidden until the election closes.</p>
+      ) : (
+        <ul className="bars">
+          {election.options.map((o) => {
+            const n = results.totals[o.id] ?? 0;
+            const pct = total ? Math.round((n / total) * 100) : 0;
+            return (
+              <li key={o.id} data-option={o.id}>
+                <span className="bar-label">{o.label}</span>
+                <span className="bar-track" aria-hidden="true">
+                  <span className="bar-fill" style={{ width: `${pct}%` }} />
+                </span>
+                <span className="bar-value" data-testid={`count-${o.id}`}>
+                  {n} <span className="muted">({pct}%)</span>
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <p className="counts" aria-live="polite">
+        <span>
+          Counted: <strong data-testid="finalized">{results.finalized}</strong>
+        </span>
+        <span>
+          Pending: <strong data-testid="pending">{results.pending}</strong>
+        </span>
+        <span>
+          Rejected: <strong>{results.rejected}</strong>
+        </span>
+        {results.final ? (
+          <strong className="final" data-testid="final">
+            Final result
+          </strong>
+        ) : (
+          <span className="muted">Live, as of {new Date(results.asOf).toLocaleTimeString()}</span>
+        )}
+      </p>
+    </section>
+  );
+}
+
+/** An election's results: read once, then kept live over `election:<id>`. */
+export function useLiveResults(
+  token: string,
+  rt: Realtime | undefined,
+  electionId: string | null,
+  onLifecycle?: (e: Election) => void,
+): { results: Results | null; error: unknown; reload: () => void } {
+  const [results, setResults] = useState<Results | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const reload = useCallback(() => {
+    if (!electionId) return;
+    api.results(token, electionId).then(
+      (r) => {
+        setResults(r);
+        setError(null);
+      },
+      (e: unknown) => setError(e),
+    );
+  }, [token, electionId]);
+  useEffect(() => {
+    setResults(null);
+    reload();
+  }, [reload]);
+  useTopic(rt, electionId ? `election:${electionId}` : null, (m) => {
+    if (m.type === 'subscribed' && m.snapshot && 'totals' in m.snapshot) {
+      setResults(m.snapshot as unknown as Results);
+    } else if (m.type === 'tally.updated' && m.data) {
+      setResults(m.data as unknown as Results);
+    } else if ((m.type === 'election.opened' || m.type === 'election.closed') && m.data) {
+      onLifecycle?.(m.data as unknown as Election);
+      reload();
+    }
+  });
+  // While something is pending, a slow poll backs up the push (e.g. after a reconnect).
+  useEffect(() => {
+    if (!results || results.final || (results.pending === 0 && results.status !== 'closed')) return;
+    const t = setTimeout(reload, 3000);
+    return () => clearTimeout(t);
+  }, [results, reload]);
+  return { results, error, reload };
+}
+
+export function useElections(token: string): {
+  elections: Election[] | null;
+  error: unknown;
+  reload: () => void;
+  update: (e: Election) => void;
+} {
+  const [elections, setElections] = useState<Election[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const reload = useCallback(() => {
+    api.elections(token).then(
+      (r) => {
+        setElections([...r.elections].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '')));
+        setError(null);
+      },
+      (e: unknown) => setError(e),
+    );
+  }, [token]);
+  useEffect(reload, [reload]);
+  const update = useCallback(
+    (e: Election) =>
+      setElections((list) => (list ? list.map((x) => (x.id === e.id ? { ...x, ...e } : x)) : list)),
+    [],
+  );
+  return { elections, error, reload, update };
+}

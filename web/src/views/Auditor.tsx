@@ -1,0 +1,254 @@
+import { useEffect, useState } from 'react';
+import { type AuditEntry, api, type Results, type Session } from '../api';
+import { type VerifyReport, verifyAudit } from '../audit';
+import { ErrorBox, StatusBadge, useElections } from '../common';
+
+interface Loaded {
+  electionId: string;
+  partitions: number;
+  entries: AuditEntry[];
+  results: Results;
+  report: VerifyReport;
+}
+
+/** Reads the whole log; results before and after must agree, else the log moved under us. */
+async function loadAndVerify(token: string, electionId: string): Promise<Loaded> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await api.results(token, electionId);
+    const entries: AuditEntry[] = [];
+    let cursor: string | null = null;
+    let partitions = 0;
+    for (let pages = 0; pages < 10000; pages++) {
+      const page = await api.audit(token, electionId, cursor);
+      partitions = page.partitions;
+      entries.push(...page.entries);
+      if (page.nextCursor === null || page.nextCursor === cursor) break;
+      cursor = page.nextCursor;
+    }
+    const after = await api.results(token, electionId);
+    const stable = before.finalized === after.finalized && before.rejected === after.rejected;
+    if (stable || attempt >= 4) {
+      const report = await verifyAudit(electionId, partitions, entries, after);
+      if (!stable)
+        report.problems.push(
+          'The results kept changing while the log was read: verify again when counting settles.',
+        );
+      return {
+        electionId,
+        partitions,
+        entries,
+        results: after,
+        report: { ...report, ok: report.ok && stable },
+      };
+    }
+  }
+}
+
+export function AuditorView({
+  session,
+  route,
+}: {
+  session: Session;
+  route: { id?: string; receipt?: string };
+}) {
+  const { elections, error: listError, reload } = useElections(session.token);
+  const [electionId, setElectionId] = useState(route.id ?? '');
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [receipt, setReceipt] = useState(route.receipt ?? '');
+  const [shown, setShown] = useState(100);
+
+  const verify = async (id = electionId) => {
+    if (!id) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setLoaded(await loadAndVerify(session.token, id));
+      setShown(100);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: verify once when arriving from a receipt link
+  useEffect(() => {
+    if (route.id) {
+      setElectionId(route.id);
+      setReceipt(route.receipt ?? '');
+      void verify(route.id);
+    }
+  }, [route.id, route.receipt]);
+
+  const election = elections?.find((e) => e.id === (loaded?.electionId ?? electionId));
+  const label = (id: string) => election?.options.find((o) => o.id === id)?.label ?? id;
+  const found = loaded && receipt.trim() ? loaded.report.receipts.get(receipt.trim()) : undefined;
+  return (
+    <section aria-labelledby="audit-h">
+      <h2 id="audit-h">Audit log</h2>
+      <p className="muted">
+        Everything below is recomputed in your browser (SHA-256 with WebCrypto) from the published log:
+        nothing is taken on trust from the server.
+      </p>
+      <ErrorBox error={listError} onRetry={reload} />
+      <form
+        className="row panel"
+        onSubmit={(ev) => {
+          ev.preventDefault();
+          void verify();
+        }}
+      >
+        <label className="grow">
+          Election
+          <select value={electionId} onChange={(e) => setElectionId(e.target.value)} name="election">
+            <option value="">Choose an election…</option>
+            {elections?.map((e) => (
+              <option key={e.id} value={e.id}>
+                {e.title} ({e.status})
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" disabled={!electionId || busy}>
+          {busy ? 'Verifying…' : 'Load and verify'}
+        </button>
+      </form>
+      <ErrorBox error={error} onRetry={() => verify()} />
+      {loaded && (
+        <>
+          <div
+            className={`panel verdict ${loaded.report.ok ? 'good' : 'bad'}`}
+            role="status"
+            data-testid="verdict"
+          >
+            {loaded.report.ok
+              ? `Verified: ${loaded.report.entries} entries, every hash chain intact, totals match the published results.`
+              : `Verification FAILED: ${loaded.report.problems.length} problem(s).`}
+          </div>
+          {loaded.report.problems.length > 0 && (
+            <ul className="problems">
+              {loaded.report.problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          )}
+          <div className="columns">
+            <div className="panel">
+              <h3>Hash chains</h3>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Partition</th>
+                    <th scope="col">Entries</th>
+                    <th scope="col">Chain</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {loaded.report.partitions.map((p) => (
+                    <tr key={p.partition}>
+                      <td>{p.partition}</td>
+                      <td>{p.entries}</td>
+                      <td>{p.ok ? '✔ intact' : '✘ broken'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <div className="panel">
+              <h3>
+                Recount <StatusBadge status={loaded.results.final ? 'final' : loaded.results.status} />
+              </h3>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Option</th>
+                    <th scope="col">Recounted</th>
+                    <th scope="col">Published</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {(election?.options.map((o) => o.id) ?? Object.keys(loaded.report.totals)).map((id) => {
+                    const mine = loaded.report.totals[id] ?? 0;
+                    const theirs = loaded.results.hidden ? null : (loaded.results.totals[id] ?? 0);
+                    return (
+                      <tr key={id} className={theirs !== null && mine !== theirs ? 'mismatch' : ''}>
+                        <td>{label(id)}</td>
+                        <td data-testid={`recount-${id}`}>{mine}</td>
+                        <td>{theirs ?? 'hidden'}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+              <p className="muted">
+                {loaded.report.counted} counted, {loaded.report.rejected} rejected in the log.
+              </p>
+            </div>
+          </div>
+          <div className="panel">
+            <h3>Check a receipt</h3>
+            <label>
+              Receipt
+              <input
+                value={receipt}
+                onChange={(e) => setReceipt(e.target.value)}
+                name="receipt"
+                spellCheck={false}
+                autoComplete="off"
+              />
+            </label>
+            {receipt.trim() && (
+              <p role="status" data-testid="receipt-result" className={found ? 'ok' : 'error'}>
+                {found
+                  ? `Found: ${found.outcome === 'counted' ? `counted for “${label(found.option)}”` : `rejected (${found.reason})`} at ${found.at}, partition ${found.partition}, chain verified.`
+                  : 'Not found in this audit log (a vote still pending is not in the log yet).'}
+              </p>
+            )}
+          </div>
+          <div className="panel">
+            <h3>Entries ({loaded.entries.length})</h3>
+            <div className="scroll">
+              <table className="entries">
+                <thead>
+                  <tr>
+                    <th scope="col">Partition</th>
+                    <th scope="col">At</th>
+                    <th scope="col">Receipt</th>
+                    <th scope="col">Option</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col">Hash</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {loaded.entries.slice(0, shown).map((e) => (
+                    <tr
+                      key={`${e.partition}:${e.id}`}
+                      className={e.receipt === receipt.trim() ? 'highlight' : ''}
+                    >
+                      <td>{e.partition}</td>
+                      <td>{e.at}</td>
+                      <td>
+                        <code>{e.receipt.slice(0, 16)}…</code>
+                      </td>
+                      <td>{label(e.option)}</td>
+                      <td>{e.outcome}</td>
+                      <td>
+                        <code title={e.hash}>{e.hash.slice(0, 12)}…</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {shown < loaded.entries.length && (
+              <button type="button" className="secondary" onClick={() => setShown(shown + 200)}>
+                Show more
+              </button>
+            )}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
