@@ -1,9 +1,10 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { portFree } from './ports';
+import { ensureDebianPackage } from './system-packages';
 import { type ManagedProcess, spawnManaged } from './processes';
 
 const execFileP = promisify(execFile);
@@ -62,23 +63,7 @@ const defaults = {
 
 /** Makes sure `redis-server` exists; installs it with apt as root on Debian, else explains how. */
 export function ensureRedisInstalled(log: (m: string) => void = console.log): void {
-  const has = (bin: string): boolean => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (has('redis-server') && has('redis-cli')) return;
-  const cmd = 'apt-get update && apt-get install -y redis-server';
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot && existsSync('/etc/debian_version')) {
-    log(`redis-server is missing; installing it: ${cmd}`);
-    execFileSync('sh', ['-c', cmd], { stdio: 'inherit' });
-    return;
-  }
-  throw new Error(`redis-server is not installed. Install it with:\n  sudo ${cmd}`);
+  ensureDebianPackage('redis-server', ['redis-server', 'redis-cli'], log);
 }
 
 async function probe<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T | undefined> {

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePortRange } from '../local/ports';
+import { ensureDebianPackage } from '../local/system-packages';
 import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
 
 /**
@@ -10,6 +11,8 @@ import { type RedisClusterHandle, startRedisCluster } from '../local/redis-clust
  * (random election ids, random key prefixes). `TEST_REDIS_SEEDS` reaches the workers.
  */
 export default async function globalSetup(): Promise<void> {
+  // The browser tests drive Debian's Chromium: install it on a fresh machine (as root).
+  if (!process.env['CHROMIUM_PATH']) ensureDebianPackage('chromium', ['chromium']);
   const basePort = await findFreePortRange(6, 10000);
   const dataDir = mkdtempSync(join(tmpdir(), 'qv-test-redis-'));
   const handle = await startRedisCluster({ basePort, dataDir, fresh: true });
