@@ -10,13 +10,22 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /**
+ * Ports we hand out lie below Linux's ephemeral range (32768-60999): an outgoing
+ * connection of any process may take an ephemeral port as its local port, so a port
+ * picked there and released (a coordinator killed and restarted) can be stolen.
+ */
+const LOW = 10000;
+const HIGH = 32767;
+
+/**
  * Finds `count` consecutive free ports (and, with `busOffset`, their cluster-bus
- * twins) in a random high range, so parallel test runs never collide with each other
- * or with the dev stack's defaults.
+ * twins) in a random range below the ephemeral ports, so parallel test runs never
+ * collide with each other or with the dev stack's defaults.
  */
 export async function findFreePortRange(count: number, busOffset = 0): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 25000);
+    const top = HIGH - busOffset - count;
+    const base = LOW + Math.floor(Math.random() * (top - LOW));
     let ok = true;
     for (let i = 0; i < count && ok; i++) {
       ok = (await portFree(base + i)) && (busOffset === 0 || (await portFree(base + i + busOffset)));
@@ -26,17 +35,9 @@ export async function findFreePortRange(count: number, busOffset = 0): Promise<n
   throw new Error('No free port range found');
 }
 
-/** A single free port chosen by the OS. */
+/** A single free port (below the ephemeral range, see above). */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+  return findFreePortRange(1);
 }
 
 /** Waits until a TCP port accepts connections (or the timeout passes). */
