@@ -39,6 +39,7 @@ export interface CoordinatorOptions {
 /** Starts one coordinator process and waits until its admin port answers. */
 export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedProcess> {
   requireBuild();
+  const tail: string[] = [];
   const proc = spawnManaged(
     `coordinator-${o.nodeId}`,
     process.execPath,
@@ -56,13 +57,17 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedPr
         AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
         ...o.env,
       },
-      onLine: (line) => o.onLine?.(o.nodeId, line),
+      onLine: (line) => {
+        tail.push(line);
+        if (tail.length > 10) tail.shift();
+        o.onLine?.(o.nodeId, line);
+      },
     },
   );
   await Promise.race([
     waitForPortBusy(o.adminPort, 15000),
     proc.exited.then((code) => {
-      throw new Error(`coordinator ${o.nodeId} exited during start (${code})`);
+      throw new Error(`coordinator ${o.nodeId} exited during start (${code}):\n${tail.join('\n')}`);
     }),
   ]);
   return proc;
