@@ -43,7 +43,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedPr
   const proc = spawnManaged(
     `coordinator-${o.nodeId}`,
     process.execPath,
-    [join(repoRoot, 'dist/coordinator/main.js')],
+    [...(o.nodeArgs ?? []), join(repoRoot, 'dist/coordinator/main.js')],
     {
       cwd: repoRoot,
       env: {
