@@ -1,11 +1,8 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { findFreePortRange } from '../../local/ports';
 import { repoRoot } from '../../local/stack';
+import { type LaunchedStack, launchStack } from '../helpers/launcher';
 
 /**
  * The web app in a real browser (Debian's Chromium driven by playwright-core), against
@@ -29,12 +26,9 @@ const FLAGS = [
 const PASSWORD = 'browser-demo-pw-123';
 const SHOTS = join(repoRoot, 'docs/screenshots');
 
-let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
-let exited: Promise<number | null> | undefined;
+let stack: LaunchedStack | undefined;
 let browser: Browser | undefined;
 let webUrl = '';
-let dir = '';
-let out = '';
 const consoleErrors: string[] = [];
 
 async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
@@ -67,41 +61,9 @@ beforeAll(async () => {
     );
   }
   mkdirSync(SHOTS, { recursive: true });
-  const http = await findFreePortRange(3);
-  const admin = await findFreePortRange(3);
-  const web = await findFreePortRange(1);
-  const redisBase = await findFreePortRange(6, 10000);
-  dir = mkdtempSync(join(tmpdir(), 'qv-browser-'));
-  child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      HTTP_PORT: String(http),
-      WS_PORT: String(http + 1),
-      LAMBDA_PORT: String(http + 2),
-      WEB_PORT: String(web),
-      COORDINATOR_BASE_PORT: String(admin),
-      REDIS_BASE_PORT: String(redisBase),
-      REDIS_DATA_DIR: join(dir, 'redis'),
-      JWT_KEY_DIR: join(dir, 'keys'),
-      DEMO_PASSWORD: PASSWORD,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const collect = (c: Buffer) => {
-    out += c.toString();
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const proc = child;
-  exited = new Promise((r) => proc.once('exit', (code) => r(code)));
-  const until = Date.now() + 120000;
-  while (!out.includes('quorumvote is running')) {
-    if (child.exitCode !== null) throw new Error(`launcher exited early:\n${out}`);
-    if (Date.now() > until) throw new Error(`stack not ready in 120 s:\n${out}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  stack = await launchStack(PASSWORD);
+  const web = stack.web;
+  const out = stack.output();
   webUrl = /Web app\s+(http:\/\/\S+)/.exec(out)?.[1] ?? '';
   expect(webUrl).toBe(`http://127.0.0.1:${web}`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30000 });
@@ -109,18 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([
-      exited,
-      new Promise((r) => (timer = setTimeout(() => r('timeout'), 20000))),
-    ]);
-    clearTimeout(timer);
-    if (code === 'timeout') child.kill('SIGKILL');
-    else expect(code).toBe(0);
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (stack) expect(await stack.stop()).toBe(0);
 }, 60000);
 
 describe('web app in Chromium', () => {

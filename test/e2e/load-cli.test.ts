@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { findFreePortRange, freePort, portFree } from '../../local/ports';
 import { repoRoot } from '../../local/stack';
+import { type LaunchedStack, launchStack } from '../helpers/launcher';
 import { loadSigningKey, publicJwks } from '../../shared/auth/keys';
 
 /**
@@ -56,63 +57,25 @@ function row(stdout: string, label: string): number {
 }
 
 describe('load generator (npm run load)', () => {
+  let stack: LaunchedStack | undefined;
   let dir: string;
   let http: number;
-  let admin: number;
-  let redisBase: number;
-  let stack: ChildProcess | undefined;
-  let stackOut = '';
-  let stackExit: Promise<number | null>;
   let keyEnv: Record<string, string>;
 
   beforeAll(async () => {
-    http = await findFreePortRange(3);
-    admin = await findFreePortRange(3);
-    redisBase = await findFreePortRange(6, 10000);
-    dir = mkdtempSync(join(tmpdir(), 'qv-load-'));
-    keyEnv = { JWT_KEY_DIR: join(dir, 'keys') };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        HTTP_PORT: String(http),
-        WS_PORT: String(http + 1),
-        LAMBDA_PORT: String(http + 2),
-        COORDINATOR_BASE_PORT: String(admin),
-        REDIS_BASE_PORT: String(redisBase),
-        REDIS_DATA_DIR: join(dir, 'redis'),
-        JWT_KEY_DIR: join(dir, 'keys'),
-        DEMO_PASSWORD: 'demo-password-123',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stack = child;
-    child.stdout.on('data', (c: Buffer) => {
-      stackOut += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stackOut += c.toString();
-    });
-    stackExit = new Promise((r) => child.once('exit', (code) => r(code)));
-    const until = Date.now() + 90000;
-    while (!stackOut.includes('quorumvote is running') && Date.now() < until) {
-      if (child.exitCode !== null) throw new Error(`launcher exited early:\n${stackOut}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    if (!stackOut.includes('quorumvote is running')) throw new Error(`stack not up:\n${stackOut}`);
+    stack = await launchStack('demo-password-123', 90000);
+    ({ dir, http } = stack);
+    keyEnv = { JWT_KEY_DIR: stack.keyDir };
   }, 120000);
 
   afterAll(async () => {
-    if (stack) {
-      stack.kill('SIGTERM');
-      expect(await stackExit).toBe(0);
-      expect(stackOut).toContain('stopped; no process left behind');
-      const ports = [http, http + 1, http + 2, admin, admin + 1, admin + 2];
-      for (let i = 0; i < 6; i++) ports.push(redisBase + i);
-      for (const p of ports) expect({ port: p, free: await portFree(p) }).toEqual({ port: p, free: true });
-    }
-    rmSync(dir, { recursive: true, force: true });
+    if (!stack) return;
+    const s = stack;
+    expect(await s.stop()).toBe(0);
+    expect(s.output()).toContain('stopped; no process left behind');
+    const ports = [s.http, s.ws, s.lambda, s.admin, s.admin + 1, s.admin + 2, s.web];
+    for (let i = 0; i < 6; i++) ports.push(s.redisBase + i);
+    for (const p of ports) expect({ port: p, free: await portFree(p) }).toEqual({ port: p, free: true });
   }, 60000);
 
   test('200 voters at 50/s over HTTP: all accepted, all finalized, with an HTML report', async () => {
