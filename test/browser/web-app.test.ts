@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { repoRoot } from '../../local/stack';
@@ -24,7 +25,12 @@ const FLAGS = [
   '--disable-dev-shm-usage',
 ];
 const PASSWORD = 'browser-demo-pw-123';
-const SHOTS = join(repoRoot, 'docs/screenshots');
+// docs/screenshots are refreshed with UPDATE_SCREENSHOTS=1 (so `npm test` leaves the
+// working tree clean); otherwise the screens are still captured, into a temp folder.
+const SHOTS =
+  process.env['UPDATE_SCREENSHOTS'] === '1'
+    ? join(repoRoot, 'docs/screenshots')
+    : join(tmpdir(), 'qv-screenshots');
 
 let stack: LaunchedStack | undefined;
 let browser: Browser | undefined;
