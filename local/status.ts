@@ -11,6 +11,7 @@
  *
  * Exit code 0 when healthy, 1 when anything is wrong, 2 on bad usage.
  */
+import { UsageError, runCli } from './cli';
 import { withDeadline } from '../shared/deadline';
 import Redis from 'ioredis';
 import { type RedisSeed, parseSeeds } from '../shared/config';
@@ -131,8 +132,6 @@ function parseArgs(argv: string[]): Options {
   if (seeds.length === 0) throw new UsageError('--redis needs at least one host:port');
   return { seeds, json, timeoutMs };
 }
-
-class UsageError extends Error {}
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return withDeadline(p, ms, () => new Error(`${what}: no answer within ${ms} ms`));
@@ -492,27 +491,12 @@ function render(r: StatusReport): string {
   return out.join('\n');
 }
 
-async function main(): Promise<number> {
-  let o: Options;
-  try {
-    o = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      if (err.message) console.error(err.message);
-      console.error(usage());
-      return err.message ? 2 : 0;
-    }
-    throw err;
-  }
-  const report = await collect(o);
-  console.log(o.json ? JSON.stringify(report, null, 2) : render(report));
-  return report.healthy ? 0 : 1;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+runCli({
+  parse: parseArgs,
+  usage,
+  run: async (o) => {
+    const report = await collect(o);
+    console.log(o.json ? JSON.stringify(report, null, 2) : render(report));
+    return report.healthy ? 0 : 1;
   },
-);
+});

@@ -16,6 +16,7 @@
  * Exit code 0 when everything verifies, 1 when anything does not (or the API cannot be
  * read), 2 on bad usage.
  */
+import { UsageError, runCli } from './cli';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SIGNING_KEY_FILE } from '../shared/auth/keys';
@@ -32,8 +33,6 @@ export interface VerifyOptions {
   /** How many times to re-read while the results move under the log (default 5). */
   attempts: number;
 }
-
-class UsageError extends Error {}
 
 function usage(): string {
   return [
@@ -259,29 +258,15 @@ export function render(v: VerifyOutcome): string {
   return out.join('\n');
 }
 
-async function main(): Promise<number> {
-  let o: VerifyOptions;
-  try {
-    o = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      if (err.message) console.error(err.message);
-      console.error(usage());
-      return err.message ? 2 : 0;
-    }
-    throw err;
-  }
-  const v = await verifyElection(o);
-  console.log(o.json ? JSON.stringify(v, null, 2) : render(v));
-  return v.ok ? 0 : 1;
-}
-
 if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(`NOT VERIFIED: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
+  runCli({
+    parse: parseArgs,
+    usage,
+    failurePrefix: 'NOT VERIFIED: ',
+    run: async (o) => {
+      const v = await verifyElection(o);
+      console.log(o.json ? JSON.stringify(v, null, 2) : render(v));
+      return v.ok ? 0 : 1;
     },
-  );
+  });
 }
