@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,12 +37,16 @@ let stack: LaunchedStack | undefined;
 let browser: Browser | undefined;
 let webUrl = '';
 const consoleErrors: string[] = [];
+/** While a test breaks Redis on purpose, the browser's own log of the API's 503s is expected. */
+let outageUnderway = false;
 
 async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
   const ctx = await browser!.newContext({ viewport });
   const page = await ctx.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+    if (m.type() !== 'error') return;
+    if (outageUnderway && /Failed to load resource: .* 503 /.test(m.text())) return;
+    consoleErrors.push(`${page.url()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
   return page;
@@ -177,7 +182,7 @@ describe('web app in Chromium', () => {
     await page.context().close();
   }, 60000);
 
-  test('admin monitoring dashboard shows coordinators, Redis Cluster and the pipeline', async () => {
+  test('admin monitoring dashboard shows coordinators, Redis Cluster and the pipeline, and follows a killed leader and a Redis failover', async () => {
     await adminPage.getByRole('link', { name: 'Monitoring' }).click();
     await adminPage
       .getByTestId('leader')
@@ -187,8 +192,47 @@ describe('web app in Chromium', () => {
     for (const id of ['c1', 'c2', 'c3']) await adminPage.getByTestId(`node-${id}`).waitFor();
     await adminPage.waitForTimeout(4500); // a few samples for the charts
     await shot(adminPage, 'monitoring');
+
+    // The dashboard follows a killed leader by itself: a new leader, the dead node
+    // unhealthy, and a leader.changed event in the live feed.
+    const oldLeader = (await adminPage.getByTestId('leader').textContent())?.trim() ?? '';
+    const index = ['c1', 'c2', 'c3'].indexOf(oldLeader);
+    expect(index).toBeGreaterThanOrEqual(0);
+    const status = (await (await fetch(`http://127.0.0.1:${stack!.admin + index}/status`)).json()) as {
+      pid: number;
+    };
+    process.kill(status.pid, 'SIGKILL');
+    await adminPage
+      .getByTestId('leader')
+      .filter({ hasText: new RegExp(`^(?!${oldLeader}$)c[123]$`) })
+      .waitFor({ timeout: 20000 });
+    await adminPage.locator(`tr.mismatch[data-testid="node-${oldLeader}"]`).waitFor({ timeout: 20000 });
+    await adminPage.locator('.feed li.ev-leader-changed').first().waitFor({ timeout: 20000 });
+    await shot(adminPage, 'monitoring-leader-killed');
+
+    // ... and a Redis master that dies: its node shows FAILING, then its replica takes
+    // over and every slot is covered again.
+    const redisPort = [0, 1, 2, 3, 4, 5]
+      .map((i) => stack!.redisBase + i)
+      .find((port) =>
+        execFileSync('redis-cli', ['-p', String(port), 'ROLE'])
+          .toString()
+          .startsWith('master'),
+      )!;
+    const info = execFileSync('redis-cli', ['-p', String(redisPort), 'INFO', 'server']).toString();
+    outageUnderway = true;
+    process.kill(Number(/process_id:(\d+)/.exec(info)?.[1]), 'SIGKILL');
+    await adminPage
+      .locator('li', { hasText: new RegExp(`127\\.0\\.0\\.1:${redisPort} — .*FAILING`) })
+      .waitFor({ timeout: 30000 });
+    await adminPage
+      .locator('p', { hasText: /State ok · 3 masters · \d replicas · 16384 \/ 16384 slots covered/ })
+      .waitFor({ timeout: 30000 });
+    await adminPage.waitForTimeout(2500); // one more poll after recovery
+    outageUnderway = false;
+    await shot(adminPage, 'monitoring-redis-failover');
     await adminPage.context().close();
-  }, 60000);
+  }, 120000);
 
   test('no console errors in any screen', () => {
     expect(consoleErrors).toEqual([]);

@@ -62,11 +62,13 @@ function describeEvent(m: ServerMessage): string {
     case 'leader.changed':
       return `Leader is now ${String(d['leader'] ?? d['nodeId'] ?? '?')} (term ${String(d['term'] ?? '?')})`;
     case 'node.joined':
-      return `Node ${String(d['nodeId'] ?? d['id'] ?? '?')} joined`;
+      return `Node ${String(d['node'] ?? d['nodeId'] ?? '?')} joined`;
     case 'node.left':
-      return `Node ${String(d['nodeId'] ?? d['id'] ?? '?')} left`;
+      return `Node ${String(d['node'] ?? d['nodeId'] ?? '?')} left`;
     case 'clock.alarm':
-      return `Clock alarm: ${JSON.stringify(d)}`;
+      return d['state'] === 'cleared'
+        ? `Clock of ${String(d['node'] ?? '?')} back in sync`
+        : `Clock of ${String(d['node'] ?? '?')} out of sync (offset ${String(d['offsetMs'] ?? '?')} ms): it abstains`;
     default:
       return `${m.type}: ${JSON.stringify(d)}`;
   }
