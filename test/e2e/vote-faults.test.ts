@@ -77,35 +77,67 @@ async function countedVoters(redis: Cluster, id: string, counted: { partition: n
   return { voters, twice, unresolved };
 }
 
+/**
+ * Everything a fault test needs, on its own Redis Cluster (a test that kills a Redis
+ * master must not share one): 3 coordinators, serverless-offline, an API client with
+ * an admin token, and a direct Redis client.
+ */
+interface FaultStack {
+  redisCluster: IsolatedRedis;
+  cluster: TestCluster;
+  offline: TestOffline;
+  api: Api;
+  admin: string;
+  keyDir: string;
+  redis: Cluster;
+  stop(): Promise<void>;
+}
+
+async function startFaultStack(adminName: string): Promise<FaultStack> {
+  const redisCluster = await startIsolatedRedis();
+  const keyDir = testKeyDir();
+  const cluster = await TestCluster.start(3, {}, redisCluster.seeds);
+  const offline = await startTestOffline(
+    { JWT_KEY_DIR: keyDir, ...cluster.offlineEnv() },
+    redisCluster.seeds,
+  );
+  const api = makeApi(offline.httpUrl, keyDir);
+  const admin = await api.token(adminName, 'admin');
+  const redis = createRedisCluster(parseSeeds(redisCluster.seeds));
+  await cluster.waitForLeader(15000);
+  return {
+    redisCluster,
+    cluster,
+    offline,
+    api,
+    admin,
+    keyDir,
+    redis,
+    async stop() {
+      redis.disconnect();
+      await Promise.all([offline.stop(), cluster.stop()]);
+      await redisCluster.stop();
+      rmSync(keyDir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('vote pipeline under coordinator faults (5,000 voters; kill -9 one, restart another)', () => {
-  // Its own Redis Cluster: on the shared one, coordinators of other test files running
-  // at the same time would validate and finalize this election too (every pipeline
-  // works on every active election), and could mask the faults injected here.
+  let stack: FaultStack;
   let redisCluster: IsolatedRedis;
-  let cluster: TestCluster;
   let offline: TestOffline;
+  let cluster: TestCluster;
   let api: Api;
   let admin: string;
   let keyDir: string;
   let redis: Cluster;
 
   beforeAll(async () => {
-    redisCluster = await startIsolatedRedis();
-    keyDir = testKeyDir();
-    cluster = await TestCluster.start(3, {}, redisCluster.seeds);
-    offline = await startTestOffline({ JWT_KEY_DIR: keyDir, ...cluster.offlineEnv() }, redisCluster.seeds);
-    api = makeApi(offline.httpUrl, keyDir);
-    admin = await api.token('admin-faults', 'admin');
-    redis = createRedisCluster(parseSeeds(redisCluster.seeds));
-    await cluster.waitForLeader(15000);
+    stack = await startFaultStack('admin-faults');
+    ({ redisCluster, offline, cluster, api, admin, keyDir, redis } = stack);
   }, 180000);
 
-  afterAll(async () => {
-    redis?.disconnect();
-    await Promise.all([offline?.stop(), cluster?.stop()]);
-    await redisCluster?.stop();
-    if (keyDir) rmSync(keyDir, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.stop());
 
   test('every 202 ends finalized, totals exact, audit chain valid, every receipt present', async () => {
     const id = await newOpenElection(api, admin, 'Coordinator faults');
@@ -249,31 +281,21 @@ async function clusterLayout(ports: number[], slot: number) {
 }
 
 describe('vote pipeline while a Redis master is killed (own cluster; its replica takes over)', () => {
+  let stack: FaultStack;
   let redisCluster: IsolatedRedis;
-  let cluster: TestCluster;
   let offline: TestOffline;
+  let cluster: TestCluster;
   let api: Api;
   let admin: string;
   let keyDir: string;
   let redis: Cluster;
 
   beforeAll(async () => {
-    redisCluster = await startIsolatedRedis();
-    keyDir = testKeyDir();
-    cluster = await TestCluster.start(3, {}, redisCluster.seeds);
-    offline = await startTestOffline({ JWT_KEY_DIR: keyDir, ...cluster.offlineEnv() }, redisCluster.seeds);
-    api = makeApi(offline.httpUrl, keyDir);
-    admin = await api.token('admin-failover', 'admin');
-    redis = createRedisCluster(parseSeeds(redisCluster.seeds));
-    await cluster.waitForLeader(15000);
+    stack = await startFaultStack('admin-failover');
+    ({ redisCluster, offline, cluster, api, admin, keyDir, redis } = stack);
   }, 180000);
 
-  afterAll(async () => {
-    redis?.disconnect();
-    await Promise.all([offline?.stop(), cluster?.stop()]);
-    await redisCluster?.stop();
-    if (keyDir) rmSync(keyDir, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.stop());
 
   test('zero votes counted twice; every lost 202 is detected by reconciliation', async () => {
     const id = await newOpenElection(api, admin, 'Redis failover');
