@@ -124,7 +124,6 @@ async function startFaultStack(adminName: string): Promise<FaultStack> {
 
 describe('vote pipeline under coordinator faults (5,000 voters; kill -9 one, restart another)', () => {
   let stack: FaultStack;
-  let redisCluster: IsolatedRedis;
   let offline: TestOffline;
   let cluster: TestCluster;
   let api: Api;
@@ -134,7 +133,7 @@ describe('vote pipeline under coordinator faults (5,000 voters; kill -9 one, res
 
   beforeAll(async () => {
     stack = await startFaultStack('admin-faults');
-    ({ redisCluster, offline, cluster, api, admin, keyDir, redis } = stack);
+    ({ offline, cluster, api, admin, keyDir, redis } = stack);
   }, 180000);
 
   afterAll(() => stack?.stop());
@@ -284,7 +283,6 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
   let stack: FaultStack;
   let redisCluster: IsolatedRedis;
   let offline: TestOffline;
-  let cluster: TestCluster;
   let api: Api;
   let admin: string;
   let keyDir: string;
@@ -292,7 +290,7 @@ describe('vote pipeline while a Redis master is killed (own cluster; its replica
 
   beforeAll(async () => {
     stack = await startFaultStack('admin-failover');
-    ({ redisCluster, offline, cluster, api, admin, keyDir, redis } = stack);
+    ({ redisCluster, offline, api, admin, keyDir, redis } = stack);
   }, 180000);
 
   afterAll(() => stack?.stop());
