@@ -29,7 +29,7 @@ import Redis from 'ioredis';
 import { loadCoordinatorConfig } from '../coordinator/config';
 import { membershipTiming } from '../coordinator/membership';
 import { findFreePortRange, freePort } from '../local/ports';
-import type { ManagedProcess } from '../local/processes';
+import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
 import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
 import { repoRoot, startCoordinator } from '../local/stack';
 
@@ -385,6 +385,7 @@ async function main(): Promise<void> {
   }
 }
 
+stopManagedOnSignals();
 main().then(
   () => process.exit(0),
   (err: unknown) => {

@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { findFreePortRange, freePort } from '../local/ports';
-import type { ManagedProcess } from '../local/processes';
+import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
 import { startRedisCluster } from '../local/redis-cluster';
 import { repoRoot, startCoordinator, startOffline } from '../local/stack';
 import { mintToken } from '../shared/auth/tokens';
@@ -328,6 +328,7 @@ async function main(): Promise<void> {
   }
 }
 
+stopManagedOnSignals();
 main().then(
   () => process.exit(0),
   (err: unknown) => {

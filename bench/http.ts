@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { freePort, findFreePortRange } from '../local/ports';
-import type { ManagedProcess } from '../local/processes';
+import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
 import { startCoordinator, startOffline } from '../local/stack';
 import { mintToken } from '../shared/auth/tokens';
 import { parseSeeds } from '../shared/config';
@@ -186,6 +186,7 @@ async function main(): Promise<void> {
   }
 }
 
+stopManagedOnSignals();
 main().then(
   () => process.exit(0),
   (err: unknown) => {

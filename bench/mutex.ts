@@ -10,6 +10,7 @@ import { parseSeeds } from '../shared/config';
 import { RedisMutex } from '../shared/mutex';
 import { createRedisCluster } from '../shared/redis/client';
 import { benchRedis, machine, option, writeResult } from './common';
+import { stopManagedOnSignals } from '../local/processes';
 
 const SECONDS = option('seconds', 4);
 const WORKERS = option('workers', 20);
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   }
 }
 
+stopManagedOnSignals();
 main().then(
   () => process.exit(0),
   (err: unknown) => {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { freePort, findFreePortRange } from '../local/ports';
-import type { ManagedProcess } from '../local/processes';
+import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
 import { startRedisCluster } from '../local/redis-cluster';
 import { repoRoot, startCoordinator } from '../local/stack';
 import { systemClock } from '../shared/clock';
@@ -133,9 +133,12 @@ async function anchorBullmq(seeds: string, jobs = 20000): Promise<number> {
     },
     { connection: connection(), prefix: '{bull}', concurrency: 50 },
   );
-  await finished;
-  await worker.close();
-  const rate = jobs / ((performance.now() - started) / 1000);
+  worker.on('error', (err) => console.warn(`BullMQ anchor: worker error: ${String(err)}`));
+  // A stuck worker must not hang the whole benchmark: after 60 s, rate what was done.
+  const timedOut = await Promise.race([finished.then(() => false), sleep(60_000).then(() => true)]);
+  if (timedOut) console.warn(`BullMQ anchor: only ${done}/${jobs} jobs in 60 s; rating those`);
+  const rate = done / ((performance.now() - started) / 1000);
+  await worker.close(true);
   await queue.close();
   return rate;
 }
@@ -152,6 +155,7 @@ interface Run {
 /** Injects `votes` votes (at `rate`/s, or as fast as possible when 0) and waits for all to finalize. */
 async function runPipeline(
   redis: Cluster,
+  inject: Cluster,
   sub: Cluster,
   votes: number,
   rate: number,
@@ -180,44 +184,54 @@ async function runPipeline(
   let lastFinal = 0;
   const channel = electionChannel(e.id);
   await sub.ssubscribe(channel);
+  const finalizedAt = new Map<string, number>();
   sub.on('smessage', (ch: string, msg: string) => {
     if (ch !== channel) return;
     const now = performance.now();
     const ev = JSON.parse(msg) as { type: string; counted: string[]; rejected: { voteId: string }[] };
     if (ev.type !== 'votes.finalized') return;
-    for (const id of [...ev.counted, ...ev.rejected.map((r) => r.voteId)]) {
-      const t = submitted.get(id);
-      if (t !== undefined) latencies.push(now - t);
-    }
+    for (const id of ev.counted) finalizedAt.set(id, now);
+    for (const r of ev.rejected) finalizedAt.set(r.voteId, now);
     lastFinal = now;
   });
   let started = performance.now();
-  let next = 0;
-  const workers = rate > 0 ? 128 : 256;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (next < votes) {
-        const i = next++;
-        if (rate > 0) {
-          const due = started + (i * 1000) / rate;
-          const wait = due - performance.now();
-          if (wait > 0) await sleep(wait);
-        }
-        const t = performance.now();
-        const r = await submitVote(
-          redis,
-          systemClock,
-          plainBallot,
-          election,
-          `${tag}-v${i}`,
-          { optionId: ['a', 'b', 'c'][i % 3] },
-          undefined,
-          { waitReplicas: 0, waitTimeoutMs: 0 },
-        );
-        submitted.set(r.voteId, t);
+  const submitOne = async (i: number, t: number): Promise<void> => {
+    const r = await submitVote(
+      inject,
+      systemClock,
+      plainBallot,
+      election,
+      `${tag}-v${i}`,
+      { optionId: ['a', 'b', 'c'][i % 3] },
+      undefined,
+      { waitReplicas: 0, waitTimeoutMs: 0 },
+    );
+    submitted.set(r.voteId, t);
+  };
+  if (rate > 0) {
+    // Open loop at the offered rate: every tick sends the votes that are due, without
+    // waiting for earlier ones, and each vote's clock starts at its scheduled time (so a
+    // slow injector shows up as latency, not as a lower rate).
+    const inflight = new Set<Promise<void>>();
+    let next = 0;
+    while (next < votes) {
+      const dueCount = Math.min(votes, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+      for (; next < dueCount; next++) {
+        const p = submitOne(next, started + (next * 1000) / rate);
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p));
       }
-    }),
-  );
+      await sleep(2);
+    }
+    await Promise.all(inflight);
+  } else {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 256 }, async () => {
+        while (next < votes) await submitOne(next++, 0);
+      }),
+    );
+  }
   const injectedS = (performance.now() - started) / 1000;
   console.log(
     `${tag}: injected ${votes} votes in ${injectedS.toFixed(2)} s (${Math.round(votes / injectedS)}/s)`,
@@ -236,6 +250,24 @@ async function runPipeline(
   await sleep(300);
   await sub.sunsubscribe(channel);
   sub.removeAllListeners('smessage');
+  for (const [id, t] of submitted) {
+    const at = finalizedAt.get(id);
+    if (at !== undefined) latencies.push(at - t);
+  }
+  if (process.env['BENCH_TIMELINE']) {
+    // Latency by when the vote was due (250 ms buckets): is it start-up or steady state?
+    const buckets = new Map<number, number[]>();
+    for (const [id, t] of submitted) {
+      const at = finalizedAt.get(id);
+      if (at === undefined) continue;
+      const b = Math.floor((t - started) / 250);
+      buckets.set(b, [...(buckets.get(b) ?? []), at - t]);
+    }
+    for (const [b, l] of [...buckets].sort((x, y) => x[0] - y[0])) {
+      l.sort((x, y) => x - y);
+      console.log(`  t=${b * 250} ms: n=${l.length} p50=${pct(l, 50).toFixed(0)} p99=${pct(l, 99).toFixed(0)}`);
+    }
+  }
   latencies.sort((a, b) => a - b);
   const seconds = (lastFinal - started) / 1000;
   return {
@@ -256,6 +288,9 @@ async function main(): Promise<void> {
   const procs: ManagedProcess[] = [];
   const redis = createRedisCluster(parseSeeds(cluster.seeds));
   const sub = createRedisCluster(parseSeeds(cluster.seeds), { shardedSubscribers: true });
+  // The injector batches what it sends in one tick (ioredis auto-pipelining), so the
+  // measurement tool itself takes little CPU from the pipeline it measures.
+  const inject = createRedisCluster(parseSeeds(cluster.seeds), { enableAutoPipelining: true });
   try {
     const members = Array.from({ length: COORDINATORS }, (_, i) => `b${i + 1}`);
     const adminPorts: number[] = [];
@@ -283,8 +318,8 @@ async function main(): Promise<void> {
     const streams = await anchorStreams(redis, 60000);
     const bullmq = await anchorBullmq(cluster.seeds);
     await Promise.all(redis.nodes('master').map((n) => n.config('RESETSTAT')));
-    const throughput = await runPipeline(redis, sub, VOTES, 0, 'tp');
-    const latency = await runPipeline(redis, sub, LATENCY_VOTES, RATE, 'lat');
+    const throughput = await runPipeline(redis, inject, sub, VOTES, 0, 'tp');
+    const latency = await runPipeline(redis, inject, sub, LATENCY_VOTES, RATE, 'lat');
     // Where Redis spends its time (all masters, whole run): the per-vote cost breakdown.
     const stats = new Map<string, { calls: number; usec: number }>();
     for (const node of redis.nodes('master')) {
@@ -347,6 +382,7 @@ async function main(): Promise<void> {
     );
   } finally {
     redis.disconnect();
+    inject.disconnect();
     sub.disconnect();
     await Promise.all(procs.map((p) => p.stop()));
     await cluster.stop();
@@ -354,6 +390,7 @@ async function main(): Promise<void> {
   }
 }
 
+stopManagedOnSignals();
 main().then(
   () => process.exit(0),
   (err: unknown) => {

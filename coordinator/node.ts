@@ -49,6 +49,8 @@ export class CoordinatorNode {
   private readonly startedAt: number;
   /** A second connection set for the vote pipeline, so its traffic never delays heartbeats. */
   private readonly pipelineRedis: Cluster;
+  /** Sharded subscriber for the elections-changed channel (the pipeline's wake-up call). */
+  private readonly pipelineEvents: Cluster;
   private pipeline: Pipeline | undefined;
   /** WebSocket fan-out (sends only while this node leads; see coordinator/fanout/fanout.ts). */
   private fanout: Fanout | undefined;
@@ -69,6 +71,12 @@ export class CoordinatorNode {
       redisOptions: { commandTimeout: 2000, maxRetriesPerRequest: 1 },
     });
     this.pipelineRedis.on('error', () => {});
+    this.pipelineEvents = createRedisCluster(config.redisSeeds, {
+      shardedSubscribers: true,
+      ...(config.natMap ? { natMap: config.natMap } : {}),
+      redisOptions: { commandTimeout: 2000, maxRetriesPerRequest: 1 },
+    });
+    this.pipelineEvents.on('error', () => {});
     this.membership = new Membership(
       this.redis,
       {
@@ -154,6 +162,7 @@ export class CoordinatorNode {
       inSync: () => this.clock.inSync,
       healthyMembers: () => this.members.filter((x) => x.health === 'healthy').map((x) => x.id),
       leaderTerm: () => (this.raft.role === 'leader' ? this.raft.term : null),
+      subscriber: this.pipelineEvents,
     });
     this.pipeline.start();
     const fanoutConfig = loadFanoutConfig();
@@ -197,6 +206,7 @@ export class CoordinatorNode {
     this.agent.destroy();
     this.redis.disconnect();
     this.pipelineRedis.disconnect();
+    this.pipelineEvents.disconnect();
     this.log.info('coordinator stopped');
   }
 

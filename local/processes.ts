@@ -91,3 +91,17 @@ export function killAllManaged(): void {
 }
 
 process.once('exit', killAllManaged);
+
+/**
+ * For command-line programs that start processes (benchmarks, tools): on Ctrl-C or
+ * SIGTERM, stop every started process gracefully, then exit with 130 (or 143). The
+ * default signal action would exit without running the 'exit' handler above.
+ */
+export function stopManagedOnSignals(graceMs = 3000): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping the processes this program started...\n`);
+    void stopAllManaged(graceMs).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}

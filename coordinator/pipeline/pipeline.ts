@@ -24,6 +24,11 @@ export interface PipelineDeps {
   healthyMembers: () => string[];
   /** Leader term when this node leads, else null (scheduled transitions are leader-only). */
   leaderTerm: () => number | null;
+  /**
+   * A sharded-pub/sub client for the elections-changed channel, so a newly opened
+   * election is picked up within milliseconds rather than at the next poll (500 ms).
+   */
+  subscriber?: Cluster;
 }
 
 /** Rendezvous hashing: the member with the highest hash for the key owns it. */
@@ -59,6 +64,8 @@ export class Pipeline {
   private readonly owned = new Map<number, Lock>();
   private elections: ElectionRecord[] = [];
   private running = false;
+  private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
   private loops: Promise<void>[] = [];
   private timers: NodeJS.Timeout[] = [];
 
@@ -71,6 +78,15 @@ export class Pipeline {
 
   start(): void {
     this.running = true;
+    const sub = this.d.subscriber;
+    if (sub) {
+      sub.on('smessage', (channel: string) => {
+        if (channel === clusterKeys.electionsChanged) void this.refreshElections();
+      });
+      sub.ssubscribe(clusterKeys.electionsChanged).catch((err: unknown) => {
+        this.d.log.warn('cannot subscribe to election changes; polling only', errorFields(err));
+      });
+    }
     void this.refreshElections();
     this.timers.push(setInterval(() => void this.refreshElections(), 500));
     this.timers.push(setInterval(() => void this.rebalance(), 500));
@@ -178,7 +194,23 @@ export class Pipeline {
     }
   }
 
-  private async refreshElections(): Promise<void> {
+  /** Re-reads the active elections; calls during a refresh coalesce into one more. */
+  private refreshElections(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        await this.refreshOnce();
+      } while (this.refreshAgain && this.running);
+      this.refreshing = null;
+    })();
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<void> {
     try {
       const ids = await this.store.activeIds();
       const all = await Promise.all(ids.map((id) => this.store.get(id)));

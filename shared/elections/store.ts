@@ -4,6 +4,7 @@ import { ApiError, notFound } from '../errors';
 import { lifecycleMessage } from '../realtime/events';
 import {
   activeElectionsKey,
+  clusterKeys,
   electionChannel,
   electionIndexKey,
   electionKeys,
@@ -103,7 +104,10 @@ export class ElectionStore {
     await this.redis.hset(electionKeys(id).meta, fields);
     await this.redis.zadd(electionIndexKey, this.clock.now(), id);
     // Scheduled elections are watched by the leader from creation on.
-    if (input.opensAt || input.closesAt) await this.redis.sadd(activeElectionsKey, id);
+    if (input.opensAt || input.closesAt) {
+      await this.redis.sadd(activeElectionsKey, id);
+      await this.notifyChanged(id);
+    }
     return toRecord(fields)!;
   }
 
@@ -130,6 +134,15 @@ export class ElectionStore {
 
   async deactivate(id: string): Promise<void> {
     await this.redis.srem(activeElectionsKey, id);
+    await this.notifyChanged(id);
+  }
+
+  /**
+   * Tells the coordinators that an election's state changed, so their pipelines
+   * re-read the active set now instead of at their next poll. Best effort.
+   */
+  private async notifyChanged(id: string): Promise<void> {
+    await this.redis.spublish(clusterKeys.electionsChanged, id).catch(() => {});
   }
 
   /**
@@ -147,6 +160,7 @@ export class ElectionStore {
     await this.transition(e, 'draft', 'open', 'openedAt', term);
     await this.redis.sadd(activeElectionsKey, id);
     await this.setGates(e, 'open');
+    await this.notifyChanged(id);
     return this.announce('election.opened', await this.require(id));
   }
 
@@ -161,6 +175,7 @@ export class ElectionStore {
       throw new ApiError(409, 'invalid_state', `Election is ${e.status}; only an open one closes`);
     await this.setGates(e, 'closed');
     await this.transition(e, 'open', 'closed', 'closedAt', term);
+    await this.notifyChanged(id);
     return this.announce('election.closed', await this.require(id));
   }
 
@@ -219,6 +234,7 @@ export class ElectionStore {
         );
       }),
     );
+    await this.notifyChanged(id); // coordinators drop their cached checkpoints
     return e;
   }
 }

@@ -38,6 +38,11 @@ export function clusterKeysFor(name: string) {
     electionIndex: `{${name}:elections}:index`,
     /** set of elections the coordinators work on (open, or closed with work left). */
     activeElections: `{${name}:elections}:active`,
+    /**
+     * sharded pub/sub channel: an election id whenever one is created with a schedule,
+     * opened, closed, reset or retired, so coordinators pick it up at once (they also poll).
+     */
+    electionsChanged: `{${name}:elections}:changed`,
     /** mutex resource of partition `p`'s finalizer (one owner at a time, fenced). */
     finalizerLock: (p: number) => `{${name}:fin:${p}}`,
   } as const;

@@ -86,8 +86,13 @@ export function registerScripts(redis: ScriptClient, ...scripts: ScriptDefinitio
   for (const script of scripts) {
     const cmd = commandName(script);
     if (typeof target[cmd] === 'function') continue;
-    // No numberOfKeys: the call passes it, so the same source serves any arity check.
-    redis.defineCommand(cmd, { lua: script.lua, readOnly: script.readOnly });
+    // With numberOfKeys ioredis knows which arguments are keys, so an auto-pipelining
+    // client groups the call by its first key's slot (without it, by the key count).
+    redis.defineCommand(cmd, {
+      lua: script.lua,
+      numberOfKeys: script.numberOfKeys,
+      readOnly: script.readOnly,
+    });
   }
 }
 
@@ -105,7 +110,7 @@ export async function runScript<R>(
   checkKeys(script, keys);
   registerScripts(redis, script);
   const fn = (redis as unknown as Record<string, ScriptFn>)[commandName(script)]!;
-  const reply = await fn.call(redis, keys.length, ...keys, ...args);
+  const reply = await fn.call(redis, ...keys, ...args);
   return script.parse(reply);
 }
 
@@ -127,7 +132,7 @@ export function queueScript(
   if (typeof fn !== 'function') {
     throw new Error(`Script ${script.name} is not registered: call registerScripts() before pipeline()`);
   }
-  return fn.call(pipeline, keys.length, ...keys, ...args);
+  return fn.call(pipeline, ...keys, ...args);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import { ApiError, badRequest } from '../errors';
 import { type Election, makeVoteId, partitionOf } from '../elections/model';
 import { partitionKeys } from '../redis/keys';
-import { defineScript, queueScript, registerScripts, reply } from '../redis/scripts';
+import { defineScript, queueScript, registerScripts, reply, runScript } from '../redis/scripts';
 import { type BallotScheme, makeReceipt } from './ballot';
 
 /** The partition data the submit path needs about an election (cached by callers). */
@@ -72,21 +72,26 @@ export async function submitVote(
   if (!tag) throw new Error(`Election ${election.id} has no partition ${p}`);
   const k = partitionKeys(tag);
   const receipt = makeReceipt(election.id, recorded);
-  registerScripts(redis, enqueueVoteScript);
-  const pipe = redis.pipeline();
-  queueScript(
-    pipe,
-    enqueueVoteScript,
-    [k.gate, k.eligible, k.voters, k.votes],
-    [voter, recorded, receipt, idempotencyKey ?? '', clock.now(), election.restricted ? '1' : '0'],
-  );
-  if (opts.waitReplicas > 0) pipe.call('WAIT', opts.waitReplicas, opts.waitTimeoutMs);
-  const results = (await pipe.exec()) ?? [];
-  const [err, raw] = results[0] ?? [new Error('empty pipeline reply'), null];
-  if (err) throw err;
-  const r = enqueueVoteScript.parse(raw);
+  const keys = [k.gate, k.eligible, k.voters, k.votes];
+  const args = [voter, recorded, receipt, idempotencyKey ?? '', clock.now(), election.restricted ? '1' : '0'];
+  let r: ReturnType<typeof enqueueVoteScript.parse>;
+  let replicated: number | undefined;
+  if (opts.waitReplicas > 0) {
+    // The script and WAIT in one trip: WAIT holds the reply until replicas have the vote.
+    registerScripts(redis, enqueueVoteScript);
+    const pipe = redis.pipeline();
+    queueScript(pipe, enqueueVoteScript, keys, args);
+    pipe.call('WAIT', opts.waitReplicas, opts.waitTimeoutMs);
+    const results = (await pipe.exec()) ?? [];
+    const [err, raw] = results[0] ?? [new Error('empty pipeline reply'), null];
+    if (err) throw err;
+    r = enqueueVoteScript.parse(raw);
+    replicated = Number(results[1]?.[1] ?? 0);
+  } else {
+    // No WAIT: a plain script call, which an auto-pipelining client batches with others.
+    r = await runScript(redis, enqueueVoteScript, keys, args);
+  }
   if (r.kind === 'err') throw errors[r.value] ?? new Error(`enqueue-vote: unknown code ${r.value}`);
-  const replicated = opts.waitReplicas > 0 ? Number(results[1]?.[1] ?? 0) : undefined;
   return {
     voteId: makeVoteId(election.id, p, r.value),
     status: 'pending',
