@@ -265,7 +265,9 @@ async function runPipeline(
     }
     for (const [b, l] of [...buckets].sort((x, y) => x[0] - y[0])) {
       l.sort((x, y) => x - y);
-      console.log(`  t=${b * 250} ms: n=${l.length} p50=${pct(l, 50).toFixed(0)} p99=${pct(l, 99).toFixed(0)}`);
+      console.log(
+        `  t=${b * 250} ms: n=${l.length} p50=${pct(l, 50).toFixed(0)} p99=${pct(l, 99).toFixed(0)}`,
+      );
     }
   }
   latencies.sort((a, b) => a - b);

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { findFreePortRange, freePort, portFree } from '../../local/ports';
+import { freePort, portFree } from '../../local/ports';
 import { repoRoot } from '../../local/stack';
 import { type LaunchedStack, launchStack } from '../helpers/launcher';
 import { loadSigningKey, publicJwks } from '../../shared/auth/keys';
