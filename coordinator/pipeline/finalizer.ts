@@ -24,6 +24,18 @@ export const finalizeVotesScript = defineScript('finalizeVotes', {
   },
 });
 
+/** Where a partition stands, as its owner last wrote or read it. */
+interface Position {
+  /** Last finalized stream id ('' none yet) and the audit chain's head hash ('' none yet). */
+  fin: string;
+  head: string;
+  /** When it was learned (ms, monotonic): re-read after a while, in case of a reset. */
+  at: number;
+}
+
+/** How long a cached position is trusted without a write of ours confirming it. */
+const POSITION_TTL_MS = 5000;
+
 /** Thrown when a finalize was refused for a stale fencing token: ownership is lost. */
 export class FencedError extends Error {
   constructor(
@@ -60,6 +72,14 @@ interface Outcome {
 export class Finalizer {
   finalized = 0;
   rejected = 0;
+  /**
+   * Per partition ("<election>|<p>"): the position this owner left it at. The finalize
+   * script checks it (expected finalized id and head), so a stale one is refused as
+   * 'moved' and re-read; it saves two reads on every idle poll.
+   */
+  private readonly positions = new Map<string, Position>();
+  /** Per partition: the checkpoints read sent along with the last finalize. */
+  private readonly prefetched = new Map<string, Promise<(string | null)[]>>();
 
   constructor(
     private readonly redis: Cluster,
@@ -74,37 +94,73 @@ export class Finalizer {
     return Math.floor(this.committee.length / 2) + 1;
   }
 
+  private checkpointsOf(e: ElectionRecord, p: number): Promise<(string | null)[]> {
+    return this.redis.hmget(partitionKeys(e.tags[p]!).checkpoints, ...this.committee);
+  }
+
+  private async position(e: ElectionRecord, p: number, key: string): Promise<Position> {
+    const known = this.positions.get(key);
+    if (known && performance.now() - known.at < POSITION_TTL_MS) return known;
+    const k = partitionKeys(e.tags[p]!);
+    const [fin, head] = await Promise.all([this.redis.get(k.finalized), this.redis.get(k.head)]);
+    const pos = { fin: fin ?? '', head: head ?? '', at: performance.now() };
+    this.positions.set(key, pos);
+    return pos;
+  }
+
+  /** Drops cached positions and reads (ownership lost, election retired). */
+  forget(electionId?: string, partition?: number): void {
+    for (const key of [...this.positions.keys(), ...this.prefetched.keys()]) {
+      const [id, p] = key.split('|');
+      if ((!electionId || id === electionId) && (partition === undefined || Number(p) === partition)) {
+        this.positions.delete(key);
+        this.prefetched.delete(key);
+      }
+    }
+  }
+
   /** Finalizes what is ready in partition `p` of `e`; returns votes finalized. */
   async finalizePartition(e: ElectionRecord, p: number, fencingToken: number): Promise<number> {
     const k = partitionKeys(e.tags[p]!);
-    const [fin, head, checkpoints, objectionCount] = await Promise.all([
-      this.redis.get(k.finalized),
-      this.redis.get(k.head),
-      this.redis.hgetall(k.checkpoints),
+    const key = `${e.id}|${p}`;
+    const prefetched = this.prefetched.get(key);
+    this.prefetched.delete(key);
+    // An idle poll costs one command: the committee's checkpoints. A prefetched read that
+    // shows nothing new is stale by now: read afresh.
+    const pos = await this.position(e, p, key);
+    const { fin, head } = pos;
+    const agreedIn = (cps: (string | null)[]): string | undefined => {
+      const judged = cps.filter((c): c is string => !!c).sort((x, y) => compareStreamIds(y, x));
+      const agreed = judged[this.majority - 1]; // judged by at least a majority
+      return agreed && (!fin || compareStreamIds(agreed, fin) > 0) ? agreed : undefined;
+    };
+    let cps = prefetched ? await prefetched : null;
+    if (!cps || !agreedIn(cps)) cps = await this.checkpointsOf(e, p);
+    const agreed = agreedIn(cps);
+    if (!agreed) return 0;
+    const checkpoints = cps.map((c) => c ?? '');
+    const [rawRows, objectionCount] = await Promise.all([
+      this.redis.xrange(k.votes, fin ? `(${fin}` : '-', agreed, 'COUNT', this.batchSize),
       this.redis.hlen(k.objections),
     ]);
-    const cps = this.committee.map((v) => checkpoints[v]).filter((c): c is string => !!c);
-    if (cps.length < this.majority) return 0;
-    cps.sort((a, b) => compareStreamIds(b, a));
-    const agreed = cps[this.majority - 1]!; // judged by at least a majority
-    if (fin && compareStreamIds(agreed, fin) <= 0) return 0;
-    const rows = await this.redis.xrange(k.votes, fin ? `(${fin}` : '-', agreed, 'COUNT', this.batchSize);
-    if (rows.length === 0) return 0;
-    let objections: (string | null)[] = [];
+    if (rawRows.length === 0) return 0;
+    const rows = rawRows.map(([sid, fields]) => ({ sid, fields }));
+    let objections: string[] = [];
     if (objectionCount > 0) {
-      const fields = rows.flatMap(([sid]) => this.committee.map((v) => `${v}|${sid}`));
-      objections = await this.redis.hmget(k.objections, ...fields);
+      const fields = rows.flatMap(({ sid }) => this.committee.map((v) => `${v}|${sid}`));
+      objections = (await this.redis.hmget(k.objections, ...fields)).map((o) => o ?? '');
     }
     const at = new Date(this.clock.now()).toISOString();
     const outcomes: Outcome[] = [];
-    for (const [i, [sid, fields]] of rows.entries()) {
+    for (const [i, { sid, fields }] of rows.entries()) {
       const entry = decodeVoteLogEntry(fields);
       let approvals = 0;
       const reasons: string[] = [];
-      this.committee.forEach((v, vi) => {
+      this.committee.forEach((_, vi) => {
         const objection = objections[i * this.committee.length + vi];
+        const cp = checkpoints[vi];
         if (objection) reasons.push(objection);
-        else if (checkpoints[v] && compareStreamIds(checkpoints[v]!, sid) >= 0) approvals++;
+        else if (cp && compareStreamIds(cp, sid) >= 0) approvals++;
       });
       let outcome: 'counted' | 'rejected';
       let reason = '';
@@ -120,7 +176,7 @@ export class Finalizer {
       });
     }
     if (outcomes.length === 0) return 0;
-    const firstPrev = head ?? genesisHash(e.id, p);
+    const firstPrev = head || genesisHash(e.id, p);
     let prev = firstPrev;
     const args: (string | number)[] = [];
     for (const o of outcomes) {
@@ -128,15 +184,15 @@ export class Finalizer {
       args.push(o.sid, o.entry.outcome, o.entry.option, o.entry.receipt, o.entry.reason, hash);
       prev = hash;
     }
-    const r = await runScript(
+    const written = runScript(
       this.redis,
       finalizeVotesScript,
       [k.fence, k.finalized, k.head, k.tally, k.stats, k.rejected, k.audit],
       [
         fencingToken,
-        fin ?? '',
+        fin,
         outcomes[outcomes.length - 1]!.sid,
-        head ?? '',
+        head,
         prev,
         at,
         outcomes.length,
@@ -144,10 +200,23 @@ export class Finalizer {
         ...args,
       ],
     );
-    if (!r.ok) {
-      if (r.why === 'fenced') throw new FencedError(p, r.current);
-      return 0; // someone else moved it: re-read next round
+    // Same slot, same connection, same tick: the next poll's read rides in this trip.
+    const next = this.checkpointsOf(e, p);
+    next.catch(() => {});
+    let r: Awaited<typeof written>;
+    try {
+      r = await written;
+    } catch (err) {
+      this.positions.delete(key); // unknown outcome: re-read the position
+      throw err;
     }
+    if (!r.ok) {
+      this.positions.delete(key); // fenced, or someone else moved it: re-read
+      if (r.why === 'fenced') throw new FencedError(p, r.current);
+      return 0;
+    }
+    this.positions.set(key, { fin: outcomes[outcomes.length - 1]!.sid, head: prev, at: performance.now() });
+    this.prefetched.set(key, next);
     const counted = outcomes.filter((o) => o.entry.outcome === 'counted');
     const rejected = outcomes.filter((o) => o.entry.outcome === 'rejected');
     this.finalized += counted.length;
@@ -160,7 +229,8 @@ export class Finalizer {
       rejected: rejected.map((o) => ({ voteId: `${e.id}.${p}.${o.sid}`, reason: o.entry.reason })),
       at,
     };
-    await this.redis
+    // Not awaited: the finalize is done; the announcement must not hold the next batch up.
+    this.redis
       .spublish(electionChannel(e.id), JSON.stringify(event))
       .catch((err: unknown) => this.log.debug('publish failed', { err: String(err) }));
     return outcomes.length;

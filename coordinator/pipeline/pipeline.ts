@@ -8,6 +8,7 @@ import { clusterKeys } from '../../shared/redis/keys';
 import { plainBallot } from '../../shared/votes/ballot';
 import { readResults } from '../../shared/votes/read';
 import { FencedError, Finalizer } from './finalizer';
+import { IDLE_POLL_MAX_MS, PollBackoff } from './poll-backoff';
 import { Validator } from './validator';
 
 export interface PipelineDeps {
@@ -47,9 +48,6 @@ export function rendezvousOwner(key: string, members: string[]): string | undefi
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Longest pause between polls of an idle pipeline (env PIPELINE_IDLE_POLL_MS). */
-const IDLE_POLL_MAX_MS = Number(process.env['PIPELINE_IDLE_POLL_MS'] ?? 40);
-
 /**
  * The vote pipeline inside one coordinator: a validator loop over every active
  * election, a finalizer loop over the partitions this node owns (held with the
@@ -62,6 +60,7 @@ export class Pipeline {
   private readonly mutex: RedisMutex;
   private readonly store: ElectionStore;
   private readonly owned = new Map<number, Lock>();
+  private readonly finalizePace = new PollBackoff(IDLE_POLL_MAX_MS);
   private elections: ElectionRecord[] = [];
   private running = false;
   private refreshing: Promise<void> | null = null;
@@ -70,7 +69,15 @@ export class Pipeline {
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly d: PipelineDeps) {
-    this.validator = new Validator(d.redis, d.nodeId, d.clock, plainBallot, d.log);
+    this.validator = new Validator(
+      d.redis,
+      d.nodeId,
+      d.clock,
+      plainBallot,
+      d.log,
+      500,
+      new PollBackoff(IDLE_POLL_MAX_MS),
+    );
     this.finalizer = new Finalizer(d.redis, d.clock, d.committee, plainBallot, d.log);
     this.mutex = new RedisMutex(d.redis, { ttlMs: 3000 });
     this.store = new ElectionStore(d.redis, d.clock, d.partitions);
@@ -80,8 +87,12 @@ export class Pipeline {
     this.running = true;
     const sub = this.d.subscriber;
     if (sub) {
-      sub.on('smessage', (channel: string) => {
-        if (channel === clusterKeys.electionsChanged) void this.refreshElections();
+      sub.on('smessage', (channel: string, electionId: string) => {
+        if (channel !== clusterKeys.electionsChanged) return;
+        // Cached positions of a changed (possibly reset) election are re-read.
+        this.validator.forget(electionId);
+        this.finalizer.forget(electionId);
+        void this.refreshElections();
       });
       sub.ssubscribe(clusterKeys.electionsChanged).catch((err: unknown) => {
         this.d.log.warn('cannot subscribe to election changes; polling only', errorFields(err));
@@ -90,8 +101,20 @@ export class Pipeline {
     void this.refreshElections();
     this.timers.push(setInterval(() => void this.refreshElections(), 500));
     this.timers.push(setInterval(() => void this.rebalance(), 500));
-    this.loops.push(this.loop('validate', () => this.validateOnce()));
-    this.loops.push(this.loop('finalize', () => this.finalizeOnce()));
+    this.loops.push(
+      this.loop(
+        'validate',
+        () => this.validateOnce(),
+        () => this.validator.msUntilNextPoll(),
+      ),
+    );
+    this.loops.push(
+      this.loop(
+        'finalize',
+        () => this.finalizeOnce(),
+        () => this.finalizePace.msUntilNextDue(),
+      ),
+    );
   }
 
   async stop(): Promise<void> {
@@ -113,8 +136,7 @@ export class Pipeline {
     };
   }
 
-  private async loop(name: string, once: () => Promise<number>): Promise<void> {
-    let idle = 0;
+  private async loop(name: string, once: () => Promise<number>, nextDueMs: () => number): Promise<void> {
     while (this.running) {
       let did = 0;
       try {
@@ -123,11 +145,9 @@ export class Pipeline {
         this.d.log.debug(`${name} loop error`, errorFields(err));
         await sleep(100);
       }
-      // Poll continuously while there is work; when idle, back off exponentially to
-      // IDLE_POLL_MAX_MS, so an idle cluster costs little CPU and Redis traffic while the
-      // first vote after a quiet spell still waits at most that long per stage.
-      idle = did > 0 ? 0 : Math.min(Math.max(1, idle * 2), IDLE_POLL_MAX_MS);
-      await sleep(did > 0 ? 0 : idle);
+      // Go round again at once while there is work; otherwise wait for the next partition
+      // due for a poll (each quiet partition backs off on its own, up to IDLE_POLL_MAX_MS).
+      await sleep(did > 0 ? 0 : Math.max(1, Math.min(IDLE_POLL_MAX_MS, nextDueMs())));
     }
   }
 
@@ -147,17 +167,29 @@ export class Pipeline {
       }
       for (const e of live) {
         if (p >= e.tags.length) continue;
+        const key = `${e.id}|${p}`;
+        if (!this.finalizePace.due(key)) continue;
         work.push(
-          this.finalizer.finalizePartition(e, p, lock.fencingToken).catch((err: unknown) => {
-            if (err instanceof FencedError) {
-              this.d.log.warn('finalize fenced: lost partition ownership', { partition: p, election: e.id });
-              this.owned.delete(p);
-              void lock.release().catch(() => {});
-            } else {
-              this.d.log.debug('finalize failed', { partition: p, election: e.id, ...errorFields(err) });
-            }
-            return 0;
-          }),
+          this.finalizer
+            .finalizePartition(e, p, lock.fencingToken)
+            .then((n) => {
+              this.finalizePace.record(key, n > 0);
+              return n;
+            })
+            .catch((err: unknown) => {
+              if (err instanceof FencedError) {
+                this.d.log.warn('finalize fenced: lost partition ownership', {
+                  partition: p,
+                  election: e.id,
+                });
+                this.owned.delete(p);
+                this.finalizer.forget(undefined, p);
+                void lock.release().catch(() => {});
+              } else {
+                this.d.log.debug('finalize failed', { partition: p, election: e.id, ...errorFields(err) });
+              }
+              return 0;
+            }),
         );
       }
     }
@@ -188,6 +220,7 @@ export class Pipeline {
         }
       } else if (!want && held && !held.lost) {
         this.owned.delete(p);
+        this.finalizer.forget(undefined, p);
         await held.release().catch(() => {});
         this.d.log.info('partition handed over', { partition: p });
       }
@@ -214,9 +247,13 @@ export class Pipeline {
     try {
       const ids = await this.store.activeIds();
       const all = await Promise.all(ids.map((id) => this.store.get(id)));
+      const before = this.elections;
       this.elections = all.filter((e): e is ElectionRecord => e !== null);
-      const missing = ids.filter((id) => !this.elections.some((e) => e.id === id));
-      for (const id of missing) this.validator.forget(id);
+      for (const old of before) {
+        if (this.elections.some((e) => e.id === old.id)) continue;
+        this.validator.forget(old.id); // retired: drop its cached positions and reads
+        this.finalizer.forget(old.id);
+      }
       const term = this.d.leaderTerm();
       if (term !== null) await this.leaderDuties(term);
     } catch (err) {

@@ -29,7 +29,15 @@ export interface LockContext {
  * lock only makes conflicts rare (ARCHITECTURE "Be honest about Redis").
  */
 export class Lock {
-  private readonly controller = new AbortController();
+  /**
+   * Made on first use of `signal`, and the expiry timer armed only then (or with the
+   * watchdog): most locks are taken and released within milliseconds, and an
+   * AbortController plus a timer per lock cost more than the lock's own Redis calls.
+   * Without them, expiry is checked when `lost`, `throwIfLost` or `extend` look.
+   */
+  private controller: AbortController | undefined;
+  private lossError: LockLostError | undefined;
+  private timed = false;
   private isLost = false;
   private isReleased = false;
   private validUntilMs: number;
@@ -55,16 +63,21 @@ export class Lock {
     acquiredAtMs: number,
   ) {
     this.validUntilMs = acquiredAtMs + ttlMs - ctx.driftMs(ttlMs);
-    this.armExpiry();
   }
 
   /** Aborts (reason: {@link LockLostError}) when the lock is lost; never on a normal release. */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lossError) this.controller.abort(this.lossError);
+      else this.startTiming();
+    }
     return this.controller.signal;
   }
 
   /** True once the lock is known or presumed lost. */
   get lost(): boolean {
+    this.checkExpiry();
     return this.isLost;
   }
 
@@ -89,7 +102,8 @@ export class Lock {
 
   /** Throws the {@link LockLostError} when the lock is lost: a cheap check between steps of long work. */
   throwIfLost(): void {
-    if (this.isLost) throw this.controller.signal.reason;
+    this.checkExpiry();
+    if (this.isLost) throw this.lossError;
   }
 
   /**
@@ -110,7 +124,7 @@ export class Lock {
       throw new LockNotOwnedError(this.resource, 'extend', result);
     }
     this.validUntilMs = sentAt + ttlMs - this.ctx.driftMs(ttlMs);
-    this.armExpiry();
+    if (this.timed) this.armExpiry();
   }
 
   /**
@@ -142,6 +156,7 @@ export class Lock {
    */
   startWatchdog(intervalMs: number = Math.max(1, Math.floor(this.ttlMs / 3))): void {
     if (!this.held || this.watchdogTimer) return;
+    this.startTiming();
     this.watchdogIntervalMs = intervalMs;
     this.scheduleWatchdog();
   }
@@ -171,6 +186,17 @@ export class Lock {
     if (this.held && run === this.watchdogRun) this.scheduleWatchdog();
   }
 
+  /** From now on, loss by expiry is noticed by a timer (someone may be listening). */
+  private startTiming(): void {
+    if (this.timed) return;
+    this.timed = true;
+    if (this.held) this.armExpiry();
+  }
+
+  private checkExpiry(): void {
+    if (this.held && this.ctx.clock.now() >= this.validUntilMs) this.markLost('expired');
+  }
+
   private armExpiry(): void {
     clearTimeout(this.expiryTimer);
     const left = this.validUntilMs - this.ctx.clock.now();
@@ -190,7 +216,9 @@ export class Lock {
   }
 
   private abort(reason: LockLossReason): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new LockLostError(this.resource, reason));
+    if (this.lossError) return;
+    this.lossError = new LockLostError(this.resource, reason);
+    this.controller?.abort(this.lossError);
   }
 
   private stopTimers(): void {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { monotonicClock } from '../monotonic';
@@ -80,7 +80,7 @@ export class RedisMutex {
     };
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? abortableSleep;
-    this.newToken = options.newToken ?? (() => randomBytes(16).toString('hex'));
+    this.newToken = options.newToken ?? (() => randomUUID());
     this.logger = options.logger;
   }
 

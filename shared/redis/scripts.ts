@@ -60,13 +60,28 @@ export function defineScript<R>(
 ): ScriptDefinition<R> {
   const lua: string = luaScripts[name];
   if (!Number.isInteger(spec.keys) || spec.keys < 0) throw new RangeError(`Script ${name}: bad key count`);
-  return Object.freeze({
+  const definition = Object.freeze({
     name,
     lua,
     numberOfKeys: spec.keys,
     readOnly: spec.readOnly ?? false,
     parse: spec.parse,
   });
+  defined.push(definition);
+  return definition;
+}
+
+/** Every script declared so far (modules declare theirs when they load). */
+const defined: ScriptDefinition<unknown>[] = [];
+
+/**
+ * Registers every declared script on a client. Call it right after creating a client
+ * with `enableAutoPipelining`: an auto-pipeline is created per tick and copies the
+ * client's commands at creation, so a script registered lazily in the same tick as
+ * other commands would be missing from it (ioredis issue #1931: replies misaligned).
+ */
+export function registerAllScripts(redis: ScriptClient): void {
+  registerScripts(redis, ...defined);
 }
 
 type ScriptFn = (...args: unknown[]) => Promise<unknown>;

@@ -1,0 +1,50 @@
+/**
+ * Longest pause between polls of a quiet partition (env PIPELINE_IDLE_POLL_MS): the most
+ * the first vote after a quiet spell waits per stage, and what an idle cluster costs.
+ */
+export const IDLE_POLL_MAX_MS = Number(process.env['PIPELINE_IDLE_POLL_MS'] ?? 40);
+
+/**
+ * Per-partition polling pace. A partition whose last poll found nothing is polled again
+ * only after a pause that doubles up to `maxMs`; one that found work is polled at once.
+ * Every poll is a Redis round trip, and on a small machine polling every partition of
+ * every election at full speed costs more CPU than the votes themselves: with this, a
+ * quiet partition costs at most 1000 / maxMs polls a second, a busy one is never slowed.
+ */
+export class PollBackoff {
+  private readonly state = new Map<string, { pauseMs: number; nextAt: number }>();
+
+  constructor(
+    private readonly maxMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** True when `key` is due for a poll. */
+  due(key: string): boolean {
+    const s = this.state.get(key);
+    return !s || this.now() >= s.nextAt;
+  }
+
+  /** Records a poll's outcome: work found resets the pause, none doubles it. */
+  record(key: string, foundWork: boolean): void {
+    if (foundWork || this.maxMs <= 0) {
+      this.state.delete(key);
+      return;
+    }
+    const pauseMs = Math.min(this.maxMs, Math.max(1, (this.state.get(key)?.pauseMs ?? 0) * 2));
+    this.state.set(key, { pauseMs, nextAt: this.now() + pauseMs });
+  }
+
+  /** Milliseconds until the earliest paused key is due (`maxMs` when none is paused). */
+  msUntilNextDue(): number {
+    let soonest = this.maxMs;
+    const now = this.now();
+    for (const s of this.state.values()) soonest = Math.min(soonest, s.nextAt - now);
+    return Math.max(0, soonest);
+  }
+
+  /** Forgets keys (all, or those starting with `prefix`). */
+  forget(prefix?: string): void {
+    for (const key of [...this.state.keys()]) if (!prefix || key.startsWith(prefix)) this.state.delete(key);
+  }
+}
