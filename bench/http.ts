@@ -105,6 +105,8 @@ async function main(): Promise<void> {
         JWT_KEY_DIR: keyDir,
         RATE_LIMIT_VOTER: '0',
         RATE_LIMIT_IP: '0',
+        // Profiling hook: OFFLINE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/p'
+        ...(process.env['OFFLINE_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['OFFLINE_NODE_OPTIONS'] } : {}),
       },
     });
     procs.push(offline);
@@ -140,6 +142,23 @@ async function main(): Promise<void> {
     const masters = () => createRedisCluster(parseSeeds(cluster.seeds));
     const stats = masters();
     await stats.cluster('INFO');
+    await Promise.all(stats.nodes('master').map((n) => n.config('RESETSTAT')));
+    // Warm the submit path too: serverless-offline makes a handler instance (and loads
+    // its bundle) per concurrent request the first time; that is start-up, not steady state.
+    const warmTokens = await Promise.all(
+      Array.from({ length: 4000 }, (_, i) => mintToken({ sub: `hw${i}`, role: 'voter' }, { keyDir })),
+    );
+    let w = 0;
+    await load(1, () =>
+      call(
+        base,
+        'POST',
+        `/elections/${id}/votes`,
+        { authorization: `Bearer ${warmTokens[w++ % warmTokens.length]!}`, 'content-type': 'application/json' },
+        '{"optionId":"a"}',
+      ).then((r) => r.status),
+    );
+    await sleep(200);
     await Promise.all(stats.nodes('master').map((n) => n.config('RESETSTAT')));
     let v = 0;
     const submit = await load(SECONDS, () => {

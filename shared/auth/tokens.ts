@@ -173,7 +173,16 @@ export interface TokenVerifierOptions {
   /** Remote JWKS fetch timeout (default 2000 ms) and cache age (default 10 min). */
   remoteTimeoutMs?: number;
   remoteCacheMaxAgeMs?: number;
+  /**
+   * How long a verified token is remembered (default 60 s; 0 turns the cache off). A
+   * voter's session sends the same token several times (elections, ballot, vote, status),
+   * and an Ed25519 check costs ~150-300 µs here, more than the rest of a request.
+   */
+  verifiedCacheMs?: number;
 }
+
+/** Most tokens a verifier remembers (oldest forgotten first). */
+const VERIFIED_CACHE_MAX = 10_000;
 
 function classify(err: unknown): Error {
   if (err instanceof InvalidTokenError) return err;
@@ -213,6 +222,11 @@ function classify(err: unknown): Error {
 export class TokenVerifier {
   private keys: JWTVerifyGetKey | undefined;
   private readonly clock: Clock;
+  /**
+   * Tokens verified recently → their claims, until min(exp, verifiedCacheMs from then).
+   * Keyed by the whole token, signature included, so only the very same bytes hit.
+   */
+  private readonly verified = new Map<string, { claims: AuthClaims; until: number }>();
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.clock = options.clock ?? systemClock;
@@ -256,6 +270,12 @@ export class TokenVerifier {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) {
       throw new InvalidTokenError('malformed', 'Token is malformed');
     }
+    const now = this.clock.now();
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (now < hit.until) return hit.claims;
+      this.verified.delete(token);
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.getKeys(), {
@@ -269,7 +289,21 @@ export class TokenVerifier {
     } catch (err) {
       throw classify(err);
     }
-    return toClaims(payload);
+    const claims = toClaims(payload);
+    this.remember(token, claims, now);
+    return claims;
+  }
+
+  private remember(token: string, claims: AuthClaims, now: number): void {
+    const keepMs = this.options.verifiedCacheMs ?? 60_000;
+    if (keepMs <= 0) return;
+    const tolerance = (this.options.clockToleranceS ?? 0) * 1000;
+    const until = Math.min(claims.exp * 1000 + tolerance, now + keepMs);
+    if (this.verified.size >= VERIFIED_CACHE_MAX) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, { claims, until });
   }
 }
 

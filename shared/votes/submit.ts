@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { ApiError, badRequest } from '../errors';
 import { type Election, makeVoteId, partitionOf } from '../elections/model';
 import { partitionKeys } from '../redis/keys';
+import { ReplicaWaits } from '../redis/replica-waits';
 import { defineScript, queueScript, registerScripts, reply, runScript } from '../redis/scripts';
 import { type BallotScheme, makeReceipt } from './ballot';
 
@@ -53,6 +54,16 @@ const errors: Record<string, ApiError> = {
  * eligibility, one vote per voter, idempotency, append to the vote log), followed by
  * WAIT in the same round trip so the vote is on a replica before we answer 202.
  */
+const replicaWaits = new WeakMap<Cluster, ReplicaWaits>();
+function replicaWaitsOf(redis: Cluster): ReplicaWaits {
+  let w = replicaWaits.get(redis);
+  if (!w) {
+    w = new ReplicaWaits(redis);
+    replicaWaits.set(redis, w);
+  }
+  return w;
+}
+
 export async function submitVote(
   redis: Cluster,
   clock: Clock,
@@ -76,8 +87,10 @@ export async function submitVote(
   const args = [voter, recorded, receipt, idempotencyKey ?? '', clock.now(), election.restricted ? '1' : '0'];
   let r: ReturnType<typeof enqueueVoteScript.parse>;
   let replicated: number | undefined;
-  if (opts.waitReplicas > 0) {
-    // The script and WAIT in one trip: WAIT holds the reply until replicas have the vote.
+  const waits = opts.waitReplicas > 0 ? replicaWaitsOf(redis) : null;
+  const target = waits?.target(k.votes) ?? null;
+  if (waits && !target) {
+    // The client is not ready or does not know the partition's master: one pipeline.
     registerScripts(redis, enqueueVoteScript);
     const pipe = redis.pipeline();
     queueScript(pipe, enqueueVoteScript, keys, args);
@@ -88,8 +101,13 @@ export async function submitVote(
     r = enqueueVoteScript.parse(raw);
     replicated = Number(results[1]?.[1] ?? 0);
   } else {
-    // No WAIT: a plain script call, which an auto-pipelining client batches with others.
-    r = await runScript(redis, enqueueVoteScript, keys, args);
+    // The vote's write, then a WAIT shared with the other submits of this turn to the
+    // same master (see ReplicaWaits), sent behind them on the same connection.
+    const written = runScript(redis, enqueueVoteScript, keys, args);
+    const waited = waits && target ? waits.after(target, opts.waitReplicas, opts.waitTimeoutMs) : null;
+    waited?.catch(() => {}); // a refused vote never looks at it
+    r = await written;
+    if (waited && r.kind !== 'err') replicated = await waited;
   }
   if (r.kind === 'err') throw errors[r.value] ?? new Error(`enqueue-vote: unknown code ${r.value}`);
   return {

@@ -2,6 +2,7 @@ import type { Cluster } from 'ioredis';
 import { systemClock } from '../../shared/clock';
 import { ElectionStore } from '../../shared/elections/store';
 import { clusterKeys, partitionKeys } from '../../shared/redis/keys';
+import { ReplicaWaits } from '../../shared/redis/replica-waits';
 import { plainBallot } from '../../shared/votes/ballot';
 import { submitVote } from '../../shared/votes/submit';
 import { testRedis } from '../helpers/redis';
@@ -108,5 +109,46 @@ describe('election changes wake the coordinators', () => {
     } finally {
       auto.disconnect();
     }
+  });
+
+  it('shares one WAIT among the submits of a turn, and each learns its vote reached a replica', async () => {
+    const store16 = new ElectionStore(redis, systemClock, 16); // some partitions share a master
+    const e = await store16.open(
+      (
+        await store16.create({
+          title: 'group commit',
+          options,
+          opensAt: null,
+          closesAt: null,
+          voters: null,
+          hideTotalsUntilClosed: false,
+        })
+      ).id,
+    );
+    await redis.get(partitionKeys(e.tags[0]!).gate); // the client knows the slots now
+    const waits = new ReplicaWaits(redis);
+    const a = waits.target(partitionKeys(e.tags[0]!).votes);
+    expect(a).not.toBeNull();
+    const sameMaster = e.tags.find(
+      (t, i) => i > 0 && waits.target(partitionKeys(t).votes)?.nodeKey === a!.nodeKey,
+    );
+    expect(sameMaster).toBeDefined();
+    const b = waits.target(partitionKeys(sameMaster!).votes)!;
+    const first = waits.after(a!, 1, 1000);
+    expect(waits.after(b, 1, 1000)).toBe(first); // one WAIT for both
+    expect(await first).toBeGreaterThanOrEqual(1);
+    expect(waits.after(a!, 1, 1000)).not.toBe(first); // the next turn gets its own
+
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        submitVote(redis, systemClock, plainBallot, e, `gc-voter-${i}`, { optionId: 'b' }, undefined, {
+          waitReplicas: 1,
+          waitTimeoutMs: 1000,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.replicated)).toEqual(Array(40).fill(1));
+    await store.close(e.id);
+    await store.deactivate(e.id);
   });
 });

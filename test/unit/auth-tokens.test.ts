@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
+import { SignJWT, createLocalJWKSet } from 'jose';
 import { ManualClock } from '../../shared/clock';
 import { loadSigningKey, publicJwks } from '../../shared/auth/keys';
 import {
@@ -155,6 +155,32 @@ describe('issueToken + TokenVerifier (local key)', () => {
     );
     clock.set(t0);
     expect((await rejection(past)).reason).toBe('expired');
+  });
+
+  it('remembers a verified token for a minute at most, never past its expiry', async () => {
+    const v = new TokenVerifier({ issuer, audience, keyDir, clock });
+    const token = await issueToken({ sub: 'usr_cache', role: 'voter' }, { ...signer, ttlS: 600 });
+    const claims = await v.verify(token);
+    // From here on the verifier knows only another key: a fresh check would fail.
+    loadSigningKey({ keyDir: otherKeyDir, env: {} });
+    (v as unknown as { keys: unknown }).keys = createLocalJWKSet(publicJwks({ keyDir: otherKeyDir }));
+    clock.advance(59_000);
+    await expect(v.verify(token)).resolves.toEqual(claims); // remembered
+    const other = await issueToken({ sub: 'usr_cache', role: 'voter' }, { ...signer, ttlS: 600 });
+    expect((await rejection(other, v)).reason).toBe('unknown_key'); // not the same bytes
+    clock.advance(1_000);
+    expect((await rejection(token, v)).reason).toBe('unknown_key'); // forgotten after 60 s
+
+    const short = new TokenVerifier({ issuer, audience, keyDir, clock });
+    const brief = await issueToken({ sub: 'usr_brief', role: 'voter' }, { ...signer, ttlS: 10 });
+    await short.verify(brief);
+    clock.advance(10_000);
+    expect((await rejection(brief, short)).reason).toBe('expired'); // never past exp
+
+    const off = new TokenVerifier({ issuer, audience, keyDir, clock, verifiedCacheMs: 0 });
+    await off.verify(other);
+    (off as unknown as { keys: unknown }).keys = createLocalJWKSet(publicJwks({ keyDir: otherKeyDir }));
+    expect((await rejection(other, off)).reason).toBe('unknown_key');
   });
 
   it('rejects unknown or missing roles', async () => {
