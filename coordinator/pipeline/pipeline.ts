@@ -34,16 +34,29 @@ export interface PipelineDeps {
 
 /** Rendezvous hashing: the member with the highest hash for the key owns it. */
 export function rendezvousOwner(key: string, members: string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1n;
-  for (const m of members) {
-    const score = BigInt(`0x${createHash('sha256').update(`${key}|${m}`).digest('hex').slice(0, 15)}`);
-    if (score > bestScore) {
-      bestScore = score;
-      best = m;
-    }
-  }
-  return best;
+  return rendezvousRanking(key, members)[0];
+}
+
+/** Rendezvous hashing: every member, highest hash for `key` first (ties by id). */
+export function rendezvousRanking(key: string, members: string[]): string[] {
+  const score = (m: string) => createHash('sha256').update(`${key}|${m}`).digest('hex').slice(0, 15);
+  return members
+    .map((m) => ({ m, s: score(m) }))
+    .sort((a, b) => (a.s === b.s ? (a.m < b.m ? -1 : 1) : a.s < b.s ? 1 : -1))
+    .map((x) => x.m);
+}
+
+/**
+ * How many committee members judge each partition: the majority the finalizer needs,
+ * and at least 3 when there are that many (env PIPELINE_ACTIVE_VALIDATORS). The rest
+ * stand by and step in for a member that is not healthy. A vote still needs approvals
+ * from a majority of the whole committee; this only decides who does the work, so
+ * validation costs the same per vote with 3 coordinators or 7.
+ */
+export function activeValidators(committeeSize: number): number {
+  const majority = Math.floor(committeeSize / 2) + 1;
+  const wanted = Number(process.env['PIPELINE_ACTIVE_VALIDATORS'] ?? 3);
+  return Math.min(committeeSize, Math.max(majority, wanted));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -61,6 +74,9 @@ export class Pipeline {
   private readonly store: ElectionStore;
   private readonly owned = new Map<number, Lock>();
   private readonly finalizePace = new PollBackoff(IDLE_POLL_MAX_MS);
+  /** Rendezvous rankings of partitions ("<election>|<p>") for the healthy view `rankingView`. */
+  private readonly rankings = new Map<string, string[]>();
+  private rankingView = '';
   private elections: ElectionRecord[] = [];
   private running = false;
   private refreshing: Promise<void> | null = null;
@@ -154,7 +170,34 @@ export class Pipeline {
   private async validateOnce(): Promise<number> {
     if (!this.d.inSync()) return 0; // abstain: time cannot be judged honestly
     const live = this.elections.filter((e) => e.status !== 'draft');
-    return this.validator.runOnce(live);
+    return this.validator.runOnce(live, (e, p) => this.judges(e, p));
+  }
+
+  /**
+   * True when this member is among the partition's active validators: the first
+   * {@link activeValidators} healthy committee members in the partition's rendezvous
+   * ranking. Each partition has its own ranking, so the work spreads evenly; when a
+   * member stops being healthy the next in line takes its place (and catches up from
+   * its own checkpoint).
+   */
+  private judges(e: ElectionRecord, p: number): boolean {
+    const committee = this.d.committee;
+    const active = activeValidators(committee.length);
+    if (active >= committee.length) return true;
+    const healthy = new Set(this.d.healthyMembers());
+    healthy.add(this.d.nodeId);
+    const view = committee.filter((m) => healthy.has(m)).join(',');
+    if (view !== this.rankingView) {
+      this.rankingView = view;
+      this.rankings.clear();
+    }
+    const key = `${e.id}|${p}`;
+    let ranking = this.rankings.get(key);
+    if (!ranking) {
+      ranking = rendezvousRanking(`judge:${key}`, view.split(','));
+      this.rankings.set(key, ranking);
+    }
+    return ranking.slice(0, active).includes(this.d.nodeId);
   }
 
   private async finalizeOnce(): Promise<number> {

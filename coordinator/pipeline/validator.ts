@@ -76,13 +76,19 @@ export class Validator {
     return this.pace.msUntilNextDue();
   }
 
-  /** Judges what is pending in every partition of the given elections; returns votes judged. */
-  async runOnce(elections: ElectionRecord[]): Promise<number> {
+  /**
+   * Judges what is pending in every partition of the given elections that `judges`
+   * assigns to this member (all by default); returns votes judged.
+   */
+  async runOnce(
+    elections: ElectionRecord[],
+    judges: (e: ElectionRecord, p: number) => boolean = () => true,
+  ): Promise<number> {
     const work: Promise<number>[] = [];
     for (const e of elections) {
       for (let p = 0; p < e.tags.length; p++) {
         const key = `${e.id}|${p}`;
-        if (!this.pace.due(key)) continue;
+        if (!this.pace.due(key) || !judges(e, p)) continue;
         work.push(
           this.judgePartition(e, p).then((n) => {
             this.pace.record(key, n > 0);
