@@ -154,7 +154,10 @@ async function main(): Promise<void> {
         base,
         'POST',
         `/elections/${id}/votes`,
-        { authorization: `Bearer ${warmTokens[w++ % warmTokens.length]!}`, 'content-type': 'application/json' },
+        {
+          authorization: `Bearer ${warmTokens[w++ % warmTokens.length]!}`,
+          'content-type': 'application/json',
+        },
         '{"optionId":"a"}',
       ).then((r) => r.status),
     );

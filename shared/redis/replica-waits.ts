@@ -9,6 +9,9 @@ import type { Cluster, Redis } from 'ioredis';
  * master share one `WAIT`, sent right after their writes on the same connection: it
  * covers all of them, so each request still learns how many replicas have its write.
  */
+/** How much later than its own timeout a WAIT may answer before its connection is dropped. */
+const WAIT_GRACE_MS = 1000;
+
 export class ReplicaWaits {
   private readonly pending = new Map<string, Promise<number>>();
 
@@ -25,7 +28,9 @@ export class ReplicaWaits {
     const node = this.redis
       .nodes('master')
       .find((n: Redis) => `${n.options.host}:${n.options.port}` === nodeKey);
-    return node ? { nodeKey, node } : null;
+    // A connection still (re)connecting may be to a master that just died: its queue
+    // would only time out. The caller falls back to a routed pipeline.
+    return node && node.status === 'ready' ? { nodeKey, node } : null;
   }
 
   /**
@@ -41,7 +46,26 @@ export class ReplicaWaits {
     const wait = new Promise<number>((resolve, reject) => {
       setImmediate(() => {
         this.pending.delete(group);
-        (target.node.call('WAIT', replicas, timeoutMs) as Promise<number>).then(resolve, reject);
+        // Redis should answer by `timeoutMs`. A WAIT on a replica just promoted by a
+        // failover was seen blocked for good (Redis 7.0), and a blocked connection
+        // holds every later command of this process to that master: past a grace
+        // period, report no replica and drop the connection, so the cluster client
+        // reconnects (and re-reads the slot map) instead of timing out forever.
+        const guard = setTimeout(() => {
+          resolve(0);
+          target.node.disconnect();
+        }, timeoutMs + WAIT_GRACE_MS);
+        guard.unref();
+        (target.node.call('WAIT', replicas, timeoutMs) as Promise<number>).then(
+          (n) => {
+            clearTimeout(guard);
+            resolve(n);
+          },
+          (err: unknown) => {
+            clearTimeout(guard);
+            reject(err);
+          },
+        );
       });
     });
     this.pending.set(group, wait);

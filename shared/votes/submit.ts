@@ -4,7 +4,7 @@ import { ApiError, badRequest } from '../errors';
 import { type Election, makeVoteId, partitionOf } from '../elections/model';
 import { partitionKeys } from '../redis/keys';
 import { ReplicaWaits } from '../redis/replica-waits';
-import { defineScript, queueScript, registerScripts, reply, runScript } from '../redis/scripts';
+import { defineScript, reply, runScript } from '../redis/scripts';
 import { type BallotScheme, makeReceipt } from './ballot';
 
 /** The partition data the submit path needs about an election (cached by callers). */
@@ -85,29 +85,25 @@ export async function submitVote(
   const receipt = makeReceipt(election.id, recorded);
   const keys = [k.gate, k.eligible, k.voters, k.votes];
   const args = [voter, recorded, receipt, idempotencyKey ?? '', clock.now(), election.restricted ? '1' : '0'];
-  let r: ReturnType<typeof enqueueVoteScript.parse>;
   let replicated: number | undefined;
+  // The vote's write, then a WAIT shared with the other submits of this turn to the same
+  // master (see ReplicaWaits), sent behind them on the same connection. A client that
+  // does not know the master yet (first call of a container) sends its WAIT after the
+  // write's reply instead: still behind the write, one trip later.
   const waits = opts.waitReplicas > 0 ? replicaWaitsOf(redis) : null;
-  const target = waits?.target(k.votes) ?? null;
-  if (waits && !target) {
-    // The client is not ready or does not know the partition's master: one pipeline.
-    registerScripts(redis, enqueueVoteScript);
-    const pipe = redis.pipeline();
-    queueScript(pipe, enqueueVoteScript, keys, args);
-    pipe.call('WAIT', opts.waitReplicas, opts.waitTimeoutMs);
-    const results = (await pipe.exec()) ?? [];
-    const [err, raw] = results[0] ?? [new Error('empty pipeline reply'), null];
-    if (err) throw err;
-    r = enqueueVoteScript.parse(raw);
-    replicated = Number(results[1]?.[1] ?? 0);
-  } else {
-    // The vote's write, then a WAIT shared with the other submits of this turn to the
-    // same master (see ReplicaWaits), sent behind them on the same connection.
-    const written = runScript(redis, enqueueVoteScript, keys, args);
-    const waited = waits && target ? waits.after(target, opts.waitReplicas, opts.waitTimeoutMs) : null;
-    waited?.catch(() => {}); // a refused vote never looks at it
-    r = await written;
-    if (waited && r.kind !== 'err') replicated = await waited;
+  const waitFor = () => {
+    const target = waits?.target(k.votes);
+    return target ? waits!.after(target, opts.waitReplicas, opts.waitTimeoutMs) : null;
+  };
+  const written = runScript(redis, enqueueVoteScript, keys, args);
+  let waited = waitFor();
+  waited?.catch(() => {}); // a refused vote never looks at it
+  const r = await written;
+  if (waits && r.kind !== 'err') {
+    waited ??= waitFor();
+    // The vote is stored: a WAIT that fails (its master just failed over) only means no
+    // replica confirmed it, the shortfall reported as `replicated: 0`.
+    replicated = waited ? await waited.catch(() => 0) : 0;
   }
   if (r.kind === 'err') throw errors[r.value] ?? new Error(`enqueue-vote: unknown code ${r.value}`);
   return {

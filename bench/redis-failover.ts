@@ -1,0 +1,281 @@
+/**
+ * Redis master failover under load (issue 6, goal 5): votes are submitted at a steady
+ * rate the way the submit function does it (enqueue script + WAIT for one replica), a
+ * Redis master is killed with SIGKILL mid-run, clients retry refused submissions with
+ * the same idempotency key, and afterwards every accepted vote is looked up in the
+ * audit log. Reports:
+ *  - how long the failed master's partitions went without a finalization, and how long
+ *    the whole system went without one;
+ *  - how long submissions to those partitions were refused;
+ *  - votes lost (accepted, replica-acknowledged, never finalized) and votes counted
+ *    twice (one voter counted more than once): both must be 0;
+ *  - accepted votes whose WAIT found no replica (the one window async replication
+ *    leaves; documented in docs/guarantees.md), and how many of those were lost.
+ *
+ *   node --import tsx bench/redis-failover.ts [--rate 600] [--seconds 12] [--kill-at 4]
+ *
+ * Starts and stops its own Redis Cluster (3 masters + 3 replicas) and 3 coordinators.
+ */
+import calculateSlot from 'cluster-key-slot';
+import { freePort } from '../local/ports';
+import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
+import { startCoordinator } from '../local/stack';
+import { systemClock } from '../shared/clock';
+import { parseSeeds } from '../shared/config';
+import { ElectionStore } from '../shared/elections/store';
+import { createRedisCluster } from '../shared/redis/client';
+import { partitionKeys } from '../shared/redis/keys';
+import { plainBallot } from '../shared/votes/ballot';
+import { readResults } from '../shared/votes/read';
+import { submitVote } from '../shared/votes/submit';
+import { decodeVoteLogEntry } from '../shared/votes/vote-log';
+import { benchRedis, machine, option, sleep, writeResult } from './common';
+
+const RATE = option('rate', 600);
+const SECONDS = option('seconds', 12);
+const KILL_AT_S = option('kill-at', 4);
+const RETRY_FOR_MS = 30_000;
+
+interface Outcome {
+  voter: string;
+  voteId?: string;
+  receipt?: string;
+  replicated?: number;
+  attempts: number;
+  error?: string;
+}
+
+async function main(): Promise<void> {
+  const cluster = await benchRedis();
+  const procs: ManagedProcess[] = [];
+  const redis = createRedisCluster(parseSeeds(cluster.seeds));
+  const submitter = createRedisCluster(parseSeeds(cluster.seeds));
+  submitter.on('error', () => {});
+  redis.on('error', () => {});
+  try {
+    const members = ['r1', 'r2', 'r3'];
+    for (const id of members) {
+      procs.push(
+        await startCoordinator({
+          nodeId: id,
+          adminPort: await freePort(),
+          redisSeeds: cluster.seeds,
+          members,
+          env: { LOG_LEVEL: 'warn' },
+        }),
+      );
+    }
+    await sleep(2500); // leader, partition ownership, clock sync
+    const store = new ElectionStore(redis, systemClock, 16);
+    const created = await store.create({
+      title: 'Redis failover bench',
+      options: [
+        { id: 'a', label: 'A' },
+        { id: 'b', label: 'B' },
+      ],
+      opensAt: null,
+      closesAt: null,
+      voters: null,
+      hideTotalsUntilClosed: false,
+    });
+    const e = await store.open(created.id);
+    // The victim: the master that holds partition 0.
+    const slotOwner = (slot: number) => redis.slots[slot]?.[0] ?? '';
+    await redis.get(partitionKeys(e.tags[0]!).gate);
+    const victimKey = slotOwner(calculateSlot(e.tags[0]!));
+    const victimPort = Number(victimKey.split(':')[1]);
+    const victim = cluster.processes[cluster.ports.indexOf(victimPort)]!;
+    const victimPartitions = e.tags
+      .map((t, p) => ({ p, key: slotOwner(calculateSlot(t)) }))
+      .filter((x) => x.key === victimKey)
+      .map((x) => x.p);
+
+    const total = RATE * SECONDS;
+    const outcomes: Outcome[] = [];
+    const refusedAt: number[] = []; // times (ms from start) of refused attempts
+    const started = Date.now();
+    let killedAt = Number.NaN;
+    const one = async (i: number): Promise<void> => {
+      const o: Outcome = { voter: `rf-${i}`, attempts: 0 };
+      outcomes.push(o);
+      const until = Date.now() + RETRY_FOR_MS;
+      for (;;) {
+        o.attempts++;
+        try {
+          const r = await submitVote(
+            submitter,
+            systemClock,
+            plainBallot,
+            e,
+            o.voter,
+            { optionId: i % 2 ? 'a' : 'b' },
+            `idem-${i}`,
+            { waitReplicas: 1, waitTimeoutMs: 50 },
+          );
+          o.voteId = r.voteId;
+          o.receipt = r.receipt;
+          o.replicated = r.replicated ?? 0;
+          delete o.error;
+          okTick++;
+          return;
+        } catch (err) {
+          o.error = (err as Error).message;
+          errTick++;
+          lastErr = o.error.slice(0, 60);
+          refusedAt.push(Date.now() - started);
+          if (Date.now() > until) return;
+          await sleep(100);
+        }
+      }
+    };
+    let okTick = 0;
+    let errTick = 0;
+    let lastErr = '';
+    const ticker = setInterval(() => {
+      if (process.env['BENCH_VERBOSE'])
+        console.log(
+          `${((Date.now() - started) / 1000).toFixed(0)} s: ${okTick} ok, ${errTick} refused ${lastErr}`,
+        );
+      okTick = errTick = 0;
+      lastErr = '';
+    }, 1000);
+    const inflight: Promise<void>[] = [];
+    for (let i = 0; i < total; ) {
+      const due = Math.min(total, Math.floor(((Date.now() - started) * RATE) / 1000) + 1);
+      for (; i < due; i++) inflight.push(one(i));
+      if (Number.isNaN(killedAt) && Date.now() - started >= KILL_AT_S * 1000) {
+        killedAt = Date.now() - started;
+        victim.signal('SIGKILL');
+        console.log(
+          `SIGKILL to the master on port ${victimPort} (partitions ${victimPartitions.join(', ')})`,
+        );
+      }
+      await sleep(5);
+    }
+    await Promise.all(inflight);
+    clearInterval(ticker);
+    if (process.env['BENCH_VERBOSE']) {
+      const st = (c: typeof submitter) =>
+        c
+          .nodes('all')
+          .map(
+            (n) =>
+              `${n.options.port}:${n.status}:${(n as unknown as { commandQueue: { length: number } }).commandQueue.length}`,
+          );
+      console.log('submitter nodes', st(submitter), 'status', submitter.status);
+      console.log('victim slot owner now', submitter.slots[calculateSlot(e.tags[0]!)]);
+    }
+    const submittedS = (Date.now() - started) / 1000;
+    const accepted = outcomes.filter((o) => o.voteId);
+    console.log(
+      `${accepted.length}/${total} accepted in ${submittedS.toFixed(1)} s; waiting for finalization...`,
+    );
+    const deadline = Date.now() + 90_000;
+    let results = await readResults(redis, systemClock, e);
+    while (results.finalized + results.rejected < accepted.length && Date.now() < deadline) {
+      await sleep(250);
+      results = await readResults(redis, systemClock, e);
+    }
+
+    // Everything finalized, from the audit log; voters from the vote log.
+    const audit = new Map<string, { outcome: string; receipt: string; at: number; partition: number }>();
+    const voterOf = new Map<string, string>();
+    for (const [p, tag] of e.tags.entries()) {
+      const k = partitionKeys(tag);
+      for (const [, f] of await redis.xrange(k.audit, '-', '+')) {
+        const h: Record<string, string> = {};
+        for (let j = 0; j + 1 < f.length; j += 2) h[f[j]!] = f[j + 1]!;
+        audit.set(`${e.id}.${p}.${h['vote']}`, {
+          outcome: h['outcome'] ?? '',
+          receipt: h['receipt'] ?? '',
+          at: Date.parse(h['at'] ?? '') - started,
+          partition: p,
+        });
+      }
+      for (const [sid, f] of await redis.xrange(k.votes, '-', '+')) {
+        voterOf.set(`${e.id}.${p}.${sid}`, decodeVoteLogEntry(f).voter);
+      }
+    }
+    const lost = accepted.filter((o) => audit.get(o.voteId!)?.receipt !== o.receipt);
+    const lostAcked = lost.filter((o) => (o.replicated ?? 0) >= 1);
+    const unacked = accepted.filter((o) => (o.replicated ?? 0) < 1);
+    const countedPerVoter = new Map<string, number>();
+    for (const [voteId, a] of audit) {
+      if (a.outcome !== 'counted') continue;
+      const voter = voterOf.get(voteId) ?? `?${voteId}`;
+      countedPerVoter.set(voter, (countedPerVoter.get(voter) ?? 0) + 1);
+    }
+    const twice = [...countedPerVoter.values()].filter((n) => n > 1).length;
+
+    // Finalization gaps after the kill: on the victim's partitions, and anywhere.
+    const times = [...audit.values()].map((a) => ({
+      at: a.at,
+      victim: victimPartitions.includes(a.partition),
+    }));
+    const firstVictimAfter = Math.min(...times.filter((t) => t.victim && t.at > killedAt).map((t) => t.at));
+    const all = times.map((t) => t.at).sort((a, b) => a - b);
+    let longestGap = 0;
+    for (let j = 1; j < all.length; j++) {
+      if (all[j]! < killedAt) continue;
+      longestGap = Math.max(longestGap, all[j]! - Math.max(all[j - 1]!, killedAt));
+    }
+    const refusedAfterKill = refusedAt.filter((t) => t >= killedAt);
+    const refusalWindowMs = refusedAfterKill.length
+      ? Math.max(...refusedAfterKill) - Math.min(...refusedAfterKill)
+      : 0;
+    const result = {
+      machine: machine(),
+      offeredPerSecond: RATE,
+      seconds: SECONDS,
+      killedAtMs: killedAt,
+      victim: { port: victimPort, partitions: victimPartitions },
+      submitted: total,
+      accepted: accepted.length,
+      neverAccepted: outcomes.filter((o) => !o.voteId).length,
+      errors: [...new Set(outcomes.filter((o) => o.error).map((o) => o.error))].slice(0, 5),
+      retriedVoters: outcomes.filter((o) => o.attempts > 1).length,
+      refusalWindowMs,
+      victimPartitionsNoFinalizationMs: firstVictimAfter - killedAt,
+      longestNoFinalizationAnywhereMs: longestGap,
+      lost: lostAcked.length,
+      countedTwice: twice,
+      acceptedWithoutReplicaAck: unacked.length,
+      lostAmongThose: lost.length - lostAcked.length,
+      finalized: results.finalized,
+      rejected: results.rejected,
+      met: lostAcked.length === 0 && twice === 0,
+    };
+    console.log('\nRedis master SIGKILL under load');
+    console.log('| figure | value | goal |');
+    console.log('|---|---|---|');
+    console.log(`| offered | ${RATE}/s for ${SECONDS} s, kill at ${(killedAt / 1000).toFixed(1)} s | - |`);
+    console.log(
+      `| failed master's partitions without finalization | ${(result.victimPartitionsNoFinalizationMs / 1000).toFixed(2)} s | recorded |`,
+    );
+    console.log(`| longest gap without any finalization | ${(longestGap / 1000).toFixed(2)} s | recorded |`);
+    console.log(
+      `| submissions refused for (then retried) | ${(refusalWindowMs / 1000).toFixed(2)} s | recorded |`,
+    );
+    console.log(`| accepted / never accepted | ${accepted.length} / ${result.neverAccepted} | - |`);
+    console.log(`| votes lost (replica-acknowledged) | ${lostAcked.length} | 0 |`);
+    console.log(`| votes counted twice | ${twice} | 0 |`);
+    console.log(
+      `| accepted without a replica ack / lost of those | ${unacked.length} / ${result.lostAmongThose} | recorded |`,
+    );
+    writeResult('redis-failover', result);
+  } finally {
+    redis.disconnect();
+    submitter.disconnect();
+    await Promise.all(procs.map((p) => p.stop()));
+    await cluster.dispose();
+  }
+}
+
+stopManagedOnSignals();
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
