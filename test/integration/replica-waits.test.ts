@@ -1,0 +1,61 @@
+import { Redis, type Cluster } from 'ioredis';
+import { parseSeeds } from '../../shared/config';
+import { createRedisCluster } from '../../shared/redis/client';
+import { ReplicaWaits } from '../../shared/redis/replica-waits';
+import { type IsolatedRedis, startIsolatedRedis } from '../helpers/tcp-proxy';
+
+/**
+ * A WAIT that Redis does not answer in time (seen on a replica just promoted by a
+ * failover) must not wedge the client: after its grace period the submit is told "no
+ * replica" and the connection is dropped, so the cluster client reconnects and later
+ * commands to that master work again. The master is held with CLIENT PAUSE, on a Redis
+ * Cluster of this test's own (pausing a shared master would stall other tests).
+ */
+describe('ReplicaWaits when a master does not answer its WAIT', () => {
+  let own: IsolatedRedis;
+  let redis: Cluster;
+
+  beforeAll(async () => {
+    own = await startIsolatedRedis();
+    redis = createRedisCluster(parseSeeds(own.seeds));
+    redis.on('error', () => {});
+  }, 60000);
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await own?.stop();
+  });
+
+  it('answers 0 after the grace period, drops the connection, and the client recovers', async () => {
+    const key = '{rw-test}:votes';
+    await redis.set(key, 'x');
+    const waits = new ReplicaWaits(redis);
+    const target = waits.target(key);
+    expect(target).not.toBeNull();
+    expect(await waits.after(target!, 1, 200)).toBe(1); // healthy: the replica acknowledges
+
+    await redis.set(key, 'y');
+    const port = target!.node.options.port!;
+    const admin = new Redis(port);
+    try {
+      await admin.client('PAUSE', 4000, 'ALL'); // nothing on this master answers for 4 s
+      const started = Date.now();
+      const replicated = await waits.after(waits.target(key)!, 1, 100);
+      const tookMs = Date.now() - started;
+      expect(replicated).toBe(0);
+      expect(tookMs).toBeLessThan(3000); // the grace period, not the 4 s pause
+      await admin.client('UNPAUSE');
+    } finally {
+      admin.disconnect();
+    }
+    // The dropped connection is replaced; the master answers the same client again.
+    const until = Date.now() + 10000;
+    let value: string | null = null;
+    while (Date.now() < until) {
+      value = await redis.get(key).catch(() => null);
+      if (value === 'y') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(value).toBe('y');
+  }, 30000);
+});
