@@ -8,7 +8,7 @@ import { clusterKeys } from '../../shared/redis/keys';
 import { plainBallot } from '../../shared/votes/ballot';
 import { readResults } from '../../shared/votes/read';
 import { FencedError, Finalizer } from './finalizer';
-import { IDLE_POLL_MAX_MS, PollBackoff } from './poll-backoff';
+import { IDLE_POLL_MAX_MS, PartitionRounds, PollBackoff } from './poll-backoff';
 import { Validator } from './validator';
 
 export interface PipelineDeps {
@@ -62,6 +62,13 @@ export function activeValidators(committeeSize: number): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * How long a round of the validate or finalize loop waits for its slowest partition
+ * before going round again for the others (a partition on a failing master hangs until
+ * its commands time out; the rest must not wait for it).
+ */
+const ROUND_MAX_WAIT_MS = 50;
+
+/**
  * The vote pipeline inside one coordinator: a validator loop over every active
  * election, a finalizer loop over the partitions this node owns (held with the
  * distributed mutex, whose fencing token guards every finalize), ownership
@@ -73,7 +80,7 @@ export class Pipeline {
   private readonly mutex: RedisMutex;
   private readonly store: ElectionStore;
   private readonly owned = new Map<number, Lock>();
-  private readonly finalizePace = new PollBackoff(IDLE_POLL_MAX_MS);
+  private readonly finalizeRounds = new PartitionRounds(new PollBackoff(IDLE_POLL_MAX_MS), () => {});
   /** Rendezvous rankings of partitions ("<election>|<p>") for the healthy view `rankingView`. */
   private readonly rankings = new Map<string, string[]>();
   private rankingView = '';
@@ -128,7 +135,7 @@ export class Pipeline {
       this.loop(
         'finalize',
         () => this.finalizeOnce(),
-        () => this.finalizePace.msUntilNextDue(),
+        () => this.finalizeRounds.msUntilNextDue(),
       ),
     );
   }
@@ -170,7 +177,7 @@ export class Pipeline {
   private async validateOnce(): Promise<number> {
     if (!this.d.inSync()) return 0; // abstain: time cannot be judged honestly
     const live = this.elections.filter((e) => e.status !== 'draft');
-    return this.validator.runOnce(live, (e, p) => this.judges(e, p));
+    return this.validator.runOnce(live, (e, p) => this.judges(e, p), ROUND_MAX_WAIT_MS);
   }
 
   /**
@@ -202,7 +209,7 @@ export class Pipeline {
 
   private async finalizeOnce(): Promise<number> {
     const live = this.elections.filter((e) => e.status !== 'draft');
-    const work: Promise<number>[] = [];
+    const jobs = new Map<string, () => Promise<number>>();
     for (const [p, lock] of this.owned) {
       if (lock.lost) {
         this.owned.delete(p);
@@ -210,34 +217,22 @@ export class Pipeline {
       }
       for (const e of live) {
         if (p >= e.tags.length) continue;
-        const key = `${e.id}|${p}`;
-        if (!this.finalizePace.due(key)) continue;
-        work.push(
-          this.finalizer
-            .finalizePartition(e, p, lock.fencingToken)
-            .then((n) => {
-              this.finalizePace.record(key, n > 0);
-              return n;
-            })
-            .catch((err: unknown) => {
-              if (err instanceof FencedError) {
-                this.d.log.warn('finalize fenced: lost partition ownership', {
-                  partition: p,
-                  election: e.id,
-                });
-                this.owned.delete(p);
-                this.finalizer.forget(undefined, p);
-                void lock.release().catch(() => {});
-              } else {
-                this.d.log.debug('finalize failed', { partition: p, election: e.id, ...errorFields(err) });
-              }
-              return 0;
-            }),
+        jobs.set(`${e.id}|${p}`, () =>
+          this.finalizer.finalizePartition(e, p, lock.fencingToken).catch((err: unknown) => {
+            if (err instanceof FencedError) {
+              this.d.log.warn('finalize fenced: lost partition ownership', { partition: p, election: e.id });
+              this.owned.delete(p);
+              this.finalizer.forget(undefined, p);
+              void lock.release().catch(() => {});
+            } else {
+              this.d.log.debug('finalize failed', { partition: p, election: e.id, ...errorFields(err) });
+            }
+            return 0;
+          }),
         );
       }
     }
-    const counts = await Promise.all(work);
-    return counts.reduce((a, b) => a + b, 0);
+    return this.finalizeRounds.round(jobs.keys(), (key) => jobs.get(key)!(), ROUND_MAX_WAIT_MS);
   }
 
   /** Keeps this node's share of partitions: takes what it should own, lets go of the rest. */

@@ -48,3 +48,75 @@ export class PollBackoff {
     for (const key of [...this.state.keys()]) if (!prefix || key.startsWith(prefix)) this.state.delete(key);
   }
 }
+
+/**
+ * Runs per-partition work so that partitions do not wait for each other: a partition
+ * whose Redis master is failing over (its commands hang until they time out) must not
+ * hold up the partitions on healthy masters. Work still running from an earlier round
+ * is not started again; a round waits for what it started at most `maxWaitMs`.
+ */
+export class PartitionRounds {
+  private readonly running = new Set<string>();
+  /** Votes done by work that finished after its round stopped waiting for it. */
+  private late = 0;
+
+  constructor(
+    private readonly pace: PollBackoff,
+    private readonly onError: (key: string, err: unknown) => void,
+  ) {}
+
+  /** One round: starts `work(key)` for each due, idle key; returns votes done. */
+  async round(
+    keys: Iterable<string>,
+    work: (key: string) => Promise<number>,
+    maxWaitMs: number,
+  ): Promise<number> {
+    let done = 0;
+    let waiting = true;
+    const started: Promise<void>[] = [];
+    for (const key of keys) {
+      if (this.running.has(key) || !this.pace.due(key)) continue;
+      this.running.add(key);
+      started.push(
+        work(key).then(
+          (n) => {
+            this.running.delete(key);
+            this.pace.record(key, n > 0);
+            if (waiting) done += n;
+            else this.late += n;
+          },
+          (err: unknown) => {
+            this.running.delete(key);
+            this.pace.record(key, false);
+            this.onError(key, err);
+          },
+        ),
+      );
+    }
+    if (started.length > 0 && !Number.isFinite(maxWaitMs)) {
+      await Promise.all(started); // (setTimeout would take Infinity for 1 ms)
+    } else if (started.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(started),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, maxWaitMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    waiting = false;
+    const total = done + this.late;
+    this.late = 0;
+    return total;
+  }
+
+  /** Milliseconds until a paused key is due (see PollBackoff). */
+  msUntilNextDue(): number {
+    return this.pace.msUntilNextDue();
+  }
+
+  forget(prefix?: string): void {
+    this.pace.forget(prefix);
+  }
+}

@@ -1,12 +1,12 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
 import type { ElectionRecord } from '../../shared/elections/store';
-import type { Logger } from '../../shared/logger';
+import { type Logger, errorFields } from '../../shared/logger';
 import { partitionKeys } from '../../shared/redis/keys';
 import { defineScript, reply, runScript } from '../../shared/redis/scripts';
 import type { BallotScheme } from '../../shared/votes/ballot';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
-import { PollBackoff } from './poll-backoff';
+import { PartitionRounds, PollBackoff } from './poll-backoff';
 
 export const recordVerdictsScript = defineScript('recordVerdicts', {
   keys: 2,
@@ -57,6 +57,7 @@ interface PartitionState {
  */
 export class Validator {
   private readonly partitions = new Map<string, PartitionState>();
+  private readonly rounds: PartitionRounds;
   judged = 0;
   objected = 0;
 
@@ -68,12 +69,16 @@ export class Validator {
     private readonly log: Logger,
     private readonly batchSize = 500,
     /** Pacing of quiet partitions (the pipeline's loop passes one; none by default). */
-    private readonly pace: PollBackoff = new PollBackoff(0),
-  ) {}
+    pace: PollBackoff = new PollBackoff(0),
+  ) {
+    this.rounds = new PartitionRounds(pace, (key, err) =>
+      this.log.debug('judging failed', { partition: key, ...errorFields(err) }),
+    );
+  }
 
   /** Milliseconds until a quiet partition is due for another poll. */
   msUntilNextPoll(): number {
-    return this.pace.msUntilNextDue();
+    return this.rounds.msUntilNextDue();
   }
 
   /**
@@ -83,22 +88,20 @@ export class Validator {
   async runOnce(
     elections: ElectionRecord[],
     judges: (e: ElectionRecord, p: number) => boolean = () => true,
+    maxWaitMs = Number.POSITIVE_INFINITY,
   ): Promise<number> {
-    const work: Promise<number>[] = [];
+    const byKey = new Map<string, [ElectionRecord, number]>();
     for (const e of elections) {
-      for (let p = 0; p < e.tags.length; p++) {
-        const key = `${e.id}|${p}`;
-        if (!this.pace.due(key) || !judges(e, p)) continue;
-        work.push(
-          this.judgePartition(e, p).then((n) => {
-            this.pace.record(key, n > 0);
-            return n;
-          }),
-        );
-      }
+      for (let p = 0; p < e.tags.length; p++) if (judges(e, p)) byKey.set(`${e.id}|${p}`, [e, p]);
     }
-    const counts = await Promise.all(work);
-    return counts.reduce((a, b) => a + b, 0);
+    return this.rounds.round(
+      byKey.keys(),
+      (key) => {
+        const [e, p] = byKey.get(key)!;
+        return this.judgePartition(e, p);
+      },
+      maxWaitMs,
+    );
   }
 
   /** The next batch past `after`: log entries (one trip), then the voter map entries (one). */
@@ -207,6 +210,6 @@ export class Validator {
     for (const key of [...this.partitions.keys()]) {
       if (!electionId || key.startsWith(`${electionId}|`)) this.partitions.delete(key);
     }
-    this.pace.forget(electionId ? `${electionId}|` : undefined);
+    this.rounds.forget(electionId ? `${electionId}|` : undefined);
   }
 }

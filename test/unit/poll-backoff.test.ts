@@ -1,4 +1,4 @@
-import { PollBackoff } from '../../coordinator/pipeline/poll-backoff';
+import { PartitionRounds, PollBackoff } from '../../coordinator/pipeline/poll-backoff';
 
 describe('PollBackoff: quiet partitions are polled less, busy ones at once', () => {
   let now = 0;
@@ -49,5 +49,40 @@ describe('PollBackoff: quiet partitions are polled less, busy ones at once', () 
     const p = new PollBackoff(0, () => now);
     p.record('e|0', false);
     expect(p.due('e|0')).toBe(true);
+  });
+});
+
+describe('PartitionRounds: a stuck partition does not hold up the others', () => {
+  it('waits at most maxWaitMs, never restarts running work, and counts late work next round', async () => {
+    const errors: string[] = [];
+    const rounds = new PartitionRounds(new PollBackoff(0), (key) => errors.push(key));
+    let release!: (n: number) => void;
+    const stuck = new Promise<number>((r) => (release = r));
+    const calls: string[] = [];
+    const work = (key: string) => {
+      calls.push(key);
+      return key === 'slow' ? stuck : Promise.resolve(2);
+    };
+    const t0 = Date.now();
+    expect(await rounds.round(['slow', 'a', 'b'], work, 30)).toBe(4);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await rounds.round(['slow', 'a'], work, 30)).toBe(2); // 'slow' still running: not restarted
+    expect(calls.filter((c) => c === 'slow')).toHaveLength(1);
+    release(5);
+    await stuck;
+    expect(await rounds.round([], work, 30)).toBe(5); // finished late: counted now
+    expect(errors).toEqual([]);
+  });
+
+  it('reports failures per partition and goes on with the rest', async () => {
+    const errors: string[] = [];
+    const rounds = new PartitionRounds(new PollBackoff(0), (key) => errors.push(key));
+    const n = await rounds.round(
+      ['bad', 'good'],
+      (key) => (key === 'bad' ? Promise.reject(new Error('boom')) : Promise.resolve(3)),
+      Number.POSITIVE_INFINITY,
+    );
+    expect(n).toBe(3);
+    expect(errors).toEqual(['bad']);
   });
 });
