@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFreePortRange } from '../local/ports';
 import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
-import { repoRoot } from '../local/stack';
+import { freePort, findFreePortRange } from '../local/ports';
+import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
+import { repoRoot, startCoordinator } from '../local/stack';
 
 /** Shared bits of the benchmark programs: own Redis Cluster, options, output. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -40,3 +41,33 @@ export function writeResult(name: string, data: unknown): void {
 }
 
 export const machine = (): string => `${process.platform} ${process.arch}, node ${process.version}, 2 cores`;
+
+/**
+ * Runs a benchmark program: Ctrl-C or SIGTERM stops every process it started, and the
+ * exit code says whether it finished (0) or failed (1, with the error printed).
+ */
+export function runBench(main: () => Promise<void>): void {
+  stopManagedOnSignals();
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.stack : err);
+      process.exit(1);
+    },
+  );
+}
+
+/** Starts one coordinator per member (admin ports free), one after another. */
+export async function startBenchCoordinators(
+  seeds: string,
+  members: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<ManagedProcess[]> {
+  const procs: ManagedProcess[] = [];
+  for (const id of members) {
+    procs.push(
+      await startCoordinator({ nodeId: id, adminPort: await freePort(), redisSeeds: seeds, members, env }),
+    );
+  }
+  return procs;
+}

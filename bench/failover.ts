@@ -29,9 +29,10 @@ import Redis from 'ioredis';
 import { loadCoordinatorConfig } from '../coordinator/config';
 import { membershipTiming } from '../coordinator/membership';
 import { findFreePortRange, freePort } from '../local/ports';
-import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
+import type { ManagedProcess } from '../local/processes';
 import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
 import { repoRoot, startCoordinator } from '../local/stack';
+import { runBench } from './common';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -385,11 +386,4 @@ async function main(): Promise<void> {
   }
 }
 
-stopManagedOnSignals();
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.stack : err);
-    process.exit(1);
-  },
-);
+runBench(main);

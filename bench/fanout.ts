@@ -15,13 +15,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { findFreePortRange, freePort } from '../local/ports';
-import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
+import type { ManagedProcess } from '../local/processes';
 import { startRedisCluster } from '../local/redis-cluster';
 import { repoRoot, startCoordinator, startOffline } from '../local/stack';
 import { mintToken } from '../shared/auth/tokens';
 import { parseSeeds } from '../shared/config';
 import { createRedisCluster } from '../shared/redis/client';
 import { electionChannel } from '../shared/redis/keys';
+import { runBench } from './common';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -328,11 +329,4 @@ async function main(): Promise<void> {
   }
 }
 
-stopManagedOnSignals();
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -12,16 +12,25 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
-import { freePort, findFreePortRange } from '../local/ports';
-import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
-import { startCoordinator, startOffline } from '../local/stack';
+import { findFreePortRange } from '../local/ports';
+import type { ManagedProcess } from '../local/processes';
+import { startOffline } from '../local/stack';
 import { mintToken } from '../shared/auth/tokens';
 import { parseSeeds } from '../shared/config';
 import { createRedisCluster } from '../shared/redis/client';
 import { partitionKeys } from '../shared/redis/keys';
 import { ElectionStore } from '../shared/elections/store';
 import { systemClock } from '../shared/clock';
-import { benchRedis, machine, option, percentile, sleep, writeResult } from './common';
+import {
+  benchRedis,
+  machine,
+  option,
+  percentile,
+  runBench,
+  sleep,
+  startBenchCoordinators,
+  writeResult,
+} from './common';
 
 const SECONDS = option('seconds', 6);
 const CONCURRENCY = option('concurrency', 32);
@@ -82,17 +91,7 @@ async function main(): Promise<void> {
   try {
     const members = ['h1', 'h2', 'h3'];
     const env = { LOG_LEVEL: 'warn', CLUSTER_NAME: 'bench' };
-    for (const id of members) {
-      procs.push(
-        await startCoordinator({
-          nodeId: id,
-          adminPort: await freePort(),
-          redisSeeds: cluster.seeds,
-          members,
-          env,
-        }),
-      );
-    }
+    procs.push(...(await startBenchCoordinators(cluster.seeds, members, env)));
     const base = await findFreePortRange(3);
     const offline = await startOffline({
       httpPort: base,
@@ -208,11 +207,4 @@ async function main(): Promise<void> {
   }
 }
 
-stopManagedOnSignals();
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -9,8 +9,7 @@ import { Mutex as SemaphoreMutex } from 'redis-semaphore';
 import { parseSeeds } from '../shared/config';
 import { RedisMutex } from '../shared/mutex';
 import { createRedisCluster } from '../shared/redis/client';
-import { benchRedis, machine, option, writeResult } from './common';
-import { stopManagedOnSignals } from '../local/processes';
+import { benchRedis, machine, option, runBench, writeResult } from './common';
 
 const SECONDS = option('seconds', 4);
 const WORKERS = option('workers', 20);
@@ -73,11 +72,4 @@ async function main(): Promise<void> {
   }
 }
 
-stopManagedOnSignals();
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { freePort, findFreePortRange } from '../local/ports';
-import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
+import type { ManagedProcess } from '../local/processes';
 import { startRedisCluster } from '../local/redis-cluster';
 import { repoRoot, startCoordinator } from '../local/stack';
 import { systemClock } from '../shared/clock';
@@ -27,6 +27,7 @@ import { electionChannel, partitionKeys } from '../shared/redis/keys';
 import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
+import { runBench } from './common';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -441,11 +442,4 @@ async function main(): Promise<void> {
   }
 }
 
-stopManagedOnSignals();
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -17,9 +17,7 @@
  * Starts and stops its own Redis Cluster (3 masters + 3 replicas) and 3 coordinators.
  */
 import calculateSlot from 'cluster-key-slot';
-import { freePort } from '../local/ports';
-import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
-import { startCoordinator } from '../local/stack';
+import type { ManagedProcess } from '../local/processes';
 import { systemClock } from '../shared/clock';
 import { parseSeeds } from '../shared/config';
 import { ElectionStore } from '../shared/elections/store';
@@ -29,7 +27,7 @@ import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
 import { decodeVoteLogEntry } from '../shared/votes/vote-log';
-import { benchRedis, machine, option, sleep, writeResult } from './common';
+import { benchRedis, machine, option, runBench, sleep, startBenchCoordinators, writeResult } from './common';
 
 const RATE = option('rate', 600);
 const SECONDS = option('seconds', 12);
@@ -54,17 +52,7 @@ async function main(): Promise<void> {
   redis.on('error', () => {});
   try {
     const members = ['r1', 'r2', 'r3'];
-    for (const id of members) {
-      procs.push(
-        await startCoordinator({
-          nodeId: id,
-          adminPort: await freePort(),
-          redisSeeds: cluster.seeds,
-          members,
-          env: { LOG_LEVEL: 'warn' },
-        }),
-      );
-    }
+    procs.push(...(await startBenchCoordinators(cluster.seeds, members, { LOG_LEVEL: 'warn' })));
     await sleep(2500); // leader, partition ownership, clock sync
     const store = new ElectionStore(redis, systemClock, 16);
     const created = await store.create({
@@ -271,11 +259,4 @@ async function main(): Promise<void> {
   }
 }
 
-stopManagedOnSignals();
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

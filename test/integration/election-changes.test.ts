@@ -39,6 +39,18 @@ describe('election changes wake the coordinators', () => {
     { id: 'b', label: 'B' },
   ];
 
+  async function openElection(on: ElectionStore, title: string) {
+    const created = await on.create({
+      title,
+      options,
+      opensAt: null,
+      closesAt: null,
+      voters: null,
+      hideTotalsUntilClosed: false,
+    });
+    return on.open(created.id);
+  }
+
   async function heardFor(id: string, count: number): Promise<string[]> {
     const until = Date.now() + 5000;
     while (heard.filter((m) => m === id).length < count && Date.now() < until) {
@@ -80,18 +92,7 @@ describe('election changes wake the coordinators', () => {
   it('runs the enqueue script for many partitions at once on an auto-pipelining client', async () => {
     const auto = testRedis({ enableAutoPipelining: true });
     try {
-      const e = await store.open(
-        (
-          await store.create({
-            title: 'auto-pipelined',
-            options,
-            opensAt: null,
-            closesAt: null,
-            voters: null,
-            hideTotalsUntilClosed: false,
-          })
-        ).id,
-      );
+      const e = await openElection(store, 'auto-pipelined');
       const results = await Promise.all(
         Array.from({ length: 60 }, (_, i) =>
           submitVote(auto, systemClock, plainBallot, e, `auto-voter-${i}`, { optionId: 'a' }, undefined, {
@@ -113,18 +114,7 @@ describe('election changes wake the coordinators', () => {
 
   it('shares one WAIT among the submits of a turn, and each learns its vote reached a replica', async () => {
     const store16 = new ElectionStore(redis, systemClock, 16); // some partitions share a master
-    const e = await store16.open(
-      (
-        await store16.create({
-          title: 'group commit',
-          options,
-          opensAt: null,
-          closesAt: null,
-          voters: null,
-          hideTotalsUntilClosed: false,
-        })
-      ).id,
-    );
+    const e = await openElection(store16, 'group commit');
     await redis.get(partitionKeys(e.tags[0]!).gate); // the client knows the slots now
     const waits = new ReplicaWaits(redis);
     const a = waits.target(partitionKeys(e.tags[0]!).votes);
