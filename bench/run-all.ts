@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark in one run (each re-measures its own anchors),
  * one after another so they do not share the 2 cores. Prints each program's table and
- * writes bench/results/*.json. About 10-15 minutes on this machine.
+ * writes bench/results/*.json. About 5 minutes on this machine (2026-11-27).
  *
  *   npm run bench                 # all
  *   npm run bench -- pipeline     # only the named ones: pipeline scaling http mutex failover
