@@ -130,11 +130,13 @@ describe('fenced finalization: a stale partition owner cannot finalize', () => {
     const gate = new Promise<void>((r) => (resume = r));
     const pausedRedis = new Proxy(redis, {
       get(target, prop, receiver) {
-        if (prop === `qv_${finalizeVotesScript.name}`) {
+        if (prop === 'evalsha') {
           const real = Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>;
           return async (...args: unknown[]) => {
-            reachedWrite();
-            await gate;
+            if (args[0] === finalizeVotesScript.sha) {
+              reachedWrite();
+              await gate;
+            }
             return real.apply(target, args);
           };
         }
