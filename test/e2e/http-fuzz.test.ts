@@ -249,9 +249,13 @@ function lowerKeys(h: Record<string, string>): Record<string, string> {
 }
 
 function buildPath(req: FuzzRequest): string {
-  return req.route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
-    encodeURIComponent(req.params[name] ?? ''),
-  );
+  return req.route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const encoded = encodeURIComponent(req.params[name] ?? '');
+    // A "." or ".." segment (even as %2E) is resolved away by every URL client, so the
+    // request would go to another route (e.g. /elections/./close → /elections/close,
+    // serverless-offline's own 404): keep such a value an ordinary invalid id.
+    return encoded === '.' || encoded === '..' ? `${encoded}~` : encoded;
+  });
 }
 
 function requestHeaders(req: FuzzRequest): Record<string, string> {
