@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/http.ts [--seconds 6] [--concurrency 32]
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
@@ -204,6 +204,7 @@ async function main(): Promise<void> {
   } finally {
     for (const p of procs.reverse()) await p.stop();
     await cluster.dispose();
+    rmSync(keyDir, { recursive: true, force: true });
   }
 }
 
