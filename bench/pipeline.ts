@@ -22,7 +22,6 @@ import { systemClock } from '../shared/clock';
 import { parseSeeds } from '../shared/config';
 import { ElectionStore } from '../shared/elections/store';
 import { createRedisCluster } from '../shared/redis/client';
-import { registerAllScripts } from '../shared/redis/scripts';
 import { electionChannel, partitionKeys } from '../shared/redis/keys';
 import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
@@ -336,7 +335,6 @@ async function main(): Promise<void> {
   // The injector batches what it sends in one tick (ioredis auto-pipelining), so the
   // measurement tool itself takes little CPU from the pipeline it measures.
   const inject = createRedisCluster(parseSeeds(cluster.seeds), { enableAutoPipelining: true });
-  registerAllScripts(inject);
   try {
     const members = Array.from({ length: COORDINATORS }, (_, i) => `b${i + 1}`);
     const adminPorts: number[] = [];

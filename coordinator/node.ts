@@ -8,7 +8,6 @@ import { type RaftMessage, RaftNode, type RaftOutput } from '../shared/consensus
 import { type Logger, createLogger, errorFields } from '../shared/logger';
 import { monotonicClock } from '../shared/monotonic';
 import { createRedisCluster } from '../shared/redis/client';
-import { registerAllScripts } from '../shared/redis/scripts';
 import { clusterKeys } from '../shared/redis/keys';
 import { runScript } from '../shared/redis/scripts';
 import { leaderRenewScript, recordVoteScript } from './cluster-scripts';
@@ -76,7 +75,6 @@ export class CoordinatorNode {
       redisOptions: { commandTimeout: 2000, maxRetriesPerRequest: 1 },
     });
     this.pipelineRedis.on('error', () => {});
-    registerAllScripts(this.pipelineRedis); // before any auto-pipeline exists
     this.pipelineEvents = createRedisCluster(config.redisSeeds, {
       shardedSubscribers: true,
       ...(config.natMap ? { natMap: config.natMap } : {}),

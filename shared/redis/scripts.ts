@@ -63,7 +63,7 @@ export function defineScript<R>(
 ): ScriptDefinition<R> {
   const lua: string = luaScripts[name];
   if (!Number.isInteger(spec.keys) || spec.keys < 0) throw new RangeError(`Script ${name}: bad key count`);
-  const definition = Object.freeze({
+  return Object.freeze({
     name,
     lua,
     numberOfKeys: spec.keys,
@@ -71,21 +71,6 @@ export function defineScript<R>(
     parse: spec.parse,
     sha: createHash('sha1').update(lua).digest('hex'),
   });
-  defined.push(definition);
-  return definition;
-}
-
-/** Every script declared so far (modules declare theirs when they load). */
-const defined: ScriptDefinition<unknown>[] = [];
-
-/**
- * Registers every declared script on a client. Call it right after creating a client
- * with `enableAutoPipelining`: an auto-pipeline is created per tick and copies the
- * client's commands at creation, so a script registered lazily in the same tick as
- * other commands would be missing from it (ioredis issue #1931: replies misaligned).
- */
-export function registerAllScripts(redis: ScriptClient): void {
-  registerScripts(redis, ...defined);
 }
 
 /** The name under which a script is registered on a client: never a Redis command name. */
@@ -94,9 +79,9 @@ function commandName(script: ScriptDefinition<unknown>): string {
 }
 
 /**
- * Registers scripts on a client (idempotent). {@link runScript} does it lazily; call
- * it yourself before `client.pipeline()` when a pipeline will queue scripts, because
- * an ioredis pipeline copies the client's scripts when it is created.
+ * Registers scripts on a client (idempotent), for {@link queueScript} only ({@link runScript}
+ * sends EVALSHA itself). Call it before `client.pipeline()`: an ioredis pipeline copies
+ * the client's scripts when it is created.
  */
 export function registerScripts(redis: ScriptClient, ...scripts: ScriptDefinition<unknown>[]): void {
   const target = redis as unknown as Record<string, unknown>;
