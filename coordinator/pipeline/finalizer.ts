@@ -127,8 +127,7 @@ export class Finalizer {
     this.prefetched.delete(key);
     // An idle poll costs one command: the committee's checkpoints. A prefetched read that
     // shows nothing new is stale by now: read afresh.
-    const pos = await this.position(e, p, key);
-    const { fin, head } = pos;
+    const { fin, head } = await this.position(e, p, key);
     const agreedIn = (cps: (string | null)[]): string | undefined => {
       const judged = cps.filter((c): c is string => !!c).sort((x, y) => compareStreamIds(y, x));
       const agreed = judged[this.majority - 1]; // judged by at least a majority
@@ -139,20 +138,19 @@ export class Finalizer {
     const agreed = agreedIn(cps);
     if (!agreed) return 0;
     const checkpoints = cps.map((c) => c ?? '');
-    const [rawRows, objectionCount] = await Promise.all([
+    const [rows, objectionCount] = await Promise.all([
       this.redis.xrange(k.votes, fin ? `(${fin}` : '-', agreed, 'COUNT', this.batchSize),
       this.redis.hlen(k.objections),
     ]);
-    if (rawRows.length === 0) return 0;
-    const rows = rawRows.map(([sid, fields]) => ({ sid, fields }));
+    if (rows.length === 0) return 0;
     let objections: string[] = [];
     if (objectionCount > 0) {
-      const fields = rows.flatMap(({ sid }) => this.committee.map((v) => `${v}|${sid}`));
+      const fields = rows.flatMap(([sid]) => this.committee.map((v) => `${v}|${sid}`));
       objections = (await this.redis.hmget(k.objections, ...fields)).map((o) => o ?? '');
     }
     const at = new Date(this.clock.now()).toISOString();
     const outcomes: Outcome[] = [];
-    for (const [i, { sid, fields }] of rows.entries()) {
+    for (const [i, [sid, fields]] of rows.entries()) {
       const entry = decodeVoteLogEntry(fields);
       let approvals = 0;
       const reasons: string[] = [];
