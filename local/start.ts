@@ -26,6 +26,9 @@ const print = (name: string, line: string): void => {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // The local stack is a development deployment (reset allowed, demo users); an unset
+  // NODE_ENV elsewhere means production. Children inherit it.
+  process.env['NODE_ENV'] ||= 'development';
   const httpPort = Number(process.env['HTTP_PORT'] ?? 3000);
   const wsPort = Number(process.env['WS_PORT'] ?? 3001);
   const lambdaPort = Number(process.env['LAMBDA_PORT'] ?? 3002);

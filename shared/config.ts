@@ -9,7 +9,16 @@ export interface RedisSeed {
 
 export interface Config {
   env: string;
+  /**
+   * Production behaviour unless NODE_ENV says `development` or `test`: an unset
+   * NODE_ENV must never switch on development conveniences.
+   */
   production: boolean;
+  /**
+   * QV_TEST_MODE=1: operator-only routes for tests (clock skew injection, resetting a
+   * closed election). Never set it on a real deployment; it is off unless asked for.
+   */
+  testMode: boolean;
   redisSeeds: RedisSeed[];
   /** Partitions per election (ARCHITECTURE "Data layout"). */
   partitions: number;
@@ -51,10 +60,11 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const nodeEnv = env['NODE_ENV'] ?? 'development';
+  const nodeEnv = env['NODE_ENV'] || 'production';
   return {
     env: nodeEnv,
-    production: nodeEnv === 'production',
+    production: nodeEnv !== 'development' && nodeEnv !== 'test',
+    testMode: env['QV_TEST_MODE'] === '1',
     redisSeeds: parseSeeds(env['REDIS_SEEDS'] ?? '127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002'),
     partitions: intEnv(env, 'PARTITIONS', 16),
     jwt: {
