@@ -1,5 +1,6 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
+import { beforeClosingPoint, closingPoint, parseGate } from '../../shared/elections/gates';
 import type { ElectionRecord } from '../../shared/elections/store';
 import type { Logger } from '../../shared/logger';
 import { electionChannel, partitionKeys } from '../../shared/redis/keys';
@@ -138,10 +139,14 @@ export class Finalizer {
     const agreed = agreedIn(cps);
     if (!agreed) return 0;
     const checkpoints = cps.map((c) => c ?? '');
-    const [rows, objectionCount] = await Promise.all([
+    // The gate is read after the log (same connection, in order): open means every row
+    // lies before the point a later close records; closed gives the final point.
+    const [rows, objectionCount, gate] = await Promise.all([
       this.redis.xrange(k.votes, fin ? `(${fin}` : '-', agreed, 'COUNT', this.batchSize),
       this.redis.hlen(k.objections),
+      this.redis.get(k.gate),
     ]);
+    const closePoint = closingPoint(parseGate(gate), e.closePoints?.[p]);
     if (rows.length === 0) return 0;
     let objections: string[] = [];
     if (objectionCount > 0) {
@@ -162,7 +167,12 @@ export class Finalizer {
       });
       let outcome: 'counted' | 'rejected';
       let reason = '';
-      if (approvals >= this.majority) outcome = 'counted';
+      // The closing point is the same rule validators apply: nothing after it counts,
+      // whatever verdicts a validator with a stale view recorded.
+      if (closePoint && !beforeClosingPoint(sid, closePoint)) {
+        outcome = 'rejected';
+        reason = 'after_close';
+      } else if (approvals >= this.majority) outcome = 'counted';
       else if (reasons.length >= this.majority) {
         outcome = 'rejected';
         reason = mostCommon(reasons);

@@ -299,7 +299,12 @@ export class Pipeline {
     }
   }
 
-  /** Leader only: open and close scheduled elections at synchronized time; retire finished ones. */
+  /**
+   * Leader only: open and close scheduled elections at synchronized time (fenced with
+   * the leader's term), finish a close whose caller died half-way (`closingAt` set),
+   * re-assert the gates of closed elections at their recorded closing points (a master
+   * failover may have lost one), and retire elections whose results are final.
+   */
   private async leaderDuties(term: number): Promise<void> {
     const now = this.d.clock.now();
     for (const e of this.elections) {
@@ -309,10 +314,11 @@ export class Pipeline {
             await this.store.open(e.id, term);
             this.d.log.info('election opened on schedule', { election: e.id, term });
           }
-        } else if (e.status === 'open' && e.closesAt && Date.parse(e.closesAt) <= now) {
+        } else if (e.status === 'open' && (e.closingAt || (e.closesAt && Date.parse(e.closesAt) <= now))) {
           await this.store.close(e.id, term);
-          this.d.log.info('election closed on schedule', { election: e.id, term });
+          this.d.log.info('election closed', { election: e.id, term, scheduled: !e.closingAt });
         } else if (e.status === 'closed') {
+          await this.store.sealGates(e);
           const r = await readResults(this.d.redis, this.d.clock, e);
           if (r.final) {
             await this.store.deactivate(e.id);

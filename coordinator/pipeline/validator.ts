@@ -1,5 +1,6 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
+import { beforeClosingPoint, closingPoint, parseGate } from '../../shared/elections/gates';
 import type { ElectionRecord } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
 import { partitionKeys } from '../../shared/redis/keys';
@@ -19,7 +20,7 @@ export const recordVerdictsScript = defineScript('recordVerdicts', {
   },
 });
 
-/** Grace around opensAt/closesAt when judging a vote's time (clock error of the intake). */
+/** Clock error tolerated before a vote's time is judged to be in the future. */
 export const WINDOW_GRACE_MS = 2000;
 
 /**
@@ -36,6 +37,8 @@ interface PendingVote {
   /** The voter map's value for this voter ('' when none). */
   owner: string;
   eligible: boolean;
+  /** The partition's closing point when it is closed (null while open). */
+  closePoint: string | null;
 }
 
 /** Per partition: the checkpoint recorded, and the next read already on its way. */
@@ -111,10 +114,14 @@ export class Validator {
     if (rows.length === 0) return [];
     const votes = rows.map(([id, fields]) => ({ id, ...decodeVoteLogEntry(fields) }));
     const voters = votes.map((v) => v.voter);
-    const [owners, eligible] = await Promise.all([
+    // The gate is read after the log: if it is still open, every vote read lies before
+    // the point its close will record; if closed, its point is final.
+    const [owners, eligible, gate] = await Promise.all([
       this.redis.hmget(k.voters, ...voters),
       e.restricted ? (this.redis.call('SMISMEMBER', k.eligible, ...voters) as Promise<number[]>) : null,
+      this.redis.get(k.gate),
     ]);
+    const closePoint = closingPoint(parseGate(gate), e.closePoints?.[p]);
     return votes.map(
       (v, i): PendingVote => ({
         id: v.id,
@@ -122,6 +129,7 @@ export class Validator {
         option: v.option,
         owner: owners[i] ?? '',
         eligible: eligible ? eligible[i] === 1 : true,
+        closePoint,
       }),
     );
   }
@@ -191,16 +199,26 @@ export class Validator {
     return votes.length;
   }
 
-  /** One vote's verdict: null approves, a string is the reason for rejecting it. */
+  /**
+   * One vote's verdict: null approves, a string is the reason for rejecting it.
+   *
+   * The voting window is judged by the gate, not by comparing the vote's time with
+   * opensAt/closesAt: the leader opens and closes the gates at those times by
+   * synchronized clocks, and a vote is in the window exactly when its partition's gate
+   * took it, i.e. its stream id is at or before the partition's closing point. So a vote
+   * an open gate accepted is never thrown out as `outside_window` (an early manual open
+   * moves opensAt; a close a little after closesAt still counts what came before it),
+   * and a vote after the closing point (only possible when a failover lost a gate's
+   * closed state) is `after_close`: intake, validators and finalizer share one rule.
+   */
   private judge(e: ElectionRecord, v: PendingVote, now: number): string | null {
     // One vote per voter: the voter map must point at exactly this entry.
     if (!v.owner || v.owner.split('|')[0] !== v.id) return 'duplicate_vote';
     if (!v.eligible) return 'not_eligible';
     const ballotProblem = this.ballot.judge(e, v.option);
     if (ballotProblem) return ballotProblem;
+    if (v.closePoint && !beforeClosingPoint(v.id, v.closePoint)) return 'after_close';
     const takenAt = Number(v.id.split('-')[0]);
-    if (e.opensAt && takenAt < Date.parse(e.opensAt) - WINDOW_GRACE_MS) return 'outside_window';
-    if (e.closesAt && takenAt > Date.parse(e.closesAt) + WINDOW_GRACE_MS) return 'outside_window';
     if (takenAt > now + WINDOW_GRACE_MS * 5) return 'from_the_future';
     return null;
   }

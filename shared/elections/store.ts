@@ -11,6 +11,7 @@ import {
   partitionKeys,
 } from '../redis/keys';
 import { defineScript, reply, runScript } from '../redis/scripts';
+import { closeGate, openGate, replicate } from './gates';
 import {
   type Election,
   type ElectionStatus,
@@ -26,6 +27,33 @@ export interface ElectionRecord extends Election {
   /** Hash tag of each partition, index = partition number. */
   tags: string[];
   openedAt: string | null;
+  /** Set when a close began (the intent): the leader finishes a close left half-done. */
+  closingAt: string | null;
+  /** Per partition, the closing point its gate recorded (set with status `closed`). */
+  closePoints: string[] | null;
+  /** The `opensAt` an early manual open moved to the moment it opened (null otherwise). */
+  scheduledOpensAt: string | null;
+}
+
+/** Options of {@link ElectionStore.reset}. */
+export interface ResetOptions {
+  /** The stack runs in explicit test mode (QV_TEST_MODE=1): a counted election may be reset. */
+  testMode: boolean;
+  /** Who asked (recorded in the reset's audit record). */
+  by: string;
+}
+
+/** The audit record of one reset (GET /elections/{id}/audit lists them as `resets`). */
+export interface ResetRecord {
+  at: string;
+  by: string;
+  /** Status of the election when it was reset. */
+  status: ElectionStatus;
+  /** Votes finalized (counted) and rejected that the reset erased. */
+  finalized: number;
+  rejected: number;
+  /** Head hash of each partition's audit chain before the reset ('' when empty). */
+  heads: string[];
 }
 
 const transitionScript = defineScript('electionTransition', {
@@ -51,13 +79,16 @@ function toRecord(h: Record<string, string>): ElectionRecord | null {
     hideTotalsUntilClosed: h['hideTotals'] === '1',
     closedAt: h['closedAt'] || null,
     openedAt: h['openedAt'] || null,
+    closingAt: h['closingAt'] || null,
+    closePoints: h['closePoints'] ? JSON.parse(h['closePoints']) : null,
+    scheduledOpensAt: h['scheduledOpensAt'] || null,
     tags: JSON.parse(h['tags'] ?? '[]'),
   };
 }
 
 /** The public view (API.md "Election object"), without pipeline internals. */
 export function publicElection(e: ElectionRecord): Election {
-  const { tags: _tags, openedAt: _o, ...rest } = e;
+  const { tags: _t, openedAt: _o, closingAt: _c, closePoints: _p, scheduledOpensAt: _s, ...rest } = e;
   return rest;
 }
 
@@ -146,37 +177,91 @@ export class ElectionStore {
   }
 
   /**
-   * Opens an election: status first, then every partition's gate. `term` fences a
-   * leader's scheduled transition; an admin request passes none.
+   * Opens a draft election. The lifecycle is one state machine, draft -> open -> closed,
+   * each step a fenced script on the election's metadata (`term` fences a leader's
+   * scheduled step; an admin request passes none); closed is final.
+   *
+   * - Opening an open election returns it unchanged (idempotent); a closed one is 409.
+   * - Opening before `opensAt` moves the window's start to now (the scheduled time is
+   *   kept as `scheduledOpensAt`): validators judge votes by the gates, not the clock, so
+   *   a vote the open gate took is never thrown out as early.
+   * - Opening after `closesAt` is refused (409): the window is over before it began.
+   *
+   * The status moves first, then each partition's gate opens with a script that
+   * refuses to reopen a gate a racing close already closed.
    */
   async open(id: string, term?: number): Promise<ElectionRecord> {
     const e = await this.require(id);
-    if (e.status === 'open') {
-      await this.setGates(e, 'open'); // finish a half-done open
-      return e;
+    if (e.status === 'open') return this.finishOpen(e);
+    if (e.status !== 'draft') throw invalidState(e.status, 'only a draft opens');
+    const now = this.clock.now();
+    if (e.closesAt && Date.parse(e.closesAt) <= now) {
+      throw new ApiError(409, 'invalid_state', 'The election closesAt has passed; it can no longer open');
     }
-    if (e.status !== 'draft')
-      throw new ApiError(409, 'invalid_state', `Election is ${e.status}; only a draft opens`);
-    await this.transition(e, 'draft', 'open', 'openedAt', term);
+    const at = new Date(now).toISOString();
+    const fields = ['openedAt', at];
+    if (e.opensAt && Date.parse(e.opensAt) > now) fields.push('opensAt', at, 'scheduledOpensAt', e.opensAt);
+    if (!(await this.transition(e, 'draft', 'open', fields, term))) {
+      const current = await this.require(id); // another opener (or a close) came first
+      if (current.status === 'open') return this.finishOpen(current);
+      throw invalidState(current.status, 'only a draft opens');
+    }
     await this.redis.sadd(activeElectionsKey, id);
-    await this.setGates(e, 'open');
+    const opened = await this.finishOpen(await this.require(id));
     await this.notifyChanged(id);
-    return this.announce('election.opened', await this.require(id));
+    return this.announce('election.opened', opened);
   }
 
-  /** Closes an election: gates first (intake stops at once), then the status. */
+  /** Opens every gate of an open election that is not closing (finishes a half-done open). */
+  private async finishOpen(e: ElectionRecord): Promise<ElectionRecord> {
+    if (!e.closingAt) await Promise.all(e.tags.map((t) => openGate(this.redis, t)));
+    return e;
+  }
+
+  /**
+   * Closes an open election. First the intent (`closingAt`, so the leader finishes a
+   * close whose caller died), then every gate closes for good and records its closing
+   * point, then the status becomes `closed` together with those points. Any
+   * interleaving with opens converges to all gates closed: an open never writes over a
+   * closed gate. Closing a closed election returns it unchanged (and re-asserts its
+   * gates); closing a draft is 409.
+   */
   async close(id: string, term?: number): Promise<ElectionRecord> {
     const e = await this.require(id);
-    if (e.status === 'closed') {
-      await this.setGates(e, 'closed');
-      return e;
+    if (e.status === 'closed') return this.sealGates(e);
+    if (e.status !== 'open') throw invalidState(e.status, 'only an open election closes');
+    const k = electionKeys(id);
+    if (!e.closingAt) {
+      const at = new Date(this.clock.now()).toISOString();
+      if (!(await this.transition(e, 'open', 'open', ['closingAt', at], term)))
+        return this.closedBySomeoneElse(id);
     }
-    if (e.status !== 'open')
-      throw new ApiError(409, 'invalid_state', `Election is ${e.status}; only an open one closes`);
-    await this.setGates(e, 'closed');
-    await this.transition(e, 'open', 'closed', 'closedAt', term);
+    const points = await Promise.all(e.tags.map((t) => closeGate(this.redis, t)));
+    await Promise.all(e.tags.map((t) => replicate(this.redis, partitionKeys(t).gate)));
+    const at = new Date(this.clock.now()).toISOString();
+    const fields = ['closedAt', at, 'closePoints', JSON.stringify(points)];
+    if (!(await this.transition(e, 'open', 'closed', fields, term))) return this.closedBySomeoneElse(id);
+    await replicate(this.redis, k.meta);
     await this.notifyChanged(id);
     return this.announce('election.closed', await this.require(id));
+  }
+
+  private async closedBySomeoneElse(id: string): Promise<ElectionRecord> {
+    const current = await this.require(id);
+    if (current.status === 'closed') return current;
+    throw invalidState(current.status, 'only an open election closes');
+  }
+
+  /**
+   * Re-asserts every gate of a closed election at its recorded closing point: a gate
+   * whose closed state a master failover lost (written, not yet replicated) is closed
+   * again, and anything it took meanwhile lies after the point and is rejected.
+   */
+  async sealGates(e: ElectionRecord): Promise<ElectionRecord> {
+    if (e.status === 'closed') {
+      await Promise.all(e.tags.map((t, p) => closeGate(this.redis, t, e.closePoints?.[p] ?? '')));
+    }
+    return e;
   }
 
   /**
@@ -189,34 +274,60 @@ export class ElectionStore {
     return e;
   }
 
+  /** One fenced lifecycle step; false when the election was not in status `from`. */
   private async transition(
     e: ElectionRecord,
     from: ElectionStatus,
     to: ElectionStatus,
-    stamp: string,
+    fields: string[],
     term?: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const k = electionKeys(e.id);
     const r = await runScript(
       this.redis,
       transitionScript,
       [k.meta, k.leaderFence],
-      [term === undefined ? '' : String(term), from, to, stamp, new Date(this.clock.now()).toISOString()],
+      [term === undefined ? '' : String(term), from, to, ...fields],
     );
     if (r.code === -1)
       throw new ApiError(409, 'fenced', `A newer leader term (${String(r.value)}) has written`);
-    if (r.code === 0 && r.value !== to) {
-      throw new ApiError(409, 'invalid_state', `Election is ${String(r.value)}; cannot move it to ${to}`);
-    }
+    return r.code === 1;
   }
 
-  private async setGates(e: ElectionRecord, state: 'open' | 'closed'): Promise<void> {
-    await Promise.all(e.tags.map((t) => this.redis.set(partitionKeys(t).gate, state)));
-  }
-
-  /** Non-production only: clears an election's votes, tallies and audit log. */
-  async reset(id: string): Promise<ElectionRecord> {
+  /**
+   * Clears an election's votes, tallies and audit log (the caller refuses it in
+   * production). A closed election with finalized votes is a published result: it is
+   * reset only in explicit test mode. Every reset is first recorded in the election's
+   * reset log (what was erased, and each audit chain's head), which the audit API
+   * lists and the verifier reports, so a reset is never silent.
+   */
+  async reset(id: string, opts: ResetOptions): Promise<ElectionRecord> {
     const e = await this.require(id);
+    const parts = await Promise.all(
+      e.tags.map(async (t) => {
+        const k = partitionKeys(t);
+        const [stats, head] = await Promise.all([this.redis.hgetall(k.stats), this.redis.get(k.head)]);
+        return { finalized: Number(stats['finalized'] ?? 0), rejected: Number(stats['rejected'] ?? 0), head };
+      }),
+    );
+    const finalized = parts.reduce((n, p) => n + p.finalized, 0);
+    const rejected = parts.reduce((n, p) => n + p.rejected, 0);
+    if (e.status === 'closed' && finalized + rejected > 0 && !opts.testMode) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        'This election is closed and its votes are finalized: its result is kept (reset needs test mode)',
+      );
+    }
+    const record: ResetRecord = {
+      at: new Date(this.clock.now()).toISOString(),
+      by: opts.by,
+      status: e.status,
+      finalized,
+      rejected,
+      heads: parts.map((p) => p.head ?? ''),
+    };
+    await this.redis.rpush(electionKeys(id).resets, JSON.stringify(record));
     await Promise.all(
       e.tags.map((t) => {
         const k = partitionKeys(t);
@@ -237,4 +348,14 @@ export class ElectionStore {
     await this.notifyChanged(id); // coordinators drop their cached checkpoints
     return e;
   }
+
+  /** Every reset of an election, oldest first (the audit trail of resets). */
+  async resets(id: string): Promise<ResetRecord[]> {
+    const raw = await this.redis.lrange(electionKeys(id).resets, 0, -1);
+    return raw.map((r) => JSON.parse(r) as ResetRecord);
+  }
+}
+
+function invalidState(status: ElectionStatus, rule: string): ApiError {
+  return new ApiError(409, 'invalid_state', `Election is ${status}; ${rule}`);
 }

@@ -65,6 +65,8 @@ export function electionKeys(electionId: string) {
     meta: `${t}:meta`,
     /** string: highest leader term that wrote a scheduled transition (fencing). */
     leaderFence: `${t}:leader-fence`,
+    /** list of JSON records: every reset of this election (the audit trail of resets). */
+    resets: `${t}:resets`,
   } as const;
 }
 
@@ -79,7 +81,10 @@ export const activeElectionsKey = clusterKeys.activeElections;
  */
 export function partitionKeys(tag: string) {
   return {
-    /** string: 'open' while intake is open; anything else refuses new votes. */
+    /**
+     * string: the intake gate, only ever moving forward: absent (draft) -> 'open' ->
+     * 'closed|<streamId>' (the partition's closing point). Anything but 'open' refuses votes.
+     */
     gate: `${tag}:gate`,
     /** set: eligible voters of this partition (only for restricted elections). */
     eligible: `${tag}:eligible`,

@@ -57,6 +57,9 @@ describe('fenced finalization: a stale partition owner cannot finalize', () => {
       hideTotalsUntilClosed: false,
       closedAt: null,
       openedAt: new Date().toISOString(),
+      closingAt: null,
+      closePoints: null,
+      scheduledOpensAt: null,
       tags: Array.from({ length: P }, (_, p) => partitionTag(id, p, P)),
     };
     await Promise.all(e.tags.map((t) => redis.set(partitionKeys(t).gate, 'open')));
