@@ -14,6 +14,9 @@ export const handler = httpHandler('GET /elections/{id}/audit', async (req) => {
   if (!/^\d{1,4}$/.test(limitText) || limit < 1 || limit > 1000) {
     throw badRequest('limit must be an integer from 1 to 1000', { field: 'limit' });
   }
-  const page = await readAuditPage(redis(), e, req.query['cursor'] || undefined, limit);
-  return { status: 200, body: { electionId: e.id, partitions: e.tags.length, ...page } };
+  const [page, resets] = await Promise.all([
+    readAuditPage(redis(), e, req.query['cursor'] || undefined, limit),
+    elections.resets(e.id), // a reset is part of the audit trail: never silent
+  ]);
+  return { status: 200, body: { electionId: e.id, partitions: e.tags.length, ...page, resets } };
 });

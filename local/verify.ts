@@ -20,6 +20,7 @@ import { UsageError, runCli } from './cli';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SIGNING_KEY_FILE } from '../shared/auth/keys';
+import type { ResetRecord } from '../shared/elections/store';
 import { mintToken } from '../shared/auth/tokens';
 import type { AuditEntry } from '../shared/votes/read';
 import { type VerifyReport, verifyAudit } from '../shared/votes/verify';
@@ -128,25 +129,29 @@ async function getJson<T>(url: string, token: string): Promise<T> {
 async function fetchAuditLog(
   o: VerifyOptions,
   token: string,
-): Promise<{ entries: AuditEntry[]; partitions: number; pages: number }> {
+): Promise<{ entries: AuditEntry[]; partitions: number; pages: number; resets: ResetRecord[] }> {
   const base = `${o.url}/elections/${encodeURIComponent(o.electionId)}/audit?limit=1000`;
   const entries: AuditEntry[] = [];
   let partitions = 0;
+  let resets: ResetRecord[] = [];
   let cursor: string | null = '';
   let pages = 0;
   while (cursor !== null) {
     if (++pages > 100000) throw new Error('The audit log does not end (cursor loops)');
-    const page: { entries: AuditEntry[]; nextCursor: string | null; partitions: number } = await getJson(
-      `${base}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      token,
-    );
+    const page: {
+      entries: AuditEntry[];
+      nextCursor: string | null;
+      partitions: number;
+      resets?: ResetRecord[];
+    } = await getJson(`${base}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token);
     partitions = page.partitions;
+    resets = page.resets ?? resets;
     entries.push(...page.entries);
     if (page.nextCursor !== null && page.nextCursor === cursor)
       throw new Error('The audit log cursor does not move');
     cursor = page.nextCursor;
   }
-  return { entries, partitions, pages };
+  return { entries, partitions, pages, resets };
 }
 
 const sameCounts = (a: Published, b: Published): boolean =>
@@ -162,6 +167,11 @@ export interface VerifyOutcome {
   partitions: number;
   pages: number;
   published: Published;
+  /**
+   * Every reset of the election (recorded by the server before it erased anything): the
+   * log verified here starts after the last one. Reported, not a failure by itself.
+   */
+  resets: ResetRecord[];
   /** False when the results kept moving while the log was read (still counting). */
   stable: boolean;
   report: VerifyReport;
@@ -203,6 +213,7 @@ export async function verifyElection(
         partitions: log.partitions,
         pages: log.pages,
         published: after,
+        resets: log.resets,
         stable,
         report,
         ok: report.ok && stable,
@@ -243,6 +254,13 @@ export function render(v: VerifyOutcome): string {
   out.push(
     v.published.final ? 'The result is final.' : 'The result is not final yet (election open or counting).',
   );
+  if (v.resets.length === 0) out.push('Resets: none recorded.');
+  for (const x of v.resets) {
+    out.push(
+      `Reset at ${x.at} by ${x.by} (election ${x.status}): erased ${x.finalized} counted and ` +
+        `${x.rejected} rejected votes; chain heads then: ${x.heads.map((h) => h || '-').join(' ')}`,
+    );
+  }
   for (const [receipt, state] of Object.entries(r.receipts)) {
     out.push(`Receipt ${receipt}: ${state === 'missing' ? 'NOT in the audit log' : state}`);
   }

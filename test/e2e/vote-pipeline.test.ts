@@ -1,3 +1,4 @@
+import { render, verifyElection } from '../../local/verify';
 import { verifyAudit } from '../../shared/votes/verify';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
@@ -237,6 +238,47 @@ describe('vote pipeline end to end (HTTP → majority → finalized → audit)',
     expect(ok.status).toBe(202);
     const again = await api.call('POST', `/elections/${id}/votes`, { token: eve, body: { optionId: 'no' } });
     expect([again.status, again.body.error.code]).toEqual([409, 'already_voted']);
+  });
+
+  test('reset: recorded in the audit; refused for a closed, counted election outside test mode', async () => {
+    const id = await newOpenElection();
+    const gina = await api.token('gina-1', 'voter');
+    expect(
+      (await api.call('POST', `/elections/${id}/votes`, { token: gina, body: { optionId: 'yes' } })).status,
+    ).toBe(202);
+    // An open election may be reset (not production): it is recorded, never silent.
+    const reset = await api.call('POST', `/elections/${id}/reset`, { token: admin });
+    expect(reset.body).toMatchObject({ id, reset: true });
+    const page = await api.call('GET', `/elections/${id}/audit`, { token: gina });
+    expect(page.body.resets).toHaveLength(1);
+    expect(page.body.resets[0]).toMatchObject({ by: 'admin-1', status: 'open' });
+    const hank = await api.token('hank-1', 'voter');
+    const v = await api.call('POST', `/elections/${id}/votes`, { token: hank, body: { optionId: 'no' } });
+    expect(v.status).toBe(202);
+    expect((await api.call('POST', `/elections/${id}/close`, { token: admin })).status).toBe(200);
+    await eventually(
+      async () => (await api.call('GET', `/elections/${id}/results`, { token: admin })).body.final,
+      15000,
+      'final result',
+    );
+    // Closed and counted: the result stands (this stack does not run with QV_TEST_MODE=1).
+    const refused = await api.call('POST', `/elections/${id}/reset`, { token: admin });
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'forbidden']);
+    const results = await api.call('GET', `/elections/${id}/results`, { token: admin });
+    expect(results.body).toMatchObject({ finalized: 1, totals: { no: 1 } });
+    expect((await api.call('GET', `/elections/${id}/audit`, { token: gina })).body.resets).toHaveLength(1);
+    // The verifier accepts the log that starts after the reset, and reports the reset.
+    const verified = await verifyElection({
+      electionId: id,
+      receipts: [v.body.receipt],
+      url: offline.httpUrl,
+      token: admin,
+      json: false,
+      attempts: 5,
+    });
+    expect(verified.ok).toBe(true);
+    expect(verified.resets).toHaveLength(1);
+    expect(render(verified)).toContain('Reset at ');
   });
 
   test('GET /cluster shows the leader, every coordinator and the Redis Cluster (admin only)', async () => {
