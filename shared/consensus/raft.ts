@@ -53,6 +53,14 @@ export interface RaftConfig {
   leaseMs: number;
   /** Uniform in [0,1); injected so tests pin the election timeouts. */
   random: () => number;
+  /**
+   * The largest term increase a message may cause on its own (default 1: one election
+   * round). A message whose term lies further ahead is not believed by itself: the node
+   * asks the driver (`verifyTerm`) to find the term backed by the store (a recorded vote
+   * or the leader fence) and only then takes it (`stepBacked`). One message can thus
+   * never push a node to an arbitrary term (such as 2^53-1) that no election produced.
+   */
+  maxTermJump?: number;
 }
 
 /**
@@ -89,6 +97,18 @@ export type RaftOutput =
    * `step({type:'voteResponse', from: id, to: id, term, granted})`.
    */
   | { type: 'recordVote'; term: number; candidate: string; replyTo: string }
+  /**
+   * A peer's granted vote arrived. It counts only after the driver has read the voter's
+   * durable vote record and found it names this node: the driver then calls
+   * `voteVerified(term, voter)`. A grant the store does not hold never counts.
+   */
+  | { type: 'verifyVote'; term: number; voter: string }
+  /**
+   * `message` carries a term more than `maxTermJump` ahead of ours. The driver checks
+   * that the store backs the term (a vote recorded in it, or a leader fence at least
+   * as high) and, if so, feeds the message again with `stepBacked`; otherwise drops it.
+   */
+  | { type: 'verifyTerm'; term: number; message: RaftMessage }
   /** Persist the term: a restart must resume from it, never from an older one. */
   | { type: 'termChanged'; term: number }
   /** Emitted only when the role actually changes. */
@@ -137,6 +157,7 @@ export class RaftNode {
   private readonly peers: readonly string[];
   private readonly memberSet: ReadonlySet<string>;
   private readonly quorum: number;
+  private readonly maxTermJump: number;
 
   private _role: Role = 'follower';
   private _term: number;
@@ -169,6 +190,7 @@ export class RaftNode {
     this.memberSet = new Set(config.members);
     this.peers = config.members.filter((m) => m !== config.id);
     this.quorum = Math.floor(config.members.length / 2) + 1;
+    this.maxTermJump = config.maxTermJump ?? 1;
     this._term = initial.term;
     this.leaderTerm = initial.term;
     this.electionDeadline = initial.now + this.randomTimeout();
@@ -217,6 +239,29 @@ export class RaftNode {
 
   /** Handles one peer message (or the driver's self-vote result). Malformed or foreign messages are ignored. */
   step(message: RaftMessage, now: number): RaftOutput[] {
+    return this.receive(message, now, false);
+  }
+
+  /**
+   * Handles a message whose term the driver found backed by the store (after a
+   * `verifyTerm`): the term-jump bound is lifted, every other rule applies as in `step`.
+   */
+  stepBacked(message: RaftMessage, now: number): RaftOutput[] {
+    return this.receive(message, now, true);
+  }
+
+  /**
+   * The driver found `voter`'s durable vote record for `term` naming this node (after a
+   * `verifyVote`): the vote counts now, if this node is still campaigning in that term.
+   */
+  voteVerified(term: number, voter: string, now: number): RaftOutput[] {
+    const out: RaftOutput[] = [];
+    if (this._role !== 'candidate' || term !== this._term || !this.memberSet.has(voter)) return out;
+    this.countVote(voter, now, out);
+    return out;
+  }
+
+  private receive(message: RaftMessage, now: number, termBacked: boolean): RaftOutput[] {
     const out: RaftOutput[] = [];
     if (!this.accepts(message)) return out;
     const m = message;
@@ -228,7 +273,7 @@ export class RaftNode {
       return out;
     }
     if (m.type === 'preVoteResponse') {
-      this.onPreVoteResponse(m, now, out);
+      this.onPreVoteResponse(m, now, termBacked, out);
       return out;
     }
 
@@ -237,6 +282,10 @@ export class RaftNode {
       // request from a node that merely lost contact must not depose it, not even by
       // raising our term. Leadership transfer is the deliberate exception.
       if (m.type === 'requestVote' && !m.transfer && this.inLease(now)) return out;
+      if (!termBacked && m.term - this._term > this.maxTermJump) {
+        out.push({ type: 'verifyTerm', term: m.term, message: m });
+        return out;
+      }
       this.adoptTerm(m.term, now, m.type !== 'heartbeat', out);
     } else if (m.term < this._term) {
       // Answer stale requests with our term so the sender learns it is behind and steps down.
@@ -250,9 +299,11 @@ export class RaftNode {
         this.onRequestVote(m, now, out);
         break;
       case 'voteResponse':
-        if (this._role !== 'candidate' || !m.granted) break;
-        this.votesGranted.add(m.from);
-        if (this.votesGranted.size >= this.quorum) this.becomeLeader(now, out);
+        if (this._role !== 'candidate' || !m.granted || this.votesGranted.has(m.from)) break;
+        // The own vote arrives from the driver as the result of its SET NX: it is the
+        // store's answer already. A peer's grant is only its word until the store agrees.
+        if (m.from === this.cfg.id) this.countVote(m.from, now, out);
+        else out.push({ type: 'verifyVote', term: m.term, voter: m.from });
         break;
       case 'heartbeat':
         if (this._role === 'leader') break; // two leaders in one term cannot happen; never yield to one
@@ -442,17 +493,30 @@ export class RaftNode {
   private onPreVoteResponse(
     m: Extract<RaftMessage, { type: 'preVoteResponse' }>,
     now: number,
+    termBacked: boolean,
     out: RaftOutput[],
   ): void {
     if (!m.granted) {
-      // A refusal carries the responder's real term: a newer one is news as usual.
-      if (m.term > this._term) this.adoptTerm(m.term, now, true, out);
+      // A refusal carries the responder's real term: a newer one is news as usual,
+      // within the same bound on term jumps as every other message.
+      if (m.term > this._term) {
+        if (!termBacked && m.term - this._term > this.maxTermJump) {
+          out.push({ type: 'verifyTerm', term: m.term, message: m });
+        } else {
+          this.adoptTerm(m.term, now, true, out);
+        }
+      }
       return;
     }
     // A grant carries the term it was asked for; only one for our current round counts.
     if (this._role !== 'precandidate' || m.term !== this._term + 1) return;
     this.preVotesGranted.add(m.from);
     if (this.preVotesGranted.size >= this.quorum && this.storeHealthy) this.campaign(now, false, out);
+  }
+
+  private countVote(voter: string, now: number, out: RaftOutput[]): void {
+    this.votesGranted.add(voter);
+    if (this.votesGranted.size >= this.quorum) this.becomeLeader(now, out);
   }
 
   private becomeLeader(now: number, out: RaftOutput[]): void {
@@ -589,6 +653,9 @@ function validateConfig(c: RaftConfig): void {
   for (const k of positive) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new RangeError(`${k} must be > 0`);
+  }
+  if (c.maxTermJump !== undefined && !(Number.isSafeInteger(c.maxTermJump) && c.maxTermJump >= 1)) {
+    throw new RangeError('maxTermJump must be an integer >= 1');
   }
   if (!(c.electionTimeoutMaxMs >= c.electionTimeoutMinMs)) {
     throw new RangeError('electionTimeoutMaxMs must be >= electionTimeoutMinMs');

@@ -285,6 +285,17 @@ function simulate(s: Scenario): Result {
           break;
         case 'leaderChanged':
           break;
+        case 'verifyVote':
+          // The driver's port: the grant counts only if the voter's SET NX record names us.
+          if (storeUp(i, t) && votes.get(`${o.term}/${o.voter}`) === id)
+            apply(i, node.voteVerified(o.term, o.voter, t), t);
+          break;
+        case 'verifyTerm': {
+          // A far-ahead term is taken only when the store backs it: a vote recorded in it, or the fence.
+          const backed = fence >= o.term || ids.some((v) => votes.has(`${o.term}/${v}`));
+          if (storeUp(i, t) && backed) apply(i, node.stepBacked(o.message, t), t);
+          break;
+        }
       }
     }
   };

@@ -65,6 +65,8 @@ const recordVote = (term: number, candidate: string, replyTo = candidate): RaftO
 type Action =
   | { kind: 'tick'; at: number }
   | { kind: 'step'; at: number; msg: RaftMessage }
+  | { kind: 'stepBacked'; at: number; msg: RaftMessage }
+  | { kind: 'voteVerified'; at: number; term: number; voter: string }
   | { kind: 'storeWrite'; at: number; result: { ok: boolean; fencedBy?: number } }
   | { kind: 'storeHealthy'; at: number; healthy: boolean }
   | { kind: 'handover'; at: number };
@@ -89,6 +91,7 @@ interface Transcript {
   members?: string[];
   term?: number;
   random?: number[];
+  maxTermJump?: number;
   lines: Line[];
 }
 
@@ -102,6 +105,37 @@ const recv = (msg: RaftMessage, at: number, out: RaftOutput[] = [], state?: Part
   out,
   ...(state ? { state } : {}),
 });
+const verifyVote = (term: number, voter: string): RaftOutput => ({ type: 'verifyVote', term, voter });
+const verifyTerm = (message: RaftMessage): RaftOutput => ({
+  type: 'verifyTerm',
+  term: message.term,
+  message,
+});
+
+/**
+ * A peer's grant: the message alone only asks the driver to check the store; the
+ * vote counts when the driver reports the voter's record names us (`voteVerified`).
+ */
+const grant = (
+  voter: string,
+  term: number,
+  at: number,
+  out: RaftOutput[] = [],
+  state?: Partial<State>,
+): Line[] => [
+  recv(vr(voter, 'a', term, true), at, [verifyVote(term, voter)]),
+  { act: { kind: 'voteVerified', at, term, voter }, out, ...(state ? { state } : {}) },
+];
+
+/**
+ * A message more than one term ahead: by itself it only asks the driver to check that
+ * the store backs the term; once it does, `stepBacked` handles it as usual.
+ */
+const jump = (msg: RaftMessage, at: number, out: RaftOutput[] = [], state?: Partial<State>): Line[] => [
+  recv(msg, at, [verifyTerm(msg)]),
+  { act: { kind: 'stepBacked', at, msg }, out, ...(state ? { state } : {}) },
+];
+
 const write = (
   result: { ok: boolean; fencedBy?: number },
   at: number,
@@ -133,7 +167,7 @@ const campaignA: Line[] = [
 const electA: Line[] = [
   ...campaignA,
   recv(vr('a', 'a', 1, true), 301),
-  recv(vr('b', 'a', 1, true), 302, [
+  ...grant('b', 1, 302, [
     roleChanged('leader', 1),
     leaderChanged('a', 1),
     send(hb('a', 'b', 1)),
@@ -171,9 +205,9 @@ const transcripts: Transcript[] = [
       ...campaignA,
       // The driver could not record the self-vote (e.g. voted for another before a crash).
       recv(vr('a', 'a', 1, false), 301),
-      recv(vr('b', 'a', 1, true), 302),
+      ...grant('b', 1, 302),
       recv(vr('b', 'a', 1, true), 303, [], { role: 'candidate' }),
-      recv(vr('c', 'a', 1, true), 304, [
+      ...grant('c', 1, 304, [
         roleChanged('leader', 1),
         leaderChanged('a', 1),
         send(hb('a', 'b', 1)),
@@ -247,7 +281,7 @@ const transcripts: Transcript[] = [
         send(rv('a', 'c', 2)),
       ]),
       recv(vr('a', 'a', 2, true), 751),
-      recv(vr('c', 'a', 2, true), 752, [
+      ...grant('c', 2, 752, [
         roleChanged('leader', 2),
         leaderChanged('a', 2),
         send(hb('a', 'b', 2)),
@@ -275,7 +309,7 @@ const transcripts: Transcript[] = [
     name: 'higher term in a response steps a leader down',
     lines: [
       ...electA,
-      recv(hbr('b', 'a', 3), 320, [termChanged(3), roleChanged('follower', 3), leaderChanged(null, 3)], {
+      ...jump(hbr('b', 'a', 3), 320, [termChanged(3), roleChanged('follower', 3), leaderChanged(null, 3)], {
         role: 'follower',
         term: 3,
         leader: null,
@@ -299,7 +333,7 @@ const transcripts: Transcript[] = [
     name: 'higher term in a vote response steps a candidate down',
     lines: [
       ...campaignA,
-      recv(vr('c', 'a', 4, false), 305, [termChanged(4), roleChanged('follower', 4)], {
+      ...jump(vr('c', 'a', 4, false), 305, [termChanged(4), roleChanged('follower', 4)], {
         term: 4,
         votedFor: null,
       }),
@@ -309,7 +343,7 @@ const transcripts: Transcript[] = [
     name: 'the same leader in a newer term is announced again',
     lines: [
       ...followB,
-      recv(hb('b', 'a', 3), 150, [termChanged(3), leaderChanged('b', 3), send(hbr('a', 'b', 3))]),
+      ...jump(hb('b', 'a', 3), 150, [termChanged(3), leaderChanged('b', 3), send(hbr('a', 'b', 3))]),
     ],
   },
   {
@@ -349,7 +383,7 @@ const transcripts: Transcript[] = [
     lines: [
       ...electA,
       recv(rv('c', 'a', 5), 310, [], { role: 'leader', term: 1 }),
-      recv(
+      ...jump(
         rv('c', 'a', 5, true),
         320,
         [termChanged(5), roleChanged('follower', 5), leaderChanged(null, 5), recordVote(5, 'c')],
@@ -602,7 +636,7 @@ const transcripts: Transcript[] = [
     name: 'precandidate: a refusal carrying a newer term is adopted; a stale grant then counts for nothing',
     lines: [
       campaignA[0]!,
-      recv(pvr('b', 'a', 4, false), 301, [termChanged(4), roleChanged('follower', 4)], {
+      ...jump(pvr('b', 'a', 4, false), 301, [termChanged(4), roleChanged('follower', 4)], {
         role: 'follower',
         term: 4,
         votedFor: null,
@@ -685,6 +719,72 @@ const transcripts: Transcript[] = [
       }),
     ],
   },
+  {
+    name: 'a grant counts only once the store holds it: unverified grants never make a leader',
+    lines: [
+      ...campaignA,
+      recv(vr('a', 'a', 1, true), 301, [], { role: 'candidate', term: 1 }),
+      // Both peers say "granted", but the driver finds neither record naming a.
+      recv(vr('b', 'a', 1, true), 302, [verifyVote(1, 'b')]),
+      recv(vr('c', 'a', 1, true), 303, [verifyVote(1, 'c')], { role: 'candidate', leader: null }),
+      // Verifications for another term, a non-member or a non-candidate change nothing.
+      { act: { kind: 'voteVerified', at: 304, term: 2, voter: 'b' }, out: [], state: { role: 'candidate' } },
+      { act: { kind: 'voteVerified', at: 305, term: 1, voter: 'x' }, out: [], state: { role: 'candidate' } },
+      tick(900, [roleChanged('precandidate', 1), send(pv('a', 'b', 2)), send(pv('a', 'c', 2))]),
+      {
+        act: { kind: 'voteVerified', at: 901, term: 1, voter: 'b' },
+        out: [],
+        state: { role: 'precandidate' },
+      },
+    ],
+  },
+  {
+    name: 'bounded term jumps: one message cannot move a node to a term no election produced',
+    lines: [
+      ...followB,
+      // The reviewer's attack: a heartbeat of term 2^53-1. Unbacked, it changes nothing.
+      recv(hb('c', 'a', Number.MAX_SAFE_INTEGER), 120, [verifyTerm(hb('c', 'a', Number.MAX_SAFE_INTEGER))], {
+        role: 'follower',
+        term: 1,
+        leader: 'b',
+      }),
+      // A vote request during the leader's lease is ignored before any term question.
+      recv(rv('c', 'a', 1000), 121, [], { term: 1, leader: 'b' }),
+      recv(rv('c', 'a', 1000, true), 122, [verifyTerm(rv('c', 'a', 1000, true))], {
+        term: 1,
+        votedFor: null,
+      }),
+      recv(hbr('c', 'a', 3), 123, [verifyTerm(hbr('c', 'a', 3))], { term: 1 }),
+      // One term ahead is what a single election produces: adopted directly.
+      recv(hb('c', 'a', 2), 130, [termChanged(2), leaderChanged('c', 2), send(hbr('a', 'c', 2))], {
+        term: 2,
+        leader: 'c',
+      }),
+    ],
+  },
+  {
+    name: 'bounded term jumps: a precandidate does not adopt a far-ahead term from a refusal unless backed',
+    lines: [
+      campaignA[0]!,
+      recv(pvr('b', 'a', 9, false), 301, [verifyTerm(pvr('b', 'a', 9, false))], {
+        role: 'precandidate',
+        term: 0,
+      }),
+      // A refusal one term ahead is within what an election produces: adopted.
+      recv(pvr('c', 'a', 1, false), 302, [termChanged(1), roleChanged('follower', 1)], {
+        role: 'follower',
+        term: 1,
+      }),
+    ],
+  },
+  {
+    name: 'bounded term jumps: a configured bound of 3 adopts up to three terms ahead directly',
+    maxTermJump: 3,
+    lines: [
+      recv(hb('b', 'a', 3), 10, [termChanged(3), leaderChanged('b', 3), send(hbr('a', 'b', 3))], { term: 3 }),
+      recv(hb('b', 'a', 7), 20, [verifyTerm(hb('b', 'a', 7))], { term: 3 }),
+    ],
+  },
 ];
 
 function runTranscript(t: Transcript): void {
@@ -699,6 +799,7 @@ function runTranscript(t: Transcript): void {
     heartbeatIntervalMs: HB,
     leaseMs: LEASE,
     random: () => values[i++ % values.length]!,
+    ...(t.maxTermJump !== undefined ? { maxTermJump: t.maxTermJump } : {}),
   };
   const node = new RaftNode(config, { term: t.term ?? 0, now: 0 });
   t.lines.forEach((line, n) => {
@@ -710,6 +811,12 @@ function runTranscript(t: Transcript): void {
         break;
       case 'step':
         out = node.step(a.msg, a.at);
+        break;
+      case 'stepBacked':
+        out = node.stepBacked(a.msg, a.at);
+        break;
+      case 'voteVerified':
+        out = node.voteVerified(a.term, a.voter, a.at);
         break;
       case 'storeWrite':
         out = node.storeWrite(a.result, a.at);
@@ -768,7 +875,8 @@ describe('RaftNode status', () => {
     node.step(pvr('c', 'a', 2, true), 405); // a majority of pre-votes: campaign
     expect(node.status(410)).toMatchObject({ role: 'candidate', leader: null, lastLeaderContactMs: null });
     node.step(vr('a', 'a', 2, true), 420);
-    node.step(vr('c', 'a', 2, true), 430);
+    expect(node.step(vr('c', 'a', 2, true), 430)).toEqual([{ type: 'verifyVote', term: 2, voter: 'c' }]);
+    node.voteVerified(2, 'c', 430);
     // A leader reports when a majority (itself included) last confirmed it.
     expect(node.status(480)).toMatchObject({ role: 'leader', leader: 'a', lastLeaderContactMs: 50 });
     node.step(hbr('b', 'a', 2), 470);
