@@ -6,9 +6,12 @@ export const recordVoteScript = defineScript('recordVote', {
   parse: (r) => reply.string('recordVote', r),
 });
 
-/** The leader's fenced claim/renewal: [1, term] written, or [0, newestTerm] fenced. */
+/**
+ * The leader's fenced claim/renewal (and its live lease): [1, term] written, or
+ * [0, newestTerm] refused (a newer term, or another leader already holds this term).
+ */
 export const leaderRenewScript = defineScript('leaderRenew', {
-  keys: 2,
+  keys: 3,
   parse: (r) => {
     const a = reply.array('leaderRenew', r, 2);
     return {

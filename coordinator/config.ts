@@ -1,4 +1,5 @@
 import { type RedisSeed, loadConfig, parseSeeds } from '../shared/config';
+import { loadClusterSecret } from './peer-secret';
 
 /**
  * A coordinator's configuration, from the environment. The voting membership
@@ -13,6 +14,17 @@ export interface CoordinatorConfig {
   natMap?: Record<string, { host: string; port: number }>;
   members: string[];
   production: boolean;
+  /**
+   * QV_TEST_MODE=1: operator-only test routes (`POST /admin/clock`) and the artificial
+   * clock knobs (CLOCK_SKEW_MS, CLOCK_DRIFT_PPM) are available. Off otherwise.
+   */
+  testMode: boolean;
+  /** Key of the HMAC that authenticates every peer message (peer-secret.ts). */
+  clusterSecret: Buffer;
+  /** Peer messages signed further than this from the receiver's clock are refused. */
+  peerWindowMs: number;
+  /** How many terms ahead one message may move this node without store backing. */
+  maxTermJump: number;
   electionTimeoutMinMs: number;
   electionTimeoutMaxMs: number;
   heartbeatIntervalMs: number;
@@ -42,6 +54,14 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     throw new Error(`NODE_ID ${nodeId} is not in COORDINATORS (${base.coordinators.join(',')})`);
   }
   const production = base.production;
+  const testMode = base.testMode;
+  for (const knob of ['CLOCK_SKEW_MS', 'CLOCK_DRIFT_PPM']) {
+    const v = env[knob];
+    if (!testMode && v !== undefined && v !== '' && Number(v) !== 0) {
+      throw new Error(`${knob} injects an artificial clock error and is only allowed with QV_TEST_MODE=1`);
+    }
+  }
+  const clusterSecret = loadClusterSecret(env);
   const natMapText = env['REDIS_NAT_MAP'];
   let natMap: CoordinatorConfig['natMap'];
   if (natMapText) {
@@ -59,6 +79,10 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     redisSeeds: base.redisSeeds,
     members: base.coordinators,
     production,
+    testMode,
+    clusterSecret,
+    peerWindowMs: num(env, 'PEER_AUTH_WINDOW_MS', 30000),
+    maxTermJump: num(env, 'MAX_TERM_JUMP', 1),
     electionTimeoutMinMs: num(env, 'ELECTION_TIMEOUT_MIN_MS', 500),
     electionTimeoutMaxMs: num(env, 'ELECTION_TIMEOUT_MAX_MS', 1000),
     heartbeatIntervalMs: num(env, 'HEARTBEAT_INTERVAL_MS', 100),
@@ -67,8 +91,8 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     storeTimeoutMs: num(env, 'STORE_TIMEOUT_MS', 250),
     clockSyncMs: num(env, 'CLOCK_SYNC_MS', 200),
     clockMaxOffsetMs: num(env, 'CLOCK_MAX_OFFSET_MS', 500),
-    clockSkewMs: production ? 0 : num(env, 'CLOCK_SKEW_MS', 0),
-    clockDriftPpm: production ? 0 : num(env, 'CLOCK_DRIFT_PPM', 0),
+    clockSkewMs: testMode ? num(env, 'CLOCK_SKEW_MS', 0) : 0,
+    clockDriftPpm: testMode ? num(env, 'CLOCK_DRIFT_PPM', 0) : 0,
     partitions: base.partitions,
   };
   if (natMap) cfg.natMap = natMap;

@@ -1,5 +1,5 @@
 import { withDeadline } from '../shared/deadline';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import type { Server } from 'node:http';
 import type { Cluster } from 'ioredis';
 import { SkewedClock, systemClock } from '../shared/clock';
@@ -8,9 +8,12 @@ import { type RaftMessage, RaftNode, type RaftOutput } from '../shared/consensus
 import { type Logger, createLogger, errorFields } from '../shared/logger';
 import { monotonicClock } from '../shared/monotonic';
 import { createRedisCluster } from '../shared/redis/client';
-import { clusterKeys } from '../shared/redis/keys';
+import { clusterKeys, clusterName } from '../shared/redis/keys';
 import { runScript } from '../shared/redis/scripts';
-import { leaderRenewScript, recordVoteScript } from './cluster-scripts';
+import { leaderRenewScript } from './cluster-scripts';
+import { PeerVerifier, isNonce, signTime } from './peer-auth';
+import { type ElectionLedger, RedisElectionLedger, ledgerBacks } from './peer-ledger';
+import { PeerTransport } from './peer-transport';
 import { type AdminRoute, startAdminServer } from './admin-server';
 import type { CoordinatorConfig } from './config';
 import { publishClusterEvent } from './events';
@@ -31,7 +34,7 @@ export const VERSION = '0.1.0';
 export class CoordinatorNode {
   readonly log: Logger;
   readonly redis: Cluster;
-  /** Wall clock as this node believes it (artificial skew in non-production). */
+  /** Wall clock as this node believes it (artificial skew only with QV_TEST_MODE=1). */
   readonly rawClock: SkewedClock;
   /** The synchronized clock: every time judgement in this process reads it. */
   readonly clock: ClockDiscipline;
@@ -55,8 +58,23 @@ export class CoordinatorNode {
   /** WebSocket fan-out (sends only while this node leads; see coordinator/fanout/fanout.ts). */
   private fanout: Fanout | undefined;
   private readonly m: ReturnType<CoordinatorNode['makeMetrics']>;
+  /** Signs what this node sends to its peers. */
+  private readonly transport: PeerTransport;
+  /** Authenticates (and de-duplicates) what peers send to `POST /raft`. */
+  private readonly verifier: PeerVerifier;
+  /** The durable election record (votes, terms): the state machine's store port. */
+  private readonly ledger: ElectionLedger;
+  /** Store checks in flight, so a burst of far-ahead messages costs at most one lookup each. */
+  private readonly verifying = new Set<string>();
 
-  constructor(readonly config: CoordinatorConfig) {
+  /**
+   * `ports.ledger` replaces the Redis election ledger (tests); everything else about the
+   * node is configured by `config`.
+   */
+  constructor(
+    readonly config: CoordinatorConfig,
+    ports: { ledger?: ElectionLedger } = {},
+  ) {
     this.log = createLogger({ component: 'coordinator', node: config.nodeId });
     this.rawClock = new SkewedClock(systemClock, config.clockSkewMs, config.clockDriftPpm);
     this.clock = new ClockDiscipline(this.rawClock, { maxOffsetMs: config.clockMaxOffsetMs });
@@ -93,6 +111,22 @@ export class CoordinatorNode {
       this.clock,
     );
     this.m = this.makeMetrics();
+    // Peer-auth timestamps use the OS clock: the artificial test skew must not make
+    // honest peers look like replays.
+    this.transport = new PeerTransport({
+      selfId: config.nodeId,
+      secret: config.clusterSecret,
+      cluster: clusterName,
+      agent: this.agent,
+      now: () => systemClock.now(),
+    });
+    this.verifier = new PeerVerifier({
+      secret: config.clusterSecret,
+      cluster: clusterName,
+      windowMs: config.peerWindowMs,
+      now: () => systemClock.now(),
+    });
+    this.ledger = ports.ledger ?? new RedisElectionLedger(this.redis, config.members);
   }
 
   private makeRaft(term: number): RaftNode {
@@ -105,6 +139,7 @@ export class CoordinatorNode {
         electionTimeoutMaxMs: config.electionTimeoutMaxMs,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         leaseMs: config.leaseMs,
+        maxTermJump: config.maxTermJump,
         random: Math.random,
       },
       { term, now: monotonicClock.now() },
@@ -291,6 +326,10 @@ export class CoordinatorNode {
         case 'recordVote':
           void this.recordVote(o.term, o.candidate, o.replyTo);
           break;
+        case 'verifyVote':
+        case 'verifyTerm':
+          void this.verify(o);
+          break;
         case 'termChanged':
           this.m.term.set(o.term);
           void withDeadline(this.redis.set(clusterKeys.nodeTerm(this.id), String(o.term)), 1000).catch(
@@ -324,11 +363,40 @@ export class CoordinatorNode {
     this.m.electionsStarted.set(this.raft.status(monotonicClock.now()).electionsStarted);
   }
 
+  /**
+   * Answers the state machine's store questions: a peer's grant counts only if the
+   * voter's recorded vote names this node; a far-ahead term is taken only if the store
+   * shows it was reached. Anything the store does not back is dropped.
+   */
+  private async verify(o: Extract<RaftOutput, { type: 'verifyVote' | 'verifyTerm' }>): Promise<void> {
+    const key = o.type === 'verifyVote' ? `v|${o.term}|${o.voter}` : `t|${o.message.from}`;
+    if (this.verifying.has(key)) return;
+    this.verifying.add(key);
+    try {
+      const backed = await withDeadline(
+        ledgerBacks(this.ledger, this.id, o),
+        this.config.storeTimeoutMs,
+      ).catch(() => false);
+      if (!backed) {
+        this.log.debug('store does not back a peer claim; dropped', { type: o.type, term: o.term });
+        return;
+      }
+      const now = monotonicClock.now();
+      this.apply(
+        o.type === 'verifyVote'
+          ? this.raft.voteVerified(o.term, o.voter, now)
+          : this.raft.stepBacked(o.message, now),
+      );
+    } finally {
+      this.verifying.delete(key);
+    }
+  }
+
   private async recordVote(term: number, candidate: string, replyTo: string): Promise<void> {
     let granted = false;
     try {
       const votedFor = await withDeadline(
-        runScript(this.redis, recordVoteScript, [clusterKeys.vote(term, this.id)], [candidate, '3600000']),
+        this.ledger.recordVote(term, this.id, candidate),
         this.config.storeTimeoutMs,
       );
       granted = votedFor === candidate;
@@ -349,8 +417,8 @@ export class CoordinatorNode {
         runScript(
           this.redis,
           leaderRenewScript,
-          [clusterKeys.leaderFence, clusterKeys.leader],
-          [String(term), this.id, String(this.clock.now())],
+          [clusterKeys.leaderFence, clusterKeys.leader, clusterKeys.leaderLease],
+          [String(term), this.id, String(this.clock.now()), String(this.config.leaseMs)],
         ),
         this.config.storeTimeoutMs,
       );
@@ -369,50 +437,11 @@ export class CoordinatorNode {
     }
   }
 
-  /** Peer-to-peer election messages go over the admin HTTP port (fire and forget). */
+  /** Peer-to-peer election messages go over the admin HTTP port, signed (fire and forget). */
   private send(message: RaftMessage): Promise<void> {
     const peer = this.members.find((x) => x.id === message.to);
     if (!peer) return Promise.resolve();
-    return this.postJson(`${peer.adminUrl}/raft`, message, 300).then(
-      () => {},
-      () => {},
-    );
-  }
-
-  private postJson(url: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    return this.httpJson('POST', url, body, timeoutMs);
-  }
-
-  private httpJson(method: string, url: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const data = body === undefined ? undefined : JSON.stringify(body);
-      const req = request(
-        url,
-        {
-          method,
-          agent: this.agent,
-          timeout: timeoutMs,
-          headers: data
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }
-            : {},
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            try {
-              resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined);
-            } catch (err) {
-              reject(err);
-            }
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      if (data) req.write(data);
-      req.end();
-    });
+    return this.transport.send(peer.adminUrl, message);
   }
 
   // ---- clock --------------------------------------------------------------------
@@ -423,10 +452,12 @@ export class CoordinatorNode {
     const peer = this.members.find((x) => x.id === leader);
     if (!peer) return;
     const t0 = this.clock.now();
-    const reply = (await this.httpJson('GET', `${peer.adminUrl}/time`, undefined, 500)) as { now: number };
+    // Only a reading signed by the leader for this very request counts: a forged or
+    // replayed answer could otherwise steer this node's clock (and so vote windows).
+    const leaderTime = await this.transport.readTime(peer.adminUrl, leader);
     const t1 = this.clock.now();
-    if (typeof reply?.now !== 'number') return;
-    const r = this.clock.addSample({ t0, t1, leaderTime: reply.now });
+    if (leaderTime === null) return;
+    const r = this.clock.addSample({ t0, t1, leaderTime });
     if (r.action !== 'discarded') {
       this.m.clockOffset.observe(Math.abs(r.offsetMs));
       this.m.clockRtt.set(r.rttMs);
@@ -520,10 +551,24 @@ export class CoordinatorNode {
         body: this.metrics.render(),
         contentType: 'text/plain; version=0.0.4',
       }),
-      'GET /time': async () => ({ status: 200, body: { now: this.clock.now(), node: this.id } }),
+      'GET /time': async ({ query }) => {
+        const now = this.clock.now();
+        const nonce = query.get('nonce');
+        // With the asker's nonce the reading is signed for it (peers only use signed ones).
+        const mac = isNonce(nonce)
+          ? signTime(this.config.clusterSecret, clusterName, this.id, nonce, now)
+          : undefined;
+        return { status: 200, body: { now, node: this.id, ...(mac ? { mac } : {}) } };
+      },
       'POST /raft': async ({ body }) => {
-        const msg = body as RaftMessage;
-        if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string' || msg.to !== this.id) {
+        const r = this.verifier.verify(body);
+        if (!r.ok) {
+          const { status, code, message } = r.refusal;
+          return { status, body: { error: { code, message } } };
+        }
+        const msg = r.message;
+        // Our own messages come from the driver, never over the wire.
+        if (msg.to !== this.id || msg.from === this.id) {
           return {
             status: 400,
             body: { error: { code: 'invalid_request', message: 'Not a message for me' } },
@@ -534,7 +579,8 @@ export class CoordinatorNode {
       },
       ...this.extraRoutes(),
     };
-    if (!this.config.production) {
+    // Skew injection is a test tool: without QV_TEST_MODE=1 the route does not exist (404).
+    if (this.config.testMode) {
       routes['POST /admin/clock'] = async ({ body }) => {
         const b = (body ?? {}) as { skewMs?: unknown; driftPpm?: unknown };
         if (typeof b.skewMs !== 'number' || (b.driftPpm !== undefined && typeof b.driftPpm !== 'number')) {

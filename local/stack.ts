@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { generateClusterSecret } from '../coordinator/peer-secret';
 import { join, resolve } from 'node:path';
 import { waitForPortBusy } from './ports';
 import { type ManagedProcess, spawnManaged } from './processes';
@@ -36,6 +37,17 @@ export interface CoordinatorOptions {
   nodeArgs?: string[];
 }
 
+/**
+ * The cluster secret of coordinators this process starts when the caller supplies none
+ * (CLUSTER_SECRET / CLUSTER_SECRET_FILE in `env` or the environment): one fresh random
+ * secret per launcher process, so the coordinators it starts authenticate each other.
+ */
+export const launcherClusterSecret = generateClusterSecret();
+
+function hasSecret(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env['CLUSTER_SECRET'] || env['CLUSTER_SECRET_FILE']);
+}
+
 /** Starts one coordinator process and waits until its admin port answers. */
 export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedProcess> {
   requireBuild();
@@ -55,6 +67,9 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedPr
         // The WebSocket fan-out invokes `broadcast` on serverless-offline with dummy credentials.
         AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] ?? 'local',
         AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] ?? 'local',
+        ...(hasSecret(process.env) || hasSecret(o.env ?? {})
+          ? {}
+          : { CLUSTER_SECRET: launcherClusterSecret }),
         ...o.env,
       },
       onLine: (line) => {

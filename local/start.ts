@@ -4,12 +4,13 @@
  * stops everything and leaves no process or port behind.
  */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stopAllManaged } from './processes';
 import { repoRoot, startStack } from './stack';
 import { createRedisCluster } from '../shared/redis/client';
-import { parseSeeds } from '../shared/config';
+import { loadConfig, parseSeeds } from '../shared/config';
 import { demoPassword, seedDemoUsers } from './seed-users';
+import { CLUSTER_SECRET_FILE_NAME, ensureClusterSecretFile } from '../coordinator/peer-secret';
 import { buildWebApp, startWebServer, type WebServer } from './web-server';
 
 const colors = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m', '\x1b[34m', '\x1b[31m'];
@@ -29,6 +30,13 @@ async function main(): Promise<void> {
   // The local stack is a development deployment (reset allowed, demo users); an unset
   // NODE_ENV elsewhere means production. Children inherit it.
   process.env['NODE_ENV'] ||= 'development';
+  // Coordinators authenticate each other with a cluster secret: unless one is supplied,
+  // it lives in the local key folder (generated once, mode 0600). Children inherit the path.
+  if (!process.env['CLUSTER_SECRET'] && !process.env['CLUSTER_SECRET_FILE']) {
+    process.env['CLUSTER_SECRET_FILE'] = ensureClusterSecretFile(
+      join(resolve(repoRoot, loadConfig().jwt.keyDir), CLUSTER_SECRET_FILE_NAME),
+    );
+  }
   const httpPort = Number(process.env['HTTP_PORT'] ?? 3000);
   const wsPort = Number(process.env['WS_PORT'] ?? 3001);
   const lambdaPort = Number(process.env['LAMBDA_PORT'] ?? 3002);

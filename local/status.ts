@@ -78,9 +78,15 @@ interface StatusReport {
   at: string;
   healthy: boolean;
   problems: string[];
+  /**
+   * Who acts as leader now: a coordinator that answers as leader AND holds the live
+   * leader lease in Redis for that term. `null` when nobody does; never a stale record.
+   */
   leader: string | null;
   term: number | null;
-  /** The `{qv}:leader` record (last fenced write). */
+  /** The live `{qv}:leader-lease` (expires one lease length after the last renewal). */
+  leaderLease: { id: string; term: number } | null;
+  /** The `{qv}:leader` record (last fenced write; may name a leader that is gone). */
   leaderRecord: { id: string | null; term: number | null; fence: number | null };
   votingMembers: string[];
   coordinators: CoordinatorReport[];
@@ -219,6 +225,7 @@ async function collect(o: Options): Promise<StatusReport> {
   // ---- coordinators, from Redis ----
   let records: MemberRecord[] = [];
   let leaderRecord: StatusReport['leaderRecord'] = { id: null, term: null, fence: null };
+  let leaderLease: StatusReport['leaderLease'] = null;
   if (redisNodes) {
     const redis = createRedisCluster(o.seeds, {
       clusterRetryStrategy: () => null,
@@ -226,11 +233,12 @@ async function collect(o: Options): Promise<StatusReport> {
     });
     redis.on('error', () => {});
     try {
-      const [members, leader, fence] = await deadline(
+      const [members, leader, fence, lease] = await deadline(
         Promise.all([
           redis.hgetall(clusterKeys.members),
           redis.hgetall(clusterKeys.leader),
           redis.get(clusterKeys.leaderFence),
+          redis.hgetall(clusterKeys.leaderLease),
         ]),
         o.timeoutMs * 3,
         'Redis',
@@ -248,6 +256,9 @@ async function collect(o: Options): Promise<StatusReport> {
         term: leader['term'] !== undefined ? Number(leader['term']) : null,
         fence: fence !== null ? Number(fence) : null,
       };
+      if (lease['id'] !== undefined && lease['term'] !== undefined) {
+        leaderLease = { id: lease['id'], term: Number(lease['term']) };
+      }
     } catch (err) {
       problems.push(`Redis: cannot read the coordinator records (${(err as Error).message})`);
     } finally {
@@ -268,7 +279,11 @@ async function collect(o: Options): Promise<StatusReport> {
   const voting = [...new Set(answering.flatMap((s) => s.votingMembers))].sort();
 
   const leaders = answering.filter((s) => s.role === 'leader').sort((a, b) => b.term - a.term);
-  const leader = leaders[0] ?? null;
+  // A node's own word is not enough (it may not have noticed that it was deposed): the
+  // leader is the one whose claim the live lease confirms.
+  const leader =
+    leaders.find((s) => leaderLease !== null && s.id === leaderLease.id && s.term === leaderLease.term) ??
+    null;
   const leaderView = new Map((leader?.members ?? []).map((m) => [m.id, m]));
   const now = Date.now();
 
@@ -338,6 +353,18 @@ async function collect(o: Options): Promise<StatusReport> {
           'the one with the older term will be fenced',
       );
     }
+    for (const l of leaders) {
+      if (l !== leader) {
+        problems.push(
+          `${l.id} reports role=leader (term ${l.term}) but holds no valid leader lease in Redis: it does not act as leader`,
+        );
+      }
+    }
+    if (leaderLease !== null && !leader) {
+      problems.push(
+        `the leader lease names ${leaderLease.id} (term ${leaderLease.term}), but it does not answer as leader of that term`,
+      );
+    }
     if (leader) {
       const astray = answering.filter(
         (s) => s.id !== leader.id && (s.leader !== leader.id || s.term !== leader.term),
@@ -371,6 +398,7 @@ async function collect(o: Options): Promise<StatusReport> {
     problems,
     leader: leader?.id ?? null,
     term: leader?.term ?? null,
+    leaderLease,
     leaderRecord,
     votingMembers: voting,
     coordinators,

@@ -4,11 +4,18 @@ import { clusterKeys } from './redis/keys';
 
 /**
  * The cluster at a glance, from Redis alone (no coordinator needs to be reachable):
- * coordinators from their heartbeat records, the leader from its fenced record, and
- * the Redis Cluster from CLUSTER INFO / CLUSTER NODES. Serves GET /cluster.
+ * coordinators from their heartbeat records, the leader from its live lease, and the
+ * Redis Cluster from CLUSTER INFO / CLUSTER NODES. Serves GET /cluster.
  */
 export interface ClusterView {
+  /**
+   * Who acts as leader now: the holder of the live leader lease, which the leader renews
+   * with every fenced write and which Redis expires (its own clock) one lease length
+   * after the last renewal. `null` when nobody holds a valid lease (an election is
+   * running, or the leader died or was cut off) — never the last record of a dead leader.
+   */
   leader: string | null;
+  /** The lease holder's term; without a lease, the newest term a leader has written (the fence). */
   term: number;
   nodes: {
     id: string;
@@ -58,14 +65,15 @@ export async function readClusterView(
   clock: Clock,
   healthyAfterMs = 1500,
 ): Promise<ClusterView> {
-  const [members, leader, info, nodesText] = await Promise.all([
+  const [members, lease, fence, info, nodesText] = await Promise.all([
     redis.hgetall(clusterKeys.members),
-    redis.hgetall(clusterKeys.leader),
+    redis.hgetall(clusterKeys.leaderLease),
+    redis.get(clusterKeys.leaderFence),
     redis.cluster('INFO') as Promise<string>,
     redis.cluster('NODES') as Promise<string>,
   ]);
   const now = clock.now();
-  const leaderId = leader['id'] ?? null;
+  const leaderId = lease['id'] ?? null;
   const nodes = Object.values(members)
     .map((raw) => {
       try {
@@ -107,7 +115,7 @@ export async function readClusterView(
   const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
   return {
     leader: leaderId,
-    term: Number(leader['term'] ?? 0),
+    term: Number((leaderId !== null ? lease['term'] : fence) ?? 0),
     nodes,
     redis: {
       state,

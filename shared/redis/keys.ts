@@ -28,6 +28,11 @@ export function clusterKeysFor(name: string) {
     leaderFence: `${clusterTag}:leader-fence`,
     /** hash: id, term, since — the current leader as last written by a fenced write. */
     leader: `${clusterTag}:leader`,
+    /**
+     * hash: id, term — the live leader lease, renewed by every leader-renew and expiring
+     * (Redis-side, PX) when the leader stops renewing: who acts as leader now.
+     */
+    leaderLease: `${clusterTag}:leader-lease`,
     /** string: a node's current term (persisted so a restart never goes back). */
     nodeTerm: (nodeId: string) => `${clusterTag}:term:${nodeId}`,
     /** string: whom `nodeId` voted for in `term` (SET NX: one vote per node per term). */

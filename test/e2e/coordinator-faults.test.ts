@@ -222,8 +222,8 @@ describe('coordinator faults: paused leader, leader cut off from Redis', () => {
     const replay = await runScript(
       client,
       leaderRenewScript,
-      [clusterKeys.leaderFence, clusterKeys.leader],
-      [String(oldTerm), old, String(Date.now())],
+      [clusterKeys.leaderFence, clusterKeys.leader, clusterKeys.leaderLease],
+      [String(oldTerm), old, String(Date.now()), '500'],
     );
     expect(replay.ok).toBe(false);
     expect(replay.term).toBeGreaterThanOrEqual(next.term);

@@ -1,3 +1,4 @@
+import { generateClusterSecret } from '../../coordinator/peer-secret';
 import { findFreePortRange, freePort } from '../../local/ports';
 import type { ManagedProcess } from '../../local/processes';
 import { startCoordinator, startOffline } from '../../local/stack';
@@ -61,6 +62,8 @@ export class TestCluster {
   readonly nodes = new Map<string, TestCoordinator>();
   /** This cluster's CLUSTER_NAME: its keys never mix with another test cluster's. */
   readonly name: string;
+  /** The cluster secret its coordinators authenticate each other with (tests sign with it too). */
+  readonly secret = generateClusterSecret();
   constructor(
     readonly members: string[],
     readonly env: NodeJS.ProcessEnv = {},
@@ -100,6 +103,7 @@ export class TestCluster {
         LOG_LEVEL: verbose ? 'info' : 'warn',
         LAMBDA_ENDPOINT: 'off',
         CLUSTER_NAME: this.name,
+        CLUSTER_SECRET: this.secret,
         ...this.env,
         ...extraEnv,
       },
