@@ -135,15 +135,19 @@ export class PeerVerifier {
     if (typeof body !== 'object' || body === null)
       return { ok: false, refusal: malformed('Expected a signed envelope') };
     const b = body as Record<string, unknown>;
+    const { ts, nonce, mac } = b;
+    if (
+      typeof mac !== 'string' ||
+      !MAC_RE.test(mac) ||
+      typeof nonce !== 'string' ||
+      !NONCE_RE.test(nonce) ||
+      typeof ts !== 'number' ||
+      !Number.isSafeInteger(ts)
+    ) {
+      return { ok: false, refusal: refuse('The message is not signed with the cluster secret') };
+    }
     const message = parseRaftMessage(b['message']);
     if (!message) return { ok: false, refusal: malformed('Not a valid election message') };
-    const { ts, nonce, mac } = b;
-    if (typeof mac !== 'string' || !MAC_RE.test(mac) || typeof nonce !== 'string' || !NONCE_RE.test(nonce)) {
-      return { ok: false, refusal: refuse('The message is not signed with the cluster secret') };
-    }
-    if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) {
-      return { ok: false, refusal: refuse('The message is not signed with the cluster secret') };
-    }
     const expected = macOf(this.o.secret, this.o.cluster, 'raft', raftFields(message, ts, nonce));
     if (!macEquals(expected, mac)) return { ok: false, refusal: refuse('Bad signature') };
     const now = this.o.now();

@@ -1,6 +1,6 @@
 import type { Cluster } from 'ioredis';
 import type { RaftOutput } from '../shared/consensus/raft';
-import { clusterKeys } from '../shared/redis/keys';
+import { clusterKeys as defaultKeys } from '../shared/redis/keys';
 import { runScript } from '../shared/redis/scripts';
 import { recordVoteScript } from './cluster-scripts';
 
@@ -29,26 +29,28 @@ export class RedisElectionLedger implements ElectionLedger {
   constructor(
     private readonly redis: Cluster,
     private readonly members: readonly string[],
+    /** The cluster's keys (another cluster name's in tests). */
+    private readonly keys: Pick<typeof defaultKeys, 'vote' | 'leaderFence'> = defaultKeys,
   ) {}
 
   recordVote(term: number, voter: string, candidate: string): Promise<string | null> {
     return runScript(
       this.redis,
       recordVoteScript,
-      [clusterKeys.vote(term, voter)],
+      [this.keys.vote(term, voter)],
       [candidate, String(VOTE_TTL_MS)],
     );
   }
 
   votedFor(term: number, voter: string): Promise<string | null> {
-    return this.redis.get(clusterKeys.vote(term, voter));
+    return this.redis.get(this.keys.vote(term, voter));
   }
 
   async termBacked(term: number): Promise<boolean> {
     // All keys carry the cluster's hash tag: one slot, so one MGET.
     const [fence, ...votes] = await this.redis.mget(
-      clusterKeys.leaderFence,
-      ...this.members.map((m) => clusterKeys.vote(term, m)),
+      this.keys.leaderFence,
+      ...this.members.map((m) => this.keys.vote(term, m)),
     );
     return Number(fence ?? 0) >= term || votes.some((v) => v !== null);
   }

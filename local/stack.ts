@@ -81,7 +81,9 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedPr
   );
   await Promise.race([
     waitForPortBusy(o.adminPort, 15000),
-    proc.exited.then((code) => {
+    proc.exited.then(async (code) => {
+      // 'exit' can come before the last output lines (the reason it refused to start).
+      await new Promise((r) => setTimeout(r, 200));
       throw new Error(`coordinator ${o.nodeId} exited during start (${code}):\n${tail.join('\n')}`);
     }),
   ]);

@@ -64,11 +64,12 @@ export async function readClusterView(
   redis: Cluster,
   clock: Clock,
   healthyAfterMs = 1500,
+  keys: Pick<typeof clusterKeys, 'members' | 'leaderLease' | 'leaderFence'> = clusterKeys,
 ): Promise<ClusterView> {
   const [members, lease, fence, info, nodesText] = await Promise.all([
-    redis.hgetall(clusterKeys.members),
-    redis.hgetall(clusterKeys.leaderLease),
-    redis.get(clusterKeys.leaderFence),
+    redis.hgetall(keys.members),
+    redis.hgetall(keys.leaderLease),
+    redis.get(keys.leaderFence),
     redis.cluster('INFO') as Promise<string>,
     redis.cluster('NODES') as Promise<string>,
   ]);

@@ -149,7 +149,8 @@ describe('clock synchronization between coordinators', () => {
     const members = [1, 2, 3].map((i) => `${prefix}-c${i}`);
     unskewed = members.slice(0, 2);
     skewed = members[2]!;
-    cluster = new TestCluster(members, {}, redis.seeds, prefix);
+    // Skew injection (CLOCK_SKEW_MS, POST /admin/clock) exists only in explicit test mode.
+    cluster = new TestCluster(members, { QV_TEST_MODE: '1' }, redis.seeds, prefix);
     await Promise.all(unskewed.map((id) => cluster.startNode(id)));
     await unskewedLeader();
   }, 60000);
