@@ -226,7 +226,14 @@ async function monitorBreakdown(ports: number[], seconds: number): Promise<Map<s
 }
 
 async function main(): Promise<void> {
-  const cfg = loadCoordinatorConfig({ ...process.env, NODE_ID: 'c1', COORDINATORS: 'c1' });
+  // Only the timing defaults are read here; the secret is a placeholder (never used).
+  const cfg = loadCoordinatorConfig({
+    ...process.env,
+    NODE_ID: 'c1',
+    COORDINATORS: 'c1',
+    CLUSTER_SECRET: 'x'.repeat(32),
+    CLUSTER_SECRET_FILE: '',
+  });
   const settings = {
     heartbeatIntervalMs: cfg.heartbeatIntervalMs,
     electionTimeoutMinMs: cfg.electionTimeoutMinMs,

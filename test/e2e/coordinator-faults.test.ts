@@ -24,7 +24,11 @@ import {
  */
 
 /** The shipped lease (coordinator/config.ts default); the cluster runs with defaults. */
-const LEASE_MS = loadCoordinatorConfig({ NODE_ID: 'x', COORDINATORS: 'x' }).leaseMs;
+const LEASE_MS = loadCoordinatorConfig({
+  NODE_ID: 'x',
+  COORDINATORS: 'x',
+  CLUSTER_SECRET: 'x'.repeat(32),
+}).leaseMs;
 
 type Status = {
   id: string;
