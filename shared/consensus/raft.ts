@@ -9,7 +9,11 @@
  *
  * Safety ("at most one leader per term") rests on the store, not on memory: a vote
  * only counts once the driver has recorded it with `SET NX` per (term, voter), so a
- * node that crashed and forgot its in-memory `votedFor` still cannot vote twice.
+ * node that crashed and forgot its in-memory `votedFor` still cannot vote twice; and a
+ * candidate counts a peer's grant only after the driver has read that voter's record
+ * and found it names the candidate (`verifyVote` / `voteVerified`). Terms move by at
+ * most `maxTermJump` per message unless the store backs the term (`verifyTerm` /
+ * `stepBacked`), so no single message can push a node to a term no election reached.
  *
  * PreVote (Raft thesis 9.6, etcd's `PreVote`): on an election timeout a node does not
  * raise its term at once. It becomes a `precandidate` and asks its peers whether they
