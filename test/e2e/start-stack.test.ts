@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { portFree } from '../../local/ports';
 import { launchStack } from '../helpers/launcher';
 
@@ -21,6 +23,8 @@ describe('whole-stack launcher (npm start)', () => {
       });
       expect(token.status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${stack.web}/`)).status).toBe(200);
+      // The coordinators' cluster secret was generated into the key folder, owner-only.
+      expect(statSync(join(stack.keyDir, 'cluster-secret')).mode & 0o777).toBe(0o600);
     } finally {
       code = await stack.stop();
     }
