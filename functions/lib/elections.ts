@@ -1,5 +1,6 @@
 import { systemClock } from '../../shared/clock';
 import { ApiError, notFound } from '../../shared/errors';
+import { clearlyPastClose } from '../../shared/elections/model';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
 import { config, redis } from './redis';
 
@@ -32,17 +33,12 @@ export function electionIdParam(params: Record<string, string>): string {
   return id;
 }
 
-/** How far past `closesAt` this process's clock must be before submit refuses on its own. */
-const PAST_CLOSE_GRACE_MS = 2000;
-
 /**
  * Extra safety only: refuses a vote when this process's clock is clearly past the
- * election's `closesAt`. The gate decides intake (the leader closes it at synchronized
- * time); this just keeps a late close (leader failover) from taking votes long after
- * the advertised end. Never a reason to reject a vote already taken.
+ * election's `closesAt` (see {@link clearlyPastClose}). The gate decides intake.
  */
 export function refuseIfPastClose(e: ElectionRecord, now: number): void {
-  if (e.closesAt && now > Date.parse(e.closesAt) + PAST_CLOSE_GRACE_MS) {
+  if (clearlyPastClose(e.closesAt, now)) {
     throw new ApiError(409, 'election_not_open', 'This election is not open for voting');
   }
 }

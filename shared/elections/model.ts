@@ -111,6 +111,20 @@ export function parseNewElection(body: unknown): NewElection {
   };
 }
 
+/** How far past `closesAt` a clock must be before submit refuses on its own. */
+export const PAST_CLOSE_GRACE_MS = 2000;
+
+/**
+ * True when `now` is clearly past `closesAt` (by more than {@link PAST_CLOSE_GRACE_MS}).
+ * Submit uses it as extra safety only: the leader closes the gates at `closesAt` by
+ * synchronized time and the gate decides intake; this keeps a late close (a leader
+ * failover) from taking votes long after the advertised end. It never rejects a vote
+ * that was already taken.
+ */
+export function clearlyPastClose(closesAt: string | null, now: number): boolean {
+  return closesAt !== null && now > Date.parse(closesAt) + PAST_CLOSE_GRACE_MS;
+}
+
 const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** A short random id of [a-z0-9] (no separators, so vote ids parse unambiguously). */
 export function newElectionId(): string {

@@ -207,7 +207,10 @@ export class ElectionStore {
       throw invalidState(current.status, 'only a draft opens');
     }
     await this.redis.sadd(activeElectionsKey, id);
-    const opened = await this.finishOpen(await this.require(id));
+    // The gates follow what Redis holds now (a close may already be under way); the
+    // caller gets the election as this step left it: open.
+    await this.finishOpen(await this.require(id));
+    const opened: ElectionRecord = { ...e, status: 'open', ...recordFields(fields) };
     await this.notifyChanged(id);
     return this.announce('election.opened', opened);
   }
@@ -354,6 +357,13 @@ export class ElectionStore {
     const raw = await this.redis.lrange(electionKeys(id).resets, 0, -1);
     return raw.map((r) => JSON.parse(r) as ResetRecord);
   }
+}
+
+/** The record fields a transition's field/value pairs set (the ones open writes). */
+function recordFields(pairs: string[]): Partial<ElectionRecord> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) out[pairs[i]!] = pairs[i + 1]!;
+  return out as Partial<ElectionRecord>;
 }
 
 function invalidState(status: ElectionStatus, rule: string): ApiError {
