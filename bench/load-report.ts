@@ -358,7 +358,7 @@ ${table(['parameter', 'value'], d.params, false)}
 ${lat}
 <p class="note">Submit latency runs from a vote's first attempt to its final answer (retries of 503s and
 network errors included). Submit → finalized runs from the first attempt to the vote's entry in the
-audit log (its stream id: the Redis server clock of this machine).</p>
+audit log (its finalization time on the finalizing coordinator's synchronized clock, from the admin's view of the log).</p>
 <h2>Throughput</h2>
 ${throughput}
 ${cumulative}

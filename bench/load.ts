@@ -73,8 +73,8 @@ Options:
 
 What is measured:
   submit latency          first attempt to the final answer, retries included (202s)
-  submit -> finalized     first attempt to the vote's entry in the audit log (the
-                          entry's stream id: the Redis server clock of this machine)
+  submit -> finalized     first attempt to the vote's entry in the audit log (its
+                          finalizedAt, on the finalizing coordinator's synced clock)
   Errors are votes whose final answer was not 202, by "<status> <code>"; 503s,
   timeouts and network errors are retried with the same Idempotency-Key first.
 
@@ -697,8 +697,8 @@ async function readAudit(
     for (const e of (r.body['entries'] as Record<string, string>[] | undefined) ?? []) {
       const v = e['voteId'] ? byId.get(e['voteId']) : undefined;
       if (!v) continue;
-      const ms = Number((e['id'] ?? '').split('-')[0]);
-      v.decidedAt = Number.isFinite(ms) && ms > 0 ? ms : Date.parse(e['at'] ?? '');
+      // voteId and finalizedAt: the admin's view of the log (the public one names neither).
+      v.decidedAt = Date.parse(e['finalizedAt'] ?? '');
       v.outcome = e['outcome'] === 'rejected' ? 'rejected' : 'counted';
       matched++;
     }

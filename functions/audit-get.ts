@@ -5,17 +5,22 @@ import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
 
-/** `GET /elections/{id}/audit?cursor=&limit=`: the hash-chained log, paged. */
+/**
+ * `GET /elections/{id}/audit?cursor=&limit=`: the hash-chained log, paged. Empty (with
+ * `hidden: true`) while the election hides its totals.
+ */
 export const handler = httpHandler('GET /elections/{id}/audit', async (req) => {
-  await authenticate(req);
+  const claims = await authenticate(req);
   const e = await elections.require(electionIdParam(req.params));
   const limitText = req.query['limit'] ?? '100';
   const limit = Number(limitText);
   if (!/^\d{1,4}$/.test(limitText) || limit < 1 || limit > 1000) {
     throw badRequest('limit must be an integer from 1 to 1000', { field: 'limit' });
   }
+  // Admins also see each entry's private vote id and time (load runs reconcile with them).
+  const operator = claims.role === 'admin';
   const [page, resets] = await Promise.all([
-    readAuditPage(redis(), e, req.query['cursor'] || undefined, limit),
+    readAuditPage(redis(), e, req.query['cursor'] || undefined, limit, operator),
     elections.resets(e.id), // a reset is part of the audit trail: never silent
   ]);
   return { status: 200, body: { electionId: e.id, partitions: e.tags.length, ...page, resets } };

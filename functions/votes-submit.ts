@@ -47,7 +47,13 @@ export const handler = httpHandler('POST /elections/{id}/votes', async (req) => 
   );
   return {
     status: 202,
-    body: { voteId: result.voteId, status: result.status, receipt: result.receipt },
+    body: {
+      voteId: result.voteId,
+      status: result.status,
+      receipt: result.receipt,
+      ballotId: result.ballotId,
+      receiptNonce: result.receiptNonce,
+    },
     headers: { 'Idempotent-Replayed': String(result.duplicate) },
   };
 });

@@ -1,11 +1,15 @@
 /**
- * `npm run verify -- <electionId> [--receipt R ...] [--url http://127.0.0.1:3000]
- * [--token T] [--json]`: checks an election's audit log without trusting the server.
+ * `npm run verify -- <electionId> [--receipt R[:NONCE] ...] [--heads FILE]
+ * [--url http://127.0.0.1:3000] [--token T] [--json]`: checks an election's audit log
+ * without trusting the server.
  *
  * It fetches the audit log page by page and the published results over the public
  * HTTP API, then (shared/votes/verify.ts) re-checks every hash link of every
- * partition, recomputes the totals from the entries and compares them with the
- * results, and looks up each given receipt. While an election is still being counted
+ * partition, checks each chain against the published chain heads (those of the results,
+ * or of an earlier `/results` saved to FILE: a log rewritten since is caught), recomputes
+ * the totals from the entries and compares them with the results, flags receipts or
+ * ballot ids carried by two entries, and looks up each given receipt (with the voter's
+ * nonce: also that the entry carrying it is the one it commits to). While an election is still being counted
  * the results can move between two reads, so the results are read before and after
  * the log and the pair is retried until they agree.
  *
@@ -17,17 +21,19 @@
  * read), 2 on bad usage.
  */
 import { UsageError, runCli } from './cli';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SIGNING_KEY_FILE } from '../shared/auth/keys';
 import type { ResetRecord } from '../shared/elections/store';
 import { mintToken } from '../shared/auth/tokens';
-import type { AuditEntry } from '../shared/votes/read';
-import { type VerifyReport, verifyAudit } from '../shared/votes/verify';
+import type { AuditEntry, ChainHead } from '../shared/votes/read';
+import { type ReceiptCheck, type VerifyReport, verifyAudit } from '../shared/votes/verify';
 
 export interface VerifyOptions {
   electionId: string;
-  receipts: string[];
+  receipts: ReceiptCheck[];
+  /** Chain heads published earlier (a saved `/results` body or its `chainHeads`), from --heads. */
+  heads?: Record<string, ChainHead> | null;
   url: string;
   token: string | undefined;
   json: boolean;
@@ -37,9 +43,11 @@ export interface VerifyOptions {
 
 function usage(): string {
   return [
-    'Usage: npm run verify -- <electionId> [--receipt R ...] [--url URL] [--token T] [--json]',
+    'Usage: npm run verify -- <electionId> [--receipt R[:NONCE] ...] [--heads FILE] [--url URL] [--token T] [--json]',
     '',
-    '  --receipt R  a voter receipt to look up in the audit log (repeatable)',
+    '  --receipt R  a voter receipt to look up in the audit log (repeatable); R:NONCE also',
+    '               checks that the entry carrying it is the ballot it commits to',
+    '  --heads FILE chain heads published earlier (a saved /results JSON): the log must extend them',
     '  --url URL    API base URL (default $QV_URL or http://127.0.0.1:3000)',
     '  --token T    bearer token of any role (default $QV_TOKEN, else an auditor token',
     '               minted with the local signing key in $JWT_KEY_DIR or .local/keys)',
@@ -53,6 +61,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const o: VerifyOptions = {
     electionId: '',
     receipts: [],
+    heads: null,
     url: env['QV_URL'] || 'http://127.0.0.1:3000',
     token: env['QV_TOKEN'] || undefined,
     json: false,
@@ -66,7 +75,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new UsageError('');
-    else if (a === '--receipt') o.receipts.push(value(++i, a));
+    else if (a === '--receipt') o.receipts.push(parseReceipt(value(++i, a)));
+    else if (a === '--heads') o.heads = readHeads(value(++i, a));
     else if (a === '--url') o.url = value(++i, a).replace(/\/+$/, '');
     else if (a === '--token') o.token = value(++i, a);
     else if (a === '--json') o.json = true;
@@ -77,6 +87,35 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (!o.electionId) throw new UsageError('Give the election id');
   if (!/^https?:\/\/[^\s]+$/.test(o.url)) throw new UsageError(`--url must be an http(s) URL, got ${o.url}`);
   return o;
+}
+
+/** `R` or `R:NONCE` (both hex). */
+function parseReceipt(text: string): ReceiptCheck {
+  const m = /^([0-9a-f]{64})(?::([0-9a-f]{32}))?$/i.exec(text);
+  if (!m)
+    throw new UsageError(
+      `--receipt must be a 64-digit hex receipt, optionally :NONCE (32 hex digits), got ${text}`,
+    );
+  return m[2] ? { receipt: m[1]!.toLowerCase(), nonce: m[2].toLowerCase() } : m[1]!.toLowerCase();
+}
+
+/** Chain heads from a saved `/results` body (or its bare `chainHeads` object). */
+function readHeads(file: string): Record<string, ChainHead> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--heads ${file}: ${(err as Error).message}`);
+  }
+  const heads = (v as { chainHeads?: unknown })?.chainHeads ?? v;
+  const valid =
+    !!heads &&
+    typeof heads === 'object' &&
+    Object.values(heads).every(
+      (h) => !!h && typeof h.hash === 'string' && Number.isSafeInteger(h.entries) && h.entries >= 0,
+    );
+  if (!valid) throw new UsageError(`--heads ${file}: no chainHeads {<partition>: {hash, entries}} in it`);
+  return heads as Record<string, ChainHead>;
 }
 
 /** An auditor token from the local signing key, or an error saying how to get one. */
@@ -100,6 +139,7 @@ interface Published {
   pending: number;
   final: boolean;
   hidden?: boolean;
+  chainHeads?: Record<string, ChainHead>;
 }
 
 async function getJson<T>(url: string, token: string): Promise<T> {
@@ -129,13 +169,20 @@ async function getJson<T>(url: string, token: string): Promise<T> {
 async function fetchAuditLog(
   o: VerifyOptions,
   token: string,
-): Promise<{ entries: AuditEntry[]; partitions: number; pages: number; resets: ResetRecord[] }> {
+): Promise<{
+  entries: AuditEntry[];
+  partitions: number;
+  pages: number;
+  resets: ResetRecord[];
+  hidden: boolean;
+}> {
   const base = `${o.url}/elections/${encodeURIComponent(o.electionId)}/audit?limit=1000`;
   const entries: AuditEntry[] = [];
   let partitions = 0;
   let resets: ResetRecord[] = [];
   let cursor: string | null = '';
   let pages = 0;
+  let hidden = false;
   while (cursor !== null) {
     if (++pages > 100000) throw new Error('The audit log does not end (cursor loops)');
     const page: {
@@ -143,21 +190,24 @@ async function fetchAuditLog(
       nextCursor: string | null;
       partitions: number;
       resets?: ResetRecord[];
+      hidden?: boolean;
     } = await getJson(`${base}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token);
     partitions = page.partitions;
     resets = page.resets ?? resets;
+    hidden ||= page.hidden === true;
     entries.push(...page.entries);
     if (page.nextCursor !== null && page.nextCursor === cursor)
       throw new Error('The audit log cursor does not move');
     cursor = page.nextCursor;
   }
-  return { entries, partitions, pages, resets };
+  return { entries, partitions, pages, resets, hidden };
 }
 
 const sameCounts = (a: Published, b: Published): boolean =>
   a.finalized === b.finalized &&
   a.rejected === b.rejected &&
-  JSON.stringify(a.totals) === JSON.stringify(b.totals);
+  JSON.stringify(a.totals) === JSON.stringify(b.totals) &&
+  JSON.stringify(a.chainHeads) === JSON.stringify(b.chainHeads);
 
 export interface VerifyOutcome {
   electionId: string;
@@ -174,6 +224,8 @@ export interface VerifyOutcome {
   resets: ResetRecord[];
   /** False when the results kept moving while the log was read (still counting). */
   stable: boolean;
+  /** True while the election hides its totals: the log is published only at close. */
+  hidden: boolean;
   report: VerifyReport;
   ok: boolean;
 }
@@ -195,13 +247,20 @@ export async function verifyElection(
     const after = await getJson<Published>(`${o.url}/elections/${id}/results`, token);
     const stable = sameCounts(before, after);
     if (stable || attempt >= o.attempts) {
-      // Hidden totals (until close) cannot be compared; the chain and receipts still can.
-      const published = after.hidden ? null : after;
-      const report = verifyAudit(o.electionId, log.partitions, log.entries, published, o.receipts);
-      if (after.hidden && (report.counted !== after.finalized || report.rejected !== after.rejected)) {
+      // Hidden totals (until close) hide the log too: nothing to check against yet.
+      const hidden = log.hidden || after.hidden === true;
+      const published = hidden ? null : after;
+      const report = verifyAudit(
+        o.electionId,
+        log.partitions,
+        log.entries,
+        published,
+        o.receipts,
+        hidden ? null : (o.heads ?? null),
+      );
+      if (hidden) {
         report.problems.push(
-          `audit log has ${report.counted} counted and ${report.rejected} rejected votes, ` +
-            `results say ${after.finalized} and ${after.rejected}`,
+          'the election hides its totals until it closes: its audit log is published then',
         );
         report.ok = false;
       }
@@ -215,6 +274,7 @@ export async function verifyElection(
         published: after,
         resets: log.resets,
         stable,
+        hidden,
         report,
         ok: report.ok && stable,
       };
@@ -232,15 +292,14 @@ export function render(v: VerifyOutcome): string {
       `${r.counted} counted, ${r.rejected} rejected`,
   );
   const chainProblems = r.problems.filter((p) =>
-    /hash|link|partition .* does not exist|appears twice/.test(p),
+    /hash|link|sequence|does not exist|carried by|appears in|chain/.test(p),
   );
   out.push(
     `Hash chain: ${chainProblems.length === 0 ? 'every link verifies' : `${chainProblems.length} broken`}`,
   );
   const options = [...new Set([...Object.keys(r.totals), ...Object.keys(v.published.totals)])].sort();
-  if (v.published.hidden) {
-    out.push('Totals: hidden by the election until it closes; recomputed from the log:');
-    for (const opt of options) out.push(`  ${opt.padEnd(20)} ${r.totals[opt] ?? 0}`);
+  if (v.hidden) {
+    out.push('Totals and audit log: hidden by the election until it closes.');
   } else {
     out.push('Totals:             audit log   published');
     const row = (name: string, mine: number, theirs: number) =>
@@ -254,6 +313,13 @@ export function render(v: VerifyOutcome): string {
   out.push(
     v.published.final ? 'The result is final.' : 'The result is not final yet (election open or counting).',
   );
+  if (v.published.chainHeads) {
+    const n = Object.keys(v.published.chainHeads).length;
+    const bad = chainProblems.filter((p) => /chain head/.test(p)).length;
+    out.push(
+      `Chain heads: ${bad === 0 ? `the log extends the ${n} published heads` : `${bad} do not match`}`,
+    );
+  }
   if (v.resets.length === 0) out.push('Resets: none recorded.');
   for (const x of v.resets) {
     out.push(

@@ -30,6 +30,8 @@ interface Position {
   /** Last finalized stream id ('' none yet) and the audit chain's head hash ('' none yet). */
   fin: string;
   head: string;
+  /** Entries in the partition's audit chain (the next entry's sequence number is this + 1). */
+  entries: number;
   /** When it was learned (ms, monotonic): re-read after a while, in case of a reset. */
   at: number;
 }
@@ -103,8 +105,12 @@ export class Finalizer {
     const known = this.positions.get(key);
     if (known && performance.now() - known.at < POSITION_TTL_MS) return known;
     const k = partitionKeys(e.tags[p]!);
-    const [fin, head] = await Promise.all([this.redis.get(k.finalized), this.redis.get(k.head)]);
-    const pos = { fin: fin ?? '', head: head ?? '', at: performance.now() };
+    const [fin, head, entries] = await Promise.all([
+      this.redis.get(k.finalized),
+      this.redis.get(k.head),
+      this.redis.hget(k.stats, 'entries'),
+    ]);
+    const pos = { fin: fin ?? '', head: head ?? '', entries: Number(entries ?? 0), at: performance.now() };
     this.positions.set(key, pos);
     return pos;
   }
@@ -128,7 +134,7 @@ export class Finalizer {
     this.prefetched.delete(key);
     // An idle poll costs one command: the committee's checkpoints. A prefetched read that
     // shows nothing new is stale by now: read afresh.
-    const { fin, head } = await this.position(e, p, key);
+    const { fin, head, entries } = await this.position(e, p, key);
     const agreedIn = (cps: (string | null)[]): string | undefined => {
       const judged = cps.filter((c): c is string => !!c).sort((x, y) => compareStreamIds(y, x));
       const agreed = judged[this.majority - 1]; // judged by at least a majority
@@ -180,16 +186,24 @@ export class Finalizer {
       outcomes.push({
         sid,
         countKey: this.ballot.countKey(entry.option),
-        entry: { vote: sid, receipt: entry.receipt, option: entry.option, outcome, reason, at },
+        entry: { ballotId: entry.ballotId, receipt: entry.receipt, option: entry.option, outcome, reason },
       });
     }
     if (outcomes.length === 0) return 0;
     const firstPrev = head || genesisHash(e.id, p);
     let prev = firstPrev;
     const args: (string | number)[] = [];
-    for (const o of outcomes) {
-      const hash = entryHash(prev, e.id, p, o.entry);
-      args.push(o.sid, o.entry.outcome, o.entry.option, o.entry.receipt, o.entry.reason, hash);
+    for (const [i, o] of outcomes.entries()) {
+      const hash = entryHash(prev, e.id, p, entries + 1 + i, o.entry);
+      args.push(
+        o.sid,
+        o.entry.outcome,
+        o.entry.option,
+        o.entry.receipt,
+        o.entry.reason,
+        hash,
+        o.entry.ballotId,
+      );
       prev = hash;
     }
     const written = runScript(
@@ -205,6 +219,7 @@ export class Finalizer {
         at,
         outcomes.length,
         firstPrev,
+        entries + 1,
         ...args,
       ],
     );
@@ -223,7 +238,12 @@ export class Finalizer {
       if (r.why === 'fenced') throw new FencedError(p, r.current);
       return 0;
     }
-    this.positions.set(key, { fin: outcomes[outcomes.length - 1]!.sid, head: prev, at: performance.now() });
+    this.positions.set(key, {
+      fin: outcomes[outcomes.length - 1]!.sid,
+      head: prev,
+      entries: entries + outcomes.length,
+      at: performance.now(),
+    });
     this.prefetched.set(key, next);
     const counted = outcomes.filter((o) => o.entry.outcome === 'counted');
     const rejected = outcomes.filter((o) => o.entry.outcome === 'rejected');

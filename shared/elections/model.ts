@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import { ApiError, badRequest } from '../errors';
 
@@ -152,15 +152,32 @@ export function partitionTag(electionId: string, p: number, partitions: number):
   return `{e:${electionId}:${p}}`;
 }
 
-/** The partition of a voter: a stable hash of their id. */
-export function partitionOf(voterId: string, partitions: number): number {
-  // FNV-1a: fast, stable across processes and languages.
+/**
+ * The partition of a voter. With a salt (every election made now has one): the first
+ * 4 bytes of HMAC-SHA256(salt, voterId), big-endian, mod `partitions`. The salt is a
+ * per-election secret kept in the election record and never published, so knowing a
+ * user id no longer tells anyone which partition (which audit chain) holds their
+ * ballot. Without one (an election made before salts), the old public FNV-1a hash, so
+ * such an election keeps sending each voter to the partition that holds their vote.
+ */
+export function partitionOf(voterId: string, partitions: number, salt: string): number {
+  if (salt) {
+    return (
+      createHmac('sha256', Buffer.from(salt, 'hex')).update(voterId, 'utf8').digest().readUInt32BE(0) %
+      partitions
+    );
+  }
   let h = 0x811c9dc5;
   for (let i = 0; i < voterId.length; i++) {
     h ^= voterId.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % partitions;
+}
+
+/** A new per-election partition salt: 256 random bits, hex. */
+export function newPartitionSalt(): string {
+  return randomBytes(32).toString('hex');
 }
 
 /** A vote id carries its election, partition and stream id, so any lookup goes straight to its slot. */

@@ -18,6 +18,7 @@ import {
   type NewElection,
   electionIdPattern,
   newElectionId,
+  newPartitionSalt,
   partitionOf,
   partitionTag,
 } from './model';
@@ -27,6 +28,11 @@ export interface ElectionRecord extends Election {
   /** Hash tag of each partition, index = partition number. */
   tags: string[];
   openedAt: string | null;
+  /**
+   * Secret key of `partitionOf` (hex; '' for elections made before it). Never
+   * published: with it, a user id would again tell which audit chain holds their ballot.
+   */
+  partitionSalt: string;
   /** Set when a close began (the intent): the leader finishes a close left half-done. */
   closingAt: string | null;
   /** Per partition, the closing point its gate recorded (set with status `closed`). */
@@ -83,12 +89,21 @@ function toRecord(h: Record<string, string>): ElectionRecord | null {
     closePoints: h['closePoints'] ? JSON.parse(h['closePoints']) : null,
     scheduledOpensAt: h['scheduledOpensAt'] || null,
     tags: JSON.parse(h['tags'] ?? '[]'),
+    partitionSalt: h['partitionSalt'] ?? '',
   };
 }
 
 /** The public view (API.md "Election object"), without pipeline internals. */
 export function publicElection(e: ElectionRecord): Election {
-  const { tags: _t, openedAt: _o, closingAt: _c, closePoints: _p, scheduledOpensAt: _s, ...rest } = e;
+  const {
+    tags: _t,
+    openedAt: _o,
+    closingAt: _c,
+    closePoints: _p,
+    scheduledOpensAt: _s,
+    partitionSalt: _salt,
+    ...rest
+  } = e;
   return rest;
 }
 
@@ -108,10 +123,11 @@ export class ElectionStore {
     const id = newElectionId();
     const P = this.partitions;
     const tags = Array.from({ length: P }, (_, p) => partitionTag(id, p, P));
+    const partitionSalt = newPartitionSalt();
     if (input.voters) {
       const byPartition = new Map<number, string[]>();
       for (const v of input.voters) {
-        const p = partitionOf(v, P);
+        const p = partitionOf(v, P, partitionSalt);
         byPartition.set(p, [...(byPartition.get(p) ?? []), v]);
       }
       await Promise.all(
@@ -131,6 +147,7 @@ export class ElectionStore {
       partitions: String(P),
       hideTotals: input.hideTotalsUntilClosed ? '1' : '0',
       tags: JSON.stringify(tags),
+      partitionSalt,
     };
     await this.redis.hset(electionKeys(id).meta, fields);
     await this.redis.zadd(electionIndexKey, this.clock.now(), id);

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ApiError, badRequest } from '../errors';
 import type { Election } from '../elections/model';
+import { receiptHash } from './audit-chain';
 
 /**
  * The ballot behind one interface: parse what a voter sends, record it (the text kept
@@ -43,11 +44,23 @@ export const plainBallot: BallotScheme = {
   countKey: (recorded) => recorded,
 };
 
+/** What a voter gets for one ballot: its public id, its receipt and the receipt's secret nonce. */
+export interface BallotReceipt {
+  /** 128 random bits (hex): the ballot's public name in the audit log, unlinkable to the voter. */
+  ballotId: string;
+  /** `receiptHash(election, ballotId, recorded, nonce)`: committed to the entry that carries it. */
+  receipt: string;
+  /** 128 random bits (hex), only ever shown to the voter: with it they recompute the receipt. */
+  nonce: string;
+}
+
 /**
- * A receipt: a hash over the election, the ballot and a random nonce, which the voter
- * keeps and later finds in the audit log. The nonce makes every receipt unique.
+ * A receipt for a new ballot, bound to a fresh random public ballot id (see
+ * audit-chain.ts `receiptHash`). Random rather than derived from the vote id, so the
+ * public log carries neither the voter's partition key nor the time of the vote.
  */
-export function makeReceipt(electionId: string, recorded: string): string {
+export function makeReceipt(electionId: string, recorded: string): BallotReceipt {
+  const ballotId = randomBytes(16).toString('hex');
   const nonce = randomBytes(16).toString('hex');
-  return createHash('sha256').update(`${electionId}|${recorded}|${nonce}`).digest('hex');
+  return { ballotId, nonce, receipt: receiptHash(electionId, ballotId, recorded, nonce) };
 }

@@ -4,6 +4,7 @@ import { ApiError, badRequest } from '../errors';
 import { parseVoteId } from '../elections/model';
 import type { ElectionRecord } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
+import { genesisHash } from './audit-chain';
 import { decodeVoteLogEntry } from './vote-log';
 
 /** Compares two stream ids ("ms-seq") numerically. */
@@ -36,7 +37,12 @@ export interface VoteView {
   approvals: number;
   rejections: number;
   receipt: string;
-  optionId: string;
+  /** The ballot's public id in the audit log ('' for a vote cast before ballot ids). */
+  ballotId: string;
+  /** The receipt's secret nonce: only its voter is shown it. */
+  receiptNonce?: string;
+  /** The choice; not shown to anyone but its voter while the election hides its totals. */
+  optionId?: string;
   acceptedAt: string;
 }
 
@@ -88,6 +94,10 @@ export async function readVote(
     if (objections[i]) rejections++;
     else if (cp && compareStreamIds(cp, streamId) >= 0) approvals++;
   });
+  const own = f.voter === viewer.sub;
+  // Hidden totals are hidden everywhere: an admin or auditor reading votes one by one
+  // must not be able to add them up before close.
+  const showOption = own || !totalsHidden(election);
   const done = finalized !== null && compareStreamIds(finalized, streamId) >= 0;
   const status = !done ? 'pending' : rejectedReason !== null ? 'rejected' : 'finalized';
   return {
@@ -98,9 +108,27 @@ export async function readVote(
     approvals,
     rejections,
     receipt: f.receipt,
-    optionId: f.option,
+    ballotId: f.ballotId,
+    ...(own && f.nonce ? { receiptNonce: f.nonce } : {}),
+    ...(showOption ? { optionId: f.option } : {}),
     acceptedAt: new Date(f.at).toISOString(),
   };
+}
+
+/**
+ * True while an election hides its totals (`hideTotalsUntilClosed`, not closed yet):
+ * then no read shows a count per option, a ballot's option, or anything computed from
+ * options (audit entries, their hashes, chain heads: with few options a hash is
+ * brute-forced back to the option in a few tries).
+ */
+export function totalsHidden(e: Pick<ElectionRecord, 'hideTotalsUntilClosed' | 'status'>): boolean {
+  return e.hideTotalsUntilClosed && e.status !== 'closed';
+}
+
+/** A partition's published chain head: the hash of its last audit entry, and how many there are. */
+export interface ChainHead {
+  hash: string;
+  entries: number;
 }
 
 export interface Results {
@@ -113,6 +141,12 @@ export interface Results {
   final: boolean;
   asOf: string;
   hidden?: boolean;
+  /**
+   * Per partition ("0".."P-1"): the head of its audit chain (the genesis hash while it
+   * has no entry). A verifier compares the log with it, so a log rewritten consistently
+   * (every hash recomputed) still differs from what was published. Absent while hidden.
+   */
+  chainHeads?: Record<string, ChainHead>;
 }
 
 /** Sums every partition's tally (one round trip per partition, issued together). */
@@ -139,7 +173,17 @@ export async function readResults(redis: Cluster, clock: Clock, e: ElectionRecor
     submitted += part.len;
   }
   const pending = Math.max(0, submitted - finalized - rejected);
-  const hidden = e.hideTotalsUntilClosed && e.status !== 'closed';
+  const hidden = totalsHidden(e);
+  const chainHeads: Record<string, ChainHead> = {};
+  if (!hidden) {
+    parts.forEach((part, p) => {
+      const entries = Number(part.stats['entries'] ?? 0);
+      chainHeads[String(p)] = {
+        hash: entries > 0 ? (part.stats['head'] ?? '') : genesisHash(e.id, p),
+        entries,
+      };
+    });
+  }
   return {
     electionId: e.id,
     status: e.status,
@@ -149,31 +193,53 @@ export async function readResults(redis: Cluster, clock: Clock, e: ElectionRecor
     rejected,
     final: e.status === 'closed' && pending === 0,
     asOf: new Date(clock.now()).toISOString(),
-    ...(hidden ? { hidden: true } : {}),
+    ...(hidden ? { hidden: true } : { chainHeads }),
   };
 }
 
+/**
+ * One published audit entry (docs/architecture.md "Audit log encoding"). It names the
+ * ballot by its random public id only: no vote id (which carries the voter's partition
+ * key and the millisecond of the vote) and no timestamp.
+ */
 export interface AuditEntry {
   partition: number;
-  id: string;
-  vote: string;
-  voteId: string;
+  /** Position in the partition's chain, 1-based. */
+  seq: number;
+  ballotId: string;
   receipt: string;
   option: string;
   outcome: 'counted' | 'rejected';
   reason: string;
   prev: string;
   hash: string;
-  at: string;
+  /**
+   * Admins only (`operator` reads): the private vote id and the finalization time, for
+   * reconciling a load run. Not covered by the hash, never in the public log.
+   */
+  voteId?: string;
+  finalizedAt?: string;
 }
 
-/** One page of the audit log, partition by partition; the cursor is "<partition>:<last id>". */
+export interface AuditPage {
+  entries: AuditEntry[];
+  nextCursor: string | null;
+  /** Present (true) while the election hides its totals: the log is published at close. */
+  hidden?: boolean;
+}
+
+/**
+ * One page of the audit log, partition by partition; the cursor is "<partition>:<last
+ * id>" (entry ids carry no time, see finalize-votes.lua). `operator` (an admin) also
+ * gets each entry's private vote id and finalization time.
+ */
 export async function readAuditPage(
   redis: Cluster,
   e: ElectionRecord,
   cursor: string | undefined,
   limit: number,
-): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
+  operator = false,
+): Promise<AuditPage> {
   let p = 0;
   let after = '';
   if (cursor) {
@@ -190,32 +256,37 @@ export async function readAuditPage(
     p = Number(m[1]);
     after = last ?? '';
   }
+  // Every entry carries its ballot's option, and its hash commits to it: while the totals
+  // are hidden, none is published (after a valid cursor check, so a bad one still gets 400).
+  if (totalsHidden(e)) return { entries: [], nextCursor: null, hidden: true };
   const entries: AuditEntry[] = [];
+  const cursors: string[] = [];
   while (p < e.tags.length && entries.length < limit) {
     const k = partitionKeys(e.tags[p]!);
     const start = after ? `(${after}` : '-';
     const rows = await redis.xrange(k.audit, start, '+', 'COUNT', limit - entries.length);
     for (const [id, fields] of rows) {
       const f = fieldsToRecord(fields);
+      // The stored `vote` and `at` are the operator's (see finalize-votes.lua), not the public's.
       entries.push({
         partition: p,
-        id,
-        vote: f['vote'] ?? '',
-        voteId: `${e.id}.${p}.${f['vote'] ?? ''}`,
+        seq: Number(f['seq'] ?? 0),
+        ballotId: f['ballot'] ?? '',
         receipt: f['receipt'] ?? '',
         option: f['option'] ?? '',
         outcome: f['outcome'] === 'rejected' ? 'rejected' : 'counted',
         reason: f['reason'] ?? '',
         prev: f['prev'] ?? '',
         hash: f['hash'] ?? '',
-        at: f['at'] ?? '',
+        ...(operator ? { voteId: `${e.id}.${p}.${f['vote'] ?? ''}`, finalizedAt: f['at'] ?? '' } : {}),
       });
+      cursors.push(id);
     }
     if (entries.length < limit) {
       p++;
       after = '';
     } else {
-      after = entries[entries.length - 1]!.id;
+      after = cursors[cursors.length - 1]!;
     }
   }
   const nextCursor = p < e.tags.length ? `${p}:${after}` : null;

@@ -6,10 +6,13 @@ import { partitionKeys } from '../redis/keys';
 import { ReplicaWaits } from '../redis/replica-waits';
 import { defineScript, reply, runScript } from '../redis/scripts';
 import { type BallotScheme, makeReceipt } from './ballot';
+import { decodeReceiptToken, encodeReceiptToken } from './vote-log';
 
 /** The partition data the submit path needs about an election (cached by callers). */
 export interface SubmitElection extends Election {
   tags: string[];
+  /** The election's secret partition key (see `partitionOf`); '' for elections made before it. */
+  partitionSalt: string;
 }
 
 export interface SubmitOptions {
@@ -22,6 +25,10 @@ export interface SubmitResult {
   voteId: string;
   status: 'pending';
   receipt: string;
+  /** The ballot's public id in the audit log (the entry that carries `receipt`). */
+  ballotId: string;
+  /** The receipt's secret nonce, for the voter only: recomputes `receipt` from the entry. */
+  receiptNonce: string;
   /** True when this was a repeat with the same Idempotency-Key. */
   duplicate: boolean;
   /** Replicas that acknowledged the write (when WAIT is on). */
@@ -78,11 +85,12 @@ export async function submitVote(
     throw badRequest('Idempotency-Key must be 1-200 printable characters without spaces or "|"');
   }
   const recorded = ballot.parse(election, body);
-  const p = partitionOf(voter, election.partitions);
+  const p = partitionOf(voter, election.partitions, election.partitionSalt);
   const tag = election.tags[p];
   if (!tag) throw new Error(`Election ${election.id} has no partition ${p}`);
   const k = partitionKeys(tag);
-  const receipt = makeReceipt(election.id, recorded);
+  // The script keeps the receipt, ballot id and nonce as one opaque token (vote-log.ts).
+  const receipt = encodeReceiptToken(makeReceipt(election.id, recorded));
   const keys = [k.gate, k.eligible, k.voters, k.votes];
   const args = [voter, recorded, receipt, idempotencyKey ?? '', clock.now(), election.restricted ? '1' : '0'];
   let replicated: number | undefined;
@@ -106,10 +114,13 @@ export async function submitVote(
     replicated = waited ? await waited.catch(() => 0) : 0;
   }
   if (r.kind === 'err') throw errors[r.value] ?? new Error(`enqueue-vote: unknown code ${r.value}`);
+  const token = decodeReceiptToken(r.receipt);
   return {
     voteId: makeVoteId(election.id, p, r.value),
     status: 'pending',
-    receipt: r.receipt,
+    receipt: token.receipt,
+    ballotId: token.ballotId,
+    receiptNonce: token.nonce,
     duplicate: r.kind === 'dup',
     ...(replicated === undefined ? {} : { replicated }),
   };

@@ -1,17 +1,34 @@
+import type { BallotReceipt } from './ballot';
+
 /**
  * One entry of a partition's vote log (the stream the submit script appends to and
  * every committee member reads). It is packed into a single stream field,
- * `v = "<option>|<receipt>|<acceptedAt>|<voter>"`, because each field costs Redis and
- * the client an extra pair of RESP elements on every read, and every vote is read by
- * each validator and by the finalizer. Options are `[A-Za-z0-9_-]`, receipts hex and
- * times digits, so only the voter (last) may contain `|`.
+ * `v = "<option>|<receipt token>|<acceptedAt>|<voter>"`, because each field costs Redis
+ * and the client an extra pair of RESP elements on every read, and every vote is read by
+ * each validator and by the finalizer. Options are `[A-Za-z0-9_-]`, receipt tokens hex
+ * and dots, and times digits, so only the voter (last) may contain `|`.
+ *
+ * The receipt token is `<receipt>.<ballotId>.<nonce>` (see `encodeReceiptToken`): the
+ * submit script stores and returns it as one opaque string, so the public ballot id and
+ * the voter's nonce travel with the vote (and come back on an idempotent retry) without
+ * the script knowing about them. A token from before ballot ids is a bare receipt.
  */
-export interface VoteLogEntry {
+export interface VoteLogEntry extends BallotReceipt {
   voter: string;
   option: string;
-  receipt: string;
   /** Accepted-at time (ms) on the accepting function's clock. */
   at: number;
+}
+
+/** The one string the submit script keeps for a ballot's receipt: `<receipt>.<ballotId>.<nonce>`. */
+export function encodeReceiptToken(r: BallotReceipt): string {
+  return `${r.receipt}.${r.ballotId}.${r.nonce}`;
+}
+
+/** The inverse of `encodeReceiptToken`; a bare (old) receipt has no ballot id or nonce. */
+export function decodeReceiptToken(token: string): BallotReceipt {
+  const [receipt = '', ballotId = '', nonce = ''] = token.split('.');
+  return { receipt, ballotId, nonce };
 }
 
 /** Decodes the fields of one XRANGE entry (`['v', packed]`). */
@@ -20,10 +37,10 @@ export function decodeVoteLogEntry(fields: string[]): VoteLogEntry {
   const a = packed.indexOf('|');
   const b = packed.indexOf('|', a + 1);
   const c = packed.indexOf('|', b + 1);
-  if (a < 0 || b < 0 || c < 0) return { voter: '', option: '', receipt: '', at: 0 };
+  if (a < 0 || b < 0 || c < 0) return { voter: '', option: '', receipt: '', ballotId: '', nonce: '', at: 0 };
   return {
     option: packed.slice(0, a),
-    receipt: packed.slice(a + 1, b),
+    ...decodeReceiptToken(packed.slice(a + 1, b)),
     at: Number(packed.slice(b + 1, c)),
     voter: packed.slice(c + 1),
   };

@@ -277,10 +277,9 @@ describe('load generator against a scripted API', () => {
         if (route === `GET /elections/${id}/audit`) {
           const entries = decided.map((d) => ({
             partition: 0,
-            id: `${d.at}-0`,
             voteId: d.voteId,
             outcome: 'counted',
-            at: new Date(d.at).toISOString(),
+            finalizedAt: new Date(d.at).toISOString(),
           }));
           return send(res, 200, { electionId: id, partitions: 1, entries, nextCursor: null });
         }

@@ -1,11 +1,13 @@
-import { rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { repoRoot } from '../../local/stack';
 import { parseArgs, render, verifyElection } from '../../local/verify';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
 import { partitionKeys } from '../../shared/redis/keys';
+import { entryHash, genesisHash } from '../../shared/votes/audit-chain';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
 
@@ -52,6 +54,7 @@ describe('npm run verify: the audit verifier CLI', () => {
   let electionId: string;
   let tags: string[];
   const receipts: string[] = [];
+  const accepted: { receipt: string; receiptNonce: string; ballotId: string }[] = [];
 
   beforeAll(async () => {
     keyDir = testKeyDir();
@@ -81,6 +84,7 @@ describe('npm run verify: the audit verifier CLI', () => {
       });
       expect(r.status).toBe(202);
       receipts.push(r.body.receipt);
+      accepted.push(r.body);
     }
     await eventually(
       async () => {
@@ -111,6 +115,7 @@ describe('npm run verify: the audit verifier CLI', () => {
     expect(run.stdout).toContain(`Election ${electionId} "Verify me" (closed)`);
     expect(run.stdout).toContain('12 entries');
     expect(run.stdout).toContain('Hash chain: every link verifies');
+    expect(run.stdout).toContain('Chain heads: the log extends the 16 published heads');
     expect(run.stdout).toMatch(/yes\s+8\s+8/);
     expect(run.stdout).toMatch(/no\s+4\s+4/);
     expect(run.stdout).toContain(`Receipt ${receipts[0]}: counted`);
@@ -167,11 +172,14 @@ describe('npm run verify: the audit verifier CLI', () => {
       await Promise.all(tags.map(async (t, i) => ((await redis.xlen(partitionKeys(t).audit)) ? i : -1)))
     ).find((i) => i >= 0)!;
     const audit = partitionKeys(tags[p]!).audit;
+    const seq = (await redis.xlen(audit)) + 1;
     const forgedId = await redis.xadd(
       audit,
       '*',
-      'vote',
-      '1-1',
+      'seq',
+      String(seq),
+      'ballot',
+      'f'.repeat(32),
       'receipt',
       'forged',
       'option',
@@ -184,8 +192,6 @@ describe('npm run verify: the audit verifier CLI', () => {
       '0'.repeat(64),
       'hash',
       '1'.repeat(64),
-      'at',
-      new Date().toISOString(),
     );
     try {
       const v = await verifyElection(parseArgs([electionId, '--url', offline.httpUrl], {}), {
@@ -194,8 +200,8 @@ describe('npm run verify: the audit verifier CLI', () => {
       expect(v.ok).toBe(false);
       expect(v.report.problems).toEqual(
         expect.arrayContaining([
-          `partition ${p}: entry ${forgedId} does not link to the previous hash`,
-          `partition ${p}: entry ${forgedId} hash does not match its content`,
+          `partition ${p} entry ${seq} does not link to the previous hash`,
+          `partition ${p} entry ${seq}: hash does not match its content`,
         ]),
       );
     } finally {
@@ -207,6 +213,209 @@ describe('npm run verify: the audit verifier CLI', () => {
         .ok,
     ).toBe(true);
   });
+
+  /** A partition's raw audit rows ([id, fields as a record]). */
+  async function auditRows(p: number): Promise<[string, Record<string, string>][]> {
+    const rows = await redis.xrange(partitionKeys(tags[p]!).audit, '-', '+');
+    return rows.map(([id, f]) => {
+      const rec: Record<string, string> = {};
+      for (let i = 0; i + 1 < f.length; i += 2) rec[f[i]!] = f[i + 1]!;
+      return [id, rec];
+    });
+  }
+
+  /** Replaces a partition's audit rows (same ids, new fields). */
+  async function writeRows(p: number, rows: [string, Record<string, string>][]): Promise<void> {
+    const key = partitionKeys(tags[p]!).audit;
+    await redis.del(key);
+    for (const [id, f] of rows) await redis.xadd(key, id, ...Object.entries(f).flat());
+  }
+
+  /** The first partition holding `n` or more entries, one of them a counted "no". */
+  async function partitionWithNo(): Promise<number> {
+    for (let p = 0; p < tags.length; p++) {
+      if ((await auditRows(p)).some(([, f]) => f['option'] === 'no')) return p;
+    }
+    throw new Error('no partition holds a "no"');
+  }
+
+  test('a consistently rewritten partition log is caught by the published chain heads', async () => {
+    const saved = join(keyDir, 'results-before.json');
+    const results = await api.call('GET', `/elections/${electionId}/results`, {
+      token: await api.token('saver', 'auditor'),
+    });
+    expect(Object.keys(results.body.chainHeads)).toHaveLength(16);
+    writeFileSync(saved, JSON.stringify(results.body));
+    const p = await partitionWithNo();
+    const k = partitionKeys(tags[p]!);
+    const original = await auditRows(p);
+    const head = await redis.hget(k.stats, 'head');
+    // Turn the first "no" into "yes", recompute every hash after it, and make the tally
+    // agree: every link and every total checks out.
+    let prev = genesisHash(electionId, p);
+    const forged = original.map(([id, f], i): [string, Record<string, string>] => {
+      const option =
+        f['option'] === 'no' && !original.slice(0, i).some(([, g]) => g['option'] === 'no')
+          ? 'yes'
+          : f['option']!;
+      const content = {
+        ballotId: f['ballot']!,
+        receipt: f['receipt']!,
+        option,
+        outcome: 'counted' as const,
+        reason: '',
+      };
+      const hash = entryHash(prev, electionId, p, i + 1, content);
+      const row: [string, Record<string, string>] = [id, { ...f, option, prev, hash }];
+      prev = hash;
+      return row;
+    });
+    try {
+      await writeRows(p, forged);
+      await redis.hincrby(k.tally, 'no', -1);
+      await redis.hincrby(k.tally, 'yes', 1);
+      const run = await verifyCli([electionId, '--url', offline.httpUrl], env());
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('Hash chain: 1 broken');
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `partition ${p}: entry ${original.length} hashes to [0-9a-f]{64}, the published chain head is ${head}`,
+        ),
+      );
+      // Who can write Redis can also republish the head: the heads saved earlier still catch it.
+      await redis.hset(k.stats, 'head', prev);
+      const current = await verifyCli([electionId, '--url', offline.httpUrl], env());
+      expect(current.stdout).toContain('Hash chain: every link verifies');
+      const withSaved = await verifyCli([electionId, '--url', offline.httpUrl, '--heads', saved], env());
+      expect(withSaved.code).toBe(1);
+      expect(withSaved.stdout).toContain(`the saved chain head is ${head}`);
+    } finally {
+      await writeRows(p, original);
+      await redis.hincrby(k.tally, 'no', 1);
+      await redis.hincrby(k.tally, 'yes', -1);
+      await redis.hset(k.stats, 'head', head!);
+    }
+    expect((await verifyCli([electionId, '--url', offline.httpUrl, '--heads', saved], env())).code).toBe(0);
+  }, 120000);
+
+  test('two entries carrying one receipt are flagged, even when chain, heads and totals agree', async () => {
+    // A server that showed two voters the same receipt and counted it twice, consistently.
+    const p = await partitionWithNo();
+    const k = partitionKeys(tags[p]!);
+    const rows = await auditRows(p);
+    const [lastId, last] = rows[rows.length - 1]!;
+    const copied = rows.find(([, f]) => f['option'] === 'no')![1];
+    const seq = rows.length + 1;
+    const content = {
+      ballotId: 'e'.repeat(32),
+      receipt: copied['receipt']!,
+      option: 'no',
+      outcome: 'counted' as const,
+      reason: '',
+    };
+    const hash = entryHash(last['hash']!, electionId, p, seq, content);
+    const id = `${lastId.split('-')[0]}-${Number(lastId.split('-')[1]) + 1}`;
+    const stats = await redis.hgetall(k.stats);
+    const row: Record<string, string> = {
+      seq: String(seq),
+      ballot: content.ballotId,
+      receipt: content.receipt,
+      option: 'no',
+      outcome: 'counted',
+      reason: '',
+      prev: last['hash']!,
+      hash,
+    };
+    await writeRows(p, [...rows, [id, row]]);
+    await redis.hincrby(k.tally, 'no', 1);
+    await redis.hset(k.stats, 'finalized', Number(stats['finalized']) + 1, 'entries', seq, 'head', hash);
+    try {
+      const run = await verifyCli([electionId, '--url', offline.httpUrl], env());
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(`receipt ${copied['receipt']} is carried by 2 entries`);
+      expect(run.stdout).not.toContain('MISMATCH');
+    } finally {
+      await writeRows(p, rows);
+      await redis.hincrby(k.tally, 'no', -1);
+      await redis.hset(k.stats, stats);
+    }
+  }, 90000);
+
+  test('a receipt with its nonce checks that the entry carrying it is the ballot it commits to', async () => {
+    const { receipt, receiptNonce } = accepted[0]!;
+    const run = await verifyCli(
+      [electionId, '--url', offline.httpUrl, '--receipt', `${receipt}:${receiptNonce}`],
+      env(),
+    );
+    expect(run.code).toBe(0);
+    const wrong = await verifyCli(
+      [electionId, '--url', offline.httpUrl, '--receipt', `${receipt}:${'0'.repeat(32)}`],
+      env(),
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain(`receipt ${receipt} does not commit to the entry that carries it`);
+  }, 90000);
+
+  test('hidden totals are hidden everywhere until close: audit, per-vote reads, verifier', async () => {
+    const admin = await api.token('admin-verify', 'admin');
+    const auditor = await api.token('auditor-hidden', 'auditor');
+    const created = await api.call('POST', '/elections', {
+      token: admin,
+      body: {
+        title: 'Hidden',
+        options: [
+          { id: 'red', label: 'Red' },
+          { id: 'blue', label: 'Blue' },
+        ],
+        hideTotalsUntilClosed: true,
+      },
+    });
+    const id = created.body.id as string;
+    expect(created.body).not.toHaveProperty('partitionSalt');
+    expect((await api.call('POST', `/elections/${id}/open`, { token: admin })).status).toBe(200);
+    const cast: { token: string; voteId: string; option: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const token = await api.token(`hidden-voter-${id}-${i}`, 'voter');
+      const option = i === 0 ? 'red' : 'blue';
+      const r = await api.call('POST', `/elections/${id}/votes`, { token, body: { optionId: option } });
+      expect(r.status).toBe(202);
+      cast.push({ token, voteId: r.body.voteId, option });
+    }
+    await eventually(
+      async () =>
+        (await api.call('GET', `/elections/${id}/results`, { token: auditor })).body.finalized === 3,
+      30000,
+      'the 3 hidden votes finalized',
+    );
+    for (const token of [auditor, admin]) {
+      const audit = await api.call('GET', `/elections/${id}/audit?limit=1000`, { token });
+      expect(audit.status).toBe(200);
+      expect(audit.body).toMatchObject({ entries: [], nextCursor: null, hidden: true });
+      const results = await api.call('GET', `/elections/${id}/results`, { token });
+      expect(results.body).toMatchObject({ totals: {}, hidden: true });
+      expect(results.body).not.toHaveProperty('chainHeads');
+      const view = await api.call('GET', `/votes/${cast[0]!.voteId}`, { token });
+      expect(view.status).toBe(200);
+      expect(view.body).not.toHaveProperty('optionId');
+      expect(JSON.stringify([audit.body, results.body, view.body])).not.toMatch(/red|blue/);
+    }
+    const own = await api.call('GET', `/votes/${cast[0]!.voteId}`, { token: cast[0]!.token });
+    expect(own.body.optionId).toBe('red');
+    const early = await verifyCli([id, '--url', offline.httpUrl], env());
+    expect(early.code).toBe(1);
+    expect(early.stdout).toContain('hidden by the election until it closes');
+
+    expect((await api.call('POST', `/elections/${id}/close`, { token: admin })).status).toBe(200);
+    const audit = await api.call('GET', `/elections/${id}/audit?limit=1000`, { token: auditor });
+    expect(audit.body.entries.map((e: { option: string }) => e.option).sort()).toEqual([
+      'blue',
+      'blue',
+      'red',
+    ]);
+    const run = await verifyCli([id, '--url', offline.httpUrl], env());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Chain heads: the log extends the 16 published heads');
+  }, 120000);
 
   test('bad usage exits 2; an unreachable API or a missing key exits 1 with a reason', async () => {
     const none = await verifyCli([], env());

@@ -218,31 +218,29 @@ export async function voteLog(
 export interface Reconciliation {
   /** Voters answered 202. */
   accepted: number;
-  /** 202s whose vote is in the audit log as counted (same vote id, same receipt). */
+  /** 202s whose vote is in the audit log as counted (the entry with their receipt). */
   counted: number;
   /** 202s whose vote is in the audit log as rejected. */
   rejected: VoteOutcome[];
-  /** 202s whose vote is nowhere in the audit log. */
+  /** 202s whose receipt is nowhere in the audit log (the public log names no vote id). */
   missingFromAudit: VoteOutcome[];
   /** Per option: 202s whose vote counted. */
   countedByOption: Record<string, number>;
   /** Per option: 202s. */
   acceptedByOption: Record<string, number>;
-  /** Vote ids that appear more than once in the audit log. */
+  /** Receipts that appear more than once in the audit log. */
   duplicateEntries: string[];
-  /** Audit entries counted whose vote id no client was given (e.g. a client gave up after 503s). */
+  /** Audit entries counted whose receipt no client was given (e.g. a client gave up after 503s). */
   unknownCounted: AuditEntry[];
-  /** Receipts of 202s that differ from the receipt in the audit entry of the same vote id. */
-  receiptMismatches: VoteOutcome[];
 }
 
-/** Compares the clients' 202s with the audit log. */
+/** Compares the clients' 202s with the audit log, joined by receipt (one per ballot). */
 export function reconcile(outcomes: VoteOutcome[], audit: AuditEntry[]): Reconciliation {
-  const byVoteId = new Map<string, AuditEntry>();
+  const byReceipt = new Map<string, AuditEntry>();
   const duplicateEntries: string[] = [];
   for (const e of audit) {
-    if (byVoteId.has(e.voteId)) duplicateEntries.push(e.voteId);
-    byVoteId.set(e.voteId, e);
+    if (byReceipt.has(e.receipt)) duplicateEntries.push(e.receipt);
+    byReceipt.set(e.receipt, e);
   }
   const r: Reconciliation = {
     accepted: 0,
@@ -253,24 +251,22 @@ export function reconcile(outcomes: VoteOutcome[], audit: AuditEntry[]): Reconci
     acceptedByOption: {},
     duplicateEntries,
     unknownCounted: [],
-    receiptMismatches: [],
   };
   const known = new Set<string>();
   for (const o of outcomes) {
     if (o.status !== 202 || !o.voteId) continue;
     r.accepted++;
-    known.add(o.voteId);
+    known.add(o.receipt ?? '');
     r.acceptedByOption[o.optionId] = (r.acceptedByOption[o.optionId] ?? 0) + 1;
-    const e = byVoteId.get(o.voteId);
+    const e = byReceipt.get(o.receipt ?? '');
     if (!e) r.missingFromAudit.push(o);
-    else if (e.receipt !== o.receipt) r.receiptMismatches.push(o);
     else if (e.outcome === 'rejected') r.rejected.push(o);
     else {
       r.counted++;
       r.countedByOption[o.optionId] = (r.countedByOption[o.optionId] ?? 0) + 1;
     }
   }
-  r.unknownCounted = audit.filter((e) => e.outcome === 'counted' && !known.has(e.voteId));
+  r.unknownCounted = audit.filter((e) => e.outcome === 'counted' && !known.has(e.receipt));
   return r;
 }
 

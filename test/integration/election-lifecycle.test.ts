@@ -64,11 +64,11 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     return e;
   }
 
-  /** A new voter whose votes land in partition `p`. */
-  function voterIn(p: number): string {
+  /** A new voter whose votes land in partition `p` of `e` (placement is keyed by its secret salt). */
+  function voterIn(e: ElectionRecord, p: number): string {
     for (;;) {
       const v = `lc-voter-${voterSeq++}`;
-      if (partitionOf(v, P) === p) return v;
+      if (partitionOf(v, P, e.partitionSalt) === p) return v;
     }
   }
 
@@ -141,7 +141,7 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     expect((await store.require(e.id)).status).toBe('closed');
     expect((await gates(e)).filter((g) => g === 'open')).toEqual([]);
     expect((await gates(e)).every((g) => g?.startsWith('closed|'))).toBe(true);
-    const voter = voterIn(0);
+    const voter = voterIn(e, 0);
     expect(await rejection(vote(e, voter))).toEqual([409, 'election_not_open']);
   });
 
@@ -169,7 +169,7 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
   test('every vote taken before the close is counted; a vote after the closing point never is', async () => {
     const e = await draft();
     const open = await store.open(e.id);
-    const before = await Promise.all([vote(open, voterIn(0)), vote(open, voterIn(1), 'no')]);
+    const before = await Promise.all([vote(open, voterIn(open, 0)), vote(open, voterIn(open, 1), 'no')]);
     const closed = await store.close(e.id);
     // The recorded closing point of each partition is its last vote when the gate closed.
     const lastIds = await Promise.all(
@@ -179,7 +179,7 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     // A master failover lost partition 0's closed gate (written, not yet replicated):
     // the promoted replica takes one more vote.
     await redis.set(partitionKeys(e.tags[0]!).gate, 'open');
-    const late = await vote(closed, voterIn(0));
+    const late = await vote(closed, voterIn(closed, 0));
     for (let i = 0; i < 3; i++) await pipelineRound(e.id);
     for (const v of before) expect((await statusOf(closed, v.voteId)).status).toBe('finalized');
     expect(await statusOf(closed, late.voteId)).toMatchObject({ status: 'rejected', reason: 'after_close' });
@@ -188,7 +188,7 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     // The leader re-asserts the gates at the recorded points: intake is shut again.
     await store.sealGates(await store.require(e.id));
     expect(await gates(e)).toEqual(closed.closePoints!.map((p) => `closed|${p}`));
-    expect(await rejection(vote(closed, voterIn(0)))).toEqual([409, 'election_not_open']);
+    expect(await rejection(vote(closed, voterIn(closed, 0)))).toEqual([409, 'election_not_open']);
   });
 
   test('a manual open before opensAt moves the window to now: its votes count', async () => {
@@ -197,7 +197,7 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     const opened = await store.open(e.id);
     expect(Date.parse(opened.opensAt!)).toBeLessThanOrEqual(Date.now());
     expect(opened.scheduledOpensAt).toBe(scheduled);
-    const v = await vote(opened, voterIn(1));
+    const v = await vote(opened, voterIn(opened, 1));
     for (let i = 0; i < 2; i++) await pipelineRound(e.id);
     expect((await statusOf(opened, v.voteId)).status).toBe('finalized');
   });
@@ -206,7 +206,7 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     const e = await draft({ closesAt: new Date(Date.now() + 500).toISOString() });
     const opened = await store.open(e.id);
     await sleep(3000); // well past closesAt + any grace: the leader was late closing
-    const v = await vote(opened, voterIn(0));
+    const v = await vote(opened, voterIn(opened, 0));
     await store.close(e.id);
     for (let i = 0; i < 2; i++) await pipelineRound(e.id);
     expect((await statusOf(opened, v.voteId)).status).toBe('finalized');
@@ -238,10 +238,10 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
   test('reset: refused for a closed, counted election unless in test mode; every reset is recorded', async () => {
     const e = await draft();
     const open = await store.open(e.id);
-    await vote(open, voterIn(0));
+    await vote(open, voterIn(open, 0));
     // An open election may be reset outside test mode (nothing is final yet): recorded.
     await store.reset(e.id, { testMode: false, by: 'admin-1' });
-    const v = await vote(open, voterIn(1));
+    const v = await vote(open, voterIn(open, 1));
     await store.close(e.id);
     for (let i = 0; i < 2; i++) await pipelineRound(e.id);
     expect((await statusOf(open, v.voteId)).status).toBe('finalized');

@@ -3,7 +3,7 @@ import type { Cluster } from 'ioredis';
 import { FencedError, Finalizer, finalizeVotesScript } from '../../coordinator/pipeline/finalizer';
 import { Validator } from '../../coordinator/pipeline/validator';
 import { systemClock } from '../../shared/clock';
-import { newElectionId, partitionOf, partitionTag } from '../../shared/elections/model';
+import { newElectionId, newPartitionSalt, partitionOf, partitionTag } from '../../shared/elections/model';
 import type { ElectionRecord } from '../../shared/elections/store';
 import { createLogger } from '../../shared/logger';
 import { type Lock, LockNotOwnedError, RedisMutex, mutexKeys } from '../../shared/mutex';
@@ -61,6 +61,7 @@ describe('fenced finalization: a stale partition owner cannot finalize', () => {
       closePoints: null,
       scheduledOpensAt: null,
       tags: Array.from({ length: P }, (_, p) => partitionTag(id, p, P)),
+      partitionSalt: newPartitionSalt(),
     };
     await Promise.all(e.tags.map((t) => redis.set(partitionKeys(t).gate, 'open')));
     resource = `fin:${id}:0`;
@@ -77,7 +78,7 @@ describe('fenced finalization: a stale partition owner cannot finalize', () => {
   async function votesJudged(n: number): Promise<void> {
     for (let added = 0; added < n; ) {
       const voter = `voter-${e.id}-${voterSeq++}`;
-      if (partitionOf(voter, P) !== 0) continue;
+      if (partitionOf(voter, P, e.partitionSalt) !== 0) continue;
       await submitVote(
         redis,
         systemClock,
@@ -189,7 +190,7 @@ describe('fenced finalization: a stale partition owner cannot finalize', () => {
     // The current owner finalizes the rest; the partition's log is whole and verifies.
     expect(await finalizerB.finalizePartition(e, 0, lockB.fencingToken)).toBe(3);
     const after = await partitionState();
-    expect(after.stats).toEqual({ finalized: '7' });
+    expect(after.stats).toEqual({ finalized: '7', entries: '7', head: after.head });
     expect(Number(after.tally['yes'] ?? 0) + Number(after.tally['no'] ?? 0)).toBe(7);
     const { entries } = await readAuditPage(redis, e, undefined, 1000);
     const report = verifyAudit(e.id, P, entries, {

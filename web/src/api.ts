@@ -40,6 +40,8 @@ export interface Results {
   final: boolean;
   asOf: string;
   hidden?: boolean;
+  /** Per partition: the head of its audit chain and its entry count (absent while hidden). */
+  chainHeads?: Record<string, { hash: string; entries: number }>;
 }
 
 export interface VoteStatus {
@@ -54,16 +56,14 @@ export interface VoteStatus {
 
 export interface AuditEntry {
   partition: number;
-  id: string;
-  vote: string;
-  voteId: string;
+  seq: number;
+  ballotId: string;
   receipt: string;
   option: string;
   outcome: 'counted' | 'rejected';
   reason: string;
   prev: string;
   hash: string;
-  at: string;
 }
 
 export interface AuditPage {
@@ -71,6 +71,8 @@ export interface AuditPage {
   partitions: number;
   entries: AuditEntry[];
   nextCursor: string | null;
+  /** True while the election hides its totals: the log is published at close. */
+  hidden?: boolean;
 }
 
 export interface ClusterNode {

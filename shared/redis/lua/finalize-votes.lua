@@ -1,13 +1,21 @@
 -- finalize-votes: the partition owner finalizes a batch, exactly once, fenced.
 -- KEYS[1] fence (highest fencing token that finalized here)
 -- KEYS[2] finalized (last finalized stream id)   KEYS[3] head (hash of last audit entry)
--- KEYS[4] tally (hash option -> count)           KEYS[5] stats (hash finalized/rejected)
+-- KEYS[4] tally (hash option -> count)
+-- KEYS[5] stats (hash finalized/rejected counts, entries = audit entries, head = their last hash)
 -- KEYS[6] rejected (hash streamId -> reason)     KEYS[7] audit (stream)
 -- ARGV[1] fencing token, ARGV[2] expected finalized id ('' none), ARGV[3] new finalized id,
 -- ARGV[4] expected head ('' none), ARGV[5] new head, ARGV[6] finalizedAt (ISO),
 -- ARGV[7] n entries, ARGV[8] the first entry's previous hash (the head, or the genesis hash),
--- then n x 6: streamId, outcome ('counted'|'rejected'), option, receipt, reason, hash
+-- ARGV[9] the first entry's sequence number in the partition's chain (1-based),
+-- then n x 7: streamId, outcome ('counted'|'rejected'), option, receipt, reason, hash, ballotId
 -- Reply: {1, n} | {0, 'fenced', currentToken} | {0, 'moved'} (someone else finalized: re-read)
+--
+-- Audit entries get stream ids "<ms of the last entry, 0 when none>-<auto>": no clock
+-- time of a vote's finalization reaches the ids (and the public paging cursor built
+-- from them). The fields `vote` (the private vote id's stream id) and `at` stay for the
+-- operator's tools; GET /elections/{id}/audit never publishes them (docs/architecture.md
+-- "Audit log encoding").
 -- #include check-fence
 local ok, current = check_fence(KEYS[1], ARGV[1])
 if not ok then
@@ -18,14 +26,21 @@ if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] or (redis.call('GET', KEYS[3]) 
 end
 local n = tonumber(ARGV[7])
 local prev = ARGV[8]
+local seq = tonumber(ARGV[9])
+if tonumber(redis.call('HGET', KEYS[5], 'entries') or '0') ~= seq - 1 then
+  return {0, 'moved'}
+end
+local last = redis.call('XREVRANGE', KEYS[7], '+', '-', 'COUNT', 1)[1]
+local ms = last and string.match(last[1], '^(%d+)-') or '0'
 local counted, rejected = 0, 0
 local tally = {}
 for i = 0, n - 1 do
-  local b = 9 + i * 6
-  local sid, outcome, option, receipt, reason, hash =
-    ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  redis.call('XADD', KEYS[7], '*', 'vote', sid, 'receipt', receipt, 'option', option, 'outcome', outcome,
-    'reason', reason, 'prev', prev, 'hash', hash, 'at', ARGV[6])
+  local b = 10 + i * 7
+  local sid, outcome, option, receipt, reason, hash, ballot =
+    ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
+  redis.call('XADD', KEYS[7], ms .. '-*', 'seq', seq + i, 'ballot', ballot, 'receipt', receipt,
+    'option', option, 'outcome', outcome, 'reason', reason, 'prev', prev, 'hash', hash,
+    'vote', sid, 'at', ARGV[6])
   if outcome == 'counted' then
     counted = counted + 1
     tally[option] = (tally[option] or 0) + 1
@@ -40,6 +55,8 @@ for option, c in pairs(tally) do
 end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'finalized', counted) end
 if rejected > 0 then redis.call('HINCRBY', KEYS[5], 'rejected', rejected) end
+redis.call('HINCRBY', KEYS[5], 'entries', n)
+redis.call('HSET', KEYS[5], 'head', ARGV[5])
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[3], ARGV[5])
 return {1, n}

@@ -9,6 +9,8 @@ interface Loaded {
   entries: AuditEntry[];
   results: Results;
   report: VerifyReport;
+  /** The election hides its totals until close: so is its log. */
+  hidden: boolean;
 }
 
 /** Reads the whole log; results before and after must agree, else the log moved under us. */
@@ -18,15 +20,20 @@ async function loadAndVerify(token: string, electionId: string): Promise<Loaded>
     const entries: AuditEntry[] = [];
     let cursor: string | null = null;
     let partitions = 0;
+    let hidden = false;
     for (let pages = 0; pages < 10000; pages++) {
       const page = await api.audit(token, electionId, cursor);
       partitions = page.partitions;
+      hidden ||= page.hidden === true;
       entries.push(...page.entries);
       if (page.nextCursor === null || page.nextCursor === cursor) break;
       cursor = page.nextCursor;
     }
     const after = await api.results(token, electionId);
-    const stable = before.finalized === after.finalized && before.rejected === after.rejected;
+    const stable =
+      before.finalized === after.finalized &&
+      before.rejected === after.rejected &&
+      JSON.stringify(before.chainHeads) === JSON.stringify(after.chainHeads);
     if (stable || attempt >= 4) {
       const report = await verifyAudit(electionId, partitions, entries, after);
       if (!stable)
@@ -38,7 +45,8 @@ async function loadAndVerify(token: string, electionId: string): Promise<Loaded>
         partitions,
         entries,
         results: after,
-        report: { ...report, ok: report.ok && stable },
+        hidden,
+        report: { ...report, ok: report.problems.length === 0 && stable },
       };
     }
   }
@@ -118,13 +126,15 @@ export function AuditorView({
       {loaded && (
         <>
           <div
-            className={`panel verdict ${loaded.report.ok ? 'good' : 'bad'}`}
+            className={`panel verdict ${loaded.hidden ? '' : loaded.report.ok ? 'good' : 'bad'}`}
             role="status"
             data-testid="verdict"
           >
-            {loaded.report.ok
-              ? `Verified: ${loaded.report.entries} entries, every hash chain intact, totals match the published results.`
-              : `Verification FAILED: ${loaded.report.problems.length} problem(s).`}
+            {loaded.hidden
+              ? 'This election hides its totals until it closes: its audit log is published then.'
+              : loaded.report.ok
+                ? `Verified: ${loaded.report.entries} entries, every hash chain intact, totals match the published results.`
+                : `Verification FAILED: ${loaded.report.problems.length} problem(s).`}
           </div>
           {loaded.report.problems.length > 0 && (
             <ul className="problems">
@@ -201,7 +211,7 @@ export function AuditorView({
             {receipt.trim() && (
               <p role="status" data-testid="receipt-result" className={found ? 'ok' : 'error'}>
                 {found
-                  ? `Found: ${found.outcome === 'counted' ? `counted for “${label(found.option)}”` : `rejected (${found.reason})`} at ${found.at}, partition ${found.partition}, chain verified.`
+                  ? `Found: ${found.outcome === 'counted' ? `counted for “${label(found.option)}”` : `rejected (${found.reason})`}, partition ${found.partition} entry ${found.seq} (ballot ${found.ballotId.slice(0, 8)}…), chain verified.`
                   : 'Not found in this audit log (a vote still pending is not in the log yet).'}
               </p>
             )}
@@ -213,7 +223,8 @@ export function AuditorView({
                 <thead>
                   <tr>
                     <th scope="col">Partition</th>
-                    <th scope="col">At</th>
+                    <th scope="col">#</th>
+                    <th scope="col">Ballot</th>
                     <th scope="col">Receipt</th>
                     <th scope="col">Option</th>
                     <th scope="col">Outcome</th>
@@ -223,11 +234,14 @@ export function AuditorView({
                 <tbody>
                   {loaded.entries.slice(0, shown).map((e) => (
                     <tr
-                      key={`${e.partition}:${e.id}`}
+                      key={`${e.partition}:${e.seq}`}
                       className={e.receipt === receipt.trim() ? 'highlight' : ''}
                     >
                       <td>{e.partition}</td>
-                      <td>{e.at}</td>
+                      <td>{e.seq}</td>
+                      <td>
+                        <code title={e.ballotId}>{e.ballotId.slice(0, 8)}…</code>
+                      </td>
                       <td>
                         <code>{e.receipt.slice(0, 16)}…</code>
                       </td>

@@ -1,0 +1,193 @@
+import { partitionOf } from '../../shared/elections/model';
+import {
+  type AuditEntryContent,
+  encodeParts,
+  entryHash,
+  genesisHash,
+  receiptHash,
+  u64,
+} from '../../shared/votes/audit-chain';
+import type { AuditEntry, ChainHead } from '../../shared/votes/read';
+import { verifyAudit } from '../../shared/votes/verify';
+import * as web from '../../web/src/audit';
+
+/**
+ * The audit log encoding of docs/architecture.md "Audit log encoding" (qv/audit/v2),
+ * pinned by fixed vectors computed independently (Python hashlib/hmac from the spec),
+ * the same vectors from the browser verifier (web/src/audit.ts, WebCrypto), and the
+ * verifier's checks: duplicated receipts, receipts bound to their entry, and published
+ * chain heads that catch a consistently rewritten log.
+ */
+
+const E = 'elvectors01';
+const BALLOT = '00112233445566778899aabbccddeeff';
+const NONCE = 'ff'.repeat(16);
+const vectors = {
+  genesisBytes:
+    '0000001371762f61756469742f76322f67656e657369730000000b656c766563746f72733031000000080000000000000003',
+  genesis: '318e03b52b227bc64bb32f18f23b4346e12e24b7671652dc9c06cc25d53cff5e',
+  receipt: '9f35b1edb8622e196d48fea93b62dce35edc5c224fcb88198056e3e1e9cbcc76',
+  entry1: '6197d096e3a91a6e3cfa66b7f8f8128e5b13b30f80b9cb471b1ccbd1b0976aac',
+  entry2: '2797ef2b93ac34fe0167cd0e8606d52f65e981c889b55bcad75dc56f973e78c8',
+};
+const first: AuditEntryContent = {
+  ballotId: BALLOT,
+  receipt: vectors.receipt,
+  option: 'yes',
+  outcome: 'counted',
+  reason: '',
+};
+const second: AuditEntryContent = {
+  ballotId: 'ffeeddccbbaa99887766554433221100',
+  receipt: 'ab'.repeat(32),
+  option: 'no',
+  outcome: 'rejected',
+  reason: 'invalid_option',
+};
+
+describe('audit log encoding (qv/audit/v2): fixed vectors', () => {
+  test('length-prefixed parts: u32be length + UTF-8 bytes; u64 is 8 bytes big-endian', () => {
+    expect(encodeParts(['qv/audit/v2/genesis', E, u64(3)]).toString('hex')).toBe(vectors.genesisBytes);
+    expect(Buffer.from(web.encodeParts(['qv/audit/v2/genesis', E, web.u64(3)])).toString('hex')).toBe(
+      vectors.genesisBytes,
+    );
+  });
+
+  test('genesis, receipt and entry hashes (server and browser agree with the vectors)', async () => {
+    expect(genesisHash(E, 3)).toBe(vectors.genesis);
+    expect(receiptHash(E, BALLOT, 'yes', NONCE)).toBe(vectors.receipt);
+    expect(entryHash(vectors.genesis, E, 3, 1, first)).toBe(vectors.entry1);
+    expect(entryHash(vectors.entry1, E, 3, 2, second)).toBe(vectors.entry2);
+    expect(await web.genesisHash(E, 3)).toBe(vectors.genesis);
+    expect(await web.receiptHash(E, BALLOT, 'yes', NONCE)).toBe(vectors.receipt);
+    expect(await web.entryHash(vectors.genesis, E, 3, 1, first)).toBe(vectors.entry1);
+    expect(await web.entryHash(vectors.entry1, E, 3, 2, second)).toBe(vectors.entry2);
+  });
+
+  test('no two different contents share an encoding (a "|" cannot move between fields)', () => {
+    // Joined with '|', both read "x|y|z": the old encoding hashed them alike.
+    const a = entryHash(vectors.genesis, E, 0, 1, { ...first, receipt: 'x|y', option: 'z' });
+    const b = entryHash(vectors.genesis, E, 0, 1, { ...first, receipt: 'x', option: 'y|z' });
+    expect(a).not.toBe(b);
+    expect(genesisHash('el12345', 1)).not.toBe(genesisHash('el1234', 51));
+    expect(entryHash(vectors.genesis, E, 0, 1, first)).not.toBe(entryHash(vectors.genesis, E, 0, 2, first));
+  });
+
+  test('the partition of a voter is keyed by the election secret, not a public hash of the user id', () => {
+    const salt = Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString('hex');
+    // HMAC-SHA256(salt, user)[0..4] big-endian mod 16, computed independently.
+    expect([
+      partitionOf('alice', 16, salt),
+      partitionOf('bob', 16, salt),
+      partitionOf('voter-7', 16, salt),
+    ]).toEqual([11, 4, 8]);
+    // Another salt, another placement: from the user id alone the partition is unknown.
+    const users = Array.from({ length: 64 }, (_, i) => `user-${i}`);
+    const other = 'ab'.repeat(32);
+    const moved = users.filter((u) => partitionOf(u, 16, salt) !== partitionOf(u, 16, other));
+    expect(moved.length).toBeGreaterThan(40);
+  });
+});
+
+/** A well-formed chain over `contents` in partition `p`. */
+function chain(p: number, contents: AuditEntryContent[]): AuditEntry[] {
+  let prev = genesisHash(E, p);
+  return contents.map((c, i) => {
+    const hash = entryHash(prev, E, p, i + 1, c);
+    const entry: AuditEntry = { partition: p, seq: i + 1, ...c, prev, hash };
+    prev = hash;
+    return entry;
+  });
+}
+
+function ballot(n: number, option = 'yes'): AuditEntryContent {
+  const ballotId = n.toString(16).padStart(32, '0');
+  const nonce = (n + 1000).toString(16).padStart(32, '0');
+  return {
+    ballotId,
+    receipt: receiptHash(E, ballotId, option, nonce),
+    option,
+    outcome: 'counted',
+    reason: '',
+  };
+}
+
+const headsOf = (entries: AuditEntry[][]): Record<string, ChainHead> =>
+  Object.fromEntries(
+    entries.map((es, p) => [
+      String(p),
+      { hash: es.length ? es[es.length - 1]!.hash : genesisHash(E, p), entries: es.length },
+    ]),
+  );
+
+describe('verifyAudit: receipts, ballot ids and chain heads', () => {
+  const p0 = chain(0, [ballot(1), ballot(2, 'no'), ballot(3)]);
+  const p1 = chain(1, [ballot(4), ballot(5)]);
+  const published = { totals: { yes: 4, no: 1 }, finalized: 5, rejected: 0, chainHeads: headsOf([p0, p1]) };
+
+  test('an honest log verifies against its published heads, and a receipt with its nonce binds', () => {
+    const r = verifyAudit(E, 2, [...p0, ...p1], published, [
+      { receipt: p0[1]!.receipt, nonce: (1002).toString(16).padStart(32, '0') },
+    ]);
+    expect(r.problems).toEqual([]);
+    expect(r.heads).toEqual(published.chainHeads);
+  });
+
+  test('two entries with the same receipt are flagged, even with valid chains', () => {
+    // The server showed two voters one receipt and counted one of their ballots twice.
+    const p1dup = chain(1, [ballot(4), { ...ballot(5), receipt: p0[0]!.receipt }]);
+    const r = verifyAudit(E, 2, [...p0, ...p1dup], { ...published, chainHeads: headsOf([p0, p1dup]) });
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([
+      `receipt ${p0[0]!.receipt} is carried by 2 entries (partition 0 entry 1, partition 1 entry 2)`,
+    ]);
+  });
+
+  test('a receipt carried by another ballot than the one it commits to is flagged', () => {
+    // The entry carrying voter 2's receipt names another ballot id (or option).
+    const swapped = chain(0, [ballot(1), { ...ballot(2, 'no'), option: 'yes' }, ballot(3)]);
+    const r = verifyAudit(E, 1, swapped, null, [
+      { receipt: swapped[1]!.receipt, nonce: (1002).toString(16).padStart(32, '0') },
+    ]);
+    expect(r.problems).toEqual([
+      `receipt ${swapped[1]!.receipt} does not commit to the entry that carries it (ballot id or option differ)`,
+    ]);
+  });
+
+  test('a consistently rewritten partition (every hash recomputed) is caught by the published head', () => {
+    // Ballot 2 turned from "no" to "yes", chain recomputed, totals adjusted to match.
+    const rewritten = chain(0, [ballot(1), { ...ballot(2, 'no'), option: 'yes' }, ballot(3)]);
+    const forged = { ...published, totals: { yes: 5, no: 0 } };
+    const withoutHeads = verifyAudit(E, 2, [...rewritten, ...p1], { ...forged, chainHeads: undefined });
+    expect(withoutHeads.problems).toEqual([]); // links and totals alone cannot tell
+    const r = verifyAudit(E, 2, [...rewritten, ...p1], forged);
+    expect(r.problems).toEqual([
+      `partition 0: entry 3 hashes to ${rewritten[2]!.hash}, the published chain head is ${p0[2]!.hash}`,
+    ]);
+  });
+
+  test('a truncated partition, a skipped sequence number and a duplicated ballot id are flagged', () => {
+    const r = verifyAudit(E, 2, [...p0.slice(0, 2), ...p1], null, [], published.chainHeads);
+    expect(r.problems).toEqual(['partition 0: the saved chain head covers 3 entries, the audit log has 2']);
+    const skipped = [p0[0]!, { ...p0[2]!, prev: p0[0]!.hash }];
+    expect(verifyAudit(E, 1, skipped, null).problems).toEqual(
+      expect.arrayContaining(['partition 0 entry 3: sequence number 3 where 2 comes next']),
+    );
+    const twice = chain(0, [ballot(1), ballot(1)]);
+    expect(verifyAudit(E, 1, twice, null).problems).toEqual(
+      expect.arrayContaining([`ballot id ${ballot(1).ballotId} appears in 2 entries`]),
+    );
+  });
+
+  test('the browser verifier flags the same duplicated receipt and rewritten head', async () => {
+    const p1dup = chain(1, [ballot(4), { ...ballot(5), receipt: p0[0]!.receipt }]);
+    const dup = await web.verifyAudit(E, 2, [...p0, ...p1dup], {
+      ...published,
+      chainHeads: headsOf([p0, p1dup]),
+    });
+    expect(dup.problems).toEqual([`receipt ${p0[0]!.receipt} is carried by two entries`]);
+    const rewritten = chain(0, [ballot(1), { ...ballot(2, 'no'), option: 'yes' }, ballot(3)]);
+    const r = await web.verifyAudit(E, 2, [...rewritten, ...p1], { ...published, totals: { yes: 5, no: 0 } });
+    expect(r.problems).toEqual(['partition 0: the log does not pass through the published chain head']);
+  });
+});
