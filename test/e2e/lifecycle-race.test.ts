@@ -65,7 +65,6 @@ async function race(s: Stack, id: string, fault: () => Promise<void>) {
   const refusedAfterClose: number[] = [];
   const unexpected: string[] = [];
   const voter = async (i: number) => {
-    await sleep(i * 40);
     const token = await api.token(`${id}-voter-${i}`, 'voter');
     while (Date.now() < closeAnsweredAt + 1000) {
       const sentAt = Date.now();
@@ -84,10 +83,17 @@ async function race(s: Stack, id: string, fault: () => Promise<void>) {
         unexpected.push(`${r.status} ${JSON.stringify(r.body)}`);
         return;
       } // 5xx during the failover: retried with the same Idempotency-Key
-      await sleep(100);
+      await sleep(200);
     }
   };
-  const voters = Array.from({ length: 60 }, (_, i) => voter(i));
+  // A new voter arrives every 40 ms until a second after the close was answered.
+  const voters: Promise<void>[] = [];
+  const arrivals = (async () => {
+    for (let i = 0; i < 1000 && Date.now() < closeAnsweredAt + 1000; i++) {
+      voters.push(voter(i));
+      await sleep(40);
+    }
+  })();
 
   await sleep(400); // some voters are refused while it is still a draft
   const open = () => api.call('POST', `/elections/${id}/open`, { token: admin });
@@ -108,6 +114,7 @@ async function race(s: Stack, id: string, fault: () => Promise<void>) {
   closeAnsweredAt = Date.now();
   expect(closed.body.status).toBe('closed');
   const opens = await Promise.all([...firstWave, ...secondWave]);
+  await arrivals;
   await Promise.all(voters);
 
   // No vote was taken by a request sent after the close was answered.
