@@ -201,6 +201,86 @@ describe('lifecycle race: parallel opens against a close, votes flowing, leader 
       expect([t.voteId, v.body.status]).toEqual([t.voteId, 'finalized']);
     }
   }, 120000);
+
+  test('scheduled open and close happen on the leader at synchronized time; an early manual open moves opensAt', async () => {
+    const { api, admin } = s;
+    const now = Date.now();
+    const opensAt = new Date(now + 3000).toISOString(); // more than the old 2 s grace ahead
+    const closesAt = new Date(now + 6000).toISOString();
+    const body = (title: string) => ({
+      title,
+      options: [
+        { id: 'yes', label: 'Yes' },
+        { id: 'no', label: 'No' },
+      ],
+      opensAt,
+      closesAt,
+    });
+    const scheduled = (await api.call('POST', '/elections', { token: admin, body: body('scheduled') })).body
+      .id;
+    const early = (await api.call('POST', '/elections', { token: admin, body: body('opened early') })).body
+      .id;
+    const ivy = await api.token('lr-ivy', 'voter');
+    const tooSoon = await api.call('POST', `/elections/${scheduled}/votes`, {
+      token: ivy,
+      body: { optionId: 'yes' },
+    });
+    expect([tooSoon.status, tooSoon.body.error.code]).toEqual([409, 'election_not_open']);
+
+    // A manual open before opensAt moves the window's start to now: its vote counts.
+    const opened = await api.call('POST', `/elections/${early}/open`, { token: admin });
+    expect(opened.body.status).toBe('open');
+    expect(Date.parse(opened.body.opensAt)).toBeLessThan(Date.parse(opensAt));
+    const earlyVote = await api.call('POST', `/elections/${early}/votes`, {
+      token: ivy,
+      body: { optionId: 'no' },
+    });
+    expect(earlyVote.status).toBe(202);
+
+    // The leader opens the scheduled one at opensAt, and closes both at closesAt.
+    await eventually(
+      async () => (await api.call('GET', `/elections/${scheduled}`, { token: admin })).body.status === 'open',
+      10000,
+      'scheduled open',
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(opensAt));
+    const vote = await api.call('POST', `/elections/${scheduled}/votes`, {
+      token: ivy,
+      body: { optionId: 'yes' },
+    });
+    expect(vote.status).toBe(202);
+    for (const id of [scheduled, early]) {
+      const e = await eventually(
+        async () => {
+          const r = await api.call('GET', `/elections/${id}`, { token: admin });
+          return r.body.status === 'closed' ? r.body : undefined;
+        },
+        15000,
+        'scheduled close',
+      );
+      expect(Date.parse(e.closedAt)).toBeGreaterThanOrEqual(Date.parse(closesAt));
+      const results = await eventually(
+        async () => {
+          const r = await api.call('GET', `/elections/${id}/results`, { token: admin });
+          return r.body.final ? r.body : undefined;
+        },
+        15000,
+        'final result',
+      );
+      expect(results).toMatchObject({ finalized: 1, rejected: 0, pending: 0 });
+    }
+    expect((await api.call('GET', `/votes/${earlyVote.body.voteId}`, { token: ivy })).body.status).toBe(
+      'finalized',
+    );
+    expect((await api.call('GET', `/votes/${vote.body.voteId}`, { token: ivy })).body.status).toBe(
+      'finalized',
+    );
+    const late = await api.call('POST', `/elections/${scheduled}/votes`, {
+      token: await api.token('lr-jay', 'voter'),
+      body: { optionId: 'no' },
+    });
+    expect([late.status, late.body.error.code]).toEqual([409, 'election_not_open']);
+  }, 60000);
 });
 
 describe('lifecycle race: the Redis master of some partitions is killed mid-race (own cluster)', () => {
