@@ -17,12 +17,18 @@ const limits = {
   voter: { limit: num('RATE_LIMIT_VOTER', 30), windowMs: num('RATE_LIMIT_WINDOW_MS', 10000) },
   ip: { limit: num('RATE_LIMIT_IP', 100000), windowMs: num('RATE_LIMIT_WINDOW_MS', 10000) },
 };
+// A 202 promises the vote is on a master and at least one replica (docs/guarantees.md):
+// the function never asks for fewer than one replica, whatever the environment says.
 const submitOptions = {
-  waitReplicas: num('SUBMIT_WAIT_REPLICAS', 1),
-  waitTimeoutMs: num('SUBMIT_WAIT_MS', 50),
+  waitReplicas: Math.max(1, num('SUBMIT_WAIT_REPLICAS', 1)),
+  waitTimeoutMs: num('SUBMIT_WAIT_MS', 250),
 };
 
-/** `POST /elections/{id}/votes` (voter): 202 with vote id and receipt. */
+/**
+ * `POST /elections/{id}/votes` (voter): 202 with vote id and receipt once the vote is on
+ * two Redis processes; 503 + Retry-After when that cannot be confirmed in time (the
+ * client retries with the same Idempotency-Key); 422 when the key was used for another choice.
+ */
 export const handler = httpHandler('POST /elections/{id}/votes', async (req) => {
   const claims = await requireRole(req, 'voter');
   const electionId = electionIdParam(req.params);

@@ -11,8 +11,9 @@ const execFileP = promisify(execFile);
 
 /**
  * Launches and checks a local Redis Cluster of real `redis-server` processes
- * (3 masters + 3 replicas by default) on loopback. Used by `npm start`, by the CLI
- * (`npm run redis -- start|stop|status`) and by the Jest global setup.
+ * (3 masters + 3 replicas by default; `npm start` runs 3 masters + 6 replicas) on
+ * loopback. Used by `npm start`, by the CLI (`npm run redis -- start|stop|status`) and
+ * by the Jest global setup.
  */
 export interface RedisClusterOptions {
   basePort?: number;
@@ -29,6 +30,17 @@ export interface RedisClusterOptions {
   onLine?: (node: number, line: string) => void;
   log?: (msg: string) => void;
   readyTimeoutMs?: number;
+  /**
+   * Child mode: start a node again when it dies (it rejoins from its nodes.conf, as a
+   * replica of whichever node took over its slots), so a master failover does not leave
+   * the promoted master without a replica for good. Off by default: tests that kill a
+   * node to watch the cluster without it must see it stay dead.
+   */
+  relaunch?: boolean;
+  /** Delay before a dead node is started again (relaunch). */
+  relaunchDelayMs?: number;
+  /** Extra `redis-server` arguments for the node on `port` (tests: e.g. announce a proxy's port). */
+  extraArgs?: (port: number) => string[];
 }
 
 export interface RedisClusterHandle {
@@ -38,8 +50,13 @@ export interface RedisClusterHandle {
   reused: boolean;
   /** Stops the nodes this handle started (a reused cluster is left running). */
   stop(): Promise<void>;
-  /** The node processes (child mode only), for fault injection. */
+  /**
+   * The node processes (child mode only), for fault injection; index i is port i. With
+   * `relaunch`, a relaunched node's new process replaces the dead one in place.
+   */
   processes: ManagedProcess[];
+  /** Times a dead node was started again (relaunch), in total. */
+  readonly relaunches: number;
 }
 
 export interface ClusterHealth {
@@ -59,6 +76,7 @@ const defaults = {
   dataDir: '.local/redis',
   nodeTimeoutMs: 2000,
   readyTimeoutMs: 30000,
+  relaunchDelayMs: 300,
 };
 
 /** Makes sure `redis-server` exists; installs it with apt as root on Debian, else explains how. */
@@ -181,7 +199,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     const health = await clusterHealth(ports);
     if (health.ok) {
       log(`Redis Cluster already running on ${seeds}; reusing it`);
-      return { ports, seeds, reused: true, processes: [], stop: async () => {} };
+      return { ports, seeds, reused: true, processes: [], relaunches: 0, stop: async () => {} };
     }
   }
   if (busy.length > 0) {
@@ -226,8 +244,30 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     ...(o.daemonize
       ? ['--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log')]
       : ['--daemonize', 'no']),
+    ...(o.extraArgs?.(port) ?? []),
   ];
+  let stopping = false;
+  let relaunches = 0;
+  const spawnNode = (i: number): ManagedProcess => {
+    const port = ports[i]!;
+    const proc = spawnManaged(`redis-${port}`, 'redis-server', args(port, dirs[i]!), {
+      onLine: (line) => o.onLine?.(port, line),
+    });
+    processes[i] = proc;
+    if (o.relaunch) {
+      void proc.exited.then(async (code) => {
+        if (stopping) return;
+        log(`redis-server on port ${port} exited (${code}); starting it again as a replica`);
+        await new Promise((r) => setTimeout(r, o.relaunchDelayMs));
+        if (stopping || processes[i] !== proc) return;
+        relaunches++;
+        spawnNode(i);
+      });
+    }
+    return proc;
+  };
   const stopAll = async (): Promise<void> => {
+    stopping = true;
     await Promise.all(processes.map((p) => p.stop(5000)));
   };
   try {
@@ -236,11 +276,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       if (o.daemonize) {
         await execFileP('redis-server', args(port, dir));
       } else {
-        processes.push(
-          spawnManaged(`redis-${port}`, 'redis-server', args(port, dir), {
-            onLine: (line) => o.onLine?.(port, line),
-          }),
-        );
+        spawnNode(i);
       }
     }
     await waitAnswering(ports, 10000);
@@ -263,7 +299,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await stopAll();
     throw err;
   }
-  return { ports, seeds, reused: false, processes, stop: stopAll };
+  return {
+    ports,
+    seeds,
+    reused: false,
+    processes,
+    get relaunches() {
+      return relaunches;
+    },
+    stop: stopAll,
+  };
 }
 
 /** Stops a cluster by asking every node to shut down (works for daemonized nodes too). */

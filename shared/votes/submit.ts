@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../clock';
-import { ApiError, badRequest } from '../errors';
+import { ApiError, badRequest, unavailable } from '../errors';
 import { type Election, makeVoteId, partitionOf } from '../elections/model';
 import { partitionKeys } from '../redis/keys';
-import { ReplicaWaits } from '../redis/replica-waits';
+import { type MasterTarget, ReplicaWaits } from '../redis/replica-waits';
 import { defineScript, reply, runScript } from '../redis/scripts';
 import { type BallotScheme, makeReceipt } from './ballot';
 import { decodeReceiptToken, encodeReceiptToken } from './vote-log';
@@ -16,7 +17,10 @@ export interface SubmitElection extends Election {
 }
 
 export interface SubmitOptions {
-  /** Replicas that must have the vote before 202 (Redis WAIT); 0 skips WAIT. */
+  /**
+   * Replicas that must have the vote before 202 (Redis WAIT); 0 skips WAIT and with it
+   * the durability promise (tests and benchmarks of other parts only).
+   */
   waitReplicas: number;
   waitTimeoutMs: number;
 }
@@ -31,7 +35,7 @@ export interface SubmitResult {
   receiptNonce: string;
   /** True when this was a repeat with the same Idempotency-Key. */
   duplicate: boolean;
-  /** Replicas that acknowledged the write (when WAIT is on). */
+  /** Replicas that acknowledged the write (when WAIT is on): at least `waitReplicas`. */
   replicated?: number;
 }
 
@@ -48,19 +52,48 @@ export const enqueueVoteScript = defineScript('enqueueVote', {
   },
 });
 
+type EnqueueReply = ReturnType<typeof enqueueVoteScript.parse>;
+
 const idempotencyKeyPattern = /^[\x21-\x7b\x7d-\x7e]{1,200}$/; // printable ASCII without '|' or spaces
+
+/** Seconds a client should wait before retrying a vote that could not be made durable. */
+export const SUBMIT_RETRY_AFTER_S = 1;
 
 const errors: Record<string, ApiError> = {
   election_not_open: new ApiError(409, 'election_not_open', 'This election is not open for voting'),
   not_eligible: new ApiError(403, 'not_eligible', 'You are not on the voter list of this election'),
   already_voted: new ApiError(409, 'already_voted', 'You have already voted in this election'),
+  idempotency_key_reused: new ApiError(
+    422,
+    'idempotency_key_reused',
+    'This Idempotency-Key was already used for a different vote; use a new key for a new request',
+  ),
 };
 
+/** Refusal of a vote that may be stored but is not yet on a replica: retry with the same key. */
+const notDurable = (why: string): ApiError =>
+  unavailable(
+    `The vote could not be confirmed on two Redis processes (${why}); retry with the same Idempotency-Key`,
+    SUBMIT_RETRY_AFTER_S,
+  );
+
 /**
- * Takes a vote in: validate, then one atomic script in the voter's partition (gate,
- * eligibility, one vote per voter, idempotency, append to the vote log), followed by
- * WAIT in the same round trip so the vote is on a replica before we answer 202.
+ * What an Idempotency-Key is bound to (IETF Idempotency-Key draft: a key reused with
+ * another request is an error): SHA-256 over the length-prefixed election, key and
+ * recorded choice. The parsed choice, not the raw body, so that formatting does not
+ * matter.
  */
+export function requestHash(electionId: string, idempotencyKey: string, recorded: string): string {
+  const h = createHash('sha256');
+  for (const part of [electionId, idempotencyKey, recorded]) {
+    const b = Buffer.from(part, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    h.update(len).update(b);
+  }
+  return h.digest('hex');
+}
+
 const replicaWaits = new WeakMap<Cluster, ReplicaWaits>();
 function replicaWaitsOf(redis: Cluster): ReplicaWaits {
   let w = replicaWaits.get(redis);
@@ -71,6 +104,75 @@ function replicaWaitsOf(redis: Cluster): ReplicaWaits {
   return w;
 }
 
+const MAX_REDIRECTS = 2;
+
+/** ioredis' `refreshSlotsCache` as a promise (it never rejects: errors are retried by the caller). */
+function refreshSlots(redis: Cluster): Promise<void> {
+  return new Promise((resolve) => redis.refreshSlotsCache(() => resolve()));
+}
+
+/**
+ * Runs the enqueue script on the connection of the key's master itself (not routed by
+ * the cluster client), preceded by `CLIENT ID` on that connection, so the caller knows
+ * which connection the write's final execution ran on (a NOSCRIPT fallback to EVAL goes
+ * to the same connection). A MOVED answer re-reads the slot map and tries the new master.
+ */
+async function writeOnMaster(redis: Cluster, waits: ReplicaWaits, keys: string[], args: (string | number)[]) {
+  const key = keys[0]!;
+  for (let attempt = 0; ; attempt++) {
+    let target = waits.target(key);
+    if (!target && redis.status !== 'ready') {
+      // The first call of a container: let the client connect and learn the slot map.
+      await redis.exists(key);
+      target = waits.target(key);
+    }
+    if (!target) {
+      redis.refreshSlotsCache(); // its master is (re)connecting or just failed over
+      throw notDurable('no connected master for this partition');
+    }
+    const id = target.node.call('CLIENT', 'ID') as Promise<number>;
+    const written = runScript(target.node, enqueueVoteScript, keys, args);
+    try {
+      const [clientId, r] = await Promise.all([id, written]);
+      return { r, target, clientId };
+    } catch (err) {
+      if (err instanceof Error && /^(MOVED|ASK) /.test(err.message) && attempt < MAX_REDIRECTS) {
+        await refreshSlots(redis);
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+/** Resolves once a WAIT on the write's own connection confirmed enough replicas; else throws 503. */
+async function confirmReplicated(
+  waits: ReplicaWaits,
+  target: MasterTarget,
+  clientId: number,
+  opts: SubmitOptions,
+): Promise<number> {
+  let outcome: Awaited<ReturnType<ReplicaWaits['after']>>;
+  try {
+    outcome = await waits.after(target, opts.waitReplicas, opts.waitTimeoutMs);
+  } catch {
+    throw notDurable('the master did not answer WAIT');
+  }
+  if (outcome.clientId !== clientId) throw notDurable('the connection to the master was replaced');
+  if (outcome.replicas < opts.waitReplicas) throw notDurable('no replica acknowledged it in time');
+  return outcome.replicas;
+}
+
+/**
+ * Takes a vote in: validate, then one atomic script in the voter's partition (gate,
+ * eligibility, one vote per voter, idempotency bound to the request, append to the
+ * vote log) on its master's connection, then a `WAIT` on that same connection after the
+ * script's reply. 202 only when `waitReplicas` replicas confirmed: the vote is then on
+ * at least two Redis processes and survives the loss of one. Otherwise 503 with
+ * Retry-After: the vote may be stored, and a retry with the same Idempotency-Key
+ * (answered 'dup' by the script, which rewrites its record so the new WAIT covers it)
+ * returns the same vote id once a replica has it.
+ */
 export async function submitVote(
   redis: Cluster,
   clock: Clock,
@@ -92,26 +194,25 @@ export async function submitVote(
   // The script keeps the receipt, ballot id and nonce as one opaque token (vote-log.ts).
   const receipt = encodeReceiptToken(makeReceipt(election.id, recorded));
   const keys = [k.gate, k.eligible, k.voters, k.votes];
-  const args = [voter, recorded, receipt, idempotencyKey ?? '', clock.now(), election.restricted ? '1' : '0'];
+  const hash = idempotencyKey === undefined ? '' : requestHash(election.id, idempotencyKey, recorded);
+  const args = [
+    voter,
+    recorded,
+    receipt,
+    idempotencyKey ?? '',
+    clock.now(),
+    election.restricted ? '1' : '0',
+    hash,
+  ];
+  let r: EnqueueReply;
   let replicated: number | undefined;
-  // The vote's write, then a WAIT shared with the other submits of this turn to the same
-  // master (see ReplicaWaits), sent behind them on the same connection. A client that
-  // does not know the master yet (first call of a container) sends its WAIT after the
-  // write's reply instead: still behind the write, one trip later.
-  const waits = opts.waitReplicas > 0 ? replicaWaitsOf(redis) : null;
-  const waitFor = () => {
-    const target = waits?.target(k.votes);
-    return target ? waits!.after(target, opts.waitReplicas, opts.waitTimeoutMs) : null;
-  };
-  const written = runScript(redis, enqueueVoteScript, keys, args);
-  let waited = waitFor();
-  waited?.catch(() => {}); // a refused vote never looks at it
-  const r = await written;
-  if (waits && r.kind !== 'err') {
-    waited ??= waitFor();
-    // The vote is stored: a WAIT that fails (its master just failed over) only means no
-    // replica confirmed it, the shortfall reported as `replicated: 0`.
-    replicated = waited ? await waited.catch(() => 0) : 0;
+  if (opts.waitReplicas > 0) {
+    const waits = replicaWaitsOf(redis);
+    const written = await writeOnMaster(redis, waits, keys, args);
+    r = written.r;
+    if (r.kind !== 'err') replicated = await confirmReplicated(waits, written.target, written.clientId, opts);
+  } else {
+    r = await runScript(redis, enqueueVoteScript, keys, args);
   }
   if (r.kind === 'err') throw errors[r.value] ?? new Error(`enqueue-vote: unknown code ${r.value}`);
   const token = decodeReceiptToken(r.receipt);

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { findFreePortRange } from '../../local/ports';
-import { type RedisClusterHandle, startRedisCluster } from '../../local/redis-cluster';
+import {
+  type RedisClusterHandle,
+  type RedisClusterOptions,
+  startRedisCluster,
+} from '../../local/redis-cluster';
 import { parseSeeds } from '../../shared/config';
 
 /**
@@ -23,9 +27,11 @@ export interface CutOptions {
   /**
    * What happens to the connections open at the cut: `destroy` (the client sees a
    * reset and reconnects into the cut) or `freeze` (kept open, nothing forwarded either
-   * way: commands just time out). Default `destroy`.
+   * way: commands just time out), or `stall` (both sides kept open, nothing forwarded:
+   * the upstream also still sees its peer connected, e.g. a master keeps counting a
+   * replica whose replication link stalled). Default `destroy`.
    */
-  existing?: 'destroy' | 'freeze';
+  existing?: 'destroy' | 'freeze' | 'stall';
 }
 
 interface Pair {
@@ -120,7 +126,12 @@ export class TcpProxy {
     this.cutMode = mode;
     for (const pair of [...this.pairs]) {
       this.pairs.delete(pair);
-      if (options.existing === 'freeze' && mode === 'blackhole') {
+      if (options.existing === 'stall' && mode === 'blackhole' && pair.upstream) {
+        pair.client.unpipe();
+        pair.upstream.unpipe();
+        this.hold(pair.client);
+        this.hold(pair.upstream);
+      } else if (options.existing === 'freeze' && mode === 'blackhole') {
         pair.client.unpipe();
         pair.upstream?.unpipe();
         pair.upstream?.destroy();
@@ -259,11 +270,13 @@ export interface IsolatedRedis {
   stop(): Promise<void>;
 }
 
-export async function startIsolatedRedis(): Promise<IsolatedRedis> {
-  const basePort = await findFreePortRange(6, 10000);
+export async function startIsolatedRedis(
+  options: Omit<RedisClusterOptions, 'basePort' | 'dataDir' | 'fresh'> = {},
+): Promise<IsolatedRedis> {
+  const basePort = await findFreePortRange(options.nodes ?? 6, 10000);
   const dataDir = mkdtempSync(join(tmpdir(), 'qv-test-redis-own-'));
   try {
-    const handle = await startRedisCluster({ basePort, dataDir, fresh: true });
+    const handle = await startRedisCluster({ ...options, basePort, dataDir, fresh: true });
     return {
       handle,
       seeds: handle.seeds,

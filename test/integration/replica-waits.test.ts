@@ -32,7 +32,11 @@ describe('ReplicaWaits when a master does not answer its WAIT', () => {
     const waits = new ReplicaWaits(redis);
     const target = waits.target(key);
     expect(target).not.toBeNull();
-    expect(await waits.after(target!, 1, 2000)).toBe(1); // healthy: the replica acknowledges (it answers as soon as it has it)
+    // Healthy: the replica acknowledges (WAIT answers as soon as it has the write), and
+    // CLIENT ID names the connection the WAIT ran on, the one the write used.
+    const writerId = (await target!.node.call('CLIENT', 'ID')) as number;
+    await target!.node.set(key, 'x2');
+    expect(await waits.after(target!, 1, 2000)).toEqual({ replicas: 1, clientId: writerId });
 
     await redis.set(key, 'y');
     const port = target!.node.options.port!;
@@ -40,9 +44,9 @@ describe('ReplicaWaits when a master does not answer its WAIT', () => {
     try {
       await admin.client('PAUSE', 4000, 'ALL'); // nothing on this master answers for 4 s
       const started = Date.now();
-      const replicated = await waits.after(waits.target(key)!, 1, 100);
+      const outcome = await waits.after(waits.target(key)!, 1, 100);
       const tookMs = Date.now() - started;
-      expect(replicated).toBe(0);
+      expect(outcome).toEqual({ replicas: 0, clientId: null });
       expect(tookMs).toBeLessThan(3000); // the grace period, not the 4 s pause
       await admin.client('UNPAUSE');
     } finally {

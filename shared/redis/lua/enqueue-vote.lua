@@ -1,18 +1,31 @@
 -- enqueue-vote: takes one vote into its partition, atomically (the submit path's only write).
 -- KEYS[1] gate      (string: 'open' while intake is open)
 -- KEYS[2] eligible  (set of eligible voters of this partition; used when ARGV[6] == '1')
--- KEYS[3] voters    (hash voter -> "<streamId>|<idempotencyKey>|<receipt>")
+-- KEYS[3] voters    (hash voter -> "<streamId>|<idempotencyKey>|<requestHash>|<receipt>")
 -- KEYS[4] votes     (stream: the partition's vote log)
 -- ARGV[1] voter id, ARGV[2] option id (or ballot), ARGV[3] receipt,
 -- ARGV[4] idempotency key ('' when none), ARGV[5] acceptedAt (ms, caller's clock),
--- ARGV[6] '1' when the election is restricted to listed voters
+-- ARGV[6] '1' when the election is restricted to listed voters,
+-- ARGV[7] request hash (hex, binds the idempotency key to the choice; '' when no key)
 -- Reply: {'ok', streamId, receipt} new vote | {'dup', streamId, receipt} same idempotency key
---        | {'err', code} with code election_not_open | not_eligible | already_voted
+--        and same request | {'err', code} with code election_not_open | not_eligible |
+--        already_voted | idempotency_key_reused (same key, another request)
 -- A retry with the same key gets its vote back, even after the election closed.
 local existing = redis.call('HGET', KEYS[3], ARGV[1])
 if existing then
-  local sid, idem, receipt = string.match(existing, '^([^|]*)|([^|]*)|(.*)$')
+  local sid, idem, hash, receipt = string.match(existing, '^([^|]*)|([^|]*)|([0-9a-f]*)|(.*)$')
+  if not sid then -- a record written before request hashes: no hash to compare
+    sid, idem, receipt = string.match(existing, '^([^|]*)|([^|]*)|(.*)$')
+    hash = ''
+  end
   if ARGV[4] ~= '' and idem == ARGV[4] then
+    if hash ~= '' and hash ~= ARGV[7] then
+      return {'err', 'idempotency_key_reused'}
+    end
+    -- Rewrite the record unchanged: a write on the caller's connection, so that its WAIT
+    -- covers a point of the replication stream past the original vote (a retry of a vote
+    -- answered 503 must learn whether a replica has it now).
+    redis.call('HSET', KEYS[3], ARGV[1], existing)
     return {'dup', sid, receipt}
   end
   return {'err', 'already_voted'}
@@ -25,5 +38,5 @@ if ARGV[6] == '1' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
 end
 -- One packed field (see shared/votes/vote-log.ts): option|receipt|acceptedAt|voter
 local sid = redis.call('XADD', KEYS[4], '*', 'v', ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[5] .. '|' .. ARGV[1])
-redis.call('HSET', KEYS[3], ARGV[1], sid .. '|' .. ARGV[4] .. '|' .. ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[1], sid .. '|' .. ARGV[4] .. '|' .. ARGV[7] .. '|' .. ARGV[3])
 return {'ok', sid, ARGV[3]}
