@@ -1,8 +1,16 @@
 /**
  * `npm run redis -- start|stop|status [--base-port 7000] [--fresh]`: the local Redis
- * Cluster on its own. `start` runs the nodes as daemons that outlive this command.
+ * Cluster on its own (the topology of `npm start`: 3 masters + 6 replicas). `start`
+ * runs the nodes as daemons that outlive this command; daemons are not relaunched when
+ * they die (only `npm start` watches its nodes).
  */
-import { clusterHealth, redisPorts, startRedisCluster, stopRedisCluster } from './redis-cluster';
+import {
+  LOCAL_TOPOLOGY,
+  clusterHealth,
+  redisPorts,
+  startRedisCluster,
+  stopRedisCluster,
+} from './redis-cluster';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -14,6 +22,7 @@ async function main(): Promise<number> {
     case 'start': {
       const h = await startRedisCluster({
         basePort,
+        ...LOCAL_TOPOLOGY,
         daemonize: true,
         fresh: args.includes('--fresh'),
         log: console.log,
@@ -22,12 +31,12 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'stop': {
-      const n = await stopRedisCluster({ basePort });
+      const n = await stopRedisCluster({ basePort, nodes: LOCAL_TOPOLOGY.nodes });
       console.log(n > 0 ? `Stopped ${n} Redis nodes` : 'No Redis node was running');
       return 0;
     }
     case 'status': {
-      const h = await clusterHealth(redisPorts(basePort));
+      const h = await clusterHealth(redisPorts(basePort, LOCAL_TOPOLOGY.nodes));
       console.log(JSON.stringify(h, null, 2));
       return h.ok ? 0 : 1;
     }

@@ -79,6 +79,14 @@ const defaults = {
   relaunchDelayMs: 300,
 };
 
+/**
+ * The local stack's topology (`npm start`, `npm run redis`): 3 masters with 2 replicas
+ * each, so a master's failover leaves the promoted master with a replica at once and
+ * intake (a 202 needs a replica's WAIT) keeps going; the dead node is relaunched and
+ * rejoins as a replica. Tests keep the library default (3 + 3) to spare the machine.
+ */
+export const LOCAL_TOPOLOGY = { nodes: 9, replicas: 2 } as const;
+
 /** Makes sure `redis-server` exists; installs it with apt as root on Debian, else explains how. */
 export function ensureRedisInstalled(log: (m: string) => void = console.log): void {
   ensureDebianPackage('redis-server', ['redis-server', 'redis-cli'], log);
@@ -158,6 +166,20 @@ export async function clusterHealth(ports: number[]): Promise<ClusterHealth> {
     nodes,
     problems,
   };
+}
+
+/** True while another node still sees the node on `port` as a master serving slots. */
+async function ownsSlots(port: number, ports: number[]): Promise<boolean> {
+  for (const other of ports) {
+    if (other === port) continue;
+    const nodes = await probe(other, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
+    if (!nodes) continue;
+    const line = nodes.split('\n').find((l) => l.split(' ')[1]?.split('@')[0]?.endsWith(`:${port}`));
+    if (!line) return false;
+    const parts = line.trim().split(' ');
+    return (parts[2] ?? '').includes('master') && parts.length > 8;
+  }
+  return false;
 }
 
 async function waitHealthy(ports: number[], timeoutMs: number): Promise<ClusterHealth> {
@@ -257,9 +279,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     if (o.relaunch) {
       void proc.exited.then(async (code) => {
         if (stopping) return;
-        log(`redis-server on port ${port} exited (${code}); starting it again as a replica`);
+        log(`redis-server on port ${port} exited (${code}); relaunching it once its slots moved`);
         await new Promise((r) => setTimeout(r, o.relaunchDelayMs));
+        // A master back before the cluster failed it over would simply stay master; let
+        // its replica take over first (bounded: with no replica, it must come back).
+        const until = Date.now() + 3 * o.nodeTimeoutMs + 2000;
+        while (!stopping && Date.now() < until && (await ownsSlots(port, ports))) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
         if (stopping || processes[i] !== proc) return;
+        log(`starting redis-server on port ${port} again (it rejoins as a replica)`);
         relaunches++;
         spawnNode(i);
       });

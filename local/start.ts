@@ -1,11 +1,13 @@
 /**
- * `npm start`: the whole stack on this machine — a 6-node Redis Cluster, three
+ * `npm start`: the whole stack on this machine — a 9-node Redis Cluster (3 masters with
+ * 2 replicas each; a node that dies is relaunched and rejoins as a replica), three
  * coordinators and serverless-offline — with prefixed logs. Ctrl-C (or SIGTERM)
  * stops everything and leaves no process or port behind.
  */
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { stopAllManaged } from './processes';
+import { LOCAL_TOPOLOGY } from './redis-cluster';
 import { repoRoot, startStack } from './stack';
 import { createRedisCluster } from '../shared/redis/client';
 import { loadConfig, parseSeeds } from '../shared/config';
@@ -79,6 +81,8 @@ async function main(): Promise<void> {
   stack = await startStack({
     redis: {
       basePort: redisBase,
+      ...LOCAL_TOPOLOGY,
+      relaunch: true,
       dataDir: process.env['REDIS_DATA_DIR'] ?? '.local/redis',
       log: (m) => print('redis', m),
     },
@@ -111,7 +115,7 @@ async function main(): Promise<void> {
     ]),
     [
       'Redis Cluster',
-      stack.redis.seeds.replace(/127\.0\.0\.1:/g, '').replace(/,/g, ' ') + ' (3 masters + 3 replicas)',
+      stack.redis.seeds.replace(/127\.0\.0\.1:/g, '').replace(/,/g, ' ') + ' (3 masters + 6 replicas)',
     ],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));

@@ -45,15 +45,24 @@ export class ReplicaWaits {
    * Commands sent on it go out in order on one connection at a time.
    */
   target(key: string): MasterTarget | null {
+    const found = this.locate(key);
+    // A connection still (re)connecting may be to a master that just died: its queue
+    // would only time out. The caller answers "retry" instead.
+    return found && found.node.status === 'ready' ? found : null;
+  }
+
+  /**
+   * The connection of `key`'s master in the client's slot map, whatever its state (a
+   * Cluster client connects to a node lazily, on its first command: `wait` until then).
+   */
+  locate(key: string): MasterTarget | null {
     if (this.redis.status !== 'ready') return null;
     const nodeKey = (this.redis as unknown as { slots: string[][] }).slots[calculateSlot(key)]?.[0];
     if (!nodeKey) return null;
     const node = this.redis
       .nodes('master')
       .find((n: Redis) => `${n.options.host}:${n.options.port}` === nodeKey);
-    // A connection still (re)connecting may be to a master that just died: its queue
-    // would only time out. The caller answers "retry" instead.
-    return node && node.status === 'ready' ? { nodeKey, node } : null;
+    return node ? { nodeKey, node } : null;
   }
 
   /**

@@ -121,8 +121,10 @@ async function writeOnMaster(redis: Cluster, waits: ReplicaWaits, keys: string[]
   const key = keys[0]!;
   for (let attempt = 0; ; attempt++) {
     let target = waits.target(key);
-    if (!target && redis.status !== 'ready') {
-      // The first call of a container: let the client connect and learn the slot map.
+    const known = target ?? waits.locate(key);
+    if (!target && (redis.status !== 'ready' || known?.node.status === 'wait')) {
+      // The client has not connected to this master yet (first call of a container, or
+      // the first vote for this master): a routed command connects it and learns the slot map.
       await redis.exists(key);
       target = waits.target(key);
     }

@@ -62,7 +62,7 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
       QV_TEST_MODE: '1', // the contract test resets a closed, counted election
     });
     api = makeApi(offline.httpUrl, keyDir);
-    deadApi = makeApi(deadOffline.httpUrl, keyDir);
+    deadApi = makeApi(deadOffline.httpUrl, keyDir, { voteAttempts: 1 }); // it wants the 503s
     admin = await api.token('ct-admin', 'admin');
     auditor = await api.token('ct-auditor', 'auditor');
     await cluster.waitForLeader();
@@ -306,6 +306,14 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     expect(repeat.status).toBe(202);
     expect(repeat.body).toEqual(first.body);
     expect(repeat.headers.get('idempotent-replayed')).toBe('true');
+    // The same key with another choice is refused: the key is bound to its request.
+    await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: alice, body: { optionId: 'no' }, headers: { 'Idempotency-Key': 'ct-key-1' } },
+      422,
+      'idempotency_key_reused',
+    );
     await fails(
       'POST',
       `/elections/${id}/votes`,

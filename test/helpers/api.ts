@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,28 +20,56 @@ export interface Api {
   ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
-export function makeApi(base: string, keyDir: string): Api {
+const votePath = /^\/elections\/[^/?]+\/votes$/;
+
+/**
+ * A test client. Vote submissions behave like the web app's: they always carry an
+ * Idempotency-Key (a fresh one unless the test sets its own) and a `503` is retried with
+ * the same key after Retry-After, a few times (a 202 needs a replica's confirmation,
+ * which a loaded machine can delay past the server's WAIT timeout). `voteAttempts: 1`
+ * for a test that wants to see the 503 itself.
+ */
+export function makeApi(base: string, keyDir: string, options: { voteAttempts?: number } = {}): Api {
+  const voteAttempts = options.voteAttempts ?? 5;
+  const call: Api['call'] = async (method, path, opts = {}) => {
+    if (method !== 'POST' || !votePath.test(path)) return callOnce(base, method, path, opts);
+    const has = Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === 'idempotency-key');
+    const keyed = has ? opts : { ...opts, headers: { ...opts.headers, 'idempotency-key': randomUUID() } };
+    for (let attempt = 1; ; attempt++) {
+      const r = await callOnce(base, method, path, keyed);
+      if (r.status !== 503 || attempt >= voteAttempts) return r;
+      const after = Number(r.headers.get('retry-after'));
+      await new Promise((res) => setTimeout(res, (Number.isFinite(after) && after > 0 ? after : 1) * 1000));
+    }
+  };
   return {
     base,
     keyDir,
     token: (sub, role) => mintToken({ sub, role }, { keyDir, ttlS: 3600 }),
-    async call(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
-      let body: string | undefined;
-      if (opts.body !== undefined) {
-        headers['content-type'] ??= 'application/json';
-        body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-      }
-      const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // keep text
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    call,
   };
+}
+
+async function callOnce(
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> },
+): ReturnType<Api['call']> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  }
+  const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // keep text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
 }

@@ -115,7 +115,10 @@ const MESSAGES: Record<string, string> = {
   invalid_request: 'The request was not valid.',
   not_found: 'Not found: it may have been removed, or the id is wrong.',
   rate_limited: 'Too many requests. Wait a moment, then try again.',
-  unavailable: 'The voting cluster is temporarily unavailable. Your vote was not taken: try again shortly.',
+  unavailable:
+    'The voting cluster could not confirm your vote in time. Try again: the same ballot is never counted twice.',
+  idempotency_key_reused:
+    'This ballot was already sent with a different choice. Reload the page to vote again.',
   user_exists: 'A user with this username already exists.',
   payload_too_large: 'The request is too large.',
 };
@@ -190,6 +193,31 @@ export async function request<T>(
   return body as T;
 }
 
+/** Attempts of an idempotent request before its last error is shown. */
+export const RETRY_ATTEMPTS = 5;
+const MAX_RETRY_WAIT_S = 10;
+
+/**
+ * Retries a request that is safe to repeat (same Idempotency-Key) after 503, 502 and
+ * network errors, waiting what Retry-After says (1 s when absent, at most 10 s), for at
+ * most {@link RETRY_ATTEMPTS} attempts. Other errors (409, 422, 429...) come back at once.
+ */
+export async function withRetries<T>(
+  fn: () => Promise<T>,
+  attempts = RETRY_ATTEMPTS,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const again = err instanceof ApiError && [0, 502, 503].includes(err.status) && attempt < attempts;
+      if (!again) throw err;
+      await sleep(Math.min(MAX_RETRY_WAIT_S, err.retryAfterS ?? 1) * 1000);
+    }
+  }
+}
+
 export const api = {
   signIn: (username: string, password: string) =>
     request<{ token: string; expiresIn: number; role: Role; sub: string }>('POST', '/auth/token', {
@@ -208,11 +236,18 @@ export const api = {
     request<Election>('POST', `/elections/${encodeURIComponent(id)}/close`, { token }),
   results: (token: string, id: string) =>
     request<Results>('GET', `/elections/${encodeURIComponent(id)}/results`, { token }),
+  /**
+   * Casts a vote. A 503 (the vote could not be confirmed on two Redis processes yet) or
+   * a lost connection is retried here with the same Idempotency-Key, honouring
+   * Retry-After: the server answers the same vote id once it is safe, never a second vote.
+   */
   vote: (token: string, id: string, optionId: string, idempotencyKey: string) =>
-    request<{ voteId: string; status: 'pending'; receipt: string }>(
-      'POST',
-      `/elections/${encodeURIComponent(id)}/votes`,
-      { token, body: { optionId }, headers: { 'idempotency-key': idempotencyKey } },
+    withRetries(() =>
+      request<{ voteId: string; status: 'pending'; receipt: string }>(
+        'POST',
+        `/elections/${encodeURIComponent(id)}/votes`,
+        { token, body: { optionId }, headers: { 'idempotency-key': idempotencyKey } },
+      ),
     ),
   voteStatus: (token: string, voteId: string) =>
     request<VoteStatus>('GET', `/votes/${encodeURIComponent(voteId)}`, { token }),

@@ -98,15 +98,25 @@ function ElectionBallot({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [vote, setVote] = useState<StoredVote | null>(() => loadVote(session, election.id));
-  // One idempotency key per ballot: a retry after a network error or 503 never votes twice.
-  const [idemKey] = useState(() => crypto.randomUUID());
+  // One idempotency key per ballot and choice: a retry after a network error or 503
+  // (api.vote retries those itself) never votes twice, and choosing another option
+  // afterwards is a new request (409 if the first one was taken), not a reused key (422).
+  const [idemKeys] = useState(() => new Map<string, string>());
+  const keyFor = (optionId: string): string => {
+    let k = idemKeys.get(optionId);
+    if (!k) {
+      k = crypto.randomUUID();
+      idemKeys.set(optionId, k);
+    }
+    return k;
+  };
   const label = (id: string) => election.options.find((o) => o.id === id)?.label ?? id;
 
   const submit = async () => {
     setBusy(true);
     setError(null);
     try {
-      const r = await api.vote(session.token, election.id, choice, idemKey);
+      const r = await api.vote(session.token, election.id, choice, keyFor(choice));
       const v = { voteId: r.voteId, receipt: r.receipt, optionId: choice };
       localStorage.setItem(storeKey(session, election.id), JSON.stringify(v));
       setVote(v);
