@@ -103,7 +103,7 @@ async function main(): Promise<void> {
       .filter((x) => x.key === victimKey)
       .map((x) => x.p);
 
-    const voteIdPartition = (voter: string): number => partitionOf(voter, e.partitions);
+    const voteIdPartition = (voter: string): number => partitionOf(voter, e.partitions, e.partitionSalt);
     const total = RATE * SECONDS;
     const outcomes: Outcome[] = [];
     const refusedAt: number[] = []; // times (ms from start) of refused attempts

@@ -96,5 +96,8 @@ export async function replicate(redis: Cluster, key: string, timeoutMs = 500): P
   }
   const target = w.target(key);
   if (!target) return 0;
-  return w.after(target, 1, timeoutMs).catch(() => 0);
+  return w.after(target, 1, timeoutMs).then(
+    (o) => o.replicas,
+    () => 0,
+  );
 }

@@ -159,7 +159,7 @@ describe('a 202 means the vote is on two Redis processes (replication cut, maste
   }
 
   const slotOfVoter = (voter: string): number =>
-    calculateSlot(election.tags[partitionOf(voter, election.partitions)]!);
+    calculateSlot(election.tags[partitionOf(voter, election.partitions, election.partitionSalt)]!);
 
   /** The master of a voter's partition once it has an online replica (real ports of both). */
   async function layout(voter: string): Promise<{ master: number; replica: number }> {
@@ -276,7 +276,9 @@ describe('a 202 means the vote is on two Redis processes (replication cut, maste
 
       // Every vote answered 202 so far is where its vote id says, on whoever is master now.
       for (const v of votes.filter((x) => x.voteId)) {
-        const k = partitionKeys(election.tags[partitionOf(v.voter, election.partitions)]!);
+        const k = partitionKeys(
+          election.tags[partitionOf(v.voter, election.partitions, election.partitionSalt)]!,
+        );
         const found = await until(
           'the voter record',
           async () => {
@@ -351,7 +353,9 @@ describe('a 202 means the vote is on two Redis processes (replication cut, maste
     expect((other as ApiError).code).toBe('idempotency_key_reused');
     const again = await retryUntilAccepted(v, -1);
     expect(again).toEqual({ voteId: first.voteId, duplicate: true });
-    const k = partitionKeys(election.tags[partitionOf(v.voter, election.partitions)]!);
+    const k = partitionKeys(
+      election.tags[partitionOf(v.voter, election.partitions, election.partitionSalt)]!,
+    );
     const log = (await redis.xrange(k.votes, '-', '+')).map(([, f]) => decodeVoteLogEntry(f));
     expect(log.filter((e) => e.voter === v.voter).map((e) => e.option)).toEqual(['a']);
   }, 60000);
