@@ -169,6 +169,14 @@ describe('npm run status', () => {
     expect(lone.stdout).toContain('NO LEADER');
     expect(lone.stdout).toMatch(/only 1 of 3 voting coordinators are healthy; a leader needs 2: no majority/);
     expect(lone.stdout).toMatch(new RegExp(`- ${leader}: registered .* does not answer`));
+    // Who leads now is nobody: no live lease; the fenced record of the dead leader is
+    // history, shown as such and never reported as the leader.
+    const loneJson = JSON.parse((await runStatus(['--redis', redisArg, '--json'])).stdout) as Report & {
+      leaderLease: unknown;
+      leaderRecord: { id: string | null };
+    };
+    expect(loneJson).toMatchObject({ leader: null, term: null, leaderLease: null });
+    expect(loneJson.leaderRecord.id).toBe(leader);
   }, 90000);
 
   test('a dead Redis node is reported', async () => {
