@@ -25,16 +25,26 @@ export async function startAdminServer(
       if (size > 64 * 1024) req.destroy();
       else chunks.push(c);
     });
+    // A client that goes away mid-request must not take the process with it.
+    req.on('error', () => {});
     req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://local');
-      const key = `${req.method} ${url.pathname}`;
-      const route = routes[key];
       const send = (status: number, body: unknown, contentType = 'application/json'): void => {
         const text =
           typeof body === 'string' && contentType !== 'application/json' ? body : JSON.stringify(body);
         res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
         res.end(text);
       };
+      // Any request line must get an answer, never an exception: `new URL` throws on
+      // targets such as `http://[` that the HTTP parser lets through.
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://local');
+      } catch {
+        send(400, { error: { code: 'invalid_request', message: 'Malformed request target' } });
+        return;
+      }
+      const key = `${req.method} ${url.pathname}`;
+      const route = routes[key];
       if (!route) {
         send(404, { error: { code: 'not_found', message: `No route ${key}` } });
         return;
