@@ -237,10 +237,12 @@ export async function verifyElection(
 ): Promise<VerifyOutcome> {
   const token = o.token ?? (await localAuditorToken(env));
   const id = encodeURIComponent(o.electionId);
-  const election = await getJson<{ id: string; title?: string; status: string }>(
-    `${o.url}/elections/${id}`,
-    token,
-  );
+  const election = await getJson<{
+    id: string;
+    title?: string;
+    status: string;
+    finalChainHeads?: Record<string, ChainHead>;
+  }>(`${o.url}/elections/${id}`, token);
   let before = await getJson<Published>(`${o.url}/elections/${id}/results`, token);
   for (let attempt = 1; ; attempt++) {
     const log = await fetchAuditLog(o, token);
@@ -256,7 +258,8 @@ export async function verifyElection(
         log.entries,
         published,
         o.receipts,
-        hidden ? null : (o.heads ?? null),
+        // Heads saved earlier, else those the election recorded when its result became final.
+        hidden ? null : (o.heads ?? election.finalChainHeads ?? null),
       );
       if (hidden) {
         report.problems.push(

@@ -321,6 +321,8 @@ export class Pipeline {
           await this.store.sealGates(e);
           const r = await readResults(this.d.redis, this.d.clock, e);
           if (r.final) {
+            // The final chain heads go into the election record before it is retired.
+            if (r.chainHeads) await this.store.recordFinalHeads(e.id, r.chainHeads);
             await this.store.deactivate(e.id);
             this.d.log.info('election final; retired from the pipeline', { election: e.id });
           }

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import { ApiError, badRequest } from '../errors';
+import type { ChainHead } from '../votes/audit-chain';
 
 /**
  * Elections: the record, validation of what admins send, and how an election's votes
@@ -28,6 +29,12 @@ export interface Election {
   /** Hide totals until close (default false: live totals). */
   hideTotalsUntilClosed: boolean;
   closedAt: string | null;
+  /**
+   * Once the result is final: every partition's audit chain head, recorded with the
+   * election itself, so the final log stays checkable against it (docs/architecture.md
+   * "Chain heads"). Absent until then.
+   */
+  finalChainHeads?: Record<string, ChainHead>;
 }
 
 /** What POST /elections accepts, after validation. */

@@ -11,6 +11,7 @@ import {
   partitionKeys,
 } from '../redis/keys';
 import { defineScript, reply, runScript } from '../redis/scripts';
+import type { ChainHead } from '../votes/audit-chain';
 import { closeGate, openGate, replicate } from './gates';
 import {
   type Election,
@@ -90,6 +91,7 @@ function toRecord(h: Record<string, string>): ElectionRecord | null {
     scheduledOpensAt: h['scheduledOpensAt'] || null,
     tags: JSON.parse(h['tags'] ?? '[]'),
     partitionSalt: h['partitionSalt'] ?? '',
+    ...(h['finalChainHeads'] ? { finalChainHeads: JSON.parse(h['finalChainHeads']) } : {}),
   };
 }
 
@@ -348,6 +350,7 @@ export class ElectionStore {
       heads: parts.map((p) => p.head ?? ''),
     };
     await this.redis.rpush(electionKeys(id).resets, JSON.stringify(record));
+    await this.redis.hdel(electionKeys(id).meta, 'finalChainHeads'); // the reset record keeps them
     await Promise.all(
       e.tags.map((t) => {
         const k = partitionKeys(t);
@@ -367,6 +370,14 @@ export class ElectionStore {
     );
     await this.notifyChanged(id); // coordinators drop their cached checkpoints
     return e;
+  }
+
+  /**
+   * Records the final chain heads of an election whose result is final (the leader does,
+   * as it retires the election). Written once: later calls leave the first record.
+   */
+  async recordFinalHeads(id: string, heads: Record<string, ChainHead>): Promise<void> {
+    await this.redis.hsetnx(electionKeys(id).meta, 'finalChainHeads', JSON.stringify(heads));
   }
 
   /** Every reset of an election, oldest first (the audit trail of resets). */

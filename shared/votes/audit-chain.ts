@@ -49,6 +49,12 @@ export function digest(parts: HashPart[]): string {
   return createHash('sha256').update(encodeParts(parts)).digest('hex');
 }
 
+/** A partition's published chain head: the hash of its last audit entry, and how many there are. */
+export interface ChainHead {
+  hash: string;
+  entries: number;
+}
+
 /** What an audit entry commits to, besides its chain position. */
 export interface AuditEntryContent {
   /** Random public ballot id: names the entry without naming the voter or the time. */

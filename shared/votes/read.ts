@@ -4,7 +4,7 @@ import { ApiError, badRequest } from '../errors';
 import { parseVoteId } from '../elections/model';
 import type { ElectionRecord } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
-import { genesisHash } from './audit-chain';
+import { type ChainHead, genesisHash } from './audit-chain';
 import { decodeVoteLogEntry } from './vote-log';
 
 /** Compares two stream ids ("ms-seq") numerically. */
@@ -125,11 +125,7 @@ export function totalsHidden(e: Pick<ElectionRecord, 'hideTotalsUntilClosed' | '
   return e.hideTotalsUntilClosed && e.status !== 'closed';
 }
 
-/** A partition's published chain head: the hash of its last audit entry, and how many there are. */
-export interface ChainHead {
-  hash: string;
-  entries: number;
-}
+export type { ChainHead } from './audit-chain';
 
 export interface Results {
   electionId: string;

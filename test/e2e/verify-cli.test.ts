@@ -246,6 +246,18 @@ describe('npm run verify: the audit verifier CLI', () => {
     });
     expect(Object.keys(results.body.chainHeads)).toHaveLength(16);
     writeFileSync(saved, JSON.stringify(results.body));
+    // The leader recorded the final heads with the election when it retired it.
+    const record = await eventually(
+      async () => {
+        const r = await api.call('GET', `/elections/${electionId}`, {
+          token: await api.token('saver', 'auditor'),
+        });
+        return r.body.finalChainHeads ? r.body : null;
+      },
+      30000,
+      'the final chain heads recorded with the election',
+    );
+    expect(record.finalChainHeads).toEqual(results.body.chainHeads);
     const p = await partitionWithNo();
     const k = partitionKeys(tags[p]!);
     const original = await auditRows(p);
@@ -276,20 +288,28 @@ describe('npm run verify: the audit verifier CLI', () => {
       await redis.hincrby(k.tally, 'yes', 1);
       const run = await verifyCli([electionId, '--url', offline.httpUrl], env());
       expect(run.code).toBe(1);
-      expect(run.stdout).toContain('Hash chain: 1 broken');
+      // Caught twice: by the results' heads and by the final heads recorded with the election.
+      expect(run.stdout).toContain('Hash chain: 2 broken');
+      expect(run.stdout).toContain(`the saved chain head is ${head}`);
       expect(run.stdout).toMatch(
         new RegExp(
           `partition ${p}: entry ${original.length} hashes to [0-9a-f]{64}, the published chain head is ${head}`,
         ),
       );
-      // Who can write Redis can also republish the head: the heads saved earlier still catch it.
+      // Who can write Redis can also republish the head: the final heads recorded with the
+      // election, and heads saved earlier, still catch it.
       await redis.hset(k.stats, 'head', prev);
       const current = await verifyCli([electionId, '--url', offline.httpUrl], env());
-      expect(current.stdout).toContain('Hash chain: every link verifies');
+      expect(current.code).toBe(1);
+      expect(current.stdout).toContain(`the saved chain head is ${head}`);
+      await redis.hdel(`{el:${electionId}}:meta`, 'finalChainHeads');
+      const unrecorded = await verifyCli([electionId, '--url', offline.httpUrl], env());
+      expect(unrecorded.stdout).toContain('Hash chain: every link verifies');
       const withSaved = await verifyCli([electionId, '--url', offline.httpUrl, '--heads', saved], env());
       expect(withSaved.code).toBe(1);
       expect(withSaved.stdout).toContain(`the saved chain head is ${head}`);
     } finally {
+      await redis.hset(`{el:${electionId}}:meta`, 'finalChainHeads', JSON.stringify(record.finalChainHeads));
       await writeRows(p, original);
       await redis.hincrby(k.tally, 'no', 1);
       await redis.hincrby(k.tally, 'yes', -1);
