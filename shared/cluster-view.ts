@@ -99,7 +99,8 @@ export async function readClusterView(
       const age = Math.max(0, now - m.heartbeatAt);
       return {
         id: m.id,
-        role: m.state?.role ?? 'unknown',
+        // A silent node's last self-report (say "leader") is history, not its role now.
+        role: age <= healthyAfterMs ? (m.state?.role ?? 'unknown') : 'unknown',
         healthy: age <= healthyAfterMs,
         health: age <= healthyAfterMs ? 'healthy' : 'unhealthy',
         term: m.state?.term ?? null,

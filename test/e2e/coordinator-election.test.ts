@@ -237,6 +237,18 @@ describe('coordinator cluster: membership and leader election', () => {
     expect(await redis.hgetall(keys.leader)).toMatchObject({ id: leader, term: String(term) });
     await sleep(SETTLE_MS);
     expect((await view()).leader).toBeNull();
+    // Once silent, the dead nodes' last self-reports ("leader") are not shown as roles.
+    const silent = await eventually(
+      async () => {
+        const v = await view();
+        const dead = v.nodes.filter((n) => n.id === leader || n.id === follower);
+        return dead.length === 2 && dead.every((n) => !n.healthy) ? v : undefined;
+      },
+      5000,
+      'the killed nodes to turn unhealthy',
+    );
+    expect(silent.nodes.filter((n) => n.role === 'leader')).toEqual([]);
+    for (const n of silent.nodes.filter((x) => !x.healthy)) expect(n.role).toBe('unknown');
     // Both come back: /cluster names the new leader, the one all nodes agree on.
     await Promise.all([leader, follower].map((id) => cluster.startNode(id)));
     const now = await cluster.waitForLeader(10000);
