@@ -16,6 +16,8 @@ export interface ManagedProcess {
   /** Sends a raw signal (fault injection: SIGKILL, SIGSTOP, SIGCONT). */
   signal(sig: NodeJS.Signals): void;
   readonly alive: boolean;
+  /** True once `stop()` was called: an exit after that is expected, not a failure. */
+  readonly stopRequested: boolean;
 }
 
 export interface SpawnOptions {
@@ -40,6 +42,7 @@ export function spawnManaged(
   });
   if (child.pid === undefined) throw new Error(`Could not start ${name} (${cmd})`);
   let alive = true;
+  let stopRequested = false;
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, sig) => {
       alive = false;
@@ -64,10 +67,14 @@ export function spawnManaged(
     get alive() {
       return alive;
     },
+    get stopRequested() {
+      return stopRequested;
+    },
     signal(sig) {
       if (alive) child.kill(sig);
     },
     async stop(graceMs = 5000) {
+      stopRequested = true;
       if (!alive) return;
       child.kill('SIGCONT');
       child.kill('SIGTERM');
@@ -78,6 +85,25 @@ export function spawnManaged(
   };
   live.add(proc);
   return proc;
+}
+
+/**
+ * Calls `onExit` once for the first of `procs` that ends without having been asked to
+ * stop (a crash, an OOM kill, a stray SIGKILL): a launcher must not report "running"
+ * while a part of the stack is gone.
+ */
+export function onUnexpectedExit(
+  procs: Iterable<ManagedProcess>,
+  onExit: (p: ManagedProcess, code: number | string) => void,
+): void {
+  let reported = false;
+  for (const p of procs) {
+    void p.exited.then((code) => {
+      if (reported || p.stopRequested) return;
+      reported = true;
+      onExit(p, code);
+    });
+  }
 }
 
 /** Stops every process this module started that still runs (gracefully, newest first). */

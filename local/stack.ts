@@ -109,6 +109,9 @@ export async function startOffline(o: OfflineOptions): Promise<ManagedProcess> {
       WS_PORT: String(o.wsPort),
       LAMBDA_PORT: String(o.lambdaPort),
       WS_ENDPOINT: `http://127.0.0.1:${o.wsPort}`,
+      // A failed async invoke must not end the emulator (see local/offline-guard.cjs).
+      NODE_OPTIONS:
+        `${process.env['NODE_OPTIONS'] ?? ''} --require ${join(repoRoot, 'local/offline-guard.cjs')}`.trim(),
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
       AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] ?? 'local',

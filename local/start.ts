@@ -6,7 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { stopAllManaged } from './processes';
+import { portFree } from './ports';
+import { onUnexpectedExit, stopAllManaged } from './processes';
 import { LOCAL_TOPOLOGY } from './redis-cluster';
 import { repoRoot, startStack } from './stack';
 import { createRedisCluster } from '../shared/redis/client';
@@ -26,6 +27,34 @@ function prefix(name: string): string {
 const print = (name: string, line: string): void => {
   process.stdout.write(`${prefix(name)} ${line}\n`);
 };
+
+let stopping = false;
+let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+let web: WebServer | undefined;
+/** Stops everything; exits 0 on a requested stop, `code` when something failed. */
+const stop = (signal: string, code = 0): void => {
+  if (stopping) return;
+  stopping = true;
+  print('stack', `${signal}: stopping everything…`);
+  // Before the stack is up, stop whatever has started so far.
+  Promise.resolve(web?.close())
+    .then(() => (stack ? stack.stop() : stopAllManaged()))
+    .then(
+      () => {
+        print('stack', 'stopped; no process left behind');
+        process.exit(code);
+      },
+      () => process.exit(1),
+    );
+};
+// A bug in this process must not SIGKILL every Redis node on the way out (the 'exit'
+// handler of processes.ts would): stop the children gracefully and say why.
+const crash = (what: string) => (err: unknown) => {
+  print('stack', `${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  stop(`launcher error (${what})`, 1);
+};
+process.on('uncaughtException', crash('uncaught exception'));
+process.on('unhandledRejection', crash('unhandled rejection'));
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -51,24 +80,6 @@ async function main(): Promise<void> {
   print('stack', 'building the web app (vite)…');
   buildWebApp();
   print('stack', 'starting Redis Cluster, coordinators and serverless-offline…');
-  let stopping = false;
-  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
-  let web: WebServer | undefined;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    print('stack', `${signal}: stopping everything…`);
-    // Before the stack is up, stop whatever has started so far.
-    Promise.resolve(web?.close())
-      .then(() => (stack ? stack.stop() : stopAllManaged()))
-      .then(
-        () => {
-          print('stack', 'stopped; no process left behind');
-          process.exit(0);
-        },
-        () => process.exit(1),
-      );
-  };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => stop('SIGHUP'));
@@ -77,6 +88,14 @@ async function main(): Promise<void> {
   setInterval(() => {
     if (process.ppid !== parent) stop('parent exited');
   }, 300).unref();
+
+  // The web server proxies the API from its own loopback address, the one address the
+  // API believes X-Forwarded-For from: every browser then has its own per-address
+  // buckets, and a client calling the API directly cannot claim another address.
+  const proxyAddress = process.env['WEB_PROXY_ADDRESS'] || '127.0.0.2';
+  const proxyUsable = await portFree(0, proxyAddress);
+  if (proxyUsable) process.env['TRUSTED_PROXIES'] ||= proxyAddress;
+  else print('stack', `cannot bind ${proxyAddress}: the API sees every browser as 127.0.0.1`);
 
   stack = await startStack({
     redis: {
@@ -91,6 +110,14 @@ async function main(): Promise<void> {
     onLine: (name, line) => print(name, line),
   });
 
+  // A part of the stack that dies is reported by name and ends `npm start` with a
+  // non-zero exit code, instead of a "running" stack with a hole in it. Redis nodes are
+  // the exception: the cluster survives one, and the launcher relaunches it (relaunch).
+  onUnexpectedExit([...stack.coordinators.values(), stack.offline], (p, code) => {
+    print('stack', `${p.name} exited unexpectedly (${code}); the stack is not complete`);
+    stop(`${p.name} died`, 1);
+  });
+
   const redis = createRedisCluster(parseSeeds(stack.redis.seeds));
   const password = demoPassword();
   const users = await seedDemoUsers(redis, password);
@@ -101,8 +128,10 @@ async function main(): Promise<void> {
     httpPort,
     wsPort,
     fallbackPort: process.env['WEB_PORT'] === undefined,
+    ...(proxyUsable ? { proxyAddress } : {}),
   });
 
+  if (stopping) return;
   const rows: [string, string][] = [
     ['Web app', web.url],
     ['HTTP API', `http://127.0.0.1:${httpPort}`],
@@ -135,6 +164,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (stopping) return; // already stopping (a child died meanwhile): let that finish
   print('stack', `failed to start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  stop('start failed', 1);
 });

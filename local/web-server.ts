@@ -1,7 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { connect } from 'node:net';
+import {
+  type ClientRequest,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { connect, isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { portFree } from './ports';
 
@@ -43,6 +52,12 @@ export interface WebServerOptions {
   dist?: string;
   /** When the port is taken, take any free one instead of failing. */
   fallbackPort?: boolean;
+  /**
+   * Local address the proxy connects to the API from (e.g. 127.0.0.2): the API trusts
+   * X-Forwarded-For only from the addresses in its TRUSTED_PROXIES, so the proxy needs
+   * one that direct clients on this machine do not use.
+   */
+  proxyAddress?: string;
 }
 
 export interface WebServer {
@@ -51,27 +66,80 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-function proxyApi(req: IncomingMessage, res: import('node:http').ServerResponse, httpPort: number): void {
+/** The error envelope of API.md, for answers the web server gives itself. */
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) return void res.destroy();
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+/**
+ * The client's address as the API should see it. Whatever X-Forwarded-For the client
+ * sent is replaced, not appended to: the API trusts this header only from the proxy
+ * (TRUSTED_PROXIES), so the one value it reads must be the one the proxy saw.
+ */
+function peerAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d.
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
+function proxyApi(req: IncomingMessage, res: ServerResponse, o: WebServerOptions): void {
   const path = (req.url ?? '/').replace(/^\/api/, '') || '/';
-  const headers = { ...req.headers, host: `127.0.0.1:${httpPort}` };
-  const up = httpRequest(
-    { host: '127.0.0.1', port: httpPort, method: req.method, path, headers, timeout: 30000 },
-    (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    },
-  );
+  const headers: OutgoingHttpHeaders = { ...req.headers, host: `127.0.0.1:${o.httpPort}` };
+  headers['x-forwarded-for'] = peerAddress(req);
+  let up: ClientRequest;
+  try {
+    up = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: o.httpPort,
+        method: req.method,
+        path,
+        headers,
+        timeout: 30000,
+        ...(o.proxyAddress ? { localAddress: o.proxyAddress } : {}),
+      },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      },
+    );
+  } catch {
+    // Node refuses to send some targets and headers it accepted from the client.
+    sendError(res, 400, 'invalid_request', 'The request cannot be forwarded (malformed URL or header)');
+    return;
+  }
   up.on('timeout', () => up.destroy(new Error('timeout')));
-  up.on('error', () => {
-    if (res.headersSent) return void res.destroy();
-    res.writeHead(502, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { code: 'unavailable', message: 'The API is not reachable' } }));
+  up.on('error', () => sendError(res, 502, 'unavailable', 'The API is not reachable'));
+  req.on('error', () => up.destroy());
+  res.on('close', () => {
+    if (!res.writableFinished) up.destroy();
   });
   req.pipe(up);
 }
 
-function serveStatic(dist: string, urlPath: string, res: import('node:http').ServerResponse): void {
-  let rel = decodeURIComponent(urlPath.split('?')[0] ?? '/');
+/** The decoded path of a request target, or null when it is not valid percent-encoded UTF-8. */
+export function decodePath(target: string): string | null {
+  const raw = target.split('?')[0] ?? '/';
+  let rel: string;
+  try {
+    rel = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  return rel.includes('\0') ? null : rel;
+}
+
+function serveStatic(dist: string, urlPath: string, res: ServerResponse): void {
+  let rel = decodePath(urlPath);
+  if (rel === null) return void sendError(res, 400, 'invalid_request', 'Malformed URL');
   if (rel.endsWith('/')) rel += 'index.html';
   let file = normalize(join(dist, rel));
   if (!file.startsWith(dist + sep) || !existsSync(file) || !statSync(file).isFile()) {
@@ -88,7 +156,57 @@ function serveStatic(dist: string, urlPath: string, res: import('node:http').Ser
     'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
     'x-content-type-options': 'nosniff',
   });
-  createReadStream(file).pipe(res);
+  const stream = createReadStream(file);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
+}
+
+/** Answers a request the HTTP parser refused (bad bytes, huge headers) and closes the socket. */
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (socket.writable) {
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: tooLarge
+        ? { code: 'headers_too_large', message: 'Request headers are too large' }
+        : { code: 'invalid_request', message: 'Malformed HTTP request' },
+    });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** Tunnels a WebSocket upgrade on /ws to serverless-offline's WebSocket port as raw bytes. */
+function tunnelUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, o: WebServerOptions): void {
+  socket.on('error', () => socket.destroy());
+  const url = req.url ?? '/';
+  if (!(url === '/ws' || url.startsWith('/ws?') || url.startsWith('/ws/'))) return void socket.destroy();
+  const path = url.replace(/^\/ws\/?/, '/');
+  const up = connect({
+    port: o.wsPort,
+    host: '127.0.0.1',
+    ...(o.proxyAddress ? { localAddress: o.proxyAddress } : {}),
+  });
+  up.on('connect', () => {
+    const lines = [`${req.method} ${path} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i]!;
+      const lower = name.toLowerCase();
+      if (lower === 'x-forwarded-for') continue; // replaced below, never passed on
+      const value = lower === 'host' ? `127.0.0.1:${o.wsPort}` : req.rawHeaders[i + 1]!;
+      lines.push(`${name}: ${value}`);
+    }
+    lines.push(`X-Forwarded-For: ${peerAddress(req)}`);
+    up.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length) up.write(head);
+    up.pipe(socket);
+    socket.pipe(up);
+  });
+  up.on('error', () => socket.destroy());
+  socket.on('close', () => up.destroy());
+  up.on('close', () => socket.destroy());
 }
 
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
@@ -97,36 +215,26 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   let port = o.port;
   if (o.fallbackPort && !(await portFree(port, host))) port = 0;
   const server: Server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'))
-      return proxyApi(req, res, o.httpPort);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' });
-      return void res.end();
-    }
-    serveStatic(dist, url, res);
-  });
-  // WebSocket: tunnel the upgrade to serverless-offline's WebSocket port as raw bytes.
-  server.on('upgrade', (req, socket, head) => {
-    const url = req.url ?? '/';
-    if (!(url === '/ws' || url.startsWith('/ws?') || url.startsWith('/ws/'))) return void socket.destroy();
-    const path = url.replace(/^\/ws\/?/, '/');
-    const up = connect(o.wsPort, '127.0.0.1', () => {
-      const lines = [`${req.method} ${path} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i]!;
-        const value = name.toLowerCase() === 'host' ? `127.0.0.1:${o.wsPort}` : req.rawHeaders[i + 1]!;
-        lines.push(`${name}: ${value}`);
+    // No request may take the process down: `npm start` runs every Redis node under it.
+    try {
+      const url = req.url ?? '/';
+      if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')) return proxyApi(req, res, o);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' });
+        return void res.end();
       }
-      up.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length) up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
-    });
-    up.on('error', () => socket.destroy());
-    socket.on('error', () => up.destroy());
-    socket.on('close', () => up.destroy());
-    up.on('close', () => socket.destroy());
+      serveStatic(dist, url, res);
+    } catch {
+      sendError(res, 400, 'invalid_request', 'The request could not be served');
+    }
+  });
+  server.on('clientError', onClientError);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      tunnelUpgrade(req, socket, head, o);
+    } catch {
+      socket.destroy();
+    }
   });
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (s) => {

@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApiError, toEnvelope, unavailable } from '../../shared/errors';
 import { createLogger, errorFields } from '../../shared/logger';
+import { clientAddress } from './client-address';
+
+export { clientAddress } from './client-address';
 
 /**
  * The one middleware layer every HTTP function shares: request id, body size limit,
@@ -21,6 +24,10 @@ export interface HttpRequest {
   params: Record<string, string>;
   /** Parsed JSON body; undefined when there was none. */
   body: unknown;
+  /**
+   * The client's address ({@link clientAddress}): the direct peer, or what a trusted
+   * proxy (TRUSTED_PROXIES) put in X-Forwarded-For. Per-address limits key on it.
+   */
   sourceIp: string;
 }
 
@@ -91,9 +98,13 @@ export const REQUEST_DEADLINE_MS = Number(process.env['REQUEST_DEADLINE_MS'] ?? 
 
 /** Wraps a route implementation into a Lambda handler (HTTP API v2 events). */
 export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<HttpResult>): HttpHandler {
-  return async (event) => {
+  return async (raw) => {
     const started = performance.now();
-    const headers = lowerHeaders(event.headers);
+    // A direct invoke can hand over anything (null, an array): never throw on its shape.
+    const event = (raw !== null && typeof raw === 'object' ? raw : {}) as APIGatewayProxyEventV2;
+    const headers = lowerHeaders(
+      event.headers !== null && typeof event.headers === 'object' ? event.headers : undefined,
+    );
     const requestId = (headers['x-request-id'] ?? '').slice(0, 100) || randomUUID();
     let status = 500;
     try {
@@ -111,7 +122,7 @@ export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<Htt
           Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
         ),
         body: undefined,
-        sourceIp: event.requestContext?.http?.sourceIp ?? 'unknown',
+        sourceIp: clientAddress(event),
       };
       req.body = parseBody(event, headers);
       const result = await withDeadline(fn(req), REQUEST_DEADLINE_MS, () => unavailable());

@@ -118,5 +118,12 @@ export function partitionKeys(tag: string) {
   } as const;
 }
 
+/**
+ * Token bucket of one rate-limit subject (e.g. `v:<user>`, `ip:<address>`, `read:<user>`),
+ * per cluster. One slot per subject; the `{rl:` prefix lets tools tell these
+ * short-lived counters from state.
+ */
+export const rateLimitKey = (subject: string): string => `{rl:${clusterName}:${subject}}`;
+
 /** Sharded pub/sub channel of one election's pipeline events. */
 export const electionChannel = (electionId: string): string => `{el:${electionId}}:events`;

@@ -1,48 +1,100 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../clock';
 import { ApiError } from '../errors';
+import { rateLimitKey } from '../redis/keys';
 import { defineScript, reply, runScript } from '../redis/scripts';
 
-const rateLimitScript = defineScript('rateLimit', { keys: 1, parse: (r) => reply.integer('rateLimit', r) });
+const rateLimitScript = defineScript('rateLimit', {
+  keys: 1,
+  parse: (r) => {
+    const [taken, wait] = reply.array('rateLimit', r, 2);
+    return { taken: reply.integer('rateLimit', taken) === 1, waitMs: reply.integer('rateLimit', wait) };
+  },
+});
 
+/**
+ * A token bucket: bursts of up to `limit` requests, refilled at `limit` per `windowMs`
+ * (so a steady client gets `limit` per window, as a fixed window would, without the
+ * double burst at a window edge).
+ */
 export interface RateLimit {
-  /** Requests allowed per window; 0 disables the limit. */
+  /** Bucket size and refill per window; 0 disables the limit. */
   limit: number;
   windowMs: number;
 }
 
+/** One limit to check: whose bucket, which rule, and how many tokens this request costs. */
+export interface RateLimitCheck {
+  /** The bucket's subject, e.g. `v:<user>`, `ip:<address>`, `read:<user>`. */
+  subject: string;
+  rule: RateLimit;
+  /** Tokens taken (default 1): expensive requests may cost more. */
+  cost?: number;
+}
+
+/** What one bucket said. */
+export interface RateLimitOutcome {
+  taken: boolean;
+  /** When refused: how long until the request would be allowed (ms). */
+  waitMs: number;
+}
+
+function positive(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const v = env[name];
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
 /**
- * Fixed-window rate limiting in Redis, shared by every function instance. Each
- * subject (a voter, an IP) has its own key and so its own slot.
+ * A rule from the environment: `<name>` is the limit, `<windowName>` the window (ms).
+ * Every limit has an env knob (docs/operations.md lists them); 0 turns one off.
  */
-export async function checkRateLimits(
+export function rateLimitFromEnv(
+  name: string,
+  fallbackLimit: number,
+  windowName: string,
+  fallbackWindowMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): RateLimit {
+  return {
+    limit: positive(name, fallbackLimit, env),
+    windowMs: Math.max(1, positive(windowName, fallbackWindowMs, env)),
+  };
+}
+
+/**
+ * Takes `cost` tokens from the subject's bucket in Redis, shared by every function
+ * instance (one script call, one slot per subject). A disabled rule always allows.
+ */
+export async function takeTokens(
   redis: Cluster,
   clock: Clock,
-  checks: { subject: string; rule: RateLimit }[],
-): Promise<void> {
-  const now = clock.now();
-  const results = await Promise.all(
-    checks
-      .filter((c) => c.rule.limit > 0)
-      .map(async (c) => {
-        const window = Math.floor(now / c.rule.windowMs);
-        const count = await runScript(
-          redis,
-          rateLimitScript,
-          [`{rl:${c.subject}}:${window}`],
-          [c.rule.windowMs],
-        );
-        return {
-          c,
-          count,
-          retryAfterS: Math.max(1, Math.ceil(((window + 1) * c.rule.windowMs - now) / 1000)),
-        };
-      }),
+  check: RateLimitCheck,
+): Promise<RateLimitOutcome> {
+  const { rule } = check;
+  if (!(rule.limit > 0)) return { taken: true, waitMs: 0 };
+  const cost = check.cost ?? 1;
+  return runScript(
+    redis,
+    rateLimitScript,
+    [rateLimitKey(check.subject)],
+    [clock.now(), rule.limit, rule.windowMs / rule.limit, cost],
   );
-  const over = results.find((r) => r.count > r.c.rule.limit);
-  if (over) {
-    throw new ApiError(429, 'rate_limited', 'Too many requests; slow down', undefined, {
-      'Retry-After': String(over.retryAfterS),
-    });
-  }
+}
+
+/** The 429 answer of API.md: `rate_limited` with Retry-After in whole seconds (at least 1). */
+export function rateLimited(waitMs: number): ApiError {
+  return new ApiError(429, 'rate_limited', 'Too many requests; slow down', undefined, {
+    'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))),
+  });
+}
+
+/**
+ * Checks every limit (in parallel) and throws a 429 `rate_limited` with the longest
+ * Retry-After when any bucket is empty. Buckets are shared by every function instance.
+ */
+export async function checkRateLimits(redis: Cluster, clock: Clock, checks: RateLimitCheck[]): Promise<void> {
+  const outcomes = await Promise.all(checks.map((c) => takeTokens(redis, clock, c)));
+  const refused = outcomes.filter((o) => !o.taken);
+  if (refused.length) throw rateLimited(Math.max(...refused.map((o) => o.waitMs)));
 }

@@ -21,13 +21,21 @@ export interface LaunchedStack {
   dir: string;
   keyDir: string;
   password: string;
+  /** The launcher's process id (its children are the stack's processes). */
+  pid: number;
   /** Everything the launcher printed so far. */
   output(): string;
+  /** Resolves with the launcher's exit code when it ends on its own (or 'timeout'). */
+  exitedWithin(ms: number): Promise<number | null | 'timeout'>;
   /** SIGTERM, then the exit code (SIGKILL and 'timeout' after 20 s); removes the folder. */
   stop(): Promise<number | null | 'timeout'>;
 }
 
-export async function launchStack(password = 'demo-password-123', readyMs = 120000): Promise<LaunchedStack> {
+export async function launchStack(
+  password = 'demo-password-123',
+  readyMs = 120000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<LaunchedStack> {
   const http = await findFreePortRange(3);
   const admin = await findFreePortRange(3);
   const web = await findFreePortRange(1);
@@ -51,6 +59,7 @@ export async function launchStack(password = 'demo-password-123', readyMs = 1200
         JWT_KEY_DIR: keyDir,
         DEMO_PASSWORD: password,
         LOG_LEVEL: 'warn',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -94,7 +103,19 @@ export async function launchStack(password = 'demo-password-123', readyMs = 1200
     dir,
     keyDir,
     password,
+    pid: child.pid!,
     output: () => out,
+    exitedWithin: async (ms) => {
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([
+        exited,
+        new Promise<'timeout'>((r) => {
+          timer = setTimeout(() => r('timeout'), ms);
+        }),
+      ]);
+      clearTimeout(timer);
+      return code;
+    },
     stop,
   };
 }

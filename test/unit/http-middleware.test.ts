@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { httpHandler, MAX_BODY_BYTES } from '../../functions/lib/http';
+import { parseTrustedProxies } from '../../functions/lib/client-address';
+import { clientAddress, httpHandler, MAX_BODY_BYTES } from '../../functions/lib/http';
 import { ApiError } from '../../shared/errors';
 
 const event = (over: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 =>
@@ -58,5 +59,58 @@ describe('HTTP middleware', () => {
     const res = await down(event());
     expect(res.statusCode).toBe(503);
     expect(res.headers?.['Retry-After']).toBe('1');
+  });
+});
+
+describe('client address (X-Forwarded-For only from a trusted proxy)', () => {
+  const trusted = parseTrustedProxies('127.0.0.2, 10.1.0.0/16, ::1');
+  const from = (sourceIp: string, xff?: string): APIGatewayProxyEventV2 =>
+    event({
+      headers: xff === undefined ? {} : { 'X-Forwarded-For': xff },
+      requestContext: {
+        http: { method: 'GET', path: '/x', sourceIp },
+        requestId: 'r',
+      } as APIGatewayProxyEventV2['requestContext'],
+    });
+
+  test('a direct client cannot spoof its address with X-Forwarded-For', () => {
+    expect(clientAddress(from('203.0.113.9', '1.2.3.4'), trusted)).toBe('203.0.113.9');
+    expect(clientAddress(from('127.0.0.1', '1.2.3.4'), trusted)).toBe('127.0.0.1');
+  });
+
+  test("behind the trusted proxy, the browser's address is the client address", () => {
+    expect(clientAddress(from('127.0.0.2', '198.51.100.7'), trusted)).toBe('198.51.100.7');
+    expect(clientAddress(from('::ffff:127.0.0.2', '198.51.100.7'), trusted)).toBe('198.51.100.7');
+    // Read from the right: what a client prepended is not believed, further proxies are skipped.
+    expect(clientAddress(from('127.0.0.2', '6.6.6.6, 198.51.100.7'), trusted)).toBe('198.51.100.7');
+    expect(clientAddress(from('127.0.0.2', '6.6.6.6, 198.51.100.7, 10.1.2.3'), trusted)).toBe('198.51.100.7');
+    // Garbage in the header ends the chain at the last trusted hop.
+    expect(clientAddress(from('127.0.0.2', 'not-an-ip'), trusted)).toBe('127.0.0.2');
+    expect(clientAddress(from('127.0.0.2'), trusted)).toBe('127.0.0.2');
+  });
+
+  test('the middleware hands the client address to the route as sourceIp', async () => {
+    const before = process.env['TRUSTED_PROXIES'];
+    process.env['TRUSTED_PROXIES'] = '127.0.0.2';
+    try {
+      let seen = '';
+      await jest.isolateModulesAsync(async () => {
+        const http = await import('../../functions/lib/http');
+        const h = http.httpHandler('GET /x', async (req) => {
+          seen = req.sourceIp;
+          return { status: 200, body: {} };
+        });
+        await h(from('127.0.0.2', '198.51.100.7'));
+      });
+      expect(seen).toBe('198.51.100.7');
+    } finally {
+      if (before === undefined) delete process.env['TRUSTED_PROXIES'];
+      else process.env['TRUSTED_PROXIES'] = before;
+    }
+  });
+
+  test('TRUSTED_PROXIES refuses entries that are not addresses', () => {
+    expect(() => parseTrustedProxies('localhost')).toThrow(/TRUSTED_PROXIES/);
+    expect(() => parseTrustedProxies('10.0.0.0/99')).toThrow(/prefix/);
   });
 });
