@@ -279,12 +279,6 @@ describe('npm start under malformed requests, and when a child dies', () => {
     });
     expect(c2).toBeDefined();
     expect(before.length).toBeGreaterThanOrEqual(10); // 6 Redis, 3 coordinators, serverless-offline
-    process.kill(c2!, 'SIGKILL');
-    const code = await stack.exitedWithin(60000);
-    expect(code).not.toBe('timeout');
-    expect(code).not.toBe(0);
-    expect(stack.output()).toMatch(/coordinator-c2 exited unexpectedly/);
-    expect(stack.output()).not.toMatch(/quorumvote is running[\s\S]*quorumvote is running/);
     const cmd = (pid: number): string => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 120);
@@ -293,8 +287,25 @@ describe('npm start under malformed requests, and when a child dies', () => {
       }
     };
     const names = new Map(before.map((pid) => [pid, cmd(pid)]));
+    process.kill(c2!, 'SIGKILL');
+    const code = await stack.exitedWithin(60000);
+    expect(code).not.toBe('timeout');
+    expect(code).not.toBe(0);
+    expect(stack.output()).toMatch(/coordinator-c2 exited unexpectedly/);
+    expect(stack.output()).not.toMatch(/quorumvote is running[\s\S]*quorumvote is running/);
+    // Gone, or a zombie about to be reaped by init (its parent has just exited).
+    const running = (pid: number): boolean => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    const until = Date.now() + 5000;
+    while (before.some(running) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     for (const pid of before) {
-      expect({ pid, cmd: names.get(pid), alive: alive(pid) }).toEqual({
+      expect({ pid, cmd: names.get(pid), alive: running(pid) }).toEqual({
         pid,
         cmd: names.get(pid),
         alive: false,
