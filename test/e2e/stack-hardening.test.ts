@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { portFree } from '../../local/ports';
+import { LOCAL_TOPOLOGY } from '../../local/redis-cluster';
 import { type LaunchedStack, launchStack } from '../helpers/launcher';
 import { malformedBattery, malformedPaths, sendRaw, statusOf } from '../helpers/malformed';
 
@@ -320,7 +321,7 @@ describe('npm start under malformed requests, and when a child dies', () => {
       stack.admin + 1,
       stack.admin + 2,
     ];
-    for (let i = 0; i < 6; i++) all.push(stack.redisBase + i);
+    for (let i = 0; i < LOCAL_TOPOLOGY.nodes; i++) all.push(stack.redisBase + i);
     for (const p of all) expect({ port: p, free: await portFree(p) }).toEqual({ port: p, free: true });
   }, 90000);
 });

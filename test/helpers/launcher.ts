@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { findFreePortRange } from '../../local/ports';
+import { LOCAL_TOPOLOGY } from '../../local/redis-cluster';
 import { repoRoot } from '../../local/stack';
 
 /**
@@ -39,7 +40,8 @@ export async function launchStack(
   const http = await findFreePortRange(3);
   const admin = await findFreePortRange(3);
   const web = await findFreePortRange(1);
-  const redisBase = await findFreePortRange(6, 10000);
+  // npm start runs LOCAL_TOPOLOGY (9 nodes): reserve all their ports and bus ports.
+  const redisBase = await findFreePortRange(LOCAL_TOPOLOGY.nodes, 10000);
   const dir = mkdtempSync(join(tmpdir(), 'qv-stack-'));
   const keyDir = join(dir, 'keys');
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
