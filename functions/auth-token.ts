@@ -1,8 +1,20 @@
+import { systemClock } from '../shared/clock';
+import { HashSlots, loadHashSlotsOptions } from '../shared/auth/hash-slots';
+import { loadSigningKey } from '../shared/auth/keys';
+import { LoginThrottle, loadLoginThrottleConfig } from '../shared/auth/login-throttle';
+import { RevocationList } from '../shared/auth/revocations';
 import { issueToken } from '../shared/auth/tokens';
 import { UserStore } from '../shared/auth/users';
 import { ApiError, badRequest } from '../shared/errors';
 import { httpHandler } from './lib/http';
 import { config, redis } from './lib/redis';
+
+// The token issuer is the only function that holds the private key; read at start, so
+// a missing key fails this function's start loudly instead of minting with a new key.
+const signingKey = loadSigningKey({ keyDir: config.jwt.keyDir });
+const throttle = new LoginThrottle(redis(), systemClock, loadLoginThrottleConfig());
+const slots = new HashSlots(loadHashSlotsOptions());
+const revocations = new RevocationList(redis());
 
 let users: UserStore | undefined;
 const store = (): UserStore => {
@@ -10,7 +22,12 @@ const store = (): UserStore => {
   return users;
 };
 
-/** `POST /auth/token` `{username, password}` → `200 {token, expiresIn, role, sub}` or `401 invalid_credentials`. */
+/**
+ * `POST /auth/token` `{username, password}` → `200 {token, expiresIn, role, sub}`;
+ * `401 invalid_credentials`; `403 user_disabled`; `429 rate_limited` (back-off per user
+ * name and per client address, with Retry-After); `503 unavailable` when this instance
+ * is already hashing as many passwords as it may.
+ */
 export const handler = httpHandler('POST /auth/token', async (req) => {
   const body = req.body as Record<string, unknown> | undefined;
   if (
@@ -22,12 +39,20 @@ export const handler = httpHandler('POST /auth/token', async (req) => {
   ) {
     throw badRequest('Body must be {"username": string, "password": string}');
   }
-  const user = await store().verifyCredentials(body['username'], body['password']);
+  const username = body['username'];
+  const password = body['password'];
+  // Counted before any hashing: a refused guess costs a Redis call, not a scrypt run.
+  await throttle.admit(username, req.sourceIp);
+  const user = await slots.run(() => store().verifyCredentials(username, password));
   if (!user) throw new ApiError(401, 'invalid_credentials', 'Wrong username or password');
-  const { ttlS, issuer, audience, keyDir } = config.jwt;
+  await throttle.succeeded(username, req.sourceIp);
+  // Read now, not from a cache: a token must carry the version in force when it is issued.
+  const state = await revocations.fresh(user.id);
+  if (state.disabled) throw new ApiError(403, 'user_disabled', 'This user has been disabled');
+  const { ttlS, issuer, audience } = config.jwt;
   const token = await issueToken(
-    { sub: user.id, role: user.role, username: user.username },
-    { ttlS, issuer, audience, keyDir },
+    { sub: user.id, role: user.role, username: user.username, sv: state.version },
+    { ttlS, issuer, audience, key: signingKey },
   );
   return {
     status: 200,

@@ -6,7 +6,13 @@ import { loadRealtimeConfig } from '../shared/realtime/config';
 import type { ConnectionPoster } from '../shared/realtime/delivery';
 import { type RawFrame, WsError, errorReply } from '../shared/realtime/protocol';
 import { ConnectionRegistry } from '../shared/realtime/registry';
-import { type Outgoing, type SnapshotReader, WsSession } from '../shared/realtime/session';
+import { isRevoked, RevocationList } from '../shared/auth/revocations';
+import {
+  type Outgoing,
+  type RevocationCheck,
+  type SnapshotReader,
+  WsSession,
+} from '../shared/realtime/session';
 import { readResults, readVote } from '../shared/votes/read';
 import { elections } from './lib/elections';
 import { isUnavailableError } from './lib/http';
@@ -36,7 +42,18 @@ const snapshots: SnapshotReader = {
     return { status: v.status, ...(v.reason ? { reason: v.reason } : {}), approvals: v.approvals };
   },
 };
-const session = new WsSession(registry, redisTopicDirectory(redis(), elections), snapshots, systemClock);
+const revocationList = new RevocationList(redis());
+const revocations: RevocationCheck = {
+  revoked: async (sub, sv) => isRevoked(await revocationList.cached(sub), sv),
+  revokedNow: async (sub, sv) => isRevoked(await revocationList.fresh(sub), sv),
+};
+const session = new WsSession(
+  registry,
+  redisTopicDirectory(redis(), elections),
+  snapshots,
+  systemClock,
+  revocations,
+);
 
 let poster: ConnectionPoster | undefined;
 const getPoster = (): ConnectionPoster =>

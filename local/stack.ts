@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { generateClusterSecret } from '../coordinator/peer-secret';
 import { join, resolve } from 'node:path';
+import { ensureKeyPair } from '../shared/auth/keys';
 import { waitForPortBusy } from './ports';
 import { type ManagedProcess, spawnManaged } from './processes';
 import { type RedisClusterHandle, type RedisClusterOptions, startRedisCluster } from './redis-cluster';
@@ -99,6 +100,11 @@ export interface OfflineOptions extends OfflinePorts {
 /** Starts serverless-offline (HTTP, WebSocket, Lambda invoke) on the given ports. */
 export async function startOffline(o: OfflineOptions): Promise<ManagedProcess> {
   requireBuild();
+  // The token key pair is made here, once, before any function runs: functions only
+  // read it (the issuer the private half, verifiers the public JWKS) and fail at start
+  // when it is missing, instead of each generating a key of its own.
+  const env = { ...process.env, ...o.env };
+  ensureKeyPair({ keyDir: resolve(repoRoot, env['JWT_KEY_DIR'] ?? '.local/keys'), env });
   const bin = join(repoRoot, 'node_modules/.bin/serverless');
   const proc = spawnManaged('offline', bin, ['offline', '--useInProcess'], {
     cwd: repoRoot,

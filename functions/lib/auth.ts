@@ -4,10 +4,11 @@ import {
   KeySourceUnavailableError,
   TokenVerifier,
 } from '../../shared/auth/tokens';
+import { isRevoked, RevocationList } from '../../shared/auth/revocations';
 import type { Role } from '../../shared/auth/roles';
 import { ApiError, forbidden, unavailable } from '../../shared/errors';
 import type { HttpRequest } from './http';
-import { config } from './redis';
+import { config, redis } from './redis';
 
 /**
  * Request authentication for HTTP functions: `Authorization: Bearer <JWT>` → typed
@@ -15,6 +16,12 @@ import { config } from './redis';
  * made once per container (CONVENTIONS 1) so a remote JWKS is fetched once, not per call.
  */
 export const tokenVerifier = TokenVerifier.fromConfig(config);
+
+/**
+ * Revoked subjects (disabled users, ended sessions), cached per container and re-read
+ * when they change (at most ~1 s late): a signature alone does not make a token valid.
+ */
+export const revocations = new RevocationList(redis());
 
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*) *$/i;
 
@@ -31,14 +38,19 @@ function unauthorized(message: string, error = 'invalid_token'): ApiError {
  */
 export async function authenticateToken(token: string | undefined): Promise<AuthClaims> {
   if (!token) throw unauthorized('Missing bearer token', 'invalid_request');
+  let claims: AuthClaims;
   try {
-    return await tokenVerifier.verify(token);
+    claims = await tokenVerifier.verify(token);
   } catch (err) {
     if (err instanceof InvalidTokenError) throw unauthorized(err.message);
     if (err instanceof KeySourceUnavailableError)
       throw unavailable('Token keys are unavailable; retry shortly');
     throw err;
   }
+  if (isRevoked(await revocations.cached(claims.sub), claims.sv)) {
+    throw unauthorized('Token has been revoked (user disabled or sessions ended)');
+  }
+  return claims;
 }
 
 /** The caller's verified claims, or `401 unauthorized`. */

@@ -10,7 +10,8 @@ import {
 } from 'jose';
 import { type Clock, systemClock } from '../clock';
 import { type Config, loadConfig } from '../config';
-import { type KeySourceOptions, loadSigningKey, publicJwks, type SigningKey } from './keys';
+import { ensureKeyPair, type KeySourceOptions, loadSigningKey, type SigningKey } from './keys';
+import { loadPublicJwks } from './public-keys';
 import { isRole, type Role } from './roles';
 
 /**
@@ -30,6 +31,12 @@ export interface TokenSubject {
   sub: string;
   role: Role;
   username?: string;
+  /**
+   * The user's session version when the token was issued (claim `sv`): a token whose
+   * `sv` is below the user's current version has been revoked (see revocations.ts).
+   * Absent means 0.
+   */
+  sv?: number;
 }
 
 /** The verified claims of a token, typed: what handlers authorize on. */
@@ -122,6 +129,7 @@ export async function issueToken(subject: TokenSubject, options: IssueOptions): 
       sub: subject.sub,
       role: subject.role,
       ...(subject.username === undefined ? {} : { username: subject.username }),
+      ...(subject.sv === undefined || subject.sv === 0 ? {} : { sv: subject.sv }),
       iss: issuer,
       aud: audience,
       iat,
@@ -154,7 +162,11 @@ export interface MintOptions extends SignerSettings {
  * functions produce tokens the functions accept. Never exposed over HTTP.
  */
 export async function mintToken(claims: MintClaims, options: MintOptions = {}): Promise<string> {
-  const { issuer, audience, clock, key } = resolveSigner(options);
+  // Tooling, not a function: it may create the local key pair a stack will then use.
+  const { issuer, audience, clock, key } = resolveSigner({
+    ...options,
+    key: options.key ?? ensureKeyPair(options),
+  });
   const iat = options.iat ?? Math.floor(clock.now() / 1000);
   const exp = options.exp ?? iat + (options.ttlS ?? loadConfig().jwt.ttlS);
   return sign({ iss: issuer, aud: audience, jti: randomUUID(), ...claims, iat, exp }, key);
@@ -232,15 +244,21 @@ export class TokenVerifier {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** A verifier configured from `loadConfig().jwt`. */
+  /**
+   * A verifier configured from `loadConfig().jwt`. In local mode the public keys are
+   * loaded at once, so a function whose key file is missing fails at start with a clear
+   * error instead of answering its first request with a 500.
+   */
   static fromConfig(config: Config = loadConfig(), clock?: Clock): TokenVerifier {
-    return new TokenVerifier({
+    const verifier = new TokenVerifier({
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       keyDir: config.jwt.keyDir,
       ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),
       ...(clock ? { clock } : {}),
     });
+    if (!verifier.remote) verifier.getKeys();
+    return verifier;
   }
 
   /** True when tokens are checked against a remote JWKS. */
@@ -257,7 +275,8 @@ export class TokenVerifier {
             cacheMaxAge: this.options.remoteCacheMaxAgeMs ?? 10 * 60 * 1000,
             cooldownDuration: 30_000,
           })
-        : createLocalJWKSet(publicJwks(keyDir === undefined ? {} : { keyDir }));
+        : // The public JWKS only: a verifier never reads the private signing key.
+          createLocalJWKSet(loadPublicJwks(keyDir === undefined ? {} : { keyDir }));
     }
     return this.keys;
   }
@@ -308,12 +327,16 @@ export class TokenVerifier {
 }
 
 function toClaims(payload: JWTPayload): AuthClaims {
-  const { sub, role, username, iss, aud, iat, exp, jti } = payload as JWTPayload & Record<string, unknown>;
+  const { sub, role, username, iss, aud, iat, exp, jti, sv } = payload as JWTPayload &
+    Record<string, unknown>;
   if (typeof sub !== 'string' || sub === '')
     throw new InvalidTokenError('claims', 'Token claim "sub" is invalid');
   if (!isRole(role)) throw new InvalidTokenError('role', 'Token claim "role" is not a known role');
   if (typeof iat !== 'number' || typeof exp !== 'number') {
     throw new InvalidTokenError('claims', 'Token must carry "iat" and "exp"');
+  }
+  if (sv !== undefined && !(typeof sv === 'number' && Number.isSafeInteger(sv) && sv >= 0)) {
+    throw new InvalidTokenError('claims', 'Token claim "sv" is invalid');
   }
   return {
     sub,
@@ -324,5 +347,6 @@ function toClaims(payload: JWTPayload): AuthClaims {
     iat,
     exp,
     ...(typeof jti === 'string' ? { jti } : {}),
+    ...(typeof sv === 'number' && sv > 0 ? { sv } : {}),
   };
 }

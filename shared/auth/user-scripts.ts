@@ -31,8 +31,11 @@ export const setUserPasswordLua = `-- set-user-password: replaces the password h
 -- KEYS[1] user hash ({u:<username>}:user)
 -- ARGV[1] expected user id (the record must not have been replaced meanwhile)
 -- ARGV[2] new password hash, ARGV[3] updatedAt (ISO-8601, caller's clock)
--- Reply: 1 when updated; 0 when no user with that id exists under this name.
+-- ARGV[4] optional: the hash the caller read; when given, the update only happens if it is
+--         still the stored one (a rehash on login never undoes a concurrent password change)
+-- Reply: 1 when updated; 0 when no user with that id exists under this name (or ARGV[4] is stale).
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 0 end
+if ARGV[4] and redis.call('HGET', KEYS[1], 'passwordHash') ~= ARGV[4] then return 0 end
 redis.call('HSET', KEYS[1], 'passwordHash', ARGV[2], 'updatedAt', ARGV[3])
 return 1
 `;
@@ -75,6 +78,11 @@ export async function runSetUserPassword(
   id: string,
   passwordHash: string,
   updatedAt: string,
+  expectedHash?: string,
 ): Promise<boolean> {
-  return flag(await scripts(redis).qvSetUserPassword(key, id, passwordHash, updatedAt), 'set-user-password');
+  const args = expectedHash === undefined ? [] : [expectedHash];
+  return flag(
+    await scripts(redis).qvSetUserPassword(key, id, passwordHash, updatedAt, ...args),
+    'set-user-password',
+  );
 }

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { type Clock, systemClock } from '../clock';
 import { ApiError, badRequest } from '../errors';
-import { DEFAULT_SCRYPT_PARAMS, hashPassword, type ScryptParams, verifyPassword } from './passwords';
+import {
+  DEFAULT_SCRYPT_PARAMS,
+  hashPassword,
+  needsRehash,
+  type ScryptParams,
+  verifyPassword,
+} from './passwords';
 import { isRole, ROLES, type Role } from './roles';
 import { userKeys } from './user-keys';
 import { runCreateUser, runSetUserPassword } from './user-scripts';
@@ -154,6 +160,8 @@ export class UserStore {
   /**
    * The user when `password` is theirs, else null. Unknown or malformed usernames
    * still pay for one scrypt run, so response time does not reveal which names exist.
+   * A hash made with weaker parameters than this store's is replaced by one at the
+   * current cost (the password is at hand only now), unless it changed meanwhile.
    */
   async verifyCredentials(username: string, password: string): Promise<User | null> {
     if (typeof username !== 'string' || typeof password !== 'string') return null;
@@ -163,7 +171,17 @@ export class UserStore {
       return null;
     }
     if (!(await verifyPassword(password, stored.passwordHash))) return null;
-    const { passwordHash: _, ...user } = stored;
+    const { passwordHash, ...user } = stored;
+    if (needsRehash(passwordHash, this.scrypt)) {
+      await runSetUserPassword(
+        this.redis,
+        userKeys.record(username),
+        stored.id,
+        await hashPassword(password, this.scrypt),
+        new Date(this.clock.now()).toISOString(),
+        passwordHash,
+      );
+    }
     return user;
   }
 

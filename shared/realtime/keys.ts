@@ -19,7 +19,12 @@ export function realtimeKeysFor(cluster: string) {
     pattern: `{${ns}:*`,
     /** hash: sub, role, connectedAt, expiresAt, tokenExpiresAt, and one `t:<topic>` field per subscription. */
     connection: (connectionId: string) => `{${ns}:c:${connectionId}}`,
-    /** sorted set: connectionId → the connection's expiry (ms); members past it are dead. */
+    /**
+     * sorted set: connectionId → expiry (ms), the connections of one token subject, so
+     * revoking a user's sessions finds (and drops) their live subscriptions.
+     */
+    subject: (sub: string) => `{${ns}:u:${sub}}`,
+    /** sorted set: connectionId → when its subscription ends (ms: connection or token expiry); members past it are dead. */
     topic: (topic: string) => `{${ns}:t:${topic}}`,
     /** sorted set: connectionId → expiry (ms), subscribers of one vote. */
     voteTopic: (electionId: string, voteId: string) => `{${ns}:v:${electionId}}:t:${voteId}`,

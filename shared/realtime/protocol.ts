@@ -27,6 +27,7 @@ export type WsErrorCode =
   | 'not_found'
   | 'too_many_subscriptions'
   | 'token_expired'
+  | 'token_revoked'
   | 'unknown_connection'
   | 'unavailable'
   | 'internal';

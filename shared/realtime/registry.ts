@@ -10,8 +10,12 @@ import { parseTopic, type Topic } from './topics';
  * - A connection record expires at the connection's longest possible life (API
  *   Gateway closes every connection after 2 h), so a connection whose `$disconnect`
  *   never ran (a crash, a lost event) cannot outlive it.
- * - Topic members are scored with that same expiry: readers ignore and prune members
- *   past it, and the topic key itself expires with its last member.
+ * - Topic members are scored with when their subscription ends: the connection's
+ *   expiry or its token's, whichever comes first. Readers (delivery, the fan-out's
+ *   counts) ignore and prune members past it, so nothing reaches a connection whose
+ *   token has expired; the topic key itself expires with its last member.
+ * - Each subject (token `sub`) indexes its connections, so revoking a user's sessions
+ *   removes their subscriptions at once ({@link ConnectionRegistry.removeSubject}).
  * - A post that answers 410 (gone) removes the connection at once.
  *
  * Writes to one key go in one MULTI, so a key never exists without its expiry. A
@@ -25,8 +29,10 @@ export interface ConnectionRecord {
   connectedAt: number;
   /** When the registry forgets this connection (ms). */
   expiresAt: number;
-  /** The token's `exp` (ms): subscriptions are refused after it. */
+  /** The token's `exp` (ms): subscriptions are refused, and deliveries stop, after it. */
   tokenExpiresAt: number;
+  /** The token's session version (claim `sv`, 0 when absent): checked against revocations. */
+  sv: number;
   /** Topic names this connection subscribes to. */
   topics: string[];
 }
@@ -71,7 +77,7 @@ export class ConnectionRegistry {
   /** Records a new connection (the `$connect` route). */
   async add(
     id: string,
-    who: { sub: string; role: Role; exp: number },
+    who: { sub: string; role: Role; exp: number; sv?: number },
     nowMs: number,
   ): Promise<ConnectionRecord> {
     const record: ConnectionRecord = {
@@ -81,9 +87,11 @@ export class ConnectionRegistry {
       connectedAt: nowMs,
       expiresAt: nowMs + this.options.connectionTtlMs,
       tokenExpiresAt: who.exp * 1000,
+      sv: who.sv ?? 0,
       topics: [],
     };
     const key = this.keys.connection(id);
+    const subjectKey = this.keys.subject(who.sub);
     check(
       await this.redis
         .multi()
@@ -93,8 +101,18 @@ export class ConnectionRegistry {
           connectedAt: String(record.connectedAt),
           expiresAt: String(record.expiresAt),
           tokenExpiresAt: String(record.tokenExpiresAt),
+          sv: String(record.sv),
         })
         .pexpireat(key, record.expiresAt)
+        .exec(),
+      'registry.add',
+    );
+    check(
+      await this.redis
+        .multi()
+        .zadd(subjectKey, record.expiresAt, id)
+        .pexpireat(subjectKey, record.expiresAt, 'NX')
+        .pexpireat(subjectKey, record.expiresAt, 'GT')
         .exec(),
       'registry.add',
     );
@@ -113,6 +131,7 @@ export class ConnectionRegistry {
       connectedAt: Number(h['connectedAt'] ?? 0),
       expiresAt: Number(h['expiresAt'] ?? 0),
       tokenExpiresAt: Number(h['tokenExpiresAt'] ?? 0),
+      sv: Number(h['sv'] ?? 0) || 0,
       topics: Object.keys(h)
         .filter((f) => f.startsWith(TOPIC_FIELD))
         .map((f) => f.slice(TOPIC_FIELD.length)),
@@ -123,14 +142,15 @@ export class ConnectionRegistry {
   async subscribe(conn: ConnectionRecord, topic: Topic): Promise<void> {
     const connKey = this.keys.connection(conn.id);
     const key = this.topicKey(topic);
-    const exp = conn.expiresAt;
+    // The subscription ends with the connection or with its token, whichever is first.
+    const exp = Math.min(conn.expiresAt, conn.tokenExpiresAt);
     // The connection first: if it was removed meanwhile, this recreates a record that
     // still expires with the connection, and the topic member below does too.
     check(
       await this.redis
         .multi()
         .hset(connKey, `${TOPIC_FIELD}${topic.name}`, '1')
-        .pexpireat(connKey, exp)
+        .pexpireat(connKey, conn.expiresAt)
         .exec(),
       'registry.subscribe',
     );
@@ -178,14 +198,25 @@ export class ConnectionRegistry {
    */
   async remove(connectionId: string, nowMs: number): Promise<number> {
     const key = this.keys.connection(connectionId);
-    const fields = await this.redis.hkeys(key);
-    const topics = fields
+    const h = await this.redis.hgetall(key);
+    const topics = Object.keys(h)
       .filter((f) => f.startsWith(TOPIC_FIELD))
       .map((f) => parseTopic(f.slice(TOPIC_FIELD.length)))
       .filter((t): t is Topic => t !== null);
     await Promise.all(topics.map((t) => this.leaveTopic(connectionId, t, nowMs)));
     await this.redis.del(key);
+    if (h['sub']) await this.redis.zrem(this.keys.subject(h['sub']), connectionId);
     return topics.length;
+  }
+
+  /**
+   * Forgets every connection of a token subject (its sessions were revoked or the user
+   * disabled): nothing is delivered to them from now on. Returns the connection ids.
+   */
+  async removeSubject(sub: string, nowMs: number): Promise<string[]> {
+    const ids = await this.redis.zrange(this.keys.subject(sub), '0', '-1');
+    await Promise.all(ids.map((id) => this.remove(id, nowMs)));
+    return ids;
   }
 
   /** Live subscribers of a topic; prunes members whose connection has expired. */

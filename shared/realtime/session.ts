@@ -23,6 +23,17 @@ export interface SnapshotReader {
   ): Promise<{ status: 'pending' | 'finalized' | 'rejected'; reason?: string; approvals: number } | null>;
 }
 
+/**
+ * Whether a connection's token has been revoked since it connected (its user disabled
+ * or their sessions ended); see shared/auth/revocations.ts.
+ */
+export interface RevocationCheck {
+  /** From a recently cached list: cheap, may lag a revocation by a moment. */
+  revoked(sub: string, sv: number): Promise<boolean>;
+  /** Read from Redis now: used after a subscription is written, so it cannot race a revocation. */
+  revokedNow(sub: string, sv: number): Promise<boolean>;
+}
+
 /** What goes back to the client, in order. */
 export type Outgoing = Reply | RealtimeEvent;
 
@@ -37,7 +48,16 @@ export class WsSession {
     private readonly directory: TopicDirectory,
     private readonly snapshots: SnapshotReader,
     private readonly clock: Clock,
+    private readonly revocations?: RevocationCheck,
   ) {}
+
+  private revokedError(topic: Topic): WsError {
+    return new WsError(
+      'token_revoked',
+      'The token of this connection has been revoked; log in again and reconnect',
+      topic.name,
+    );
+  }
 
   async handle(connectionId: string, body: RawFrame, isBase64Encoded = false): Promise<Outgoing[]> {
     let action: string | undefined;
@@ -76,10 +96,17 @@ export class WsSession {
         topic.name,
       );
     }
+    if (await this.revocations?.revoked(conn.sub, conn.sv)) throw this.revokedError(topic);
     await authorizeTopic(conn, topic, this.directory);
     // Subscribe first, read state after: an event published in between is either in
     // the snapshot or delivered live (possibly both; events are idempotent).
     await this.registry.subscribe(conn, topic);
+    // Written first, checked after: a revocation that ran meanwhile either saw this
+    // subscription (and removed it) or is seen here, never neither.
+    if (await this.revocations?.revokedNow(conn.sub, conn.sv)) {
+      await this.registry.remove(connectionId, this.clock.now());
+      throw this.revokedError(topic);
+    }
     const out: Outgoing[] = [];
     if (topic.kind === 'election') {
       const snapshot = await this.snapshots.election(topic.electionId);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Every Redis key is made here (CONVENTIONS 7). Keys that one Lua script touches
  * share one hash tag, so the script runs in one slot.
@@ -127,3 +128,34 @@ export const rateLimitKey = (subject: string): string => `{rl:${clusterName}:${s
 
 /** Sharded pub/sub channel of one election's pipeline events. */
 export const electionChannel = (electionId: string): string => `{el:${electionId}}:events`;
+
+/**
+ * Keys of the login throttle (`POST /auth/token`), one slot per subject. The `{rl:`
+ * prefix marks them as rate-limit state, like the intake limits' counters. Subjects
+ * are client-supplied text: anything that is not short and plain is hashed first, so a
+ * key never carries arbitrary bytes or grows with the request.
+ */
+export const loginThrottleKeys = {
+  /** hash n (attempts counted), until (back-off end, ms): one username (canonical, lower case). */
+  user: (username: string) => `{rl:login:u:${keySafe(username.toLowerCase())}}`,
+  /** hash n, until: one client address. */
+  address: (address: string) => `{rl:login:a:${keySafe(address)}}`,
+} as const;
+
+/**
+ * Keys of token revocation, shared by every function (users are not per cluster). One
+ * small hash holds the exceptions; verifiers cache it and re-read it only when the
+ * version counter moved, so checking a token costs no Redis call per request.
+ */
+export const revocationKeys = {
+  /** hash: `v:<sub>` → session version (tokens with a lower `sv` are revoked), `d:<sub>` → '1' while disabled. */
+  state: '{auth}:revocations',
+  /** string: incremented on every change of `state`. */
+  version: '{auth}:revocations-version',
+} as const;
+
+function keySafe(text: string): string {
+  return /^[A-Za-z0-9_.:-]{1,64}$/.test(text)
+    ? text
+    : `#${createHash('sha256').update(text, 'utf8').digest('base64url')}`;
+}

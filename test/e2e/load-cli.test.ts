@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { freePort, portFree } from '../../local/ports';
 import { repoRoot } from '../../local/stack';
 import { type LaunchedStack, launchStack } from '../helpers/launcher';
-import { loadSigningKey, publicJwks } from '../../shared/auth/keys';
+import { ensureKeyPair } from '../../shared/auth/keys';
+import { loadPublicJwks } from '../../shared/auth/public-keys';
 
 /**
  * `npm run load` against `npm start`'s stack, run as a user would: the launcher on free
@@ -177,7 +178,7 @@ describe('load generator (npm run load)', () => {
       expect(r.stderr).toMatch(/no signing key at .*signing-key\.json/);
       expect(existsSync(join(other, 'signing-key.json'))).toBe(false);
       // Another key: refused before any election is made.
-      loadSigningKey({ keyDir: other });
+      ensureKeyPair({ keyDir: other });
       const r2 = await load(
         ['--voters', '5', '--rate', '5', '--duration', '1', '--url', `http://127.0.0.1:${http}`],
         { JWT_KEY_DIR: other },
@@ -236,7 +237,7 @@ describe('load generator (npm run load)', () => {
 describe('load generator against a scripted API', () => {
   test('retries 503s with the same Idempotency-Key and reports other answers by code', async () => {
     const keyDir = mkdtempSync(join(tmpdir(), 'qv-load-fake-'));
-    loadSigningKey({ keyDir });
+    ensureKeyPair({ keyDir });
     const id = 'elfake00001';
     const election = (status: string) => ({
       id,
@@ -268,7 +269,7 @@ describe('load generator against a scripted API', () => {
       req.resume();
       req.on('end', () => {
         const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
-        if (route === 'GET /.well-known/jwks.json') return send(res, 200, publicJwks({ keyDir }));
+        if (route === 'GET /.well-known/jwks.json') return send(res, 200, loadPublicJwks({ keyDir }));
         if (route === 'POST /elections') return send(res, 201, election('draft'));
         if (route === `POST /elections/${id}/open`) return send(res, 200, election('open'));
         if (route === `GET /elections/${id}/results`) {

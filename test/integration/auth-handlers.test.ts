@@ -35,6 +35,8 @@ beforeAll(() => {
   process.env['JWT_TTL_S'] = '900';
   delete process.env['JWT_PRIVATE_JWK'];
   delete process.env['JWKS_URL'];
+  // What `npm start` does before any function runs.
+  require('../../shared/auth/keys').ensureKeyPair({ keyDir, env: {} });
   jest.isolateModules(() => {
     m = {
       token: require('../../functions/auth-token').handler,

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { loadSigningKey, publicJwks, SIGNING_KEY_FILE } from '../../shared/auth/keys';
+import { ensureKeyPair, loadSigningKey, PUBLIC_JWKS_FILE, SIGNING_KEY_FILE } from '../../shared/auth/keys';
+import { loadPublicJwks } from '../../shared/auth/public-keys';
 
 const execFileP = promisify(execFile);
 const root = resolve(__dirname, '../..');
@@ -19,9 +20,9 @@ afterAll(() => {
 });
 
 describe('signing key', () => {
-  it('generates an Ed25519 key on first use, mode 0600, and reuses it', () => {
+  it('generates an Ed25519 key pair once (the launcher), private 0600, public JWKS beside it', () => {
     const keyDir = join(tempDir(), 'nested', 'keys');
-    const key = loadSigningKey({ keyDir, env: {} });
+    const key = ensureKeyPair({ keyDir, env: {} });
     expect(key.alg).toBe('EdDSA');
     expect(key.source).toBe('generated');
     const path = join(keyDir, SIGNING_KEY_FILE);
@@ -31,11 +32,43 @@ describe('signing key', () => {
     expect(typeof stored.d).toBe('string');
     // Same process: cached; the file is what another process would read.
     expect(loadSigningKey({ keyDir, env: {} })).toBe(key);
+    const pub = join(keyDir, PUBLIC_JWKS_FILE);
+    expect(statSync(pub).mode & 0o777).toBe(0o644);
+    expect(JSON.parse(readFileSync(pub, 'utf8'))).toEqual({ keys: [key.publicJwk] });
+    // A second start keeps the key.
+    expect(ensureKeyPair({ keyDir, env: {} }).kid).toBe(key.kid);
+  });
+
+  it('never generates a key on the fly: a missing key file is an error for issuer and verifiers', () => {
+    const keyDir = tempDir();
+    expect(() => loadSigningKey({ keyDir, env: {} })).toThrow(/No signing key at .*signing-key\.json/);
+    expect(() => loadPublicJwks({ keyDir, env: {} })).toThrow(/No public key file at .*jwks\.json/);
+    expect(() => statSync(join(keyDir, SIGNING_KEY_FILE))).toThrow();
+    expect(() => statSync(join(keyDir, PUBLIC_JWKS_FILE))).toThrow();
+  });
+
+  it('verifiers read the public JWKS without the private key file', () => {
+    const keyDir = tempDir();
+    const key = ensureKeyPair({ keyDir, env: {} });
+    rmSync(join(keyDir, SIGNING_KEY_FILE));
+    expect(loadPublicJwks({ keyDir, env: {} })).toEqual({ keys: [key.publicJwk] });
+  });
+
+  it('refuses a public JWKS that carries private material', () => {
+    const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+    expect(() =>
+      loadPublicJwks({ env: { JWT_PUBLIC_JWKS: JSON.stringify({ keys: [{ ...ed, kid: 'k' }] }) } }),
+    ).toThrow(/private material/);
+    const { d: _, ...pub } = ed;
+    expect(
+      loadPublicJwks({ env: { JWT_PUBLIC_JWKS: JSON.stringify({ keys: [{ ...pub, kid: 'k' }] }) } }),
+    ).toEqual({ keys: [{ ...pub, kid: 'k', alg: 'EdDSA', use: 'sig' }] });
   });
 
   it('publishes only the public half with kid, alg and use', () => {
     const keyDir = tempDir();
-    const jwks = publicJwks({ keyDir, env: {} });
+    ensureKeyPair({ keyDir, env: {} });
+    const jwks = loadPublicJwks({ keyDir, env: {} });
     expect(jwks.keys).toHaveLength(1);
     const [jwk] = jwks.keys;
     expect(jwk).toEqual({
@@ -89,13 +122,14 @@ describe('signing key', () => {
     const keyDir = tempDir();
     writeFileSync(join(keyDir, SIGNING_KEY_FILE), 'garbage');
     expect(() => loadSigningKey({ keyDir, env: {} })).toThrow(/not valid JSON/);
+    expect(() => ensureKeyPair({ keyDir, env: {} })).toThrow(/not valid JSON/);
     expect(readFileSync(join(keyDir, SIGNING_KEY_FILE), 'utf8')).toBe('garbage');
   });
 
   it('makes racing processes agree on one key', async () => {
     const keyDir = tempDir();
-    const script = `import { loadSigningKey } from ${JSON.stringify(join(root, 'shared/auth/keys.ts'))};
-      console.log(loadSigningKey({ keyDir: process.argv[1], env: {} }).kid);`;
+    const script = `import { ensureKeyPair } from ${JSON.stringify(join(root, 'shared/auth/keys.ts'))};
+      console.log(ensureKeyPair({ keyDir: process.argv[1], env: {} }).kid);`;
     const tsx = join(root, 'node_modules/.bin/tsx');
     const runs = await Promise.all(
       Array.from({ length: 4 }, () => execFileP(tsx, ['-e', script, keyDir], { cwd: root })),

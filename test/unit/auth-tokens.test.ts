@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, createLocalJWKSet } from 'jose';
 import { ManualClock } from '../../shared/clock';
-import { loadSigningKey, publicJwks } from '../../shared/auth/keys';
+import { ensureKeyPair, loadSigningKey } from '../../shared/auth/keys';
+import { loadPublicJwks } from '../../shared/auth/public-keys';
 import {
   InvalidTokenError,
   issueToken,
@@ -19,6 +20,9 @@ const issuer = 'qv-test-issuer';
 const audience = 'qv-test-audience';
 const keyDir = mkdtempSync(join(tmpdir(), 'qv-auth-tokens-'));
 const otherKeyDir = mkdtempSync(join(tmpdir(), 'qv-auth-tokens-other-'));
+// What `npm start` does once; the issuer and the verifiers only read the result.
+ensureKeyPair({ keyDir, env: {} });
+ensureKeyPair({ keyDir: otherKeyDir, env: {} });
 const t0 = Date.UTC(2030, 0, 1);
 const clock = new ManualClock(t0);
 const signer = { issuer, audience, keyDir, clock, env: {} };
@@ -115,7 +119,7 @@ describe('issueToken + TokenVerifier (local key)', () => {
   });
 
   it('rejects HS256 signed with the public key (algorithm confusion)', async () => {
-    const { x } = publicJwks({ keyDir, env: {} }).keys[0]!;
+    const { x } = loadPublicJwks({ keyDir, env: {} }).keys[0]!;
     const token = await new SignJWT({ role: 'admin' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('usr_1')
@@ -163,7 +167,7 @@ describe('issueToken + TokenVerifier (local key)', () => {
     const claims = await v.verify(token);
     // From here on the verifier knows only another key: a fresh check would fail.
     loadSigningKey({ keyDir: otherKeyDir, env: {} });
-    (v as unknown as { keys: unknown }).keys = createLocalJWKSet(publicJwks({ keyDir: otherKeyDir }));
+    (v as unknown as { keys: unknown }).keys = createLocalJWKSet(loadPublicJwks({ keyDir: otherKeyDir }));
     clock.advance(59_000);
     await expect(v.verify(token)).resolves.toEqual(claims); // remembered
     const other = await issueToken({ sub: 'usr_cache', role: 'voter' }, { ...signer, ttlS: 600 });
@@ -179,7 +183,7 @@ describe('issueToken + TokenVerifier (local key)', () => {
 
     const off = new TokenVerifier({ issuer, audience, keyDir, clock, verifiedCacheMs: 0 });
     await off.verify(other);
-    (off as unknown as { keys: unknown }).keys = createLocalJWKSet(publicJwks({ keyDir: otherKeyDir }));
+    (off as unknown as { keys: unknown }).keys = createLocalJWKSet(loadPublicJwks({ keyDir: otherKeyDir }));
     expect((await rejection(other, off)).reason).toBe('unknown_key');
   });
 
