@@ -13,7 +13,9 @@ import { ApiError } from '../shared/errors';
 
 /**
  * Demo users for `npm start` (API.md "Identity", local only): `admin`, `auditor` and
- * the voters `alice`, `bob`, `carol`, all with one password that is printed.
+ * the voters `alice`, `bob`, `carol`. The admin has a password of its own, so handing
+ * a voter the printed voters' password never hands out the admin; both are printed.
+ * `DEMO_PASSWORD` sets one password for all of them.
  */
 export interface DemoUserSpec {
   username: string;
@@ -43,18 +45,33 @@ export interface SeedOptions extends UserStoreOptions {
   users?: readonly DemoUserSpec[];
 }
 
+/** The demo passwords: one for admins, one for everybody else. */
+export interface DemoPasswords {
+  admin: string;
+  others: string;
+}
+
+/** The password a demo user of `role` gets. */
+export function passwordFor(passwords: DemoPasswords, role: Role): string {
+  return role === 'admin' ? passwords.admin : passwords.others;
+}
+
 /**
  * Creates the demo users idempotently: existing users are kept (id and role), but
- * their password is reset to `password` when it differs, so what `npm start` prints
- * always logs in. Returns the users keyed by username, in {@link DEMO_USERS} order.
+ * their password is reset to theirs (see {@link passwordFor}; a string gives everybody
+ * the same) when it differs, so what `npm start` prints always logs in. Returns the
+ * users keyed by username, in {@link DEMO_USERS} order.
  */
 export async function seedDemoUsers(
   redis: Cluster | Redis,
-  password: string,
+  passwords: string | DemoPasswords,
   options: SeedOptions = {},
 ): Promise<Record<string, SeededUser>> {
   const store = new UserStore(redis, options);
+  const all: DemoPasswords =
+    typeof passwords === 'string' ? { admin: passwords, others: passwords } : passwords;
   const seedOne = async ({ username, role }: DemoUserSpec): Promise<SeededUser> => {
+    const password = passwordFor(all, role);
     try {
       const user = await store.create({ username, password, role });
       return { id: user.id, username: user.username, role: user.role, status: 'created' };
@@ -87,6 +104,26 @@ export interface DemoPasswordOptions {
   env?: NodeJS.ProcessEnv;
   /** Folder of the `demo-password` file; default `.local`. */
   dir?: string;
+  /** File name inside `dir`; default `demo-password` (the admin's: `demo-admin-password`). */
+  file?: string;
+}
+
+/**
+ * Both demo passwords: `DEMO_PASSWORD` for everybody when set; else the voters' from
+ * `.local/demo-password` and the admin's from `.local/demo-admin-password`, each
+ * generated once (they differ: two independent ~79-bit draws).
+ */
+export function demoPasswords(options: Omit<DemoPasswordOptions, 'file'> = {}): DemoPasswords {
+  const others = demoPassword(options);
+  const env = options.env ?? process.env;
+  if (env['DEMO_PASSWORD'] !== undefined && env['DEMO_PASSWORD'] !== '') return { admin: others, others };
+  let admin = demoPassword({ ...options, file: 'demo-admin-password' });
+  if (admin === others) {
+    // Only if someone copied one file over the other: the point is that they differ.
+    rmSync(join(resolve(options.dir ?? '.local'), 'demo-admin-password'), { force: true });
+    admin = demoPassword({ ...options, file: 'demo-admin-password' });
+  }
+  return { admin, others };
 }
 
 /**
@@ -105,7 +142,7 @@ export function demoPassword(options: DemoPasswordOptions = {}): string {
     return fromEnv;
   }
   const dir = resolve(options.dir ?? '.local');
-  const path = join(dir, 'demo-password');
+  const path = join(dir, options.file ?? 'demo-password');
   const read = (): string | undefined => {
     try {
       const text = readFileSync(path, 'utf8').trim();

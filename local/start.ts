@@ -12,7 +12,7 @@ import { LOCAL_TOPOLOGY } from './redis-cluster';
 import { repoRoot, startStack } from './stack';
 import { createRedisCluster } from '../shared/redis/client';
 import { loadConfig, parseSeeds } from '../shared/config';
-import { demoPassword, seedDemoUsers } from './seed-users';
+import { demoPasswords, passwordFor, seedDemoUsers } from './seed-users';
 import { CLUSTER_SECRET_FILE_NAME, ensureClusterSecretFile } from '../coordinator/peer-secret';
 import { buildWebApp, startWebServer, type WebServer } from './web-server';
 
@@ -119,8 +119,8 @@ async function main(): Promise<void> {
   });
 
   const redis = createRedisCluster(parseSeeds(stack.redis.seeds));
-  const password = demoPassword();
-  const users = await seedDemoUsers(redis, password);
+  const passwords = demoPasswords();
+  const users = await seedDemoUsers(redis, passwords);
   redis.disconnect();
   // An explicit WEB_PORT must be free; the default falls back to any free port.
   web = await startWebServer({
@@ -153,10 +153,15 @@ async function main(): Promise<void> {
     `quorumvote is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
     '',
-    `Demo users (password: ${password}):`,
-    ...Object.entries(users).map(([name, u]) => `  ${name.padEnd(8)} ${u.role.padEnd(8)} ${u.id}`),
+    passwords.admin === passwords.others
+      ? `Demo users (password: ${passwords.others}):`
+      : `Demo users (admin password: ${passwords.admin}; everybody else: ${passwords.others}):`,
+    ...Object.entries(users).map(
+      ([name, u]) =>
+        `  ${name.padEnd(8)} ${u.role.padEnd(8)} ${u.id}  password: ${passwordFor(passwords, u.role)}`,
+    ),
     '',
-    `Try: curl -s -XPOST http://127.0.0.1:${httpPort}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"${password}"}'`,
+    `Try: curl -s -XPOST http://127.0.0.1:${httpPort}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"${passwords.others}"}'`,
     'Press Ctrl-C to stop everything.',
     '',
   ];

@@ -10,7 +10,13 @@ import { ManualClock } from '../../shared/clock';
 import { parseSeeds } from '../../shared/config';
 import { ApiError } from '../../shared/errors';
 import { createRedisCluster } from '../../shared/redis/client';
-import { DEMO_USERS, demoPassword, generateReadablePassword, seedDemoUsers } from '../../local/seed-users';
+import {
+  DEMO_USERS,
+  demoPassword,
+  demoPasswords,
+  generateReadablePassword,
+  seedDemoUsers,
+} from '../../local/seed-users';
 
 const scrypt = { N: 1024, r: 8, p: 1 };
 let redis: Cluster;
@@ -228,5 +234,48 @@ describe('demoPassword', () => {
 
   it('generates distinct passwords', () => {
     expect(new Set(Array.from({ length: 50 }, generateReadablePassword)).size).toBe(50);
+  });
+});
+
+describe('demo passwords: the admin has its own', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qv-demo-passwords-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('without DEMO_PASSWORD, the admin gets a generated password that differs from the voters', async () => {
+    const passwords = demoPasswords({ env: {}, dir });
+    expect(passwords.admin).not.toBe(passwords.others);
+    expect(passwords.admin).toMatch(/^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
+    expect(statSync(join(dir, 'demo-admin-password')).mode & 0o777).toBe(0o600);
+    expect(demoPasswords({ env: {}, dir })).toEqual(passwords); // the same on every start
+
+    const users = [
+      { username: uniqueName('admin'), role: 'admin' as const },
+      { username: uniqueName('auditor'), role: 'auditor' as const },
+      { username: uniqueName('alice'), role: 'voter' as const },
+    ];
+    await seedDemoUsers(redis, passwords, { users, scrypt });
+    const [admin, auditor, voter] = users.map((u) => u.username) as [string, string, string];
+    await expect(store.verifyCredentials(admin, passwords.admin)).resolves.toMatchObject({ role: 'admin' });
+    await expect(store.verifyCredentials(admin, passwords.others)).resolves.toBeNull();
+    await expect(store.verifyCredentials(voter, passwords.others)).resolves.toMatchObject({ role: 'voter' });
+    await expect(store.verifyCredentials(voter, passwords.admin)).resolves.toBeNull();
+    await expect(store.verifyCredentials(auditor, passwords.others)).resolves.toMatchObject({
+      role: 'auditor',
+    });
+  });
+
+  it("DEMO_PASSWORD, when set, is everybody's password", async () => {
+    const passwords = demoPasswords({ env: { DEMO_PASSWORD: 'one-for-all-123' }, dir });
+    expect(passwords).toEqual({ admin: 'one-for-all-123', others: 'one-for-all-123' });
+    const users = [
+      { username: uniqueName('admin'), role: 'admin' as const },
+      { username: uniqueName('bob'), role: 'voter' as const },
+    ];
+    await seedDemoUsers(redis, passwords, { users, scrypt });
+    for (const u of users) {
+      await expect(store.verifyCredentials(u.username, 'one-for-all-123')).resolves.toMatchObject({
+        role: u.role,
+      });
+    }
   });
 });
