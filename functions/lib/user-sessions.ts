@@ -30,14 +30,14 @@ export function userSessionsHandler(route: string, action: RevocationAction): Ht
       throw badRequest('id must be 1 to 128 characters of letters, digits and _ . : @ | -', { field: 'id' });
     }
     const state = await revocations.apply(id, action);
-    const closed = action === 'enable' ? [] : await connections().removeSubject(id, Date.now());
+    const ended = action === 'enable' ? 0 : await connections().endSubscriptionsOf(id, Date.now());
     return {
       status: 200,
       body: {
         id,
         disabled: state.disabled,
         sessionVersion: state.version,
-        subscriptionsEnded: closed.length,
+        subscriptionsEnded: ended,
       },
     };
   });

@@ -15,7 +15,7 @@ import { parseTopic, type Topic } from './topics';
  *   counts) ignore and prune members past it, so nothing reaches a connection whose
  *   token has expired; the topic key itself expires with its last member.
  * - Each subject (token `sub`) indexes its connections, so revoking a user's sessions
- *   removes their subscriptions at once ({@link ConnectionRegistry.removeSubject}).
+ *   ends their subscriptions at once ({@link ConnectionRegistry.endSubscriptionsOf}).
  * - A post that answers 410 (gone) removes the connection at once.
  *
  * Writes to one key go in one MULTI, so a key never exists without its expiry. A
@@ -210,13 +210,27 @@ export class ConnectionRegistry {
   }
 
   /**
-   * Forgets every connection of a token subject (its sessions were revoked or the user
-   * disabled): nothing is delivered to them from now on. Returns the connection ids.
+   * Ends every subscription of a token subject's connections (its sessions were revoked
+   * or the user disabled): nothing is delivered to them from now on. The connection
+   * records stay until they disconnect or expire, so a later subscribe is refused with
+   * the reason (`token_revoked`) rather than as an unknown connection. Returns how many
+   * subscriptions ended.
    */
-  async removeSubject(sub: string, nowMs: number): Promise<string[]> {
+  async endSubscriptionsOf(sub: string, nowMs: number): Promise<number> {
     const ids = await this.redis.zrange(this.keys.subject(sub), '0', '-1');
-    await Promise.all(ids.map((id) => this.remove(id, nowMs)));
-    return ids;
+    const counts = await Promise.all(ids.map((id) => this.endSubscriptions(id, nowMs)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async endSubscriptions(connectionId: string, nowMs: number): Promise<number> {
+    const key = this.keys.connection(connectionId);
+    const fields = (await this.redis.hkeys(key)).filter((f) => f.startsWith(TOPIC_FIELD));
+    const topics = fields
+      .map((f) => parseTopic(f.slice(TOPIC_FIELD.length)))
+      .filter((t): t is Topic => t !== null);
+    await Promise.all(topics.map((t) => this.leaveTopic(connectionId, t, nowMs)));
+    if (fields.length > 0) await this.redis.hdel(key, ...fields);
+    return topics.length;
   }
 
   /** Live subscribers of a topic; prunes members whose connection has expired. */

@@ -104,7 +104,7 @@ export class WsSession {
     // Written first, checked after: a revocation that ran meanwhile either saw this
     // subscription (and removed it) or is seen here, never neither.
     if (await this.revocations?.revokedNow(conn.sub, conn.sv)) {
-      await this.registry.remove(connectionId, this.clock.now());
+      await this.registry.unsubscribe(connectionId, topic, this.clock.now());
       throw this.revokedError(topic);
     }
     const out: Outgoing[] = [];

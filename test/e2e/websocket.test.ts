@@ -1,5 +1,6 @@
 import type { Cluster } from 'ioredis';
 import { WebSocket } from 'ws';
+import { mintToken } from '../../shared/auth/tokens';
 import { parseSeeds } from '../../shared/config';
 import { realtimeKeysFor } from '../../shared/realtime/keys';
 import { ConnectionRegistry, defaultRegistryOptions } from '../../shared/realtime/registry';
@@ -304,6 +305,61 @@ describe('WebSocket: authenticated subscriptions, coordinator fan-out, live tall
       topic: `election:${id}`,
     });
     expect(offline.proc.alive).toBe(true);
+  });
+
+  test("a revoked user's subscription receives nothing after the revocation", async () => {
+    const id = await createElection();
+    const sub = `ws-revoked-${Math.random().toString(36).slice(2, 8)}`;
+    const revokedToken = await api.token(sub, 'voter');
+    const revoked = await connect(revokedToken);
+    const control = await connect(await api.token('ws-control-1', 'voter'));
+    await revoked.subscribe(`election:${id}`);
+    await control.subscribe(`election:${id}`);
+    expect((await api.call('POST', `/elections/${id}/open`, { token: admin })).status).toBe(200);
+    await revoked.waitFor((m) => m['type'] === 'election.opened', 'election.opened before the revocation');
+
+    const r = await api.call('POST', `/users/${sub}/revoke-sessions`, { token: admin });
+    expect(r).toMatchObject({ status: 200, body: { id: sub, subscriptionsEnded: 1 } });
+    const from = revoked.messages.length;
+    await vote(id, 'ws-revoke-trigger-1', 'yes');
+    await control.waitFor((m) => m['type'] === 'tally.updated' && m['data']['finalized'] === 1, 'a tally');
+    expect((await api.call('POST', `/elections/${id}/close`, { token: admin })).status).toBe(200);
+    await control.waitFor((m) => m['type'] === 'election.closed', 'election.closed');
+    expect(revoked.messages.slice(from)).toEqual([]);
+    // And the revoked token can neither subscribe again nor open a new connection.
+    expect(await revoked.subscribe(`election:${id}`)).toMatchObject({ type: 'error', code: 'token_revoked' });
+    await expect(Client.connect(offline.wsUrl, revokedToken)).rejects.toMatchObject({ status: 401 });
+    await eventually(
+      async () => (await api.call('GET', '/elections', { token: revokedToken })).status === 401,
+      5000,
+      'the HTTP API to refuse the revoked token',
+    );
+  });
+
+  test('a subscription receives nothing once its token has expired', async () => {
+    const id = await createElection();
+    const short = await mintToken({ sub: 'ws-short-lived', role: 'voter' }, { keyDir: api.keyDir, ttlS: 3 });
+    const expiring = await connect(short);
+    const control = await connect(await api.token('ws-control-2', 'voter'));
+    await expiring.subscribe(`election:${id}`);
+    await control.subscribe(`election:${id}`);
+    expect((await api.call('POST', `/elections/${id}/open`, { token: admin })).status).toBe(200);
+    await expiring.waitFor(
+      (m) => m['type'] === 'election.opened',
+      'election.opened while the token is valid',
+    );
+    const exp = JSON.parse(Buffer.from(short.split('.')[1]!, 'base64url').toString()).exp as number;
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 200));
+    const from = expiring.messages.length;
+    await vote(id, 'ws-expiry-trigger-1', 'no');
+    await control.waitFor((m) => m['type'] === 'tally.updated' && m['data']['finalized'] === 1, 'a tally');
+    expect((await api.call('POST', `/elections/${id}/close`, { token: admin })).status).toBe(200);
+    await control.waitFor((m) => m['type'] === 'election.closed', 'election.closed');
+    expect(expiring.messages.slice(from)).toEqual([]);
+    expect(await expiring.subscribe(`election:${id}`)).toMatchObject({
+      type: 'error',
+      code: 'token_expired',
+    });
   });
 
   test('a connection that is gone (410) is removed when a broadcast reaches it', async () => {

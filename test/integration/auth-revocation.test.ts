@@ -163,17 +163,14 @@ describe('WebSocket subscriptions end with their token', () => {
     expect((await adminCall(m.revoke, '/users/{id}/revoke-sessions', u.id)).body.subscriptionsEnded).toBe(1);
     expect(await reg.subscribers(topic.name, Date.now())).not.toContain(conn.id);
 
-    // The same connection id, re-registered by a stale path, cannot subscribe again.
-    const again = await reg.add(conn.id, claims, Date.now());
+    // The connection itself lives on, but cannot subscribe again.
+    expect(await reg.get(conn.id)).toMatchObject({ sub: u.id, topics: [] });
     const list = new RevocationList(probe);
     const session = new WsSession(reg, directory, snapshots, systemClock, {
       revoked: async (sub, sv) => isRevoked(await list.cached(sub), sv),
       revokedNow: async (sub, sv) => isRevoked(await list.fresh(sub), sv),
     });
-    const [reply] = await session.handle(
-      again.id,
-      JSON.stringify({ action: 'subscribe', topic: topic.name }),
-    );
+    const [reply] = await session.handle(conn.id, JSON.stringify({ action: 'subscribe', topic: topic.name }));
     expect(reply).toMatchObject({ type: 'error', code: 'token_revoked' });
     expect(await reg.subscribers(topic.name, Date.now())).not.toContain(conn.id);
     await reg.remove(conn.id, Date.now());
