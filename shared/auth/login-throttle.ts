@@ -62,7 +62,7 @@ export function loginRateLimited(waitMs: number, what: string): ApiError {
     429,
     'rate_limited',
     `Too many login attempts for this ${what}; retry in ${s} s`,
-    { retryAfterS: s },
+    undefined,
     { 'Retry-After': String(s) },
   );
 }

@@ -258,6 +258,45 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     expect(vote.status).toBe(202);
   });
 
+  test('identity: login back-off, ending sessions, disabling a user', async () => {
+    const username = `ct_${Math.random().toString(36).slice(2, 10)}`;
+    const created = await call('POST', '/users', {
+      token: admin,
+      body: { username, password: 'correct-horse-2', role: 'voter' },
+    });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    const creds = { username, password: 'correct-horse-2' };
+    const token = (await call('POST', '/auth/token', { body: creds })).body.token as string;
+    expect((await call('GET', '/elections', { token })).status).toBe(200);
+
+    const revoked = await call('POST', `/users/${id}/revoke-sessions`, { token: admin });
+    expect(revoked.body).toMatchObject({ id, disabled: false, sessionVersion: 1 });
+    await eventually(
+      async () => (await call('GET', '/elections', { token })).status === 401,
+      5000,
+      'the revoked token to be refused',
+    );
+    expect((await call('POST', `/users/${id}/disable`, { token: admin })).body.disabled).toBe(true);
+    await fails('POST', '/auth/token', { body: creds }, 403, 'user_disabled');
+    expect((await call('POST', `/users/${id}/enable`, { token: admin })).body.disabled).toBe(false);
+    expect((await call('POST', '/auth/token', { body: creds })).status).toBe(200);
+    await fails('POST', `/users/${'x'.repeat(129)}/disable`, { token: admin }, 400, 'invalid_request');
+
+    // Five wrong passwords, then the user name backs off.
+    for (let i = 0; i < 5; i++) {
+      await fails(
+        'POST',
+        '/auth/token',
+        { body: { username, password: 'wrong-horse-2' } },
+        401,
+        'invalid_credentials',
+      );
+    }
+    const limited = await fails('POST', '/auth/token', { body: creds }, 429, 'rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
   test('elections, votes, results and audit through a whole election', async () => {
     // Create, read, list.
     const created = await call('POST', '/elections', {
