@@ -23,10 +23,14 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return v !== undefined && v !== '' && Number.isInteger(n) && n >= min ? n : fallback;
 }
 
-/** `LOGIN_HASH_CONCURRENCY` (2), `LOGIN_HASH_QUEUE` (4), `LOGIN_HASH_WAIT_MS` (2000). */
+/**
+ * `LOGIN_HASH_CONCURRENCY` (1), `LOGIN_HASH_QUEUE` (4), `LOGIN_HASH_WAIT_MS` (2000).
+ * One at a time: locally every function shares one process on 2 cores, and a Lambda
+ * instance serves one request at a time anyway; one hash leaves the other core to intake.
+ */
 export function loadHashSlotsOptions(env: NodeJS.ProcessEnv = process.env): HashSlotsOptions {
   return {
-    max: num(env, 'LOGIN_HASH_CONCURRENCY', 2, 1),
+    max: num(env, 'LOGIN_HASH_CONCURRENCY', 1, 1),
     maxWaiting: num(env, 'LOGIN_HASH_QUEUE', 4, 0),
     waitMs: num(env, 'LOGIN_HASH_WAIT_MS', 2000, 0),
   };
