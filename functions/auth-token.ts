@@ -44,7 +44,10 @@ export const handler = httpHandler('POST /auth/token', async (req) => {
   // Counted before any hashing: a refused guess costs a Redis call, not a scrypt run.
   await throttle.admit(username, req.sourceIp);
   const user = await slots.run(() => store().verifyCredentials(username, password));
-  if (!user) throw new ApiError(401, 'invalid_credentials', 'Wrong username or password');
+  if (!user) {
+    await throttle.failed(username, req.sourceIp);
+    throw new ApiError(401, 'invalid_credentials', 'Wrong username or password');
+  }
   await throttle.succeeded(username, req.sourceIp);
   // Read now, not from a cache: a token must carry the version in force when it is issued.
   const state = await revocations.fresh(user.id);

@@ -99,6 +99,27 @@ export class LoginThrottle {
     }
   }
 
+  private failOne(key: string, rule: BackoffRule): Promise<number> {
+    return runScript(
+      this.redis,
+      settleScript,
+      [key],
+      ['failed', this.clock.now(), rule.free, rule.baseMs, rule.maxMs, rule.idleMs],
+    );
+  }
+
+  /**
+   * A wrong password: the back-off its count calls for starts now. Without this, a
+   * check slower than the first back-off (scrypt under load) would let the next guess
+   * in at once.
+   */
+  async failed(username: string, address: string): Promise<void> {
+    await Promise.all([
+      this.failOne(loginThrottleKeys.user(username), this.config.user),
+      this.failOne(loginThrottleKeys.address(address), this.config.address),
+    ]);
+  }
+
   /** A successful login: the user's back-off ends, the address gets its attempt back. */
   async succeeded(username: string, address: string): Promise<void> {
     await Promise.all([

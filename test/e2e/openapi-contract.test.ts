@@ -281,7 +281,9 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     await fails('POST', '/auth/token', { body: creds }, 403, 'user_disabled');
     expect((await call('POST', `/users/${id}/enable`, { token: admin })).body.disabled).toBe(false);
     expect((await call('POST', '/auth/token', { body: creds })).status).toBe(200);
-    await fails('POST', `/users/${'x'.repeat(129)}/disable`, { token: admin }, 400, 'invalid_request');
+    for (const action of ['revoke-sessions', 'disable', 'enable']) {
+      await fails('POST', `/users/${'x'.repeat(129)}/${action}`, { token: admin }, 400, 'invalid_request');
+    }
 
     // Five wrong passwords, then the user name backs off.
     for (let i = 0; i < 5; i++) {

@@ -22,6 +22,7 @@ const keyDir = mkdtempSync(join(tmpdir(), 'qv-login-limits-'));
 const saved = { ...process.env };
 let m: Modules;
 const created: string[] = [];
+const closers: (() => void)[] = [];
 
 beforeAll(() => {
   process.env['REDIS_SEEDS'] = process.env['TEST_REDIS_SEEDS'];
@@ -49,6 +50,7 @@ beforeAll(() => {
 afterAll(async () => {
   await Promise.all(created.map((u) => m.redis.redis().del(m.userKeys.userKeys.record(u))));
   await m.redis.redis().quit();
+  for (const close of closers) close();
   rmSync(keyDir, { recursive: true, force: true });
   process.env = saved;
 });
@@ -95,6 +97,36 @@ describe('POST /auth/token: login back-off', () => {
     const next = await login(victim.username, 'wrong-password', ip);
     expect(next.status).toBe(429);
     expect(next.headers['Retry-After']).toBe('2'); // doubled
+  });
+
+  it('the back-off starts when a slow password check ends, not when it was admitted', async () => {
+    // A first back-off (100 ms) shorter than one check at the real cost (~0.4 s or more).
+    let quick: Handler | undefined;
+    let quickRedis: typeof import('../../functions/lib/redis') | undefined;
+    process.env['LOGIN_USER_BACKOFF_MS'] = '100';
+    jest.isolateModules(() => {
+      quick = require('../../functions/auth-token').handler;
+      quickRedis = require('../../functions/lib/redis');
+    });
+    closers.push(() => quickRedis!.redis().disconnect());
+    delete process.env['LOGIN_USER_BACKOFF_MS'];
+    const username = `lim-${randomUUID().slice(0, 12)}`;
+    created.push(username);
+    await new m.users.UserStore(m.redis.redis()).create({
+      username,
+      password: 'right-password',
+      role: 'voter',
+    });
+    const ip = address();
+    const attempt = () =>
+      invoke(
+        quick!,
+        httpEvent('POST', '/auth/token', { body: { username, password: 'wrong' }, sourceIp: ip }),
+      );
+    for (let i = 0; i < 5; i++) expect((await attempt()).status).toBe(401);
+    const sixth = await attempt();
+    expect(sixth).toMatchObject({ status: 429, body: { error: { code: 'rate_limited' } } });
+    expect(sixth.headers['Retry-After']).toBe('1');
   });
 
   it('a successful login resets the user back-off', async () => {
