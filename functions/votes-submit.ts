@@ -4,7 +4,7 @@ import { plainBallot } from '../shared/votes/ballot';
 import { checkRateLimits } from '../shared/votes/rate-limit';
 import { submitVote } from '../shared/votes/submit';
 import { requireRole } from './lib/auth';
-import { cachedElection, electionIdParam, refuseIfPastClose } from './lib/elections';
+import { cachedElection, electionIdParam, refuseLateVote } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
 
@@ -40,7 +40,7 @@ export const handler = httpHandler('POST /elections/{id}/votes', async (req) => 
     ]),
   ]);
   if (req.body === undefined) throw new ApiError(400, 'invalid_request', 'Send a JSON body {optionId}');
-  refuseIfPastClose(election, systemClock.now());
+  await refuseLateVote(election, claims.sub, systemClock.now());
   const result = await submitVote(
     redis(),
     systemClock,

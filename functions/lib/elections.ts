@@ -1,7 +1,8 @@
 import { systemClock } from '../../shared/clock';
 import { ApiError, notFound } from '../../shared/errors';
-import { clearlyPastClose } from '../../shared/elections/model';
+import { clearlyPastClose, partitionOf } from '../../shared/elections/model';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
+import { partitionKeys } from '../../shared/redis/keys';
 import { config, redis } from './redis';
 
 /** The election store every function uses (one per Lambda container). */
@@ -34,11 +35,17 @@ export function electionIdParam(params: Record<string, string>): string {
 }
 
 /**
- * Extra safety only: refuses a vote when this process's clock is clearly past the
- * election's `closesAt` (see {@link clearlyPastClose}). The gate decides intake.
+ * Extra safety only, before the submit script: refuses a new vote when the election
+ * record (cached) says closed, or when this process's clock is clearly past `closesAt`
+ * ({@link clearlyPastClose}). The partition gate decides intake; this is a second,
+ * independent "no" that also holds if a Redis failover lost a closed gate (the record
+ * lives in another slot). A voter who already has a vote is never refused here: the
+ * script answers a retry with the same Idempotency-Key with its vote (or 409/422).
+ * A stale cached status is harmless: `closed` is final, and anything else is ignored.
  */
-export function refuseIfPastClose(e: ElectionRecord, now: number): void {
-  if (clearlyPastClose(e.closesAt, now)) {
-    throw new ApiError(409, 'election_not_open', 'This election is not open for voting');
-  }
+export async function refuseLateVote(e: ElectionRecord, voter: string, now: number): Promise<void> {
+  if (e.status !== 'closed' && !clearlyPastClose(e.closesAt, now)) return;
+  const tag = e.tags[partitionOf(voter, e.partitions, e.partitionSalt)];
+  if (tag && (await redis().hexists(partitionKeys(tag).voters, voter)) === 1) return;
+  throw new ApiError(409, 'election_not_open', 'This election is not open for voting');
 }

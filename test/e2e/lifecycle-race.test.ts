@@ -22,6 +22,7 @@ import { type IsolatedRedis, startIsolatedRedis } from '../helpers/tcp-proxy';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Taken {
+  voter: number;
   voteId: string;
   sentAt: number;
 }
@@ -74,7 +75,7 @@ async function race(s: Stack, id: string, fault: () => Promise<void>) {
         headers: { 'Idempotency-Key': `k-${i}` },
       });
       if (r.status === 202) {
-        taken.push({ voteId: r.body.voteId, sentAt });
+        taken.push({ voter: i, voteId: r.body.voteId, sentAt });
         return;
       }
       if (r.status === 409 && r.body.error.code === 'election_not_open') {
@@ -199,6 +200,36 @@ describe('lifecycle race: parallel opens against a close, votes flowing, leader 
     for (const t of taken) {
       const v = await s.api.call('GET', `/votes/${t.voteId}`, { token: s.admin });
       expect([t.voteId, v.body.status]).toEqual([t.voteId, 'finalized']);
+    }
+
+    // Once retired, a closed election refuses new votes even if a Redis failover lost
+    // its closed gates (simulated: every gate back to 'open'): the record says closed.
+    await eventually(
+      async () => (await s.redis.sismember(`{${s.cluster.name}:elections}:active`, id)) === 0,
+      15000,
+      'election retired',
+    );
+    const tags: string[] = JSON.parse((await s.redis.hget(`{el:${id}}:meta`, 'tags'))!);
+    const sealed = await Promise.all(tags.map((t) => s.redis.get(partitionKeys(t).gate)));
+    await Promise.all(tags.map((t) => s.redis.set(partitionKeys(t).gate, 'open')));
+    try {
+      await sleep(2100); // past serverless-offline's election cache
+      const newcomer = await s.api.token(`${id}-newcomer`, 'voter');
+      const late = await s.api.call('POST', `/elections/${id}/votes`, {
+        token: newcomer,
+        body: { optionId: 'yes' },
+      });
+      expect([late.status, late.body.error?.code]).toEqual([409, 'election_not_open']);
+      // A retry with the same Idempotency-Key still gets its vote back.
+      const t = taken[0]!;
+      const retry = await s.api.call('POST', `/elections/${id}/votes`, {
+        token: await s.api.token(`${id}-voter-${t.voter}`, 'voter'),
+        body: { optionId: t.voter % 2 ? 'yes' : 'no' },
+        headers: { 'Idempotency-Key': `k-${t.voter}` },
+      });
+      expect([retry.status, retry.body.voteId]).toEqual([202, t.voteId]);
+    } finally {
+      await Promise.all(tags.map((t, p) => s.redis.set(partitionKeys(t).gate, sealed[p]!)));
     }
   }, 120000);
 
