@@ -95,6 +95,10 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     clockDriftPpm: testMode ? num(env, 'CLOCK_DRIFT_PPM', 0) : 0,
     partitions: base.partitions,
   };
+  if (!(cfg.peerWindowMs > 0)) throw new Error('PEER_AUTH_WINDOW_MS must be > 0');
+  if (!(Number.isSafeInteger(cfg.maxTermJump) && cfg.maxTermJump >= 1)) {
+    throw new Error('MAX_TERM_JUMP must be an integer >= 1');
+  }
   if (natMap) cfg.natMap = natMap;
   return cfg;
 }
