@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { WebSocket } from 'ws';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
@@ -58,8 +59,16 @@ describe('npm run verify: the audit verifier CLI', () => {
 
   beforeAll(async () => {
     keyDir = testKeyDir();
-    cluster = await TestCluster.start(3);
-    offline = await startTestOffline({ JWT_KEY_DIR: keyDir, ...cluster.offlineEnv() });
+    // serverless-offline first: the coordinators invoke its broadcast function (tally events).
+    const prefix = `vf${Math.random().toString(36).slice(2, 6)}`;
+    const members = [1, 2, 3].map((i) => `${prefix}-c${i}`);
+    offline = await startTestOffline({
+      JWT_KEY_DIR: keyDir,
+      CLUSTER_NAME: prefix,
+      COORDINATORS: members.join(','),
+    });
+    cluster = new TestCluster(members, { LAMBDA_ENDPOINT: offline.lambdaUrl }, undefined, prefix);
+    await Promise.all(members.map((id) => cluster.startNode(id)));
     api = makeApi(offline.httpUrl, keyDir);
     redis = createRedisCluster(parseSeeds(cluster.redisSeeds));
     const admin = await api.token('admin-verify', 'admin');
@@ -376,7 +385,7 @@ describe('npm run verify: the audit verifier CLI', () => {
     expect(wrong.stdout).toContain(`receipt ${receipt} does not commit to the entry that carries it`);
   }, 90000);
 
-  test('hidden totals are hidden everywhere until close: audit, per-vote reads, verifier', async () => {
+  test('hidden totals are hidden everywhere until close: audit, per-vote reads, tally events, verifier', async () => {
     const admin = await api.token('admin-verify', 'admin');
     const auditor = await api.token('auditor-hidden', 'auditor');
     const created = await api.call('POST', '/elections', {
@@ -393,6 +402,21 @@ describe('npm run verify: the audit verifier CLI', () => {
     const id = created.body.id as string;
     expect(created.body).not.toHaveProperty('partitionSalt');
     expect((await api.call('POST', `/elections/${id}/open`, { token: admin })).status).toBe(200);
+    // A live subscriber of the election: its tally.updated events must not tell either.
+    const tallies: { data: Record<string, unknown> }[] = [];
+    let subscribed = false;
+    const ws = new WebSocket(`${offline.wsUrl}?token=${encodeURIComponent(auditor)}`);
+    ws.on('message', (raw) => {
+      const m = JSON.parse(String(raw));
+      if (m.type === 'tally.updated') tallies.push(m);
+      if (m.type === 'subscribed') subscribed = true;
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    ws.send(JSON.stringify({ action: 'subscribe', topic: `election:${id}` }));
+    await eventually(async () => subscribed, 10000, 'the subscription');
     const cast: { token: string; voteId: string; option: string }[] = [];
     for (let i = 0; i < 3; i++) {
       const token = await api.token(`hidden-voter-${id}-${i}`, 'voter');
@@ -419,6 +443,15 @@ describe('npm run verify: the audit verifier CLI', () => {
       expect(view.body).not.toHaveProperty('optionId');
       expect(JSON.stringify([audit.body, results.body, view.body])).not.toMatch(/red|blue/);
     }
+    await eventually(
+      async () => tallies.some((t) => t.data['finalized'] === 3),
+      30000,
+      'a tally with the 3 votes',
+    );
+    expect(tallies.map((t) => [t.data['totals'], t.data['hidden'], t.data['chainHeads']])).toEqual(
+      tallies.map(() => [{}, true, undefined]),
+    );
+    expect(JSON.stringify(tallies)).not.toMatch(/red|blue/);
     const own = await api.call('GET', `/votes/${cast[0]!.voteId}`, { token: cast[0]!.token });
     expect(own.body.optionId).toBe('red');
     const early = await verifyCli([id, '--url', offline.httpUrl], env());
@@ -432,6 +465,15 @@ describe('npm run verify: the audit verifier CLI', () => {
       'blue',
       'red',
     ]);
+    // After close the tally is public, with the chain heads.
+    const final = await eventually(
+      async () => tallies.find((t) => t.data['status'] === 'closed'),
+      30000,
+      'a tally after close',
+    );
+    expect(final.data['totals']).toEqual({ red: 1, blue: 2 });
+    expect(Object.keys(final.data['chainHeads'] as object)).toHaveLength(16);
+    ws.close();
     const run = await verifyCli([id, '--url', offline.httpUrl], env());
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Chain heads: the log extends the 16 published heads');
