@@ -7,6 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import fc from 'fast-check';
 import type { Cluster } from 'ioredis';
 import { SignJWT } from 'jose';
+import { ensureKeyPair } from '../../shared/auth/keys';
 import { mintToken } from '../../shared/auth/tokens';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
@@ -527,6 +528,8 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
     redisCluster = await startIsolatedRedis();
     keyDir = mkdtempSync(join(tmpdir(), 'qv-fuzz-keys-'));
     otherKeyDir = mkdtempSync(join(tmpdir(), 'qv-fuzz-other-'));
+    // What `npm start` does once: functions only read the key pair (and fail at start without it).
+    ensureKeyPair({ keyDir });
     const env = {
       REDIS_SEEDS: redisCluster.seeds,
       JWT_KEY_DIR: keyDir,
