@@ -87,4 +87,41 @@ describe('local Redis Cluster launcher', () => {
     for (const port of redisPorts(basePort))
       if (port !== basePort + 2) expect(await portFree(port)).toBe(true);
   });
+
+  test('relaunch: a killed master comes back as a replica once its replica took over; the cluster is whole again', async () => {
+    const basePort = await findFreePortRange(6, 10000);
+    const h = await startRedisCluster({
+      basePort,
+      dataDir: join(dir, 'relaunch'),
+      fresh: true,
+      nodeTimeoutMs: 1000,
+      relaunch: true,
+    });
+    try {
+      const before = await clusterHealth(h.ports);
+      const victimPort = before.nodes.find((n) => n.role === 'master')!.port;
+      const victim = h.processes[h.ports.indexOf(victimPort)]!;
+      victim.signal('SIGKILL');
+      await victim.exited;
+      // Back as a replica (a new process on the same port), every master with a replica.
+      const until = Date.now() + 30000;
+      let health = await clusterHealth(h.ports);
+      while (Date.now() < until) {
+        const back = health.nodes.find((n) => n.port === victimPort);
+        if (health.ok && back?.role === 'replica') break;
+        await new Promise((r) => setTimeout(r, 200));
+        health = await clusterHealth(h.ports);
+      }
+      expect(health).toMatchObject({ ok: true, masters: 3, replicas: 3 });
+      expect(health.nodes.find((n) => n.port === victimPort)?.role).toBe('replica');
+      expect(h.relaunches).toBe(1);
+      expect(h.processes[h.ports.indexOf(victimPort)]).not.toBe(victim);
+    } finally {
+      await h.stop();
+    }
+    // The relaunched process is stopped too, and the launcher does not start it again.
+    for (const p of h.processes) expect(pidAlive(p.pid)).toBe(false);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const port of h.ports) expect(await portFree(port)).toBe(true);
+  }, 60000);
 });
