@@ -44,8 +44,8 @@ const KILL_AT_S = option('kill-at', 4);
 const REPLICAS = option('replicas', 2);
 const WAIT_MS = option('wait-ms', 250);
 const RETRY_FOR_MS = 30_000;
-/** The bench retries faster than Retry-After (1 s) to see when intake resumes, to 100 ms. */
-const RETRY_EVERY_MS = 100;
+/** A probe sends a fresh vote to the failed master's partitions this often. */
+const PROBE_EVERY_MS = 50;
 
 // Spread arguments overflow the stack for the many refusal times of a long outage.
 const min = (xs: number[]): number => xs.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
@@ -107,10 +107,37 @@ async function main(): Promise<void> {
     const total = RATE * SECONDS;
     const outcomes: Outcome[] = [];
     const refusedAt: number[] = []; // times (ms from start) of refused attempts
-    const refusedVictim: number[] = []; // the same, on the failed master's partitions
     let refused503 = 0;
     const started = Date.now();
     let killedAt = Number.NaN;
+    // The probe: one fresh vote at a time to the failed master's partitions, every 50 ms,
+    // from start to end: when intake there is refused and when it resumes, to ~50 ms.
+    const probe: { at: number; ok: boolean }[] = [];
+    let probing = true;
+    const prober = (async () => {
+      for (let n = 0; probing; n++) {
+        const voter = `probe-${n}`;
+        if (!victimPartitions.includes(voteIdPartition(voter))) continue;
+        const ok = await submitVote(
+          submitter,
+          systemClock,
+          plainBallot,
+          e,
+          voter,
+          { optionId: 'a' },
+          `p-${n}`,
+          {
+            waitReplicas: 1,
+            waitTimeoutMs: WAIT_MS,
+          },
+        ).then(
+          () => true,
+          () => false,
+        );
+        probe.push({ at: Date.now() - started, ok });
+        await sleep(PROBE_EVERY_MS);
+      }
+    })();
     const one = async (i: number): Promise<void> => {
       const o: Outcome = { voter: `rf-${i}`, attempts: 0 };
       outcomes.push(o);
@@ -139,11 +166,10 @@ async function main(): Promise<void> {
           refused503++; // an ApiError 503, or a connection error the HTTP layer answers 503
           errTick++;
           lastErr = o.error.slice(0, 60);
-          const at = Date.now() - started;
-          refusedAt.push(at);
-          if (victimPartitions.includes(Number(voteIdPartition(o.voter)))) refusedVictim.push(at);
+          refusedAt.push(Date.now() - started);
           if (Date.now() > until) return;
-          await sleep(RETRY_EVERY_MS);
+          // As clients do: Retry-After (1 s). A retry storm would slow this process down.
+          await sleep(err instanceof ApiError && err.headers?.['Retry-After'] ? 1000 : 200);
         }
       }
     };
@@ -172,6 +198,8 @@ async function main(): Promise<void> {
       await sleep(5);
     }
     await Promise.all(inflight);
+    probing = false;
+    await prober;
     clearInterval(ticker);
     if (process.env['BENCH_VERBOSE']) {
       const st = (c: typeof submitter) =>
@@ -191,7 +219,8 @@ async function main(): Promise<void> {
     );
     const deadline = Date.now() + 90_000;
     let results = await readResults(redis, systemClock, e);
-    while (results.finalized + results.rejected < accepted.length && Date.now() < deadline) {
+    const expected = accepted.length + probe.filter((x) => x.ok).length; // the probe's votes count too
+    while (results.finalized + results.rejected < expected && Date.now() < deadline) {
       await sleep(250);
       results = await readResults(redis, systemClock, e);
     }
@@ -239,10 +268,11 @@ async function main(): Promise<void> {
     }
     const refusedAfterKill = refusedAt.filter((t) => t >= killedAt);
     const refusalWindowMs = refusedAfterKill.length ? max(refusedAfterKill) - min(refusedAfterKill) : 0;
-    const victimRefused = refusedVictim.filter((t) => t >= killedAt);
-    // From the kill to the last refused attempt on the failed master's partitions: how
-    // long a voter there was told "retry" (a retry 100 ms later was accepted).
-    const intakeRefusedMs = victimRefused.length ? max(victimRefused) - killedAt : 0;
+    // From the kill to the probe's first accepted vote after its last refused one.
+    const lastProbeFail = max(probe.filter((x) => !x.ok && x.at >= killedAt).map((x) => x.at));
+    const resumed = probe.find((x) => x.ok && x.at > lastProbeFail);
+    const intakeRefusedMs = Number.isFinite(lastProbeFail) ? (resumed?.at ?? Number.NaN) - killedAt : 0;
+    const probeRefused = probe.filter((x) => !x.ok).length;
     const result = {
       machine: machine(),
       offeredPerSecond: RATE,
@@ -259,6 +289,7 @@ async function main(): Promise<void> {
       retriedVoters: outcomes.filter((o) => o.attempts > 1).length,
       refusalWindowMs,
       intakeRefusedMs,
+      probeRefused,
       refused503,
       victimPartitionsNoFinalizationMs: firstVictimAfter - killedAt,
       longestNoFinalizationAnywhereMs: longestGap,
@@ -274,7 +305,7 @@ async function main(): Promise<void> {
     console.log(`| offered | ${RATE}/s for ${SECONDS} s, kill at ${(killedAt / 1000).toFixed(1)} s | - |`);
     console.log(`| topology | ${result.topology}, WAIT ${WAIT_MS} ms | - |`);
     console.log(
-      `| intake refused (503) on the failed master's partitions | ${(intakeRefusedMs / 1000).toFixed(2)} s after the kill (${refused503} answers 503) | recorded |`,
+      `| intake refused (503) on the failed master's partitions | ${(intakeRefusedMs / 1000).toFixed(2)} s from the kill to the probe's next 202 (${refused503} refused attempts in all) | recorded |`,
     );
     console.log(
       `| failed master's partitions without finalization | ${(result.victimPartitionsNoFinalizationMs / 1000).toFixed(2)} s | recorded |`,

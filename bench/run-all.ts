@@ -158,6 +158,14 @@ function printSummary(): void {
       '-',
     ]);
     rows.push([
+      'Redis master SIGKILL: intake refused (503) on its partitions',
+      `${f(rf['intakeRefusedMs'] / 1000, 2)} s`,
+      '-',
+      '-',
+      'recorded',
+      '-',
+    ]);
+    rows.push([
       'Redis master SIGKILL: votes lost / counted twice',
       `${rf['lost']} / ${rf['countedTwice']}`,
       `${rf['accepted']} accepted`,
