@@ -138,7 +138,11 @@ async function writeOnMaster(redis: Cluster, waits: ReplicaWaits, keys: string[]
       const [clientId, r] = await Promise.all([id, written]);
       return { r, target, clientId };
     } catch (err) {
-      if (err instanceof Error && /^(MOVED|ASK) /.test(err.message) && attempt < MAX_REDIRECTS) {
+      if (err instanceof Error && /^(MOVED|ASK) /.test(err.message)) {
+        // Sent on one master's connection, so ioredis does not follow redirections: the
+        // slot moved (failover) or is migrating (resharding). Re-read the map and retry;
+        // a slot still in flux after that is a "retry shortly", not an error.
+        if (attempt >= MAX_REDIRECTS) throw notDurable('the partition is moving between masters');
         await refreshSlots(redis);
         continue;
       }

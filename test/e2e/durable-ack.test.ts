@@ -344,6 +344,45 @@ describe('a 202 means the vote is on two Redis processes (replication cut, maste
     expect((await retryUntilAccepted(v, -1)).duplicate).toBe(true);
   }, 60000);
 
+  it('follows a MOVED (manual failover) to the new master and waits there', async () => {
+    const warm: Vote = { voter: 'mv-warm', key: 'k-mv-warm', optionId: 'a' };
+    await retryUntilAccepted(warm, -1); // the client now maps this slot to its master
+    const { master, replica } = await layout(warm.voter);
+    await onNode(replica, (r) => r.call('CLUSTER', 'FAILOVER')); // graceful: the old master becomes a replica
+    await until(
+      'the old master to follow the new one',
+      async () => ((await layout(warm.voter)).master === replica ? true : undefined),
+      20000,
+    );
+    // The client's map still names the old master, which answers MOVED: the vote is
+    // written on the new master and its WAIT sent there, after the write.
+    const owner = await slotOwners();
+    let i = 0;
+    while (owner(slotOfVoter(`mv-${i}`)) !== replica) i++;
+    const v: Vote = { voter: `mv-${i}`, key: `k-mv-${i}`, optionId: 'b' };
+    // (A 503 is allowed: under load the slot map re-read after MOVED may still be stale.)
+    const r = await retryUntilAccepted(v, -1);
+    const k = partitionKeys(
+      election.tags[partitionOf(v.voter, election.partitions, election.partitionSalt)]!,
+    );
+    const rec = await onNode(replica, (n) => n.hget(k.voters, v.voter));
+    expect(r.voteId.endsWith(`.${rec?.split('|')[0]}`)).toBe(true);
+    // And with the new master's replication stalled, the same path answers 503.
+    const w: Vote = { voter: `mv-${i}-b`, key: `k-mv-${i}-b`, optionId: 'a' };
+    while (owner(slotOfVoter(w.voter)) !== replica) w.voter += 'x';
+    w.key = `k-${w.voter}`;
+    await proxies.get(replica)!.cut({ mode: 'blackhole', existing: 'stall' });
+    try {
+      const refused = await submit(w);
+      expect(refused).toBeInstanceOf(ApiError);
+      expect((refused as ApiError).status).toBe(503);
+    } finally {
+      await proxies.get(replica)!.restore();
+    }
+    expect((await retryUntilAccepted(w, -1)).duplicate).toBe(true);
+    expect(master).not.toBe(replica);
+  }, 60000);
+
   it('refuses an Idempotency-Key reused with another choice (422), and changes nothing', async () => {
     const v: Vote = { voter: 'reuse-1', key: 'k-reuse-1', optionId: 'a' };
     const first = await retryUntilAccepted(v, -1);
