@@ -89,6 +89,8 @@ describe('web app in Chromium', () => {
   const title = `Lunch ${Date.now().toString(36)}`;
   let adminPage: Page;
   let receipt = '';
+  /** `receipt:nonce` from the voter's "check my receipt" link (the nonce never leaves the browser). */
+  let receiptWithNonce = '';
 
   test('sign-in errors are explained', async () => {
     const page = await newPage();
@@ -133,6 +135,11 @@ describe('web app in Chromium', () => {
     await page.getByTestId('receipt').waitFor();
     receipt = (await page.getByTestId('receipt').textContent()) ?? '';
     expect(receipt).toMatch(/^[0-9a-f]{16,}$/i);
+    const href =
+      (await page.getByRole('link', { name: 'Check my receipt in the audit log' }).getAttribute('href')) ??
+      '';
+    receiptWithNonce = decodeURIComponent(href.split('receipt=')[1] ?? '');
+    expect(receiptWithNonce).toMatch(new RegExp(`^${receipt}:[0-9a-f]{32}$`));
     await page.getByTestId('vote-status').filter({ hasText: 'finalized' }).waitFor({ timeout: 20000 });
     await page.getByTestId('count-pizza').filter({ hasText: /^1 / }).waitFor({ timeout: 15000 });
     await shot(page, 'voter-finalized');
@@ -177,6 +184,11 @@ describe('web app in Chromium', () => {
     await page.getByTestId('receipt-result').filter({ hasText: 'Found: counted for “Pizza”' }).waitFor();
     await page.getByLabel('Receipt').fill('0'.repeat(64));
     await page.getByTestId('receipt-result').filter({ hasText: 'Not found' }).waitFor();
+    // With the voter's nonce: the entry carrying the receipt is proven to be that ballot.
+    await page.getByLabel('Receipt').fill(receiptWithNonce);
+    await page.getByTestId('receipt-binding').filter({ hasText: 'Your nonce confirms it' }).waitFor();
+    await page.getByLabel('Receipt').fill(`${receipt}:${'0'.repeat(32)}`);
+    await page.getByTestId('receipt-binding').filter({ hasText: 'does not commit' }).waitFor();
     await page.getByLabel('Receipt').fill(receipt);
     await shot(page, 'auditor-verified');
     await page.context().close();

@@ -243,11 +243,17 @@ export const api = {
    */
   vote: (token: string, id: string, optionId: string, idempotencyKey: string) =>
     withRetries(() =>
-      request<{ voteId: string; status: 'pending'; receipt: string }>(
-        'POST',
-        `/elections/${encodeURIComponent(id)}/votes`,
-        { token, body: { optionId }, headers: { 'idempotency-key': idempotencyKey } },
-      ),
+      request<{
+        voteId: string;
+        status: 'pending';
+        receipt: string;
+        ballotId?: string;
+        receiptNonce?: string;
+      }>('POST', `/elections/${encodeURIComponent(id)}/votes`, {
+        token,
+        body: { optionId },
+        headers: { 'idempotency-key': idempotencyKey },
+      }),
     ),
   voteStatus: (token: string, voteId: string) =>
     request<VoteStatus>('GET', `/votes/${encodeURIComponent(voteId)}`, { token }),

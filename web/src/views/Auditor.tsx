@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { type AuditEntry, api, type Results, type Session } from '../api';
-import { type VerifyReport, verifyAudit } from '../audit';
+import { type VerifyReport, receiptHash, verifyAudit } from '../audit';
 import { ErrorBox, StatusBadge, useElections } from '../common';
 
 interface Loaded {
@@ -91,7 +91,21 @@ export function AuditorView({
 
   const election = elections?.find((e) => e.id === (loaded?.electionId ?? electionId));
   const label = (id: string) => election?.options.find((o) => o.id === id)?.label ?? id;
-  const found = loaded && receipt.trim() ? loaded.report.receipts.get(receipt.trim()) : undefined;
+  // "R" or "R:NONCE": with the voter's nonce, the entry must be the ballot the receipt commits to.
+  const [wanted = '', nonce = ''] = receipt.trim().split(':');
+  const found = loaded && wanted ? loaded.report.receipts.get(wanted) : undefined;
+  const [bound, setBound] = useState<boolean | null>(null);
+  useEffect(() => {
+    setBound(null);
+    if (!found || !nonce || !loaded) return;
+    let live = true;
+    void receiptHash(loaded.electionId, found.ballotId, found.option, nonce).then((h) => {
+      if (live) setBound(h === found.receipt);
+    });
+    return () => {
+      live = false;
+    };
+  }, [found, nonce, loaded]);
   return (
     <section aria-labelledby="audit-h">
       <h2 id="audit-h">Audit log</h2>
@@ -208,6 +222,13 @@ export function AuditorView({
                 autoComplete="off"
               />
             </label>
+            {found && bound !== null && (
+              <p role="status" data-testid="receipt-binding" className={bound ? 'ok' : 'error'}>
+                {bound
+                  ? 'Your nonce confirms it: this entry is your ballot (the receipt commits to its ballot id and option).'
+                  : 'WARNING: this receipt does not commit to the entry that carries it (another ballot id or option).'}
+              </p>
+            )}
             {receipt.trim() && (
               <p role="status" data-testid="receipt-result" className={found ? 'ok' : 'error'}>
                 {found
@@ -233,10 +254,7 @@ export function AuditorView({
                 </thead>
                 <tbody>
                   {loaded.entries.slice(0, shown).map((e) => (
-                    <tr
-                      key={`${e.partition}:${e.seq}`}
-                      className={e.receipt === receipt.trim() ? 'highlight' : ''}
-                    >
+                    <tr key={`${e.partition}:${e.seq}`} className={e.receipt === wanted ? 'highlight' : ''}>
                       <td>{e.partition}</td>
                       <td>{e.seq}</td>
                       <td>

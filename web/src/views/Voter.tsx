@@ -7,6 +7,8 @@ interface StoredVote {
   voteId: string;
   receipt: string;
   optionId: string;
+  /** The receipt's secret nonce (kept on this device only): proves the entry is this ballot. */
+  nonce?: string;
 }
 const storeKey = (s: Session, electionId: string) => `qv:vote:${s.sub}:${electionId}`;
 function loadVote(s: Session, electionId: string): StoredVote | null {
@@ -117,7 +119,12 @@ function ElectionBallot({
     setError(null);
     try {
       const r = await api.vote(session.token, election.id, choice, keyFor(choice));
-      const v = { voteId: r.voteId, receipt: r.receipt, optionId: choice };
+      const v = {
+        voteId: r.voteId,
+        receipt: r.receipt,
+        optionId: choice,
+        ...(r.receiptNonce ? { nonce: r.receiptNonce } : {}),
+      };
       localStorage.setItem(storeKey(session, election.id), JSON.stringify(v));
       setVote(v);
       setConfirming(false);
@@ -259,7 +266,10 @@ function VoteTracker({
       clearInterval(t);
     };
   }, [current, session.token, vote.voteId]);
-  const auditLink = `#/audit/${encodeURIComponent(electionId)}?receipt=${encodeURIComponent(vote.receipt)}`;
+  // With the nonce (a URL fragment: never sent to the server) the auditor view also checks
+  // that the entry carrying the receipt is this very ballot.
+  const check = vote.nonce ? `${vote.receipt}:${vote.nonce}` : vote.receipt;
+  const auditLink = `#/audit/${encodeURIComponent(electionId)}?receipt=${encodeURIComponent(check)}`;
   return (
     <section className="panel" aria-labelledby="your-vote-h">
       <h3 id="your-vote-h">Your vote</h3>
