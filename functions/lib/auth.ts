@@ -34,9 +34,14 @@ function unauthorized(message: string, error = 'invalid_token'): ApiError {
 
 /**
  * Verifies a raw token (also for callers without an Authorization header, such as the
- * WebSocket `$connect` handler's `?token=`).
+ * WebSocket `$connect` handler's `?token=`). `freshRevocations` reads the revocation
+ * list from Redis instead of the (≤ 1 s old) cached copy: for rare, long-lived grants
+ * such as a WebSocket connection.
  */
-export async function authenticateToken(token: string | undefined): Promise<AuthClaims> {
+export async function authenticateToken(
+  token: string | undefined,
+  options: { freshRevocations?: boolean } = {},
+): Promise<AuthClaims> {
   if (!token) throw unauthorized('Missing bearer token', 'invalid_request');
   let claims: AuthClaims;
   try {
@@ -47,7 +52,10 @@ export async function authenticateToken(token: string | undefined): Promise<Auth
       throw unavailable('Token keys are unavailable; retry shortly');
     throw err;
   }
-  if (isRevoked(await revocations.cached(claims.sub), claims.sv)) {
+  const state = options.freshRevocations
+    ? await revocations.fresh(claims.sub)
+    : await revocations.cached(claims.sub);
+  if (isRevoked(state, claims.sv)) {
     throw unauthorized('Token has been revoked (user disabled or sessions ended)');
   }
   return claims;

@@ -2,10 +2,11 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { isLocalEndpoint } from './config';
-import type { ConnectionPoster } from './delivery';
+import type { ConnectionPoster, PostOutcome } from './delivery';
 
 /**
  * The {@link ConnectionPoster} over API Gateway's Management API
@@ -40,15 +41,26 @@ export function apiGatewayPoster(options: {
     // endpoint) the default signer is used, unchanged.
     ...(local ? { signer: { sign: async <T>(request: T): Promise<T> => request } } : {}),
   });
+  const outcome = (err: unknown): PostOutcome => {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e?.$metadata?.httpStatusCode === 410 || e?.name === 'GoneException') return 'gone';
+    throw err;
+  };
   return {
     async post(connectionId, data) {
       try {
         await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
         return 'ok';
       } catch (err) {
-        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (e?.$metadata?.httpStatusCode === 410 || e?.name === 'GoneException') return 'gone';
-        throw err;
+        return outcome(err);
+      }
+    },
+    async close(connectionId) {
+      try {
+        await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+        return 'ok';
+      } catch (err) {
+        return outcome(err);
       }
     },
   };

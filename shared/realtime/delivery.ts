@@ -11,6 +11,8 @@ export type PostOutcome = 'ok' | 'gone';
 /** Sends one message to one connection; throws on anything but success or "gone". */
 export interface ConnectionPoster {
   post(connectionId: string, data: Uint8Array): Promise<PostOutcome>;
+  /** Closes a connection (its token was revoked); 'gone' when it was closed already. */
+  close?(connectionId: string): Promise<PostOutcome>;
 }
 
 /** The part of the registry delivery needs. */

@@ -213,13 +213,16 @@ export class ConnectionRegistry {
    * Ends every subscription of a token subject's connections (its sessions were revoked
    * or the user disabled): nothing is delivered to them from now on. The connection
    * records stay until they disconnect or expire, so a later subscribe is refused with
-   * the reason (`token_revoked`) rather than as an unknown connection. Returns how many
-   * subscriptions ended.
+   * the reason (`token_revoked`) rather than as an unknown connection. Returns the
+   * subject's connections and how many subscriptions ended.
    */
-  async endSubscriptionsOf(sub: string, nowMs: number): Promise<number> {
+  async endSubscriptionsOf(
+    sub: string,
+    nowMs: number,
+  ): Promise<{ connections: string[]; subscriptions: number }> {
     const ids = await this.redis.zrange(this.keys.subject(sub), '0', '-1');
     const counts = await Promise.all(ids.map((id) => this.endSubscriptions(id, nowMs)));
-    return counts.reduce((a, b) => a + b, 0);
+    return { connections: ids, subscriptions: counts.reduce((a, b) => a + b, 0) };
   }
 
   private async endSubscriptions(connectionId: string, nowMs: number): Promise<number> {

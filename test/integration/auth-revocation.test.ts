@@ -113,6 +113,9 @@ describe('token revocation', () => {
     const u = await userAndToken();
     const second = (await login(u.username, u.password)).body.token as string;
     expect(await status(u.token)).toBe(200);
+    // Another instance that has read the list before sees the change within a second.
+    const warm = new RevocationList(probe);
+    expect(isRevoked(await warm.cached(u.id), undefined)).toBe(false);
     const r = await adminCall(m.revoke, '/users/{id}/revoke-sessions', u.id);
     expect(r).toMatchObject({ status: 200, body: { id: u.id, disabled: false, sessionVersion: 1 } });
     expect(await status(u.token)).toBe(401);
@@ -120,9 +123,11 @@ describe('token revocation', () => {
     const fresh = await login(u.username, u.password);
     expect(fresh.status).toBe(200);
     expect(await status(fresh.body.token)).toBe(200);
-    // Another process (fresh list) agrees at once.
+    // Another process (fresh list) agrees at once, one that read it before within a second.
     const other = new RevocationList(probe);
     expect(isRevoked(await other.cached(u.id), undefined)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(isRevoked(await warm.cached(u.id), undefined)).toBe(true);
   });
 
   it('a disabled user cannot log in (403 user_disabled) and their tokens are refused; enable lets them log in again', async () => {
