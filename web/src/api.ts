@@ -116,7 +116,7 @@ const MESSAGES: Record<string, string> = {
   not_found: 'Not found: it may have been removed, or the id is wrong.',
   rate_limited: 'Too many requests. Wait a moment, then try again.',
   unavailable:
-    'The voting cluster could not confirm your vote in time. Try again: the same ballot is never counted twice.',
+    'The voting cluster is recovering and could not confirm this in time. Try again shortly: a ballot sent again is never counted twice.',
   idempotency_key_reused:
     'This ballot was already sent with a different choice. Reload the page to vote again.',
   user_exists: 'A user with this username already exists.',
