@@ -49,8 +49,8 @@ export const handler = httpHandler('POST /auth/token', async (req) => {
     throw new ApiError(401, 'invalid_credentials', 'Wrong username or password');
   }
   await throttle.succeeded(username, req.sourceIp);
-  // Read now, not from a cache: a token must carry the version in force when it is issued.
-  const state = await revocations.fresh(user.id);
+  // A token carries the session version in force when it is issued.
+  const state = await revocations.state(user.id);
   if (state.disabled) throw new ApiError(403, 'user_disabled', 'This user has been disabled');
   const { ttlS, issuer, audience } = config.jwt;
   const token = await issueToken(

@@ -27,11 +27,7 @@ function refuse(err: ApiError) {
 export async function handler(event: ConnectEvent): Promise<{ statusCode: number; body?: string }> {
   const connectionId = event.requestContext.connectionId;
   try {
-    // Fresh revocation check: a connection outlives any cache, so a just-revoked token
-    // must not open one.
-    const claims = await authenticateToken(event.queryStringParameters?.['token'], {
-      freshRevocations: true,
-    });
+    const claims = await authenticateToken(event.queryStringParameters?.['token']);
     await withDeadline(registry.add(connectionId, claims, Date.now()), 5000);
     log.info('connected', { connectionId, sub: claims.sub, role: claims.role });
     return { statusCode: 200 };

@@ -6,7 +6,7 @@ import { loadRealtimeConfig } from '../shared/realtime/config';
 import type { ConnectionPoster } from '../shared/realtime/delivery';
 import { type RawFrame, WsError, errorReply } from '../shared/realtime/protocol';
 import { ConnectionRegistry } from '../shared/realtime/registry';
-import { isRevoked, RevocationList } from '../shared/auth/revocations';
+import { RevocationList } from '../shared/auth/revocations';
 import {
   type Outgoing,
   type RevocationCheck,
@@ -42,11 +42,7 @@ const snapshots: SnapshotReader = {
     return { status: v.status, ...(v.reason ? { reason: v.reason } : {}), approvals: v.approvals };
   },
 };
-const revocationList = new RevocationList(redis());
-const revocations: RevocationCheck = {
-  revoked: async (sub, sv) => isRevoked(await revocationList.cached(sub), sv),
-  revokedNow: async (sub, sv) => isRevoked(await revocationList.fresh(sub), sv),
-};
+const revocations: RevocationCheck = new RevocationList(redis());
 const session = new WsSession(
   registry,
   redisTopicDirectory(redis(), elections),

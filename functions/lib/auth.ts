@@ -4,7 +4,7 @@ import {
   KeySourceUnavailableError,
   TokenVerifier,
 } from '../../shared/auth/tokens';
-import { isRevoked, RevocationList } from '../../shared/auth/revocations';
+import { RevocationList } from '../../shared/auth/revocations';
 import type { Role } from '../../shared/auth/roles';
 import { ApiError, forbidden, unavailable } from '../../shared/errors';
 import type { HttpRequest } from './http';
@@ -18,8 +18,8 @@ import { config, redis } from './redis';
 export const tokenVerifier = TokenVerifier.fromConfig(config);
 
 /**
- * Revoked subjects (disabled users, ended sessions), cached per container and re-read
- * when they change (at most ~1 s late): a signature alone does not make a token valid.
+ * Revoked subjects (disabled users, ended sessions), checked on every request: a
+ * signature alone does not make a token valid.
  */
 export const revocations = new RevocationList(redis());
 
@@ -34,14 +34,9 @@ function unauthorized(message: string, error = 'invalid_token'): ApiError {
 
 /**
  * Verifies a raw token (also for callers without an Authorization header, such as the
- * WebSocket `$connect` handler's `?token=`). `freshRevocations` reads the revocation
- * list from Redis instead of the (≤ 1 s old) cached copy: for rare, long-lived grants
- * such as a WebSocket connection.
+ * WebSocket `$connect` handler's `?token=`).
  */
-export async function authenticateToken(
-  token: string | undefined,
-  options: { freshRevocations?: boolean } = {},
-): Promise<AuthClaims> {
+export async function authenticateToken(token: string | undefined): Promise<AuthClaims> {
   if (!token) throw unauthorized('Missing bearer token', 'invalid_request');
   let claims: AuthClaims;
   try {
@@ -52,10 +47,7 @@ export async function authenticateToken(
       throw unavailable('Token keys are unavailable; retry shortly');
     throw err;
   }
-  const state = options.freshRevocations
-    ? await revocations.fresh(claims.sub)
-    : await revocations.cached(claims.sub);
-  if (isRevoked(state, claims.sv)) {
+  if (await revocations.revoked(claims.sub, claims.sv)) {
     throw unauthorized('Token has been revoked (user disabled or sessions ended)');
   }
   return claims;

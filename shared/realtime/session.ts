@@ -28,10 +28,8 @@ export interface SnapshotReader {
  * or their sessions ended); see shared/auth/revocations.ts.
  */
 export interface RevocationCheck {
-  /** From a recently cached list: cheap, may lag a revocation by a moment. */
+  /** Read now (not cached), so the check after a write cannot miss a revocation. */
   revoked(sub: string, sv: number): Promise<boolean>;
-  /** Read from Redis now: used after a subscription is written, so it cannot race a revocation. */
-  revokedNow(sub: string, sv: number): Promise<boolean>;
 }
 
 /** What goes back to the client, in order. */
@@ -103,7 +101,7 @@ export class WsSession {
     await this.registry.subscribe(conn, topic);
     // Written first, checked after: a revocation that ran meanwhile either saw this
     // subscription (and removed it) or is seen here, never neither.
-    if (await this.revocations?.revokedNow(conn.sub, conn.sv)) {
+    if (await this.revocations?.revoked(conn.sub, conn.sv)) {
       await this.registry.unsubscribe(connectionId, topic, this.clock.now());
       throw this.revokedError(topic);
     }

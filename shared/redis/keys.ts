@@ -143,15 +143,13 @@ export const loginThrottleKeys = {
 } as const;
 
 /**
- * Keys of token revocation, shared by every function (users are not per cluster). One
- * small hash holds the exceptions; verifiers cache it and re-read it only when the
- * version counter moved, so checking a token costs no Redis call per request.
+ * Keys of token revocation: one small hash per token subject (users are not per
+ * cluster), in its own slot, so the check every authenticated request makes spreads
+ * over the cluster instead of hammering one key.
  */
 export const revocationKeys = {
-  /** hash: `v:<sub>` → session version (tokens with a lower `sv` are revoked), `d:<sub>` → '1' while disabled. */
-  state: '{auth}:revocations',
-  /** string: incremented on every change of `state`. */
-  version: '{auth}:revocations-version',
+  /** hash: v → session version (tokens with a lower `sv` are revoked), d → '1' while disabled. */
+  subject: (sub: string) => `{rv:${keySafe(sub)}}`,
 } as const;
 
 function keySafe(text: string): string {
