@@ -3,11 +3,20 @@ import { readResults } from '../shared/votes/read';
 import { authenticate } from './lib/auth';
 import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
+import { limitRead } from './lib/read-limits';
 import { redis } from './lib/redis';
+import { cachedResults } from './lib/results-cache';
 
-/** `GET /elections/{id}/results`: sums every partition's tally. */
+/**
+ * `GET /elections/{id}/results`: every partition's tally summed. Voters (the many, e.g.
+ * every browser of an election) share a ≤ 1 s cache per function instance; admins and
+ * auditors (few, and checking what they just did: a close, a reset) read Redis.
+ * Rate-limited per user and per address.
+ */
 export const handler = httpHandler('GET /elections/{id}/results', async (req) => {
-  await authenticate(req);
+  const claims = await authenticate(req);
+  await limitRead(req, claims.sub);
   const e = await elections.require(electionIdParam(req.params));
-  return { status: 200, body: await readResults(redis(), systemClock, e) };
+  const body = claims.role === 'voter' ? await cachedResults(e) : await readResults(redis(), systemClock, e);
+  return { status: 200, body };
 });
