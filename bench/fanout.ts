@@ -69,6 +69,9 @@ async function main(): Promise<void> {
           ...quiet,
           COORDINATORS: members.join(','),
           RATE_LIMIT_VOTER: '1000',
+          // Thousands of subscribers share one token here: the per-user WebSocket limits are off.
+          WS_MAX_CONNECTIONS_PER_USER: '0',
+          RATE_LIMIT_WS_CONNECT: '0',
         },
         onLine: (name, line) => {
           // Teardown disconnects every client at once: its cleanup warnings are not the benchmark.

@@ -1,4 +1,7 @@
+import { systemClock } from '../shared/clock';
 import { ApiError, toEnvelope } from '../shared/errors';
+import { ConnectionQuota, maxConnectionsPerUser } from '../shared/realtime/connection-quota';
+import { checkRateLimits, rateLimitFromEnv } from '../shared/votes/rate-limit';
 import { createLogger, errorFields } from '../shared/logger';
 import { loadRealtimeConfig } from '../shared/realtime/config';
 import { ConnectionRegistry } from '../shared/realtime/registry';
@@ -13,7 +16,11 @@ interface ConnectEvent {
 }
 
 const log = createLogger({ component: 'ws', route: '$connect' });
-const registry = new ConnectionRegistry(redis(), loadRealtimeConfig());
+const rt = loadRealtimeConfig();
+const registry = new ConnectionRegistry(redis(), rt);
+const quota = new ConnectionQuota(redis(), maxConnectionsPerUser());
+/** `RATE_LIMIT_WS_CONNECT` connects per user per `RATE_LIMIT_WS_WINDOW_MS` (default 60 per minute). */
+const connectLimit = rateLimitFromEnv('RATE_LIMIT_WS_CONNECT', 60, 'RATE_LIMIT_WS_WINDOW_MS', 60000);
 
 function refuse(err: ApiError) {
   return { statusCode: err.status, body: JSON.stringify(toEnvelope(err)) };
@@ -28,7 +35,33 @@ export async function handler(event: ConnectEvent): Promise<{ statusCode: number
   const connectionId = event.requestContext.connectionId;
   try {
     const claims = await authenticateToken(event.queryStringParameters?.['token']);
-    await withDeadline(registry.add(connectionId, claims, Date.now()), 5000);
+    const now = Date.now();
+    // One token must not open connections without end (each costs a registry record and
+    // fan-out work): a connect rate and a cap on live connections per user.
+    await withDeadline(
+      checkRateLimits(redis(), systemClock, [{ subject: `wsc:${claims.sub}`, rule: connectLimit }]),
+      5000,
+    );
+    const admitted = await withDeadline(
+      quota.admit(claims.sub, connectionId, now + rt.connectionTtlMs, now),
+      5000,
+    );
+    if (!admitted) {
+      throw new ApiError(
+        429,
+        'too_many_connections',
+        `A user may hold at most ${maxConnectionsPerUser()} WebSocket connections; close one first`,
+        undefined,
+        { 'Retry-After': '1' },
+      );
+    }
+    try {
+      await withDeadline(registry.add(connectionId, claims, now), 5000);
+    } catch (err) {
+      // Not connected after all: give the place back (best effort; it expires anyway).
+      await quota.release(claims.sub, connectionId).catch(() => undefined);
+      throw err;
+    }
     log.info('connected', { connectionId, sub: claims.sub, role: claims.role });
     return { statusCode: 200 };
   } catch (err) {

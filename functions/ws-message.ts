@@ -13,6 +13,7 @@ import {
   type SnapshotReader,
   WsSession,
 } from '../shared/realtime/session';
+import { rateLimitFromEnv, takeTokens } from '../shared/votes/rate-limit';
 import { readResults, readVote } from '../shared/votes/read';
 import { elections } from './lib/elections';
 import { isUnavailableError } from './lib/http';
@@ -26,6 +27,13 @@ interface MessageEvent {
 }
 
 const log = createLogger({ component: 'ws', route: 'message' });
+/** `RATE_LIMIT_WS_MESSAGES` messages per connection per `RATE_LIMIT_WS_MESSAGES_WINDOW_MS` (default 60 per 10 s). */
+const messageLimit = rateLimitFromEnv(
+  'RATE_LIMIT_WS_MESSAGES',
+  60,
+  'RATE_LIMIT_WS_MESSAGES_WINDOW_MS',
+  10000,
+);
 const rt = loadRealtimeConfig();
 const registry = new ConnectionRegistry(redis(), rt);
 
@@ -65,7 +73,22 @@ export async function handler(event: MessageEvent): Promise<{ statusCode: number
   const connectionId = event.requestContext.connectionId;
   let out: Outgoing[];
   try {
-    out = await withDeadline(session.handle(connectionId, event.body, event.isBase64Encoded === true), 5000);
+    // Every message may cost authorization and a snapshot read: a client that sends
+    // them in a loop is told to slow down, and its messages cost one bucket check.
+    const allowed = await withDeadline(
+      takeTokens(redis(), systemClock, { subject: `wsm:${connectionId}`, rule: messageLimit }),
+      5000,
+    );
+    out = allowed.taken
+      ? await withDeadline(session.handle(connectionId, event.body, event.isBase64Encoded === true), 5000)
+      : [
+          errorReply(
+            new WsError(
+              'rate_limited',
+              `Too many messages on this connection; retry in ${Math.max(1, Math.ceil(allowed.waitMs / 1000))} s`,
+            ),
+          ),
+        ];
   } catch (err) {
     const unavailable = isUnavailableError(err);
     if (!unavailable) log.error('message failed', { connectionId, ...errorFields(err) });

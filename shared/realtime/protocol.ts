@@ -26,6 +26,7 @@ export type WsErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'too_many_subscriptions'
+  | 'rate_limited'
   | 'token_expired'
   | 'token_revoked'
   | 'unknown_connection'

@@ -59,6 +59,9 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
       JWT_KEY_DIR: keyDir,
       ...cluster.offlineEnv(),
       RATE_LIMIT_VOTER: '8',
+      // Read buckets that hardly refill during the run, so one reader can empty its own.
+      RATE_LIMIT_READ_WINDOW_MS: '3600000',
+      RATE_LIMIT_READ_IP: '1000000',
       QV_TEST_MODE: '1', // the contract test resets a closed, counted election
     });
     api = makeApi(offline.httpUrl, keyDir);
@@ -533,6 +536,29 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     }
     expect(statuses[0]).toBe(202);
     expect(statuses).toContain(429);
+  });
+
+  test('read routes answer 429 with Retry-After once a reader has emptied its bucket', async () => {
+    const id = await openElection();
+    const reader = await api.token(`ct-reader-${id}`, 'voter');
+    const voted = await call('POST', `/elections/${id}/votes`, { token: reader, body: { optionId: 'yes' } });
+    expect(voted.status).toBe(202);
+    // One bucket for the reader's results/elections/votes reads (200 by default) ...
+    let status = 200;
+    for (let i = 0; i < 400 && status !== 429; i++) {
+      status = (await call('GET', `/elections/${id}`, { token: reader })).status;
+    }
+    expect(status).toBe(429);
+    for (const path of ['/elections', `/elections/${id}/results`, `/votes/${voted.body.voteId}`]) {
+      const r = await fails('GET', path, { token: reader }, 429, 'rate_limited');
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    // ... and one for its audit pages (100 by default).
+    status = 200;
+    for (let i = 0; i < 200 && status !== 429; i++) {
+      status = (await call('GET', `/elections/${id}/audit`, { token: reader })).status;
+    }
+    expect(status).toBe(429);
   });
 
   test('GET /cluster shows three coordinators and the Redis Cluster', async () => {
