@@ -2,12 +2,15 @@ import { createLogger, errorFields } from '../shared/logger';
 import { apiGatewayPoster } from '../shared/realtime/api-gateway-poster';
 import { loadRealtimeConfig } from '../shared/realtime/config';
 import { type DeliveryReport, deliver } from '../shared/realtime/delivery';
-import { parseBroadcastRequest } from '../shared/realtime/events';
+import { type BroadcastRequest, parseBroadcastRequest } from '../shared/realtime/events';
+import { invokeSecret, openInvoke } from '../shared/realtime/invoke-auth';
 import { ConnectionRegistry } from '../shared/realtime/registry';
 import { redis } from './lib/redis';
 
 const log = createLogger({ component: 'broadcast' });
 const rt = loadRealtimeConfig();
+/** Set → only signed invokes are delivered (the invoke port is open to every local process). */
+const secret = invokeSecret();
 const registry = new ConnectionRegistry(redis(), rt);
 const poster = apiGatewayPoster({
   endpoint: rt.wsEndpoint,
@@ -20,9 +23,17 @@ const poster = apiGatewayPoster({
  * HTTP): one invocation carries many events; each goes to every live subscriber of its
  * topic through the Management API. Gone connections (410) are removed.
  */
-export async function handler(event: unknown): Promise<DeliveryReport> {
+export async function handler(event: unknown): Promise<DeliveryReport | { refused: string }> {
   const started = Date.now();
-  const req = parseBroadcastRequest(event);
+  let req: BroadcastRequest;
+  try {
+    req = parseBroadcastRequest(secret ? openInvoke(secret, event, started) : event);
+  } catch (err) {
+    // Never throw: a rejected async invoke is an unhandled rejection in the emulator.
+    const reason = err instanceof Error ? err.message : String(err);
+    log.warn('broadcast refused', { reason });
+    return { refused: reason };
+  }
   let errors = 0;
   const report = await deliver(req.events, registry, poster, {
     concurrency: rt.postConcurrency,

@@ -5,6 +5,7 @@
  * stops everything and leaves no process or port behind.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { portFree } from './ports';
 import { onUnexpectedExit, stopAllManaged } from './processes';
@@ -92,6 +93,9 @@ async function main(): Promise<void> {
   // The web server proxies the API from its own loopback address, the one address the
   // API believes X-Forwarded-For from: every browser then has its own per-address
   // buckets, and a client calling the API directly cannot claim another address.
+  // The invoke port (3002) runs any function for any local process: coordinators sign
+  // their `broadcast` invokes with this secret and the function refuses others.
+  process.env['INVOKE_SECRET'] ||= randomBytes(32).toString('base64url');
   const proxyAddress = process.env['WEB_PROXY_ADDRESS'] || '127.0.0.2';
   const proxyUsable = await portFree(0, proxyAddress);
   if (proxyUsable) process.env['TRUSTED_PROXIES'] ||= proxyAddress;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,9 @@ export default async function globalSetup(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'qv-test-redis-'));
   const handle = await startRedisCluster({ basePort, dataDir, fresh: true });
   process.env['TEST_REDIS_SEEDS'] = handle.seeds;
+  // Coordinators and serverless-offline started by the tests inherit it: broadcast
+  // invokes are signed, as under npm start (shared/realtime/invoke-auth.ts).
+  process.env['INVOKE_SECRET'] ||= randomBytes(32).toString('base64url');
   process.env['TEST_REDIS_DATA_DIR'] = dataDir;
   (globalThis as unknown as { __qvRedis: RedisClusterHandle }).__qvRedis = handle;
 }

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { isLocalEndpoint } from '../../shared/realtime/config';
 import type { BroadcastRequest } from '../../shared/realtime/events';
+import { invokeSecret, signInvoke } from '../../shared/realtime/invoke-auth';
 import type { FanoutConfig } from './config';
 
 /** Hands a batch of events to whatever delivers them (the port the fan-out talks to). */
@@ -38,13 +39,18 @@ export function lambdaTransport(config: FanoutConfig): BroadcastTransport {
         }
       : {}),
   });
+  // Signed when INVOKE_SECRET is set (npm start sets one): see shared/realtime/invoke-auth.ts.
+  const secret = invokeSecret();
   return {
     async send(request) {
+      const payload = secret
+        ? signInvoke(secret, { ...request, sentAt: request.sentAt ?? Date.now() })
+        : request;
       const r = await client.send(
         new InvokeCommand({
           FunctionName: config.functionName,
           InvocationType: 'Event',
-          Payload: Buffer.from(JSON.stringify(request), 'utf8'),
+          Payload: Buffer.from(JSON.stringify(payload), 'utf8'),
         }),
       );
       if (r.StatusCode !== 202) throw new Error(`broadcast invoke answered ${r.StatusCode}`);
