@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Cluster } from 'ioredis';
+import { ensureKeyPair } from '../../shared/auth/keys';
 import { mintToken } from '../../shared/auth/tokens';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
@@ -70,6 +71,7 @@ describe('read routes: rate limits and the results cache', () => {
   beforeAll(async () => {
     redisCluster = await startIsolatedRedis();
     keyDir = mkdtempSync(join(tmpdir(), 'qv-read-keys-'));
+    ensureKeyPair({ keyDir }); // the verifiers read jwks.json when they load
     Object.assign(process.env, {
       REDIS_SEEDS: redisCluster.seeds,
       JWT_KEY_DIR: keyDir,

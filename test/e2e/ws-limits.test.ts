@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { ensureKeyPair } from '../../shared/auth/keys';
 import { mintToken } from '../../shared/auth/tokens';
 import { testKeyDir } from '../helpers/api';
 import { testSeeds } from '../helpers/stack';
@@ -28,6 +29,7 @@ describe('WebSocket: connections per user, connect rate, message rate', () => {
 
   beforeAll(async () => {
     keyDir = testKeyDir();
+    ensureKeyPair({ keyDir }); // the verifiers read jwks.json when they load
     Object.assign(process.env, {
       REDIS_SEEDS: testSeeds(),
       JWT_KEY_DIR: keyDir,
