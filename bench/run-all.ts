@@ -34,6 +34,7 @@ const runs: { name: string; file: string; args: string[] }[] = [
     args: ['--masters', '6', '--votes', '40000', '--latency-votes', '2000'],
   },
   { name: 'http', file: 'http.ts', args: [] },
+  { name: 'read-flood', file: 'read-flood.ts', args: [] },
   { name: 'mutex', file: 'mutex.ts', args: [] },
   { name: 'failover', file: 'failover.ts', args: ['--trials', '10'] },
   { name: 'redis-failover', file: 'redis-failover.ts', args: ['--rate', '600', '--seconds', '12'] },

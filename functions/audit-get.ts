@@ -1,9 +1,8 @@
 import { badRequest } from '../shared/errors';
 import { readAuditPage } from '../shared/votes/read';
-import { authenticate } from './lib/auth';
 import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
-import { limitRead } from './lib/read-limits';
+import { authenticateRead } from './lib/read-limits';
 import { redis } from './lib/redis';
 
 /**
@@ -11,8 +10,7 @@ import { redis } from './lib/redis';
  * `hidden: true`) while the election hides its totals.
  */
 export const handler = httpHandler('GET /elections/{id}/audit', async (req) => {
-  const claims = await authenticate(req);
-  await limitRead(req, claims.sub, 'audit');
+  const claims = await authenticateRead(req, 'audit');
   const e = await elections.require(electionIdParam(req.params));
   const limitText = req.query['limit'] ?? '100';
   const limit = Number(limitText);

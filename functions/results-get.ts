@@ -1,9 +1,8 @@
 import { systemClock } from '../shared/clock';
 import { readResults } from '../shared/votes/read';
-import { authenticate } from './lib/auth';
 import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
-import { limitRead } from './lib/read-limits';
+import { authenticateRead } from './lib/read-limits';
 import { redis } from './lib/redis';
 import { cachedResults } from './lib/results-cache';
 
@@ -14,8 +13,7 @@ import { cachedResults } from './lib/results-cache';
  * Rate-limited per user and per address.
  */
 export const handler = httpHandler('GET /elections/{id}/results', async (req) => {
-  const claims = await authenticate(req);
-  await limitRead(req, claims.sub);
+  const claims = await authenticateRead(req);
   const e = await elections.require(electionIdParam(req.params));
   const body = claims.role === 'voter' ? await cachedResults(e) : await readResults(redis(), systemClock, e);
   return { status: 200, body };

@@ -1,15 +1,13 @@
 import { parseVoteId } from '../shared/elections/model';
 import { readVote } from '../shared/votes/read';
-import { authenticate } from './lib/auth';
 import { cachedElection } from './lib/elections';
 import { httpHandler } from './lib/http';
-import { limitRead } from './lib/read-limits';
+import { authenticateRead } from './lib/read-limits';
 import { config, redis } from './lib/redis';
 
 /** `GET /votes/{voteId}` (its voter, or admin/auditor). */
 export const handler = httpHandler('GET /votes/{voteId}', async (req) => {
-  const claims = await authenticate(req);
-  await limitRead(req, claims.sub);
+  const claims = await authenticateRead(req);
   const voteId = req.params['voteId'] ?? '';
   const { electionId } = parseVoteId(voteId);
   const election = await cachedElection(electionId);

@@ -1,5 +1,7 @@
+import type { AuthClaims } from '../../shared/auth/tokens';
 import { systemClock } from '../../shared/clock';
-import { checkRateLimits, rateLimitFromEnv } from '../../shared/votes/rate-limit';
+import { rateLimitFromEnv, rateLimited, takeTokens } from '../../shared/votes/rate-limit';
+import { authenticate } from './auth';
 import type { HttpRequest } from './http';
 import { redis } from './redis';
 
@@ -22,14 +24,53 @@ export const readLimits = {
   ip: rateLimitFromEnv('RATE_LIMIT_READ_IP', 1000, 'RATE_LIMIT_READ_WINDOW_MS', 10000),
 };
 
+/**
+ * Tokens whose user bucket was empty, until it has a token again: a client that keeps
+ * reading with the same token is refused by this instance without verifying the token
+ * or asking Redis again (Redis would refuse it too until then), so a flood costs this
+ * process almost nothing. Only tokens that verified are ever listed; bounded in size.
+ */
+const refused = new Map<string, number>();
+const MAX_REFUSED = 10000;
+
 /** Takes one read from the user's and the address's buckets; throws 429 rate_limited when empty. */
 export async function limitRead(
   req: HttpRequest,
   sub: string,
   kind: 'read' | 'audit' = 'read',
 ): Promise<void> {
-  await checkRateLimits(redis(), systemClock, [
-    { subject: `${kind === 'audit' ? 'ra' : 'r'}:${sub}`, rule: readLimits[kind] },
-    { subject: `rip:${req.sourceIp}`, rule: readLimits.ip },
+  const [user, address] = await Promise.all([
+    takeTokens(redis(), systemClock, {
+      subject: `${kind === 'audit' ? 'ra' : 'r'}:${sub}`,
+      rule: readLimits[kind],
+    }),
+    takeTokens(redis(), systemClock, { subject: `rip:${req.sourceIp}`, rule: readLimits.ip }),
   ]);
+  if (!user.taken) {
+    if (refused.size >= MAX_REFUSED) refused.clear();
+    refused.set(`${kind}|${req.headers['authorization'] ?? ''}`, Date.now() + user.waitMs);
+  }
+  if (!user.taken || !address.taken) {
+    throw rateLimited(Math.max(user.taken ? 0 : user.waitMs, address.taken ? 0 : address.waitMs));
+  }
+}
+
+/**
+ * What every read route starts with: the caller's claims (401/403 as usual) once a
+ * read was taken from their buckets (429 otherwise; see {@link refused}).
+ */
+export async function authenticateRead(
+  req: HttpRequest,
+  kind: 'read' | 'audit' = 'read',
+): Promise<AuthClaims> {
+  const key = `${kind}|${req.headers['authorization'] ?? ''}`;
+  const until = refused.get(key);
+  if (until !== undefined) {
+    const wait = until - Date.now();
+    if (wait > 0) throw rateLimited(wait);
+    refused.delete(key);
+  }
+  const claims = await authenticate(req);
+  await limitRead(req, claims.sub, kind);
+  return claims;
 }
