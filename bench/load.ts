@@ -323,13 +323,30 @@ class Http {
     });
   }
 
-  /** A JSON call for setup and polling: throws {@link RunError} when the stack cannot be reached. */
+  /**
+   * A JSON call for setup and polling: throws {@link RunError} when the stack cannot be
+   * reached. A read answered 429 (the per-user read limits) waits Retry-After and retries.
+   */
   async json(
     method: string,
     path: string,
     token: string | undefined,
     body?: unknown,
   ): Promise<{ status: number; body: Record<string, unknown> }> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.jsonOnce(method, path, token, body);
+      const wait = Number(r.headers['retry-after'] ?? 1);
+      if (r.status !== 429 || method !== 'GET' || attempt >= 30) return { status: r.status, body: r.body };
+      await new Promise((done) => setTimeout(done, Math.min(10, Math.max(1, wait)) * 1000));
+    }
+  }
+
+  private async jsonOnce(
+    method: string,
+    path: string,
+    token: string | undefined,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: IncomingHttpHeaders }> {
     let a: HttpAnswer;
     try {
       a = await this.call(
@@ -352,7 +369,7 @@ class Http {
     } catch {
       parsed = { raw: a.text.slice(0, 200) };
     }
-    return { status: a.status, body: parsed };
+    return { status: a.status, body: parsed, headers: a.headers };
   }
 }
 

@@ -144,13 +144,19 @@ interface Published {
 
 async function getJson<T>(url: string, token: string): Promise<T> {
   let res: Response;
-  try {
-    res = await fetch(url, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(15000),
-    });
-  } catch (err) {
-    throw new Error(`Cannot reach ${url}: ${(err as Error).message}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      res = await fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(15000),
+      });
+    } catch (err) {
+      throw new Error(`Cannot reach ${url}: ${(err as Error).message}`);
+    }
+    // Reads are rate-limited per user (a long log is many pages): wait as told, go on.
+    if (res.status !== 429 || attempt >= 30) break;
+    const wait = Number(res.headers.get('retry-after') ?? 1);
+    await new Promise((done) => setTimeout(done, Math.min(10, Math.max(1, wait)) * 1000));
   }
   const text = await res.text();
   let body: unknown;
