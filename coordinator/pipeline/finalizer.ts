@@ -1,6 +1,6 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
-import { beforeClosingPoint, closingPoint, parseGate } from '../../shared/elections/gates';
+import { beforeClosingPoint, closingPoint, parseGate, recordedPoints } from '../../shared/elections/gates';
 import type { ElectionRecord } from '../../shared/elections/store';
 import type { Logger } from '../../shared/logger';
 import { electionChannel, partitionKeys } from '../../shared/redis/keys';
@@ -147,12 +147,13 @@ export class Finalizer {
     const checkpoints = cps.map((c) => c ?? '');
     // The gate is read after the log (same connection, in order): open means every row
     // lies before the point a later close records; closed gives the final point.
-    const [rows, objectionCount, gate] = await Promise.all([
+    const [rows, objectionCount, gate, recorded] = await Promise.all([
       this.redis.xrange(k.votes, fin ? `(${fin}` : '-', agreed, 'COUNT', this.batchSize),
       this.redis.hlen(k.objections),
       this.redis.get(k.gate),
+      recordedPoints(this.redis, e),
     ]);
-    const closePoint = closingPoint(parseGate(gate), e.closePoints?.[p]);
+    const closePoint = closingPoint(parseGate(gate), recorded?.[p]);
     if (rows.length === 0) return 0;
     let objections: string[] = [];
     if (objectionCount > 0) {

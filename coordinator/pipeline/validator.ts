@@ -1,6 +1,6 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
-import { beforeClosingPoint, closingPoint, parseGate } from '../../shared/elections/gates';
+import { beforeClosingPoint, closingPoint, parseGate, recordedPoints } from '../../shared/elections/gates';
 import type { ElectionRecord } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
 import { partitionKeys } from '../../shared/redis/keys';
@@ -116,12 +116,13 @@ export class Validator {
     const voters = votes.map((v) => v.voter);
     // The gate is read after the log: if it is still open, every vote read lies before
     // the point its close will record; if closed, its point is final.
-    const [owners, eligible, gate] = await Promise.all([
+    const [owners, eligible, gate, recorded] = await Promise.all([
       this.redis.hmget(k.voters, ...voters),
       e.restricted ? (this.redis.call('SMISMEMBER', k.eligible, ...voters) as Promise<number[]>) : null,
       this.redis.get(k.gate),
+      recordedPoints(this.redis, e),
     ]);
-    const closePoint = closingPoint(parseGate(gate), e.closePoints?.[p]);
+    const closePoint = closingPoint(parseGate(gate), recorded?.[p]);
     return votes.map(
       (v, i): PendingVote => ({
         id: v.id,

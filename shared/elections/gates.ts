@@ -1,5 +1,5 @@
 import type { Cluster } from 'ioredis';
-import { partitionKeys } from '../redis/keys';
+import { electionKeys, partitionKeys } from '../redis/keys';
 import { ReplicaWaits } from '../redis/replica-waits';
 import { defineScript, reply, runScript } from '../redis/scripts';
 
@@ -64,6 +64,21 @@ export function closingPoint(gate: GateState, recorded: string | null | undefine
   const fromGate = gate.state === 'closed' ? gate.point : null;
   if (fromGate && recorded) return compareIds(fromGate, recorded) <= 0 ? fromGate : recorded;
   return fromGate ?? recorded ?? null;
+}
+
+/**
+ * The closing points the election's metadata records (null while it is not closed):
+ * from the caller's record when that already has them (they never change), else read
+ * afresh, so a validator or finalizer whose cached record is a moment old still applies
+ * the recorded points (they matter when a failover lost a gate's closed state).
+ */
+export async function recordedPoints(
+  redis: Cluster,
+  e: { id: string; closePoints: string[] | null },
+): Promise<string[] | null> {
+  if (e.closePoints) return e.closePoints;
+  const text = await redis.hget(electionKeys(e.id).meta, 'closePoints');
+  return text ? (JSON.parse(text) as string[]) : null;
 }
 
 /** Opens a partition's gate unless it was ever closed; true when it is open now. */

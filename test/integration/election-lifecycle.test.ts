@@ -191,6 +191,23 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     expect(await rejection(vote(closed, voterIn(closed, 0)))).toEqual([409, 'election_not_open']);
   });
 
+  test('a validator and finalizer with a stale (still open) record apply the recorded points too', async () => {
+    const e = await draft();
+    const open = await store.open(e.id);
+    const before = await vote(open, voterIn(open, 1));
+    await store.close(e.id);
+    await redis.set(partitionKeys(e.tags[1]!).gate, 'open'); // a failover lost the closed gate
+    const late = await vote(open, voterIn(open, 1));
+    // Judged and finalized with the record as it was before the close (a cache a moment old).
+    for (let i = 0; i < 2; i++) {
+      for (const v of validators) await v.runOnce([open]);
+      for (let p = 0; p < P; p++) await finalizer.finalizePartition(open, p, 1);
+    }
+    expect((await statusOf(open, before.voteId)).status).toBe('finalized');
+    expect(await statusOf(open, late.voteId)).toMatchObject({ status: 'rejected', reason: 'after_close' });
+    expect(await statusOf(open, late.voteId)).toMatchObject({ approvals: 0 }); // validators agree
+  });
+
   test('a manual open before opensAt moves the window to now: its votes count', async () => {
     const scheduled = new Date(Date.now() + 3_600_000).toISOString();
     const e = await draft({ opensAt: scheduled });
