@@ -55,7 +55,7 @@ async function stopStack(s: Stack | undefined): Promise<void> {
 
 /**
  * The race: voters keep submitting (before the open, during, after the close), 50 opens,
- * `fault` right after the first open answers, a close overlapped by 50 more opens (the
+ * `fault` once the open election has taken a first vote, a close overlapped by 50 more opens (the
  * close is retried while the failover makes it fail, as an admin would). Returns what
  * the voters were told.
  */
@@ -100,6 +100,7 @@ async function race(s: Stack, id: string, fault: () => Promise<void>) {
   const open = () => api.call('POST', `/elections/${id}/open`, { token: admin });
   const firstWave = Array.from({ length: 50 }, open);
   await Promise.race(firstWave);
+  await eventually(async () => taken.length > 0, 15000, 'a first vote taken'); // votes flow
   await fault();
   await sleep(300); // votes flow into the open election
   // The second wave overlaps the close: each open reads the status while the close runs.
