@@ -141,6 +141,23 @@ export interface StackOptions {
   offline: OfflinePorts;
   env?: NodeJS.ProcessEnv;
   onLine?: LineSink;
+  /**
+   * Relaunch a coordinator that dies, as a container orchestrator's restart policy
+   * would: the cluster survives one, and killing the leader is a documented drill. A
+   * coordinator that dies more than `maxRestarts` times within `windowMs` is a crash
+   * loop: `onGiveUp` is called and it stays down. Absent: nothing is relaunched.
+   */
+  relaunchCoordinators?: CoordinatorRelaunch;
+}
+
+export interface CoordinatorRelaunch {
+  maxRestarts: number;
+  windowMs: number;
+  /** Pause before a relaunch (an orchestrator's restart back-off). */
+  delayMs: number;
+  /** Told of every unexpected exit and every relaunch. */
+  report(nodeId: string, what: string): void;
+  onGiveUp(name: string, code: number | string): void;
 }
 
 export interface Stack {
@@ -174,8 +191,58 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     );
     procs.forEach((p, i) => {
       coordinators.set(o.coordinators[i]!.nodeId, p);
-      started.push(p);
     });
+    // The current process of each coordinator (a relaunch replaces it) is stopped.
+    let stopped = false;
+    started.push({
+      stop: async () => {
+        stopped = true;
+        await Promise.all([...coordinators.values()].map((p) => p.stop()));
+      },
+    });
+    if (o.relaunchCoordinators) {
+      const policy = o.relaunchCoordinators;
+      for (const c of o.coordinators) {
+        const exits: number[] = [];
+        const watch = (p: ManagedProcess): void => {
+          void p.exited.then(async (code) => {
+            if (stopped || p.stopRequested) return;
+            const now = Date.now();
+            exits.push(now);
+            while (exits.length && exits[0]! < now - policy.windowMs) exits.shift();
+            if (exits.length > policy.maxRestarts) {
+              policy.onGiveUp(p.name, code);
+              return;
+            }
+            policy.report(
+              c.nodeId,
+              `${p.name} exited unexpectedly (${code}); relaunching it in ${policy.delayMs} ms`,
+            );
+            await new Promise((r) => setTimeout(r, policy.delayMs));
+            if (stopped) return;
+            try {
+              const next = await startCoordinator({
+                ...c,
+                redisSeeds: redis.seeds,
+                members,
+                env: { LAMBDA_ENDPOINT: `http://127.0.0.1:${o.offline.lambdaPort}`, ...o.env },
+                onLine: o.onLine,
+              });
+              if (stopped) {
+                await next.stop();
+                return;
+              }
+              coordinators.set(c.nodeId, next);
+              policy.report(c.nodeId, `${p.name} relaunched (pid ${next.pid})`);
+              watch(next);
+            } catch (err) {
+              if (!stopped) policy.onGiveUp(p.name, err instanceof Error ? err.message : String(err));
+            }
+          });
+        };
+        watch(coordinators.get(c.nodeId)!);
+      }
+    }
     const offline = await startOffline({
       ...o.offline,
       redisSeeds: redis.seeds,

@@ -112,12 +112,24 @@ async function main(): Promise<void> {
     coordinators,
     offline: { httpPort, wsPort, lambdaPort },
     onLine: (name, line) => print(name, line),
+    // Killing a coordinator (even the leader) is a drill the cluster survives: it is
+    // reported and relaunched, as a container's restart policy would. A crash loop is not.
+    relaunchCoordinators: {
+      maxRestarts: 3,
+      windowMs: 60_000,
+      delayMs: Number(process.env['COORDINATOR_RELAUNCH_DELAY_MS'] ?? 1000),
+      report: (_nodeId, what) => print('stack', what),
+      onGiveUp: (name, code) => {
+        print('stack', `${name} exited unexpectedly (${code}) again and again; the stack is not complete`);
+        stop(`${name} died`, 1);
+      },
+    },
   });
 
-  // A part of the stack that dies is reported by name and ends `npm start` with a
-  // non-zero exit code, instead of a "running" stack with a hole in it. Redis nodes are
-  // the exception: the cluster survives one, and the launcher relaunches it (relaunch).
-  onUnexpectedExit([...stack.coordinators.values(), stack.offline], (p, code) => {
+  // serverless-offline is the one part nothing replaces: if it dies, say so by name and
+  // end `npm start` with a non-zero exit code instead of a "running" stack with a hole.
+  // Redis nodes and coordinators are relaunched (see above).
+  onUnexpectedExit([stack.offline], (p, code) => {
     print('stack', `${p.name} exited unexpectedly (${code}); the stack is not complete`);
     stop(`${p.name} died`, 1);
   });

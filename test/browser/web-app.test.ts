@@ -72,7 +72,9 @@ beforeAll(async () => {
     );
   }
   mkdirSync(SHOTS, { recursive: true });
-  stack = await launchStack(PASSWORD);
+  // The killed leader stays down long enough for the dashboard to show it down, then
+  // comes back (npm start relaunches a dead coordinator).
+  stack = await launchStack(PASSWORD, 120000, { COORDINATOR_RELAUNCH_DELAY_MS: '10000' });
   const web = stack.web;
   const out = stack.output();
   webUrl = /Web app\s+(http:\/\/\S+)/.exec(out)?.[1] ?? '';
@@ -221,6 +223,11 @@ describe('web app in Chromium', () => {
     await adminPage.locator(`tr.mismatch[data-testid="node-${oldLeader}"]`).waitFor({ timeout: 20000 });
     await adminPage.locator('.feed li.ev-leader-changed').first().waitFor({ timeout: 20000 });
     await shot(adminPage, 'monitoring-leader-killed');
+    // npm start relaunches it: the dashboard shows it healthy again, no longer leading.
+    await adminPage
+      .locator(`tr[data-testid="node-${oldLeader}"]:not(.mismatch)`)
+      .waitFor({ timeout: 30000 });
+    expect((await adminPage.getByTestId('leader').textContent())?.trim()).not.toBe(oldLeader);
 
     // ... and a Redis master that dies: its node shows FAILING, then its replica takes
     // over and every slot is covered again.

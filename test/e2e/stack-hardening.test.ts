@@ -266,20 +266,50 @@ describe('npm start under malformed requests, and when a child dies', () => {
     expect(d[3]).toBe(429);
   }, 60000);
 
-  test('a child that dies ends npm start with a non-zero exit code naming it, and nothing is left behind', async () => {
-    const before = descendants(stack.pid);
-    const c2 = before.find((pid) => {
+  const coordinatorPid = (nodeId: string): number | undefined =>
+    descendants(stack.pid).find((pid) => {
       try {
         return (
           readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('coordinator/main.js') &&
-          readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('NODE_ID=c2')
+          readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NODE_ID=${nodeId}`)
         );
       } catch {
         return false;
       }
     });
+
+  test('a killed coordinator is reported by name and relaunched; the stack keeps serving', async () => {
+    const c2 = coordinatorPid('c2');
     expect(c2).toBeDefined();
-    expect(before.length).toBeGreaterThanOrEqual(10); // 6 Redis, 3 coordinators, serverless-offline
+    process.kill(c2!, 'SIGKILL');
+    const until = Date.now() + 60000;
+    while (!/coordinator-c2 relaunched/.test(stack.output()) && Date.now() < until) {
+      expect(alive(stack.pid)).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(stack.output()).toMatch(/coordinator-c2 exited unexpectedly \(SIGKILL\); relaunching it in \d+ ms/);
+    expect(stack.output()).toMatch(/coordinator-c2 relaunched/);
+    const again = coordinatorPid('c2');
+    expect(again).toBeDefined();
+    expect(again).not.toBe(c2);
+    const health = await fetch(`http://127.0.0.1:${stack.admin + 1}/health`);
+    expect(health.status).toBe(200);
+    expect(alive(stack.pid)).toBe(true);
+  }, 90000);
+
+  test('serverless-offline dying ends npm start with a non-zero exit code naming it, and nothing is left behind', async () => {
+    const before = descendants(stack.pid);
+    const offline = before.find((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+          .replace(/\0/g, ' ')
+          .includes('serverless offline');
+      } catch {
+        return false;
+      }
+    });
+    expect(offline).toBeDefined();
+    expect(before.length).toBeGreaterThanOrEqual(10); // Redis nodes, 3 coordinators, serverless-offline
     const cmd = (pid: number): string => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 120);
@@ -288,11 +318,11 @@ describe('npm start under malformed requests, and when a child dies', () => {
       }
     };
     const names = new Map(before.map((pid) => [pid, cmd(pid)]));
-    process.kill(c2!, 'SIGKILL');
+    process.kill(offline!, 'SIGKILL');
     const code = await stack.exitedWithin(60000);
     expect(code).not.toBe('timeout');
     expect(code).not.toBe(0);
-    expect(stack.output()).toMatch(/coordinator-c2 exited unexpectedly/);
+    expect(stack.output()).toMatch(/offline exited unexpectedly/);
     expect(stack.output()).not.toMatch(/quorumvote is running[\s\S]*quorumvote is running/);
     // Gone, or a zombie about to be reaped by init (its parent has just exited).
     const running = (pid: number): boolean => {
