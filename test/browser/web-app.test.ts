@@ -224,9 +224,7 @@ describe('web app in Chromium', () => {
     await adminPage.locator('.feed li.ev-leader-changed').first().waitFor({ timeout: 20000 });
     await shot(adminPage, 'monitoring-leader-killed');
     // npm start relaunches it: the dashboard shows it healthy again, no longer leading.
-    await adminPage
-      .locator(`tr[data-testid="node-${oldLeader}"]:not(.mismatch)`)
-      .waitFor({ timeout: 30000 });
+    await adminPage.locator(`tr[data-testid="node-${oldLeader}"]:not(.mismatch)`).waitFor({ timeout: 30000 });
     expect((await adminPage.getByTestId('leader').textContent())?.trim()).not.toBe(oldLeader);
 
     // ... and a Redis master that dies: its node shows FAILING, then its replica takes

@@ -287,7 +287,9 @@ describe('npm start under malformed requests, and when a child dies', () => {
       expect(alive(stack.pid)).toBe(true);
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(stack.output()).toMatch(/coordinator-c2 exited unexpectedly \(SIGKILL\); relaunching it in \d+ ms/);
+    expect(stack.output()).toMatch(
+      /coordinator-c2 exited unexpectedly \(SIGKILL\); relaunching it in \d+ ms/,
+    );
     expect(stack.output()).toMatch(/coordinator-c2 relaunched/);
     const again = coordinatorPid('c2');
     expect(again).toBeDefined();
