@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RaftMessage } from '../shared/consensus/raft';
+import { RAFT_MESSAGE_TYPES, type RaftMessage } from '../shared/consensus/raft';
 
 /**
  * Authentication of coordinator peer traffic. Every election message (and every
@@ -20,15 +20,6 @@ const VERSION = 'qv-peer-v1';
 const NONCE_RE = /^[0-9a-f]{32}$/;
 const MAC_RE = /^[0-9a-f]{64}$/;
 const ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
-const TYPES: ReadonlySet<string> = new Set([
-  'requestVote',
-  'voteResponse',
-  'heartbeat',
-  'heartbeatResponse',
-  'timeoutNow',
-  'preVote',
-  'preVoteResponse',
-]);
 
 /** A Raft message as it travels between coordinators (body of `POST /raft`). */
 export interface SignedRaftEnvelope {
@@ -90,7 +81,7 @@ function parseRaftMessage(v: unknown): RaftMessage | null {
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
   const { type, from, to, term } = o;
-  if (typeof type !== 'string' || !TYPES.has(type)) return null;
+  if (typeof type !== 'string' || !RAFT_MESSAGE_TYPES.has(type)) return null;
   if (typeof from !== 'string' || !ID_RE.test(from) || typeof to !== 'string' || !ID_RE.test(to)) return null;
   if (typeof term !== 'number' || !Number.isSafeInteger(term) || term < 0) return null;
   if (type === 'voteResponse' || type === 'preVoteResponse') {

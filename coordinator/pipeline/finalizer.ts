@@ -7,7 +7,7 @@ import { electionChannel, partitionKeys } from '../../shared/redis/keys';
 import { defineScript, reply, runScript } from '../../shared/redis/scripts';
 import { type AuditEntryContent, entryHash, genesisHash } from '../../shared/votes/audit-chain';
 import type { BallotScheme } from '../../shared/votes/ballot';
-import { compareStreamIds } from '../../shared/votes/read';
+import { compareStreamIds } from '../../shared/redis/stream-ids';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 
 export const finalizeVotesScript = defineScript('finalizeVotes', {

@@ -139,7 +139,8 @@ export interface RaftStatus {
   electionsStarted: number;
 }
 
-const MESSAGE_TYPES: ReadonlySet<string> = new Set([
+/** Every message type the election state machine understands (peer transport checks them too). */
+export const RAFT_MESSAGE_TYPES: ReadonlySet<string> = new Set([
   'requestVote',
   'voteResponse',
   'heartbeat',
@@ -572,7 +573,7 @@ export class RaftNode {
    */
   private accepts(m: RaftMessage): boolean {
     if (typeof m !== 'object' || m === null) return false;
-    if (!MESSAGE_TYPES.has(m.type) || m.to !== this.cfg.id || !this.memberSet.has(m.from)) return false;
+    if (!RAFT_MESSAGE_TYPES.has(m.type) || m.to !== this.cfg.id || !this.memberSet.has(m.from)) return false;
     if (!Number.isSafeInteger(m.term) || m.term < 0) return false;
     if ((m.type === 'voteResponse' || m.type === 'preVoteResponse') && typeof m.granted !== 'boolean') {
       return false;

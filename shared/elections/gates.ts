@@ -2,6 +2,7 @@ import type { Cluster } from 'ioredis';
 import { electionKeys, partitionKeys } from '../redis/keys';
 import { ReplicaWaits } from '../redis/replica-waits';
 import { defineScript, reply, runScript } from '../redis/scripts';
+import { compareStreamIds } from '../redis/stream-ids';
 
 /**
  * Per-partition intake gates and their closing points. A gate only moves forward
@@ -37,22 +38,9 @@ export function parseGate(value: string | null | undefined): GateState {
   return { state: 'draft' };
 }
 
-/**
- * Compares two stream ids ("ms-seq") numerically (a local copy, so the elections module
- * does not depend on the votes module).
- */
-function compareIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  const d = BigInt(am) - BigInt(bm);
-  if (d !== 0n) return d < 0n ? -1 : 1;
-  const e = BigInt(as) - BigInt(bs);
-  return e === 0n ? 0 : e < 0n ? -1 : 1;
-}
-
 /** True when a vote with this stream id was taken before its partition closed at `point`. */
 export function beforeClosingPoint(streamId: string, point: string): boolean {
-  return compareIds(streamId, point) <= 0;
+  return compareStreamIds(streamId, point) <= 0;
 }
 
 /**
@@ -62,7 +50,7 @@ export function beforeClosingPoint(streamId: string, point: string): boolean {
  */
 export function closingPoint(gate: GateState, recorded: string | null | undefined): string | null {
   const fromGate = gate.state === 'closed' ? gate.point : null;
-  if (fromGate && recorded) return compareIds(fromGate, recorded) <= 0 ? fromGate : recorded;
+  if (fromGate && recorded) return compareStreamIds(fromGate, recorded) <= 0 ? fromGate : recorded;
   return fromGate ?? recorded ?? null;
 }
 

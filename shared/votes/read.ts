@@ -5,17 +5,8 @@ import { parseVoteId } from '../elections/model';
 import type { ElectionRecord } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
 import { type ChainHead, genesisHash } from './audit-chain';
+import { compareStreamIds } from '../redis/stream-ids';
 import { decodeVoteLogEntry } from './vote-log';
-
-/** Compares two stream ids ("ms-seq") numerically. */
-export function compareStreamIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  const d = BigInt(am) - BigInt(bm);
-  if (d !== 0n) return d < 0n ? -1 : 1;
-  const e = BigInt(as) - BigInt(bs);
-  return e === 0n ? 0 : e < 0n ? -1 : 1;
-}
 
 const U64_MAX = 18446744073709551615n;
 
