@@ -545,6 +545,10 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
       RATE_LIMIT_READ: '1000000',
       RATE_LIMIT_AUDIT: '1000000',
       RATE_LIMIT_READ_IP: '20',
+      // A vote is answered 202 only once a replica confirmed it, else 503: with both
+      // jest workers busy a healthy replica can take longer than the default 250 ms.
+      // Wait longer here, so that every answer the fuzzer sees is a verdict on its input.
+      SUBMIT_WAIT_MS: '3000',
     };
     Object.assign(process.env, env);
     for (const r of ROUTES) {
@@ -1041,6 +1045,7 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
         RATE_LIMIT_READ: '1000000',
         RATE_LIMIT_AUDIT: '1000000',
         RATE_LIMIT_READ_IP: '1000000',
+        SUBMIT_WAIT_MS: '3000',
       },
       redisCluster.seeds,
     );
