@@ -104,9 +104,14 @@ async function startFaultStack(adminName: string, coordinators = 3): Promise<Fau
   const keyDir = testKeyDir();
   const cluster = await TestCluster.start(coordinators, {}, redisCluster.seeds);
   // The reconciliation reads every answered vote back as an admin (thousands of reads
-  // in seconds): the per-user read limit (docs/operations.md "Limits") is lifted here.
+  // in seconds): the per-user and per-address read limits (docs/operations.md "Limits") are lifted here.
   const offline = await startTestOffline(
-    { JWT_KEY_DIR: keyDir, RATE_LIMIT_READ: '1000000', ...cluster.offlineEnv() },
+    {
+      JWT_KEY_DIR: keyDir,
+      RATE_LIMIT_READ: '1000000',
+      RATE_LIMIT_READ_IP: '1000000',
+      ...cluster.offlineEnv(),
+    },
     redisCluster.seeds,
   );
   const api = makeApi(offline.httpUrl, keyDir);
