@@ -208,8 +208,15 @@ describe('WebSocket: authenticated subscriptions, coordinator fan-out, live tall
     expect(opened).toMatchObject({ topic: `election:${id}`, data: { id, status: 'open' } });
     expect(typeof opened['ts']).toBe('string');
 
+    // Two rounds, so the totals really move between updates (the monotonicity below
+    // compares at least two different tallies).
     const choices = ['yes', 'yes', 'no', 'yes', 'no'];
-    await Promise.all(choices.map((o, i) => vote(id, `tally-voter-${i}`, o)));
+    await Promise.all(choices.slice(0, 2).map((o, i) => vote(id, `tally-voter-${i}`, o)));
+    await watcher.waitFor(
+      (m) => m['type'] === 'tally.updated' && m['data']['finalized'] === 2,
+      'a tally with 2 finalized votes',
+    );
+    await Promise.all(choices.slice(2).map((o, i) => vote(id, `tally-voter-${i + 2}`, o)));
     const tally = await watcher.waitFor(
       (m) => m['type'] === 'tally.updated' && m['data']['finalized'] === 5,
       'a tally with 5 finalized votes',
@@ -218,7 +225,7 @@ describe('WebSocket: authenticated subscriptions, coordinator fan-out, live tall
       topic: `election:${id}`,
       data: { electionId: id, status: 'open', totals: { yes: 3, no: 2 }, pending: 0, final: false },
     });
-    // Totals never go down, and every update carries all options.
+    // Every update carries all options.
     const tallies = watcher.messages.filter((m) => m['type'] === 'tally.updated');
     for (const t of tallies) expect(Object.keys(t['data']['totals']).sort()).toEqual(['no', 'yes']);
 
@@ -230,6 +237,24 @@ describe('WebSocket: authenticated subscriptions, coordinator fan-out, live tall
       'the final tally',
     );
     expect(final['data']).toMatchObject({ status: 'closed', totals: { yes: 3, no: 2 }, finalized: 5 });
+    // Totals never go down: over every tally.updated received (from the subscription's
+    // snapshot to the final tally), no option's count and no finalized count decreases.
+    const updates = watcher.messages.filter((m) => m['type'] === 'tally.updated').map((m) => m['data']);
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    const decreases: string[] = [];
+    let prev = { totals: sub['snapshot']['totals'] as Record<string, number>, finalized: 0 };
+    for (const [i, u] of updates.entries()) {
+      expect(Object.keys(u['totals']).sort()).toEqual(['no', 'yes']);
+      for (const option of ['yes', 'no']) {
+        if (u['totals'][option] < prev.totals[option]!) {
+          decreases.push(`update ${i}: ${option} ${prev.totals[option]} -> ${u['totals'][option]}`);
+        }
+      }
+      if (u['finalized'] < prev.finalized)
+        decreases.push(`update ${i}: finalized ${prev.finalized} -> ${u['finalized']}`);
+      prev = { totals: u['totals'], finalized: u['finalized'] };
+    }
+    expect(decreases).toEqual([]);
     // Each lifecycle event once.
     expect(watcher.messages.filter((m) => m['type'] === 'election.opened')).toHaveLength(1);
     expect(watcher.messages.filter((m) => m['type'] === 'election.closed')).toHaveLength(1);
