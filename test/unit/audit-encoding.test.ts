@@ -191,3 +191,169 @@ describe('verifyAudit: receipts, ballot ids and chain heads', () => {
     expect(r.problems).toEqual(['partition 0: the log does not pass through the published chain head']);
   });
 });
+
+describe('entry hash: every field it commits to changes it', () => {
+  const prev = vectors.genesis;
+  const base = entryHash(prev, E, 3, 1, first);
+
+  test.each([
+    ['election id', () => entryHash(prev, 'elvectors02', 3, 1, first)],
+    ['partition', () => entryHash(prev, E, 4, 1, first)],
+    ['sequence number', () => entryHash(prev, E, 3, 2, first)],
+    ['previous hash', () => entryHash(vectors.entry1, E, 3, 1, first)],
+    ['ballot id', () => entryHash(prev, E, 3, 1, { ...first, ballotId: second.ballotId })],
+    ['receipt', () => entryHash(prev, E, 3, 1, { ...first, receipt: second.receipt })],
+    ['option', () => entryHash(prev, E, 3, 1, { ...first, option: 'no' })],
+    ['outcome', () => entryHash(prev, E, 3, 1, { ...first, outcome: 'rejected' })],
+    ['reason', () => entryHash(prev, E, 3, 1, { ...first, reason: 'invalid_option' })],
+  ])('%s', (_field, changed) => {
+    expect(changed()).toMatch(/^[0-9a-f]{64}$/);
+    expect(changed()).not.toBe(base);
+  });
+});
+
+describe('verifyAudit: each kind of tampering is detected and named', () => {
+  // Partition 0: yes, no, yes, yes; partition 1: yes, no. Published with their heads.
+  const p0 = chain(0, [ballot(11), ballot(12, 'no'), ballot(13), ballot(14)]);
+  const p1 = chain(1, [ballot(15), ballot(16, 'no')]);
+  const heads = headsOf([p0, p1]);
+  const published = { totals: { yes: 4, no: 2 }, finalized: 6, rejected: 0, chainHeads: heads };
+  const nonceOf = (n: number) => (n + 1000).toString(16).padStart(32, '0');
+
+  test('the untampered log verifies (the baseline every case below departs from)', () => {
+    const r = verifyAudit(E, 2, [...p0, ...p1], published, [p0[1]!.receipt], heads);
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.totals).toEqual({ yes: 4, no: 2 });
+  });
+
+  test("an existing entry's option changed in place: its hash no longer matches, totals differ", () => {
+    const changed = p0.map((e, i) => (i === 1 ? { ...e, option: 'yes' } : e));
+    const r = verifyAudit(E, 2, [...changed, ...p1], published);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([
+      'partition 0 entry 2: hash does not match its content',
+      'option yes: audit log counts 5, results say 4',
+      'option no: audit log counts 1, results say 2',
+    ]);
+    // Even with the totals forged to agree, the hash names the entry.
+    const agreeing = { ...published, totals: { yes: 5, no: 1 } };
+    expect(verifyAudit(E, 2, [...changed, ...p1], agreeing).problems).toEqual([
+      'partition 0 entry 2: hash does not match its content',
+    ]);
+  });
+
+  test("an option changed with that entry's hash recomputed: the next entry no longer links", () => {
+    const content = { ...p0[1]!, option: 'yes' };
+    const rehashed = { ...content, hash: entryHash(p0[0]!.hash, E, 0, 2, content) };
+    const log = [p0[0]!, rehashed, ...p0.slice(2), ...p1];
+    expect(verifyAudit(E, 2, log, { ...published, totals: { yes: 5, no: 1 } }).problems).toEqual([
+      'partition 0 entry 3 does not link to the previous hash',
+      'partition 0 entry 3: hash does not match its content',
+    ]);
+  });
+
+  test('an entry deleted from the middle: sequence gap, broken link, and a short chain against the head', () => {
+    const log = [p0[0]!, ...p0.slice(2), ...p1];
+    const r = verifyAudit(E, 2, log, { ...published, totals: { yes: 4, no: 1 }, finalized: 5 }, [
+      p0[1]!.receipt,
+    ]);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([
+      'partition 0 entry 3: sequence number 3 where 2 comes next',
+      'partition 0 entry 3 does not link to the previous hash',
+      'partition 0 entry 3: hash does not match its content',
+      'partition 0 entry 4: sequence number 4 where 3 comes next',
+      'partition 0 entry 4: hash does not match its content',
+      'partition 0: the published chain head covers 4 entries, the audit log has 3',
+      `receipt ${p0[1]!.receipt} is not in the audit log`,
+    ]);
+    expect(r.receipts[p0[1]!.receipt]).toBe('missing');
+  });
+
+  test('the last entry deleted (every remaining link intact): the totals and the published head name it', () => {
+    const r = verifyAudit(E, 2, [...p0.slice(0, 3), ...p1], published);
+    expect(r.problems).toEqual([
+      'option yes: audit log counts 3, results say 4',
+      'audit log has 5 counted votes, results say 6 finalized',
+      'partition 0: the published chain head covers 4 entries, the audit log has 3',
+    ]);
+    // With the totals and the head republished to match, a head saved earlier still catches it.
+    const republished = {
+      totals: { yes: 3, no: 2 },
+      finalized: 5,
+      rejected: 0,
+      chainHeads: headsOf([p0.slice(0, 3), p1]),
+    };
+    expect(verifyAudit(E, 2, [...p0.slice(0, 3), ...p1], republished).problems).toEqual([]);
+    expect(verifyAudit(E, 2, [...p0.slice(0, 3), ...p1], republished, [], heads).problems).toEqual([
+      'partition 0: the saved chain head covers 4 entries, the audit log has 3',
+    ]);
+  });
+
+  test('two entries swapped: both are out of sequence, unlinked and mis-hashed', () => {
+    const log = [p0[0]!, p0[2]!, p0[1]!, p0[3]!, ...p1];
+    const r = verifyAudit(E, 2, log, published);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([
+      'partition 0 entry 3: sequence number 3 where 2 comes next',
+      'partition 0 entry 3 does not link to the previous hash',
+      'partition 0 entry 3: hash does not match its content',
+      'partition 0 entry 2: sequence number 2 where 3 comes next',
+      'partition 0 entry 2 does not link to the previous hash',
+      'partition 0 entry 2: hash does not match its content',
+      'partition 0 entry 4 does not link to the previous hash',
+      'partition 0 entry 4: hash does not match its content',
+    ]);
+    // Swapped with sequence numbers, links and hashes all recomputed: the head catches it.
+    const reordered = chain(0, [ballot(11), ballot(13), ballot(12, 'no'), ballot(14)]);
+    expect(verifyAudit(E, 2, [...reordered, ...p1], published).problems).toEqual([
+      `partition 0: entry 4 hashes to ${reordered[3]!.hash}, the published chain head is ${p0[3]!.hash}`,
+    ]);
+  });
+
+  test("a whole partition's chain replaced consistently: only the published or saved heads catch it", () => {
+    // Other ballots, one more of them, every hash recomputed, totals made to agree.
+    const replaced = chain(1, [ballot(21), ballot(22), ballot(23, 'no')]);
+    const forged = { totals: { yes: 5, no: 2 }, finalized: 7, rejected: 0, chainHeads: heads };
+    expect(verifyAudit(E, 2, [...p0, ...replaced], { ...forged, chainHeads: undefined }).problems).toEqual(
+      [],
+    );
+    expect(verifyAudit(E, 2, [...p0, ...replaced], forged).problems).toEqual([
+      `partition 1: entry 2 hashes to ${replaced[1]!.hash}, the published chain head is ${p1[1]!.hash}`,
+    ]);
+    // The server also republished the heads: a head saved earlier still catches it, and
+    // the voters' receipts are gone.
+    const republished = { ...forged, chainHeads: headsOf([p0, replaced]) };
+    const r = verifyAudit(E, 2, [...p0, ...replaced], republished, [p1[0]!.receipt], heads);
+    expect(r.problems).toEqual([
+      `partition 1: entry 2 hashes to ${replaced[1]!.hash}, the saved chain head is ${p1[1]!.hash}`,
+      `receipt ${p1[0]!.receipt} is not in the audit log`,
+    ]);
+  });
+
+  test('a ballot replayed (its receipt duplicated) into a consistent chain: the receipt and ballot id are named', () => {
+    const replayed = chain(1, [ballot(15), ballot(16, 'no'), ballot(16, 'no')]);
+    const forged = {
+      totals: { yes: 4, no: 3 },
+      finalized: 7,
+      rejected: 0,
+      chainHeads: headsOf([p0, replayed]),
+    };
+    const r = verifyAudit(E, 2, [...p0, ...replayed], forged, [
+      { receipt: p1[1]!.receipt, nonce: nonceOf(16) },
+    ]);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([
+      `receipt ${p1[1]!.receipt} is carried by 2 entries (partition 1 entry 2, partition 1 entry 3)`,
+      `ballot id ${ballot(16).ballotId} appears in 2 entries`,
+    ]);
+    // One receipt on two different ballots in one partition (fresh ballot id): the receipt alone names it.
+    const copied = chain(1, [ballot(15), ballot(16, 'no'), { ...ballot(17, 'no'), receipt: p1[1]!.receipt }]);
+    expect(
+      verifyAudit(E, 2, [...p0, ...copied], { ...forged, chainHeads: headsOf([p0, copied]) }).problems,
+    ).toEqual([
+      `receipt ${p1[1]!.receipt} is carried by 2 entries (partition 1 entry 2, partition 1 entry 3)`,
+    ]);
+  });
+});
