@@ -248,6 +248,44 @@ describe('npm run verify: the audit verifier CLI', () => {
     throw new Error('no partition holds a "no"');
   }
 
+  test('an entry deleted from, or two entries swapped in, a partition log in Redis are named', async () => {
+    // The log as the API serves it keeps the gap and the order Redis holds: the verifier sees them.
+    let p = -1;
+    for (let i = 0; i < tags.length && p < 0; i++) if ((await auditRows(i)).length >= 2) p = i;
+    expect(p).toBeGreaterThanOrEqual(0);
+    const original = await auditRows(p);
+    const n = original.length;
+    const verify = async () =>
+      (await verifyElection(parseArgs([electionId, '--url', offline.httpUrl], {}), { JWT_KEY_DIR: keyDir }))
+        .report.problems;
+    try {
+      await writeRows(p, original.slice(1));
+      expect(await verify()).toEqual(
+        expect.arrayContaining([
+          `partition ${p} entry 2: sequence number 2 where 1 comes next`,
+          `partition ${p} entry 2 does not link to the previous hash`,
+          `partition ${p}: the published chain head covers ${n} entries, the audit log has ${n - 1}`,
+        ]),
+      );
+      // The first two entries' contents swapped (stream ids kept, so the order is the forged one).
+      const swapped = original.map(([id], i): [string, Record<string, string>] => [
+        id,
+        original[i === 0 ? 1 : i === 1 ? 0 : i]![1],
+      ]);
+      await writeRows(p, swapped);
+      expect(await verify()).toEqual(
+        expect.arrayContaining([
+          `partition ${p} entry 2: sequence number 2 where 1 comes next`,
+          `partition ${p} entry 1: sequence number 1 where 2 comes next`,
+          `partition ${p} entry 1 does not link to the previous hash`,
+        ]),
+      );
+    } finally {
+      await writeRows(p, original);
+    }
+    expect(await verify()).toEqual([]);
+  }, 60000);
+
   test('a consistently rewritten partition log is caught by the published chain heads', async () => {
     const saved = join(keyDir, 'results-before.json');
     const results = await api.call('GET', `/elections/${electionId}/results`, {
