@@ -35,6 +35,12 @@ export interface CoordinatorConfig {
   clockMaxOffsetMs: number;
   clockSkewMs: number;
   clockDriftPpm: number;
+  /**
+   * QV_TEST_MODE=1 only (TEST_FINALIZE_WRITE_DELAY_MS): the finalizer waits this long
+   * between deciding a batch and sending its fenced write, widening the window in which
+   * a pause (SIGSTOP) makes that write late. 0 otherwise.
+   */
+  finalizeWriteDelayMs: number;
   partitions: number;
 }
 
@@ -55,10 +61,10 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
   }
   const production = base.production;
   const testMode = base.testMode;
-  for (const knob of ['CLOCK_SKEW_MS', 'CLOCK_DRIFT_PPM']) {
+  for (const knob of ['CLOCK_SKEW_MS', 'CLOCK_DRIFT_PPM', 'TEST_FINALIZE_WRITE_DELAY_MS']) {
     const v = env[knob];
     if (!testMode && v !== undefined && v !== '' && Number(v) !== 0) {
-      throw new Error(`${knob} injects an artificial clock error and is only allowed with QV_TEST_MODE=1`);
+      throw new Error(`${knob} injects an artificial fault and is only allowed with QV_TEST_MODE=1`);
     }
   }
   const clusterSecret = loadClusterSecret(env);
@@ -93,6 +99,7 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
     clockMaxOffsetMs: num(env, 'CLOCK_MAX_OFFSET_MS', 500),
     clockSkewMs: testMode ? num(env, 'CLOCK_SKEW_MS', 0) : 0,
     clockDriftPpm: testMode ? num(env, 'CLOCK_DRIFT_PPM', 0) : 0,
+    finalizeWriteDelayMs: testMode ? num(env, 'TEST_FINALIZE_WRITE_DELAY_MS', 0) : 0,
     partitions: base.partitions,
   };
   if (!(cfg.peerWindowMs > 0)) throw new Error('PEER_AUTH_WINDOW_MS must be > 0');

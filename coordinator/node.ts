@@ -202,6 +202,7 @@ export class CoordinatorNode {
       healthyMembers: () => this.members.filter((x) => x.health === 'healthy').map((x) => x.id),
       leaderTerm: () => (this.raft.role === 'leader' ? this.raft.term : null),
       subscriber: this.pipelineEvents,
+      finalizeWriteDelayMs: this.config.finalizeWriteDelayMs,
     });
     this.pipeline.start();
     const fanoutConfig = loadFanoutConfig();

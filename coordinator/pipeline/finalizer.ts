@@ -91,6 +91,8 @@ export class Finalizer {
     private readonly ballot: BallotScheme,
     private readonly log: Logger,
     private readonly batchSize = 1000,
+    /** Test mode only: wait between deciding a batch and writing it (a widened pause window). */
+    private readonly writeDelayMs = 0,
   ) {}
 
   get majority(): number {
@@ -207,6 +209,7 @@ export class Finalizer {
       );
       prev = hash;
     }
+    if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
     const written = runScript(
       this.redis,
       finalizeVotesScript,

@@ -30,6 +30,8 @@ export interface PipelineDeps {
    * election is picked up within milliseconds rather than at the next poll (500 ms).
    */
   subscriber?: Cluster;
+  /** Test mode only: delay before each fenced finalize write (see CoordinatorConfig). */
+  finalizeWriteDelayMs?: number;
 }
 
 /** Rendezvous hashing: the member with the highest hash for the key owns it. */
@@ -101,7 +103,15 @@ export class Pipeline {
       500,
       new PollBackoff(IDLE_POLL_MAX_MS),
     );
-    this.finalizer = new Finalizer(d.redis, d.clock, d.committee, plainBallot, d.log);
+    this.finalizer = new Finalizer(
+      d.redis,
+      d.clock,
+      d.committee,
+      plainBallot,
+      d.log,
+      1000,
+      d.finalizeWriteDelayMs ?? 0,
+    );
     this.mutex = new RedisMutex(d.redis, { ttlMs: 3000 });
     this.store = new ElectionStore(d.redis, d.clock, d.partitions);
   }

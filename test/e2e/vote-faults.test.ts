@@ -2,7 +2,9 @@ import { rmSync } from 'node:fs';
 import calculateSlot from 'cluster-key-slot';
 import Redis, { type Cluster } from 'ioredis';
 import { parseSeeds } from '../../shared/config';
+import { mutexKeys } from '../../shared/mutex/keys';
 import { createRedisCluster } from '../../shared/redis/client';
+import { clusterKeysFor, partitionKeys } from '../../shared/redis/keys';
 import { verifyAudit } from '../../shared/votes/verify';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
@@ -81,6 +83,40 @@ async function countedVoters(redis: Cluster, id: string, counted: { partition: n
   return { voters, twice, unresolved };
 }
 
+/** Partitions each coordinator that answers owns (its /status `pipeline.partitionsOwned`). */
+async function ownership(cluster: TestCluster): Promise<Map<string, number[]>> {
+  const owners = new Map<string, number[]>();
+  for (const s of await cluster.statuses()) {
+    const pipeline = s['pipeline'] as { partitionsOwned?: number[] } | undefined;
+    owners.set(String(s['id']), pipeline?.partitionsOwned ?? []);
+  }
+  return owners;
+}
+
+/** The partitions `id` owns, from its /status (none when it does not answer). */
+async function ownedBy(cluster: TestCluster, id: string): Promise<number[]> {
+  const pipeline = (await cluster.status(id))?.['pipeline'] as { partitionsOwned?: number[] } | undefined;
+  return pipeline?.partitionsOwned ?? [];
+}
+
+/** Waits until the answering coordinators between them own each of `partitions`. */
+async function ownedByOthers(cluster: TestCluster, partitions: number[], timeoutMs: number, what: string) {
+  return eventually(
+    async () => {
+      const owners = await ownership(cluster);
+      const held = new Set([...owners.values()].flat());
+      return partitions.every((p) => held.has(p)) ? owners : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+/** The last fencing token issued for partition `p`'s finalizer lock (the holder's, while held). */
+async function lockToken(redis: Cluster, cluster: TestCluster, p: number): Promise<number> {
+  return Number((await redis.get(mutexKeys(clusterKeysFor(cluster.name).finalizerLock(p)).fence)) ?? 0);
+}
+
 /**
  * Everything a fault test needs, on its own Redis Cluster (a test that kills a Redis
  * master must not share one): 3 (or more) coordinators, serverless-offline, an API client with
@@ -137,7 +173,7 @@ async function startFaultStack(adminName: string, coordinators = 3): Promise<Fau
 
 // Five coordinators: each partition is judged by 3 of them (its rendezvous ranking), so
 // the killed one's partitions must be picked up by a standby for votes to finalize.
-describe('vote pipeline under coordinator faults (5 coordinators, 5,000 voters; kill -9 one, restart another)', () => {
+describe('vote pipeline under coordinator faults (5 coordinators; kill -9 a partition owner, restart another; pause an owner past its lease)', () => {
   let stack: FaultStack;
   let offline: TestOffline;
   let cluster: TestCluster;
@@ -157,7 +193,20 @@ describe('vote pipeline under coordinator faults (5 coordinators, 5,000 voters; 
     const id = await newOpenElection(api, admin, 'Coordinator faults');
     const N = 5000;
     const intents = await mintVoters(keyDir, N, `cf-${id}`, OPTIONS);
-    const [victim, restarted] = cluster.members as [string, string, ...string[]];
+    // The kill must hit a partition owner (a finalizer), not just any member: the victim is
+    // the coordinator owning the most partitions once every partition has its owner.
+    const settled = await ownedByOthers(
+      cluster,
+      Array.from({ length: PARTITIONS }, (_, p) => p),
+      30000,
+      'every partition owned',
+    );
+    const victim = [...settled].sort((a, b) => b[1].length - a[1].length)[0]![0];
+    const restarted = cluster.members.find((m) => m !== victim)!;
+    // What the victim owned when it was killed, the lock tokens it held them with, and
+    // who owned them once the others took over.
+    let killed: { owned: number[]; tokens: number[] } | undefined;
+    let takeover: { owners: Record<string, number[]>; tokens: number[] } | undefined;
     const faults: Promise<void>[] = [];
     const timeline: Record<string, number> = {};
     const t0 = Date.now();
@@ -170,8 +219,26 @@ describe('vote pipeline under coordinator faults (5 coordinators, 5,000 voters; 
       retryForMs: 60000,
       onProgress: (done) => {
         if (done === Math.floor(N * 0.25)) {
-          timeline['kill -9 at'] = Date.now() - t0;
-          cluster.node(victim).proc.signal('SIGKILL');
+          faults.push(
+            (async () => {
+              const owned = await ownedBy(cluster, victim);
+              const tokens = await Promise.all(owned.map((p) => lockToken(redis, cluster, p)));
+              timeline['kill -9 at'] = Date.now() - t0;
+              cluster.node(victim).proc.signal('SIGKILL');
+              killed = { owned, tokens };
+              const owners = await ownedByOthers(
+                cluster,
+                owned,
+                30000,
+                "the killed node's partitions owned by others",
+              );
+              timeline['partitions taken over at'] = Date.now() - t0;
+              takeover = {
+                owners: Object.fromEntries(owners),
+                tokens: await Promise.all(owned.map((p) => lockToken(redis, cluster, p))),
+              };
+            })(),
+          );
         }
         if (done === Math.floor(N * 0.5)) {
           timeline['restart begins at'] = Date.now() - t0;
@@ -187,6 +254,15 @@ describe('vote pipeline under coordinator faults (5 coordinators, 5,000 voters; 
     });
     await Promise.all(faults);
     expect(cluster.node(victim).proc.alive).toBe(false);
+    // The killed node owned partitions; afterwards each of them had a live owner that took
+    // its lock anew (a higher fencing token than the one the victim held it with).
+    report('kill target', { victim, restarted, killed, takeover });
+    expect(killed!.owned.length).toBeGreaterThan(0);
+    expect(killed!.tokens.every((t) => t > 0)).toBe(true);
+    expect(Object.keys(takeover!.owners)).not.toContain(victim);
+    const held = new Set(Object.values(takeover!.owners).flat());
+    expect(killed!.owned.filter((p) => !held.has(p))).toEqual([]);
+    expect(takeover!.tokens.filter((t, i) => !(t > killed!.tokens[i]!))).toEqual([]);
 
     const submitted = Date.now();
     const results = await drained(api, admin, id, 90000);
@@ -259,6 +335,133 @@ describe('vote pipeline under coordinator faults (5 coordinators, 5,000 voters; 
       expect(v).toMatchObject({ status: 'finalized', electionId: id });
       expect(v.approvals).toBeGreaterThanOrEqual(2);
     }
+  }, 240000);
+
+  test('a partition owner paused past its lease: its late finalize writes are refused (fenced), totals exact', async () => {
+    // The stale owner runs with a test-mode delay between deciding a batch and sending its
+    // fenced write, so the pause (SIGSTOP) lands with writes decided but not yet sent, as
+    // a GC pause would: on SIGCONT they go out with the superseded lock token.
+    const stale = cluster.members.find((m) => !cluster.node(m).proc.alive) ?? cluster.members[0]!;
+    await cluster.node(stale).proc.stop();
+    await cluster.startNode(stale, { QV_TEST_MODE: '1', TEST_FINALIZE_WRITE_DELAY_MS: '400' });
+    const id = await newOpenElection(api, admin, 'Stale partition owner');
+    const tags = await electionTags(redis, id);
+    await eventually(
+      async () => (await ownedBy(cluster, stale)).length > 0,
+      30000,
+      'the stale node owns partitions',
+    );
+    const N = 3000;
+    const intents = await mintVoters(keyDir, N, `so-${id}`, OPTIONS);
+    const partitionFence = async (p: number) => Number((await redis.get(partitionKeys(tags[p]!).fence)) ?? 0);
+    let paused: { owned: number[]; tokens: number[]; fences: number[]; pausedMs: number } | undefined;
+    const faults: Promise<void>[] = [];
+    const timeline: Record<string, number> = {};
+    const t0 = Date.now();
+    const { outcomes, elapsedMs } = await castVotes({
+      baseUrl: offline.httpUrl,
+      electionId: id,
+      intents,
+      concurrency: 25,
+      ratePerSec: 300,
+      retryForMs: 60000,
+      onProgress: (done) => {
+        if (done !== Math.floor(N * 0.2)) return;
+        faults.push(
+          (async () => {
+            const owned = await ownedBy(cluster, stale);
+            const tokens = await Promise.all(owned.map((p) => lockToken(redis, cluster, p)));
+            const proc = cluster.node(stale).proc;
+            proc.signal('SIGSTOP');
+            const stoppedAt = Date.now();
+            timeline['SIGSTOP at'] = stoppedAt - t0;
+            try {
+              // Past its lease: another node took each lock (a higher token) and finalized
+              // this election's partition with it (the partition's fence moved past the token).
+              const fences = await eventually(
+                async () => {
+                  const f = await Promise.all(owned.map(partitionFence));
+                  const l = await Promise.all(owned.map((p) => lockToken(redis, cluster, p)));
+                  return owned.every((_, i) => l[i]! > tokens[i]! && f[i]! > tokens[i]!) ? f : undefined;
+                },
+                45000,
+                "the paused node's partitions finalized by a new owner",
+              );
+              paused = { owned, tokens, fences, pausedMs: Date.now() - stoppedAt };
+            } finally {
+              proc.signal('SIGCONT');
+              timeline['SIGCONT at'] = Date.now() - t0;
+            }
+          })(),
+        );
+      },
+    });
+    await Promise.all(faults);
+    // Its late writes were refused by the fence: the node says so (and drops the partition).
+    const fenced = await eventually(
+      async () => {
+        const lines = (cluster.output.get(stale) ?? []).flatMap((l) => {
+          try {
+            return [JSON.parse(l) as { msg?: string; election?: string; partition?: number }];
+          } catch {
+            return [];
+          }
+        });
+        const refusals = lines.filter((l) => l.msg?.startsWith('finalize fenced') && l.election === id);
+        return refusals.length > 0 ? refusals : undefined;
+      },
+      15000,
+      'a fenced refusal logged by the resumed node',
+    ).catch(() => []);
+
+    const results = await drained(api, admin, id, 90000);
+    const audit = await fetchAudit(api, admin, id);
+    const accepted = outcomes.filter((o) => o.status === 202);
+    const rec = reconcile(outcomes, audit);
+    const verify = verifyAudit(
+      id,
+      PARTITIONS,
+      audit,
+      results,
+      accepted.map((o) => o.receipt!),
+    );
+    const who = await countedVoters(
+      redis,
+      id,
+      audit.filter((e) => e.outcome === 'counted'),
+    );
+    report('stale partition owner', {
+      votes: N,
+      stale,
+      paused,
+      fencedRefusals: fenced.map((l) => l.partition),
+      statuses: statusCounts(outcomes),
+      submitMs: elapsedMs,
+      timeline,
+      results: { totals: results.totals, finalized: results.finalized, rejected: results.rejected },
+      problems: verify.problems.slice(0, 10),
+    });
+
+    expect(paused).toBeDefined();
+    expect(paused!.owned.length).toBeGreaterThan(0);
+    // At least one write the paused node had decided went out after SIGCONT and was
+    // refused, for a partition it had owned before the pause.
+    expect(fenced.length).toBeGreaterThan(0);
+    for (const r of fenced) expect(paused!.owned).toContain(r.partition);
+    // Totals exact: every 202 counted once, nothing else counted, the chain verifies.
+    expect(statusCounts(outcomes)).toEqual({ '202': N });
+    expect(rec.missingFromAudit.map((o) => o.voteId)).toEqual([]);
+    expect(rec.rejected.map((o) => o.voteId)).toEqual([]);
+    expect(rec.counted).toBe(N);
+    expect(rec.unknownCounted).toEqual([]);
+    expect(rec.duplicateEntries).toEqual([]);
+    expect(results.totals).toEqual(rec.acceptedByOption);
+    expect(results).toMatchObject({ finalized: N, rejected: 0, pending: 0 });
+    expect(verify.problems).toEqual([]);
+    expect(verify.ok).toBe(true);
+    expect(who.unresolved).toEqual([]);
+    expect(who.twice).toEqual([]);
+    expect(who.voters.size).toBe(N);
   }, 240000);
 });
 

@@ -64,6 +64,8 @@ export class TestCluster {
   readonly name: string;
   /** The cluster secret its coordinators authenticate each other with (tests sign with it too). */
   readonly secret = generateClusterSecret();
+  /** Every output line of each coordinator (all of its runs), for tests that look for an event. */
+  readonly output = new Map<string, string[]>();
   constructor(
     readonly members: string[],
     readonly env: NodeJS.ProcessEnv = {},
@@ -93,6 +95,8 @@ export class TestCluster {
 
   async startNode(id: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestCoordinator> {
     const adminPort = this.nodes.get(id)?.adminPort ?? (await freePort());
+    const lines = this.output.get(id) ?? [];
+    this.output.set(id, lines);
     const proc = await startCoordinator({
       nodeId: id,
       adminPort,
@@ -107,7 +111,10 @@ export class TestCluster {
         ...this.env,
         ...extraEnv,
       },
-      onLine: sink,
+      onLine: (name, line) => {
+        lines.push(line);
+        sink(name, line);
+      },
     });
     const node = { id, adminPort, url: `http://127.0.0.1:${adminPort}`, proc };
     this.nodes.set(id, node);
