@@ -199,7 +199,10 @@ export class CoordinatorNode {
       partitions: this.config.partitions,
       log: this.log,
       inSync: () => this.clock.inSync,
-      healthyMembers: () => this.members.filter((x) => x.health === 'healthy').map((x) => x.id),
+      // Members that judge and own partitions: healthy, and not out of sync by their own
+      // heartbeat (an out-of-sync node abstains, so the next in line takes its place).
+      healthyMembers: () =>
+        this.members.filter((x) => x.health === 'healthy' && x.state?.inSync !== false).map((x) => x.id),
       leaderTerm: () => (this.raft.role === 'leader' ? this.raft.term : null),
       subscriber: this.pipelineEvents,
       finalizeWriteDelayMs: this.config.finalizeWriteDelayMs,

@@ -218,6 +218,9 @@ export class Pipeline {
   }
 
   private async finalizeOnce(): Promise<number> {
+    // Out of sync, this node does no partition work at all (rebalance hands its
+    // partitions over to the members in sync): its clock would stamp the finalizations.
+    if (!this.d.inSync()) return 0;
     const live = this.elections.filter((e) => e.status !== 'draft');
     const jobs = new Map<string, () => Promise<number>>();
     for (const [p, lock] of this.owned) {
@@ -249,7 +252,12 @@ export class Pipeline {
   private async rebalance(): Promise<void> {
     if (!this.running) return;
     const healthy = this.d.healthyMembers().filter((m) => this.d.committee.includes(m));
-    if (!healthy.includes(this.d.nodeId)) healthy.push(this.d.nodeId);
+    // An out-of-sync node owns nothing (its partitions go to the next in line); a node in
+    // sync counts itself even before its own heartbeat says so.
+    const self = healthy.indexOf(this.d.nodeId);
+    if (!this.d.inSync()) {
+      if (self >= 0) healthy.splice(self, 1);
+    } else if (self < 0) healthy.push(this.d.nodeId);
     const maxP = Math.max(this.d.partitions, ...this.elections.map((e) => e.tags.length));
     for (let p = 0; p < maxP; p++) {
       const want = rendezvousOwner(`partition:${p}`, healthy) === this.d.nodeId;

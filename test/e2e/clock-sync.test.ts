@@ -397,11 +397,11 @@ describe('clock synchronization between coordinators', () => {
     expect(await checkpointsOf(skewed)).toEqual(fencedCheckpoints);
     expect(await objectionsOf(skewed)).toEqual([]);
     expect(stillFenced.pipeline.judged).toBe(fenced.pipeline.judged);
-    // Not asserted: that it finalizes nothing. Its finalizer does not look at the clock
-    // state (pipeline.ts finalizeOnce), so it keeps finalizing the partitions it owns from
-    // the others' verdicts; the line below prints how many (issue 12).
+    // ... and finalized nothing: it handed its partitions over to the members in sync.
+    expect(stillFenced.pipeline.finalized).toBe(fenced.pipeline.finalized);
+    expect(stillFenced.pipeline.partitionsOwned).toEqual([]);
     process.stdout.write(
-      `[clock-sync] out of sync (offset ${stillFenced.clock.offsetMs} ms): 40 votes counted by the others; its verdicts ${fenced.pipeline.judged} -> ${stillFenced.pipeline.judged}, its finalized ${fenced.pipeline.finalized} -> ${stillFenced.pipeline.finalized} (partitions owned ${JSON.stringify(stillFenced.pipeline.partitionsOwned)})\n`,
+      `[clock-sync] out of sync (offset ${stillFenced.clock.offsetMs} ms): 40 votes counted by the others; its verdicts ${fenced.pipeline.judged} -> ${stillFenced.pipeline.judged}, its finalized ${fenced.pipeline.finalized} -> ${stillFenced.pipeline.finalized}\n`,
     );
 
     // Back in sync (skew as before, no drift): it judges again and catches up.
