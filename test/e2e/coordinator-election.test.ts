@@ -260,3 +260,93 @@ describe('coordinator cluster: membership and leader election', () => {
     expect((await view()).term).toBeGreaterThanOrEqual(now.term);
   }, 60000);
 });
+
+/**
+ * Leader safety across real processes. `waitForLeader` only compares leaders the nodes
+ * already agree on, so a short-lived second leader in a term would be invisible to it.
+ * Here every coordinator's own "role changed" lines (role and term, logged at info level)
+ * are kept, and after repeated kills, pauses (SIGSTOP/SIGCONT) and restarts of leaders
+ * and followers: at most one node became leader in any term, and each term's leader is
+ * backed by a majority of the per-term vote records in Redis (one key per node per term).
+ */
+describe('leader safety across real processes (3 coordinators; kills, pauses, restarts)', () => {
+  let cluster: TestCluster;
+  const redis = createRedisCluster(parseSeeds(testSeeds()));
+  beforeAll(async () => {
+    cluster = await TestCluster.start(3, { LOG_LEVEL: 'info' });
+  }, 60000);
+  afterAll(async () => {
+    await cluster?.stop();
+    redis.disconnect();
+  });
+
+  test('at most one leader per term; each leader holds a majority of its term’s recorded votes', async () => {
+    const faults = [
+      'kill -9 leader',
+      'pause leader',
+      'restart follower',
+      'pause follower',
+      'kill -9 leader',
+      'pause leader',
+      'restart leader',
+    ];
+    for (const fault of faults) {
+      const { leader } = await cluster.waitForLeader(15000);
+      const target = fault.endsWith('leader') ? leader : cluster.members.find((m) => m !== leader)!;
+      const proc = cluster.node(target).proc;
+      if (fault.startsWith('kill')) {
+        proc.signal('SIGKILL');
+        await proc.exited;
+        await cluster.waitForLeader(15000, target);
+        await cluster.startNode(target);
+      } else if (fault.startsWith('pause')) {
+        proc.signal('SIGSTOP');
+        await sleep(2 * SETTLE_MS); // past the lease and every election timeout
+        proc.signal('SIGCONT');
+      } else {
+        await proc.stop();
+        await cluster.startNode(target);
+      }
+    }
+    const last = await cluster.waitForLeader(15000);
+
+    // Every "became leader" event, by term, from every run of every coordinator.
+    const leadersByTerm = new Map<number, string[]>();
+    for (const [id, lines] of cluster.output) {
+      for (const text of lines) {
+        let line: { msg?: string; role?: string; term?: number };
+        try {
+          line = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        if (line.msg !== 'role changed' || line.role !== 'leader') continue;
+        leadersByTerm.set(line.term!, [...(leadersByTerm.get(line.term!) ?? []), id]);
+      }
+    }
+    // The vote records of every term up to the last one (whom each node voted for).
+    const keys = clusterKeysFor(cluster.name);
+    const votes = new Map<number, (string | null)[]>();
+    for (let term = 1; term <= last.term; term++) {
+      votes.set(term, await redis.mget(...cluster.members.map((m) => keys.vote(term, m))));
+    }
+    const majority = Math.floor(cluster.members.length / 2) + 1;
+    const backing = [...leadersByTerm].map(([term, ids]) => ({
+      term,
+      leaders: ids,
+      votesForLeader: (votes.get(term) ?? []).filter((v) => v === ids[0]).length,
+    }));
+    process.stdout.write(`\n[leader safety] ${JSON.stringify({ faults, last, backing })}\n`);
+
+    // Not vacuous: the initial leader and one per leader kill or pause were seen.
+    expect(leadersByTerm.size).toBeGreaterThanOrEqual(5);
+    expect(leadersByTerm.get(last.term)).toEqual([last.leader]);
+    // At most one node became leader in any term (and only once).
+    expect(backing.filter((b) => b.leaders.length !== 1)).toEqual([]);
+    // Each leader was elected by a majority of recorded votes of its term, and every
+    // record names a member.
+    expect(backing.filter((b) => b.votesForLeader < majority)).toEqual([]);
+    const recorded = [...votes.values()].flat().filter((v): v is string => v !== null);
+    expect(recorded.filter((v) => !cluster.members.includes(v))).toEqual([]);
+  }, 180000);
+});
