@@ -289,12 +289,18 @@ describe('leader safety across real processes (3 coordinators; kills, pauses, re
       'kill -9 leader',
       'pause leader',
       'restart leader',
+      'pause followers', // both at once, resumed together: they campaign for the same term
     ];
     for (const fault of faults) {
       const { leader } = await cluster.waitForLeader(15000);
       const target = fault.endsWith('leader') ? leader : cluster.members.find((m) => m !== leader)!;
       const proc = cluster.node(target).proc;
-      if (fault.startsWith('kill')) {
+      if (fault === 'pause followers') {
+        const procs = cluster.members.filter((m) => m !== leader).map((m) => cluster.node(m).proc);
+        for (const p of procs) p.signal('SIGSTOP');
+        await sleep(2 * SETTLE_MS);
+        for (const p of procs) p.signal('SIGCONT');
+      } else if (fault.startsWith('kill')) {
         proc.signal('SIGKILL');
         await proc.exited;
         await cluster.waitForLeader(15000, target);
