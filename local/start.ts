@@ -106,6 +106,7 @@ async function main(): Promise<void> {
       basePort: redisBase,
       ...LOCAL_TOPOLOGY,
       relaunch: true,
+      relaunchDelayMs: Number(process.env['REDIS_RELAUNCH_DELAY_MS'] ?? 300),
       dataDir: process.env['REDIS_DATA_DIR'] ?? '.local/redis',
       log: (m) => print('redis', m),
     },

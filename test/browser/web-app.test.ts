@@ -91,9 +91,12 @@ beforeAll(async () => {
     );
   }
   mkdirSync(SHOTS, { recursive: true });
-  // The killed leader stays down long enough for the dashboard to show it down, then
-  // comes back (npm start relaunches a dead coordinator).
-  stack = await launchStack(PASSWORD, 120000, { COORDINATOR_RELAUNCH_DELAY_MS: '10000' });
+  // A killed leader or Redis node stays down long enough for the dashboard's polls to
+  // show it down, then comes back (npm start relaunches dead coordinators and Redis nodes).
+  stack = await launchStack(PASSWORD, 120000, {
+    COORDINATOR_RELAUNCH_DELAY_MS: '10000',
+    REDIS_RELAUNCH_DELAY_MS: '15000',
+  });
   const web = stack.web;
   const out = stack.output();
   webUrl = /Web app\s+(http:\/\/\S+)/.exec(out)?.[1] ?? '';
