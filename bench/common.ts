@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
@@ -70,4 +71,68 @@ export async function startBenchCoordinators(
     );
   }
   return procs;
+}
+
+/** One HTTP request on loopback through `agent` (keep-alive): status and body text. */
+export function httpCall(
+  agent: Agent,
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+/** What a closed-loop run measured: completed requests per second, latency, failures. */
+export interface ClosedLoop {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** Answers of 400 or more, and requests that failed outright. */
+  errors: number;
+}
+
+/**
+ * `concurrency` clients each sending the next request as soon as the last one answered,
+ * for `seconds`; `one(i)` sends request number i and resolves with its HTTP status.
+ */
+export async function closedLoop(
+  seconds: number,
+  concurrency: number,
+  one: (i: number) => Promise<number>,
+): Promise<ClosedLoop> {
+  const lat: number[] = [];
+  let n = 0;
+  let errors = 0;
+  const until = Date.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < until) {
+        const i = n++;
+        const t = performance.now();
+        const status = await one(i).catch(() => 0);
+        lat.push(performance.now() - t);
+        if (status >= 400 || status === 0) errors++;
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return {
+    perSecond: lat.length / ((performance.now() - started) / 1000),
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    errors,
+  };
 }

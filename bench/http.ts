@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { findFreePortRange } from '../local/ports';
 import type { ManagedProcess } from '../local/processes';
 import { startOffline } from '../local/stack';
@@ -23,9 +23,10 @@ import { ElectionStore } from '../shared/elections/store';
 import { systemClock } from '../shared/clock';
 import {
   benchRedis,
+  closedLoop,
+  httpCall,
   machine,
   option,
-  percentile,
   runBench,
   sleep,
   startBenchCoordinators,
@@ -36,53 +37,10 @@ const SECONDS = option('seconds', 6);
 const CONCURRENCY = option('concurrency', 32);
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function call(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    if (body) req.write(body);
-    req.end();
-  });
-}
+const call = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) =>
+  httpCall(agent, port, method, path, headers, body);
 
-async function load(
-  seconds: number,
-  one: (i: number) => Promise<number>,
-): Promise<{ perSecond: number; p50: number; p99: number; errors: number }> {
-  const lat: number[] = [];
-  let n = 0;
-  let errors = 0;
-  const until = Date.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < until) {
-        const i = n++;
-        const t = performance.now();
-        const status = await one(i).catch(() => 0);
-        lat.push(performance.now() - t);
-        if (status >= 400 || status === 0) errors++;
-      }
-    }),
-  );
-  lat.sort((a, b) => a - b);
-  return {
-    perSecond: lat.length / ((performance.now() - started) / 1000),
-    p50: percentile(lat, 50),
-    p99: percentile(lat, 99),
-    errors,
-  };
-}
+const load = (seconds: number, one: (i: number) => Promise<number>) => closedLoop(seconds, CONCURRENCY, one);
 
 async function main(): Promise<void> {
   const cluster = await benchRedis();

@@ -7,7 +7,7 @@
  * serverless-offline on a fresh Redis Cluster; no coordinators (the gates are opened
  * directly, as in bench/http.ts), so only the function process is measured.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { parseSeeds } from '../shared/config';
 import { ElectionStore } from '../shared/elections/store';
 import { createRedisCluster } from '../shared/redis/client';
 import { partitionKeys } from '../shared/redis/keys';
-import { benchRedis, machine, option, percentile, runBench, writeResult } from './common';
+import { benchRedis, httpCall, machine, option, percentile, runBench, writeResult } from './common';
 
 const SECONDS = option('seconds', 8);
 /** `--ping 1`: flood `GET /ping` instead, the cost of request volume alone (no Redis, no hash). */
@@ -30,18 +30,8 @@ const FLOOD = option('flood', 32);
 const VOTERS_IN_FLIGHT = 8;
 const agent = new Agent({ keepAlive: true, maxSockets: VOTERS_IN_FLIGHT + FLOOD });
 
-function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string) {
-  return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    if (body) req.write(body);
-    req.end();
-  });
-}
+const call = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) =>
+  httpCall(agent, port, method, path, headers, body);
 
 async function main(): Promise<void> {
   const cluster = await benchRedis();

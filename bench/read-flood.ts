@@ -9,7 +9,7 @@
  *   node --import tsx bench/read-flood.ts [--seconds 6] [--concurrency 16]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePortRange } from '../local/ports';
@@ -19,9 +19,10 @@ import { ensureKeyPair } from '../shared/auth/keys';
 import { mintToken } from '../shared/auth/tokens';
 import {
   benchRedis,
+  closedLoop,
+  httpCall,
   machine,
   option,
-  percentile,
   runBench,
   sleep,
   startBenchCoordinators,
@@ -33,55 +34,10 @@ const CONCURRENCY = option('concurrency', 16);
 const FLOOD = 32;
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY + FLOOD + 4 });
 
-function call(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    if (body) req.write(body);
-    req.end();
-  });
-}
+const call = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) =>
+  httpCall(agent, port, method, path, headers, body);
 
-interface Load {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-async function load(seconds: number, concurrency: number, one: () => Promise<number>): Promise<Load> {
-  const lat: number[] = [];
-  let errors = 0;
-  const until = Date.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < until) {
-        const t = performance.now();
-        const status = await one().catch(() => 0);
-        lat.push(performance.now() - t);
-        if (status >= 400 || status === 0) errors++;
-      }
-    }),
-  );
-  lat.sort((a, b) => a - b);
-  return {
-    perSecond: lat.length / ((performance.now() - started) / 1000),
-    p50: percentile(lat, 50),
-    p99: percentile(lat, 99),
-    errors,
-  };
-}
+const load = closedLoop;
 
 async function main(): Promise<void> {
   const cluster = await benchRedis();

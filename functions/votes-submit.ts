@@ -1,7 +1,7 @@
 import { systemClock } from '../shared/clock';
 import { ApiError } from '../shared/errors';
 import { plainBallot } from '../shared/votes/ballot';
-import { checkRateLimits } from '../shared/votes/rate-limit';
+import { checkRateLimits, rateLimitFromEnv } from '../shared/votes/rate-limit';
 import { submitVote } from '../shared/votes/submit';
 import { requireRole } from './lib/auth';
 import { cachedElection, electionIdParam, refuseLateVote } from './lib/elections';
@@ -14,8 +14,8 @@ const num = (name: string, fallback: number): number => {
   return env[name] !== undefined && env[name] !== '' && Number.isFinite(n) ? n : fallback;
 };
 const limits = {
-  voter: { limit: num('RATE_LIMIT_VOTER', 30), windowMs: num('RATE_LIMIT_WINDOW_MS', 10000) },
-  ip: { limit: num('RATE_LIMIT_IP', 100000), windowMs: num('RATE_LIMIT_WINDOW_MS', 10000) },
+  voter: rateLimitFromEnv('RATE_LIMIT_VOTER', 30, 'RATE_LIMIT_WINDOW_MS', 10000),
+  ip: rateLimitFromEnv('RATE_LIMIT_IP', 100000, 'RATE_LIMIT_WINDOW_MS', 10000),
 };
 // A 202 promises the vote is on a master and at least one replica (docs/guarantees.md):
 // the function never asks for fewer than one replica, whatever the environment says.
