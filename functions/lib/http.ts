@@ -44,7 +44,7 @@ const log = createLogger({ component: 'http' });
 /** True for errors that mean "Redis is not reachable right now" (→ 503, retry). */
 export function isUnavailableError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return /Connection is closed|ECONNREFUSED|ETIMEDOUT|Command timed out|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available|MaxRetriesPerRequest|Stream isn't writeable|enableOfflineQueue|MOVED|LOADING|MASTERDOWN|timed out/i.test(
+  return /Connection is closed|ECONNREFUSED|ETIMEDOUT|Command timed out|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available|MaxRetriesPerRequest|Stream isn't writeable|enableOfflineQueue|MOVED|READONLY|LOADING|MASTERDOWN|timed out/i.test(
     err.message,
   );
 }

@@ -138,9 +138,10 @@ async function writeOnMaster(redis: Cluster, waits: ReplicaWaits, keys: string[]
       const [clientId, r] = await Promise.all([id, written]);
       return { r, target, clientId };
     } catch (err) {
-      if (err instanceof Error && /^(MOVED|ASK) /.test(err.message)) {
+      if (err instanceof Error && /^(MOVED|ASK|READONLY) /.test(err.message)) {
         // Sent on one master's connection, so ioredis does not follow redirections: the
-        // slot moved (failover) or is migrating (resharding). Re-read the map and retry;
+        // slot moved (failover), is migrating (resharding), or the node we knew as its
+        // master came back as a replica (READONLY: nothing was written). Re-read the map and retry;
         // a slot still in flux after that is a "retry shortly", not an error.
         if (attempt >= MAX_REDIRECTS) throw notDurable('the partition is moving between masters');
         await refreshSlots(redis);

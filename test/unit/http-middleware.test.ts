@@ -60,6 +60,15 @@ describe('HTTP middleware', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers?.['Retry-After']).toBe('1');
   });
+
+  test('a write refused by a node that came back as a replica (READONLY) is 503, not 500', async () => {
+    const demoted = httpHandler('POST /z', async () => {
+      throw new Error("READONLY You can't write against a read only replica.");
+    });
+    const res = await demoted(event());
+    expect(res.statusCode).toBe(503);
+    expect(res.headers?.['Retry-After']).toBe('1');
+  });
 });
 
 describe('client address (X-Forwarded-For only from a trusted proxy)', () => {
