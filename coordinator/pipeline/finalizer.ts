@@ -1,13 +1,15 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
 import { beforeClosingPoint, closingPoint, parseGate, recordedPoints } from '../../shared/elections/gates';
+import { makeVoteId } from '../../shared/elections/model';
 import type { ElectionRecord } from '../../shared/elections/store';
 import type { Logger } from '../../shared/logger';
 import { electionChannel, partitionKeys } from '../../shared/redis/keys';
 import { defineScript, reply, runScript } from '../../shared/redis/scripts';
 import { type AuditEntryContent, entryHash, genesisHash } from '../../shared/votes/audit-chain';
 import type { BallotScheme } from '../../shared/votes/ballot';
-import { compareStreamIds } from '../../shared/redis/stream-ids';
+import { compareStreamIds } from '../../shared/votes/stream-ids';
+import { countVerdicts, decide, majorityCheckpoint } from '../../shared/votes/verdict';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 
 export const finalizeVotesScript = defineScript('finalizeVotes', {
@@ -95,10 +97,6 @@ export class Finalizer {
     private readonly writeDelayMs = 0,
   ) {}
 
-  get majority(): number {
-    return Math.floor(this.committee.length / 2) + 1;
-  }
-
   private checkpointsOf(e: ElectionRecord, p: number): Promise<(string | null)[]> {
     return this.redis.hmget(partitionKeys(e.tags[p]!).checkpoints, ...this.committee);
   }
@@ -138,15 +136,14 @@ export class Finalizer {
     // shows nothing new is stale by now: read afresh.
     const { fin, head, entries } = await this.position(e, p, key);
     const agreedIn = (cps: (string | null)[]): string | undefined => {
-      const judged = cps.filter((c): c is string => !!c).sort((x, y) => compareStreamIds(y, x));
-      const agreed = judged[this.majority - 1]; // judged by at least a majority
+      const agreed = majorityCheckpoint(cps, this.committee.length);
       return agreed && (!fin || compareStreamIds(agreed, fin) > 0) ? agreed : undefined;
     };
     let cps = prefetched ? await prefetched : null;
     if (!cps || !agreedIn(cps)) cps = await this.checkpointsOf(e, p);
     const agreed = agreedIn(cps);
     if (!agreed) return 0;
-    const checkpoints = cps.map((c) => c ?? '');
+    const n = this.committee.length;
     // The gate is read after the log (same connection, in order): open means every row
     // lies before the point a later close records; closed gives the final point.
     const [rows, objectionCount, gate, recorded] = await Promise.all([
@@ -166,26 +163,15 @@ export class Finalizer {
     const outcomes: Outcome[] = [];
     for (const [i, [sid, fields]] of rows.entries()) {
       const entry = decodeVoteLogEntry(fields);
-      let approvals = 0;
-      const reasons: string[] = [];
-      this.committee.forEach((_, vi) => {
-        const objection = objections[i * this.committee.length + vi];
-        const cp = checkpoints[vi];
-        if (objection) reasons.push(objection);
-        else if (cp && compareStreamIds(cp, sid) >= 0) approvals++;
-      });
-      let outcome: 'counted' | 'rejected';
-      let reason = '';
       // The closing point is the same rule validators apply: nothing after it counts,
       // whatever verdicts a validator with a stale view recorded.
-      if (closePoint && !beforeClosingPoint(sid, closePoint)) {
-        outcome = 'rejected';
-        reason = 'after_close';
-      } else if (approvals >= this.majority) outcome = 'counted';
-      else if (reasons.length >= this.majority) {
-        outcome = 'rejected';
-        reason = mostCommon(reasons);
-      } else break; // no majority either way yet: wait for more verdicts
+      const decision =
+        closePoint && !beforeClosingPoint(sid, closePoint)
+          ? { outcome: 'rejected' as const, reason: 'after_close' }
+          : decide(countVerdicts(sid, cps, objections.slice(i * n, (i + 1) * n)), n);
+      if (decision.outcome === 'pending') break; // no majority either way yet: wait for more verdicts
+      const { outcome } = decision;
+      const reason = decision.outcome === 'rejected' ? decision.reason : '';
       outcomes.push({
         sid,
         countKey: this.ballot.countKey(entry.option),
@@ -257,8 +243,8 @@ export class Finalizer {
       type: 'votes.finalized',
       electionId: e.id,
       partition: p,
-      counted: counted.map((o) => `${e.id}.${p}.${o.sid}`),
-      rejected: rejected.map((o) => ({ voteId: `${e.id}.${p}.${o.sid}`, reason: o.entry.reason })),
+      counted: counted.map((o) => makeVoteId(e.id, p, o.sid)),
+      rejected: rejected.map((o) => ({ voteId: makeVoteId(e.id, p, o.sid), reason: o.entry.reason })),
       at,
     };
     // Not awaited: the finalize is done; the announcement must not hold the next batch up.
@@ -267,10 +253,4 @@ export class Finalizer {
       .catch((err: unknown) => this.log.debug('publish failed', { err: String(err) }));
     return outcomes.length;
   }
-}
-
-function mostCommon(items: string[]): string {
-  const counts = new Map<string, number>();
-  for (const s of items) counts.set(s, (counts.get(s) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'rejected';
 }

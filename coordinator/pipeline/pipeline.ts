@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/clock';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
 import { type Lock, RedisMutex } from '../../shared/mutex';
+import { majorityOf } from '../../shared/membership/quorum';
 import { clusterKeys } from '../../shared/redis/keys';
 import { plainBallot } from '../../shared/votes/ballot';
 import { readResults } from '../../shared/votes/read';
@@ -56,7 +57,7 @@ export function rendezvousRanking(key: string, members: string[]): string[] {
  * validation costs the same per vote with 3 coordinators or 7.
  */
 export function activeValidators(committeeSize: number): number {
-  const majority = Math.floor(committeeSize / 2) + 1;
+  const majority = majorityOf(committeeSize);
   const wanted = Number(process.env['PIPELINE_ACTIVE_VALIDATORS'] ?? 3);
   return Math.min(committeeSize, Math.max(majority, wanted));
 }

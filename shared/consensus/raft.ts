@@ -1,3 +1,5 @@
+import { majorityOf } from '../membership/quorum';
+
 /**
  * Leader election for the coordinator cluster: Raft without a log (ARCHITECTURE
  * "Coordinators", PROTOCOL "Leader").
@@ -194,7 +196,7 @@ export class RaftNode {
     this.cfg = { ...config, members: [...config.members] };
     this.memberSet = new Set(config.members);
     this.peers = config.members.filter((m) => m !== config.id);
-    this.quorum = Math.floor(config.members.length / 2) + 1;
+    this.quorum = majorityOf(config.members.length);
     this.maxTermJump = config.maxTermJump ?? 1;
     this._term = initial.term;
     this.leaderTerm = initial.term;

@@ -2,7 +2,7 @@ import type { Cluster } from 'ioredis';
 import { electionKeys, partitionKeys } from '../redis/keys';
 import { ReplicaWaits } from '../redis/replica-waits';
 import { defineScript, reply, runScript } from '../redis/scripts';
-import { compareStreamIds } from '../redis/stream-ids';
+import { compareStreamIds } from '../votes/stream-ids';
 
 /**
  * Per-partition intake gates and their closing points. A gate only moves forward

@@ -1,24 +1,13 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../clock';
 import { ApiError, badRequest } from '../errors';
-import { parseVoteId } from '../elections/model';
+import { makeVoteId, parseVoteId } from '../elections/model';
 import type { ElectionRecord } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
 import { type ChainHead, genesisHash } from './audit-chain';
-import { compareStreamIds } from '../redis/stream-ids';
+import { compareStreamIds, isStreamId, U64_MAX } from './stream-ids';
+import { countVerdicts } from './verdict';
 import { decodeVoteLogEntry } from './vote-log';
-
-const U64_MAX = 18446744073709551615n;
-
-/**
- * True when "ms-seq" is a stream id Redis accepts (both parts fit in 64 bits). The id
- * patterns allow 20 digits, and Redis refuses anything larger with an error, so an id
- * from a client is checked before it reaches a command (else a 500, not a 404/400).
- */
-export function isStreamId(id: string): boolean {
-  const m = /^(\d{1,20})-(\d{1,20})$/.exec(id);
-  return !!m && BigInt(m[1]!) <= U64_MAX && BigInt(m[2]!) <= U64_MAX;
-}
 
 export interface VoteView {
   voteId: string;
@@ -78,13 +67,11 @@ export async function readVote(
       'Only the voter who cast this vote, an admin or an auditor may read it',
     );
   }
-  let approvals = 0;
-  let rejections = 0;
-  committee.forEach((v, i) => {
-    const cp = checkpoints[v];
-    if (objections[i]) rejections++;
-    else if (cp && compareStreamIds(cp, streamId) >= 0) approvals++;
-  });
+  const { approvals, reasons } = countVerdicts(
+    streamId,
+    committee.map((v) => checkpoints[v]),
+    objections,
+  );
   const own = f.voter === viewer.sub;
   // Hidden totals are hidden everywhere: an admin or auditor reading votes one by one
   // must not be able to add them up before close.
@@ -97,7 +84,7 @@ export async function readVote(
     status,
     ...(status === 'rejected' ? { reason: rejectedReason ?? 'rejected' } : {}),
     approvals,
-    rejections,
+    rejections: reasons.length,
     receipt: f.receipt,
     ballotId: f.ballotId,
     ...(own && f.nonce ? { receiptNonce: f.nonce } : {}),
@@ -265,7 +252,7 @@ export async function readAuditPage(
         reason: f['reason'] ?? '',
         prev: f['prev'] ?? '',
         hash: f['hash'] ?? '',
-        ...(operator ? { voteId: `${e.id}.${p}.${f['vote'] ?? ''}`, finalizedAt: f['at'] ?? '' } : {}),
+        ...(operator ? { voteId: makeVoteId(e.id, p, f['vote'] ?? ''), finalizedAt: f['at'] ?? '' } : {}),
       });
       cursors.push(id);
     }

@@ -5,7 +5,7 @@ import { parseSeeds } from '../../shared/config';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
 import { createRedisCluster } from '../../shared/redis/client';
 import { clusterKeysFor, partitionKeys } from '../../shared/redis/keys';
-import { compareStreamIds } from '../../shared/redis/stream-ids';
+import { compareStreamIds } from '../../shared/votes/stream-ids';
 import { plainBallot } from '../../shared/votes/ballot';
 import { submitVote } from '../../shared/votes/submit';
 import { TestCluster, eventually } from '../helpers/stack';

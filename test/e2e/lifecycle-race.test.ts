@@ -3,7 +3,7 @@ import type { Cluster } from 'ioredis';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
 import { partitionKeys } from '../../shared/redis/keys';
-import { compareStreamIds } from '../../shared/redis/stream-ids';
+import { compareStreamIds } from '../../shared/votes/stream-ids';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { testRedis } from '../helpers/redis';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
