@@ -4,6 +4,7 @@ import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { authenticateRead } from './lib/read-limits';
 import { redis } from './lib/redis';
+import type { AuditLogResponse } from '../shared/api-bodies';
 
 /**
  * `GET /elections/{id}/audit?cursor=&limit=`: the hash-chained log, paged. Empty (with
@@ -23,5 +24,8 @@ export const handler = httpHandler('GET /elections/{id}/audit', async (req) => {
     readAuditPage(redis(), e, req.query['cursor'] || undefined, limit, operator),
     elections.resets(e.id), // a reset is part of the audit trail: never silent
   ]);
-  return { status: 200, body: { electionId: e.id, partitions: e.tags.length, ...page, resets } };
+  return {
+    status: 200,
+    body: { electionId: e.id, partitions: e.tags.length, ...page, resets } satisfies AuditLogResponse,
+  };
 });

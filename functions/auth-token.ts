@@ -8,6 +8,7 @@ import { UserStore } from '../shared/auth/users';
 import { ApiError, badRequest } from '../shared/errors';
 import { httpHandler } from './lib/http';
 import { config, redis } from './lib/redis';
+import type { TokenResponse } from '../shared/api-bodies';
 
 // The token issuer is the only function that holds the private key; read at start, so
 // a missing key fails this function's start loudly instead of minting with a new key.
@@ -66,6 +67,6 @@ export const handler = httpHandler('POST /auth/token', async (req) => {
       role: user.role,
       sub: user.id,
       username: user.username,
-    },
+    } satisfies TokenResponse,
   };
 });

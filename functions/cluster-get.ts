@@ -5,6 +5,7 @@ import { requireRole } from './lib/auth';
 import { elections } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
+import type { ClusterResponse } from '../shared/api-bodies';
 
 /** `GET /cluster` (admin): coordinators, leader, Redis Cluster health, pipeline queues. */
 export const handler = httpHandler('GET /cluster', async (req) => {
@@ -20,5 +21,5 @@ export const handler = httpHandler('GET /cluster', async (req) => {
     rejected: results.reduce((a, r) => a + r.rejected, 0),
     activeElections: active.length,
   };
-  return { status: 200, body: { ...view, queues } };
+  return { status: 200, body: { ...view, queues } satisfies ClusterResponse };
 });

@@ -2,6 +2,7 @@ import { UserStore, validateNewUser } from '../shared/auth/users';
 import { requireRole } from './lib/auth';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
+import type { CreatedUser } from '../shared/api-bodies';
 
 let users: UserStore | undefined;
 const store = (): UserStore => {
@@ -15,6 +16,11 @@ export const handler = httpHandler('POST /users', async (req) => {
   const user = await store().create(validateNewUser(req.body));
   return {
     status: 201,
-    body: { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt },
+    body: {
+      id: user.id,
+      username: user.username,
+      role: user.role,
+      createdAt: user.createdAt,
+    } satisfies CreatedUser,
   };
 });

@@ -7,6 +7,7 @@ import { requireRole } from './lib/auth';
 import { cachedElection, electionIdParam, refuseLateVote } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
+import type { VoteAccepted } from '../shared/api-bodies';
 
 const env = process.env;
 const num = (name: string, fallback: number): number => {
@@ -59,7 +60,7 @@ export const handler = httpHandler('POST /elections/{id}/votes', async (req) => 
       receipt: result.receipt,
       ballotId: result.ballotId,
       receiptNonce: result.receiptNonce,
-    },
+    } satisfies VoteAccepted,
     headers: { 'Idempotent-Replayed': String(result.duplicate) },
   };
 });

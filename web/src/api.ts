@@ -1,106 +1,42 @@
 /**
  * The HTTP API (API.md), called through the web server's same-origin `/api` proxy.
- * Every failure becomes an {@link ApiError} with a message a person can act on.
+ * Every failure becomes an {@link ApiError} with a message a person can act on. The
+ * bodies are the server's own types, imported type-only from shared/ (erased from the
+ * bundle): a field the server renames fails this app's type check.
  */
+import type { Role } from '../../shared/auth/roles';
+import type { Election, ElectionOption } from '../../shared/elections/model';
+import type { Results, VoteView } from '../../shared/votes/read';
+import type {
+  AuditLogResponse,
+  ClusterResponse,
+  CreatedUser,
+  ElectionList,
+  TokenResponse,
+  VoteAccepted,
+} from '../../shared/api-bodies';
+
 export const API_BASE = '/api';
 
-export type Role = 'voter' | 'admin' | 'auditor';
+export type { Role } from '../../shared/auth/roles';
+export type { Election, ElectionOption as Option } from '../../shared/elections/model';
+export type { AuditEntry, Results, VoteView as VoteStatus } from '../../shared/votes/read';
+export type {
+  AuditLogResponse,
+  ClusterResponse as ClusterView,
+  CreatedUser,
+  ElectionList,
+  TokenResponse,
+  VoteAccepted,
+} from '../../shared/api-bodies';
 
+/** The signed-in user, as the app keeps it (in sessionStorage) between page loads. */
 export interface Session {
   token: string;
   role: Role;
   sub: string;
   username: string;
   expiresAt: number;
-}
-
-export interface Option {
-  id: string;
-  label: string;
-}
-
-export interface Election {
-  id: string;
-  title: string;
-  options: Option[];
-  status: 'draft' | 'open' | 'closed';
-  opensAt: string | null;
-  closesAt: string | null;
-  createdAt: string;
-  voters?: string[];
-}
-
-export interface Results {
-  electionId: string;
-  status: string;
-  totals: Record<string, number>;
-  finalized: number;
-  pending: number;
-  rejected: number;
-  final: boolean;
-  asOf: string;
-  hidden?: boolean;
-  /** Per partition: the head of its audit chain and its entry count (absent while hidden). */
-  chainHeads?: Record<string, { hash: string; entries: number }>;
-}
-
-export interface VoteStatus {
-  voteId: string;
-  electionId?: string;
-  status: 'pending' | 'finalized' | 'rejected';
-  reason?: string;
-  approvals?: number;
-  finalizedAt?: string;
-  receipt: string;
-}
-
-export interface AuditEntry {
-  partition: number;
-  seq: number;
-  ballotId: string;
-  receipt: string;
-  option: string;
-  outcome: 'counted' | 'rejected';
-  reason: string;
-  prev: string;
-  hash: string;
-}
-
-export interface AuditPage {
-  electionId: string;
-  partitions: number;
-  entries: AuditEntry[];
-  nextCursor: string | null;
-  /** True while the election hides its totals: the log is published at close. */
-  hidden?: boolean;
-}
-
-export interface ClusterNode {
-  id: string;
-  role: string;
-  healthy: boolean;
-  health?: string;
-  term: number | null;
-  clockOffsetMs: number | null;
-  inSync: boolean | null;
-  lastHeartbeatAt: string;
-  heartbeatAgeMs?: number;
-  adminUrl?: string;
-  partitionsOwned?: number[];
-}
-
-export interface ClusterView {
-  leader: string | null;
-  term: number;
-  nodes: ClusterNode[];
-  redis: {
-    state: string;
-    masters: number;
-    replicas: number;
-    slotsCovered: number;
-    nodes?: { address: string; role: 'master' | 'replica'; failing: boolean; slots: number }[];
-  };
-  queues: { pending: number; finalized?: number; rejected?: number; activeElections?: number };
 }
 
 /** Plain-language explanations of the error codes of API.md. */
@@ -220,15 +156,21 @@ export async function withRetries<T>(
 
 export const api = {
   signIn: (username: string, password: string) =>
-    request<{ token: string; expiresIn: number; role: Role; sub: string }>('POST', '/auth/token', {
+    request<TokenResponse>('POST', '/auth/token', {
       body: { username, password },
     }),
-  elections: (token: string) => request<{ elections: Election[] }>('GET', '/elections', { token }),
+  elections: (token: string) => request<ElectionList>('GET', '/elections', { token }),
   election: (token: string, id: string) =>
     request<Election>('GET', `/elections/${encodeURIComponent(id)}`, { token }),
   createElection: (
     token: string,
-    body: { title: string; options: Option[]; opensAt?: string; closesAt?: string; voters?: string[] },
+    body: {
+      title: string;
+      options: ElectionOption[];
+      opensAt?: string;
+      closesAt?: string;
+      voters?: string[];
+    },
   ) => request<Election>('POST', '/elections', { token, body }),
   open: (token: string, id: string) =>
     request<Election>('POST', `/elections/${encodeURIComponent(id)}/open`, { token }),
@@ -243,27 +185,21 @@ export const api = {
    */
   vote: (token: string, id: string, optionId: string, idempotencyKey: string) =>
     withRetries(() =>
-      request<{
-        voteId: string;
-        status: 'pending';
-        receipt: string;
-        ballotId?: string;
-        receiptNonce?: string;
-      }>('POST', `/elections/${encodeURIComponent(id)}/votes`, {
+      request<VoteAccepted>('POST', `/elections/${encodeURIComponent(id)}/votes`, {
         token,
         body: { optionId },
         headers: { 'idempotency-key': idempotencyKey },
       }),
     ),
   voteStatus: (token: string, voteId: string) =>
-    request<VoteStatus>('GET', `/votes/${encodeURIComponent(voteId)}`, { token }),
+    request<VoteView>('GET', `/votes/${encodeURIComponent(voteId)}`, { token }),
   audit: (token: string, id: string, cursor: string | null, limit = 1000) =>
-    request<AuditPage>(
+    request<AuditLogResponse>(
       'GET',
       `/elections/${encodeURIComponent(id)}/audit?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
       { token },
     ),
-  cluster: (token: string) => request<ClusterView>('GET', '/cluster', { token }),
+  cluster: (token: string) => request<ClusterResponse>('GET', '/cluster', { token }),
   createUser: (token: string, body: { username: string; password: string; role: Role }) =>
-    request<{ id: string; username: string; role: Role }>('POST', '/users', { token, body }),
+    request<CreatedUser>('POST', '/users', { token, body }),
 };

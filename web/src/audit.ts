@@ -1,45 +1,26 @@
-import type { AuditEntry } from './api';
+import {
+  type AuditEntryContent,
+  entryInput,
+  genesisInput,
+  receiptInput,
+  toHex,
+} from '../../shared/votes/audit-encoding';
+import type { AuditEntry, Results } from './api';
 
 /**
  * Verifies an audit log in the browser, without trusting the server: the same hash
- * chain as shared/votes/audit-chain.ts (docs/architecture.md "Audit log encoding",
- * qv/audit/v2: SHA-256 over length-prefixed parts behind a tag), recomputed with
- * WebCrypto; each chain checked against the published chain heads; the totals recounted
- * and compared with the published results; receipts or ballot ids carried by two
- * entries flagged; receipts looked up. Mirrors shared/votes/verify.ts.
+ * chain as the server and the CLI (docs/architecture.md "Audit log encoding",
+ * qv/audit/v2), over the very bytes shared/votes/audit-encoding.ts builds for them,
+ * hashed here with WebCrypto; each chain checked against the published chain heads; the
+ * totals recounted and compared with the published results; receipts or ballot ids
+ * carried by two entries flagged; receipts looked up. Mirrors shared/votes/verify.ts.
  */
-const enc = new TextEncoder();
-
-type Part = string | Uint8Array;
-
-/** `u64(n)`: 8 bytes big-endian. */
-export function u64(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
-  return b;
-}
-
-/** `lp(p1) || … || lp(pn)` with `lp(x) = u32be(len(x)) || x`; strings as UTF-8. */
-export function encodeParts(parts: Part[]): Uint8Array<ArrayBuffer> {
-  const bytes = parts.map((p) => (typeof p === 'string' ? enc.encode(p) : p));
-  const out = new Uint8Array(new ArrayBuffer(bytes.reduce((n, b) => n + 4 + b.length, 0)));
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const b of bytes) {
-    view.setUint32(at, b.length);
-    out.set(b, at + 4);
-    at += 4 + b.length;
-  }
-  return out;
-}
-
-export async function digest(parts: Part[]): Promise<string> {
-  const d = await crypto.subtle.digest('SHA-256', encodeParts(parts));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
+async function sha256Hex(input: Uint8Array<ArrayBuffer>): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', input)));
 }
 
 export function genesisHash(electionId: string, partition: number): Promise<string> {
-  return digest(['qv/audit/v2/genesis', electionId, u64(partition)]);
+  return sha256Hex(genesisInput(electionId, partition));
 }
 
 export function entryHash(
@@ -47,20 +28,9 @@ export function entryHash(
   electionId: string,
   partition: number,
   seq: number,
-  e: Pick<AuditEntry, 'ballotId' | 'receipt' | 'option' | 'outcome' | 'reason'>,
+  e: AuditEntryContent,
 ): Promise<string> {
-  return digest([
-    'qv/audit/v2/entry',
-    electionId,
-    u64(partition),
-    u64(seq),
-    prev,
-    e.ballotId,
-    e.receipt,
-    e.option,
-    e.outcome,
-    e.reason,
-  ]);
+  return sha256Hex(entryInput(prev, electionId, partition, seq, e));
 }
 
 /** The receipt a voter holding `nonce` expects for the entry's ballot id and option. */
@@ -70,7 +40,7 @@ export function receiptHash(
   option: string,
   nonce: string,
 ): Promise<string> {
-  return digest(['qv/audit/v2/receipt', electionId, ballotId, option, nonce]);
+  return sha256Hex(receiptInput(electionId, ballotId, option, nonce));
 }
 
 export interface PartitionReport {
@@ -97,13 +67,7 @@ export async function verifyAudit(
   electionId: string,
   partitions: number,
   entries: AuditEntry[],
-  published: {
-    totals: Record<string, number>;
-    finalized: number;
-    rejected: number;
-    hidden?: boolean;
-    chainHeads?: Record<string, { hash: string; entries: number }>;
-  } | null,
+  published: Pick<Results, 'totals' | 'finalized' | 'rejected' | 'hidden' | 'chainHeads'> | null,
 ): Promise<VerifyReport> {
   const problems: string[] = [];
   const parts: PartitionReport[] = [];

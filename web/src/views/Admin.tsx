@@ -85,7 +85,7 @@ function ElectionControl({
       </h3>
       <p className="muted">
         Id <code>{election.id}</code>
-        {election.voters ? ` · ${election.voters.length} eligible voters` : ' · any voter may vote'}
+        {election.restricted ? ' · only listed voters may vote' : ' · any voter may vote'}
       </p>
       <div className="actions">
         <button type="button" onClick={() => act('open')} disabled={busy || election.status !== 'draft'}>

@@ -1,0 +1,53 @@
+import type { Role } from './auth/roles';
+import type { ClusterView } from './cluster-view';
+import type { Election } from './elections/model';
+import type { ResetRecord } from './elections/store';
+import type { SubmitResult } from './votes/submit';
+import type { AuditPage } from './votes/read';
+
+/**
+ * The JSON bodies the HTTP API answers with that are not a domain view of their own
+ * (those live with their domain: `Election`, `Results`, `VoteView`, `AuditEntry`). The
+ * handlers check their bodies against these types (`satisfies`) and the web app imports
+ * them type-only, so a field renamed on one side fails the type check of the other.
+ * Types only: nothing here runs, in the browser or anywhere else.
+ */
+
+/** `POST /auth/token` → 200. */
+export interface TokenResponse {
+  token: string;
+  tokenType: 'Bearer';
+  /** Seconds until the token expires. */
+  expiresIn: number;
+  role: Role;
+  sub: string;
+  username: string;
+}
+
+/** `GET /elections` → 200. */
+export interface ElectionList {
+  elections: Election[];
+}
+
+/** `POST /elections/{id}/votes` → 202. */
+export type VoteAccepted = Pick<SubmitResult, 'voteId' | 'status' | 'receipt' | 'ballotId' | 'receiptNonce'>;
+
+/** `GET /elections/{id}/audit` → 200: one page, with the election's resets (never silent). */
+export interface AuditLogResponse extends AuditPage {
+  electionId: string;
+  partitions: number;
+  resets: ResetRecord[];
+}
+
+/** `GET /cluster` → 200: the cluster view plus the pipeline's queues over active elections. */
+export interface ClusterResponse extends ClusterView {
+  queues: { pending: number; finalized: number; rejected: number; activeElections: number };
+}
+
+/** `POST /users` → 201. */
+export interface CreatedUser {
+  id: string;
+  username: string;
+  role: Role;
+  createdAt: string;
+}

@@ -1,0 +1,76 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/**
+ * The web app shares the server's types and the audit hash input with shared/, and
+ * nothing else: every other import from shared/ is type-only (erased from the bundle), and
+ * the few modules it runs in the browser are pure — they import nothing, so no
+ * `node:crypto`, no Redis client and no `Buffer` can reach the browser through them.
+ */
+const root = resolve(__dirname, '../..');
+const webSrc = join(root, 'web/src');
+
+/** shared/ modules the browser may run: pure, with no import of their own. */
+const BROWSER_SAFE = ['shared/votes/audit-encoding.ts'];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? sources(join(dir, d.name)) : /\.tsx?$/.test(d.name) ? [join(dir, d.name)] : [],
+  );
+}
+
+/** Each `import … from '…'` / `export … from '…'` statement of a file: its text and target. */
+function importsOf(file: string): { statement: string; target: string }[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)';/gms)].map((m) => ({
+    statement: m[0],
+    target: m[1]!,
+  }));
+}
+
+describe('web app imports from shared/', () => {
+  const files = sources(webSrc);
+  const fromShared = files.flatMap((file) =>
+    importsOf(file)
+      .filter((i) => i.target.startsWith('.'))
+      .map((i) => ({ ...i, file, module: relative(root, resolve(dirname(file), i.target)) }))
+      .filter((i) => i.module.startsWith('shared/')),
+  );
+
+  test('the web app does share types and the audit hash input with shared/', () => {
+    const modules = new Set(fromShared.map((i) => i.module));
+    expect([...modules]).toEqual(
+      expect.arrayContaining([
+        'shared/votes/audit-encoding',
+        'shared/votes/read',
+        'shared/elections/model',
+        'shared/api-bodies',
+      ]),
+    );
+  });
+
+  test('every import from shared/ is type-only, except the browser-safe modules', () => {
+    const runtime = fromShared
+      .filter((i) => !/^(?:import|export)\s+type\s/.test(i.statement))
+      .filter((i) => !BROWSER_SAFE.includes(`${i.module}.ts`))
+      .map((i) => `${relative(root, i.file)} imports ${i.module} at run time`);
+    expect(runtime).toEqual([]);
+  });
+
+  test('the browser-safe modules import nothing and use no Node-only global', () => {
+    for (const module of BROWSER_SAFE) {
+      // Code only: the doc comments may name what the module avoids.
+      const text = readFileSync(join(root, module), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
+      expect({ module, imports: importsOf(join(root, module)).map((i) => i.target) }).toEqual({
+        module,
+        imports: [],
+      });
+      expect({ module, nodeOnly: /\b(?:Buffer|process|require)\b/.test(text) }).toEqual({
+        module,
+        nodeOnly: false,
+      });
+    }
+  });
+});
