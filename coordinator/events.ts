@@ -1,19 +1,12 @@
 import type { Cluster } from 'ioredis';
+import { type ClusterEventType, clusterEvent } from '../shared/realtime/channel-messages';
 import { eventChannels } from '../shared/redis/keys';
 
 /**
  * Cluster events (leader changes, nodes joining and leaving, clock alarms) go out on a
- * sharded pub/sub channel; the WebSocket fan-out turns them into API.md events on the
- * `cluster` topic.
+ * sharded pub/sub channel; the WebSocket fan-out sends them on to the `cluster` topic.
+ * Their format is in shared/realtime/channel-messages.ts.
  */
-export type ClusterEventType = 'leader.changed' | 'node.joined' | 'node.left' | 'clock.alarm';
-
-export interface ClusterEvent {
-  type: ClusterEventType;
-  topic: 'cluster';
-  data: Record<string, unknown>;
-  ts: string;
-}
 
 export async function publishClusterEvent(
   redis: Cluster,
@@ -21,6 +14,5 @@ export async function publishClusterEvent(
   data: Record<string, unknown>,
   nowMs: number,
 ): Promise<void> {
-  const event: ClusterEvent = { type, topic: 'cluster', data, ts: new Date(nowMs).toISOString() };
-  await redis.spublish(eventChannels.cluster, JSON.stringify(event));
+  await redis.spublish(eventChannels.cluster, JSON.stringify(clusterEvent(type, data, nowMs)));
 }

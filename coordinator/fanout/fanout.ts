@@ -1,14 +1,17 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
 import type { RedisSeed } from '../../shared/config';
+import type { Election } from '../../shared/elections/model';
 import { type ElectionRecord, ElectionStore, publicElection } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
 import {
+  batchVoteEvents,
+  batchVoteIds,
   electionEvent,
   lifecycleMessage,
-  type RealtimeEvent,
-  tallyEvent,
-} from '../../shared/realtime/events';
+  parseChannelMessage,
+} from '../../shared/realtime/channel-messages';
+import { type RealtimeEvent, tallyEvent } from '../../shared/realtime/events';
 import { realtimeKeys } from '../../shared/realtime/keys';
 import { ConnectionRegistry } from '../../shared/realtime/registry';
 import { electionTopic } from '../../shared/realtime/topics';
@@ -16,7 +19,7 @@ import { createRedisCluster } from '../../shared/redis/client';
 import { electionChannel, eventChannels } from '../../shared/redis/keys';
 import { readResults } from '../../shared/votes/read';
 import type { FanoutConfig } from './config';
-import { ReplayBuffer, batchVoteEvents, batchVoteIds, parseChannelMessage } from './messages';
+import { ReplayBuffer } from './replay-buffer';
 import { Outbox } from './outbox';
 import { TallyCoalescer } from './tally';
 import { type BroadcastTransport, lambdaTransport } from './transport';
@@ -228,7 +231,7 @@ export class Fanout {
   // ---- messages ------------------------------------------------------------------
 
   private async onMessage(channel: string, text: string, replaying: boolean): Promise<void> {
-    const m = parseChannelMessage(text, channel === eventChannels.cluster);
+    const m = parseChannelMessage<Election>(text, channel === eventChannels.cluster);
     if (!m) return;
     switch (m.kind) {
       case 'cluster': {

@@ -4,6 +4,7 @@ import { beforeClosingPoint, closingPoint, parseGate, recordedPoints } from '../
 import { makeVoteId } from '../../shared/elections/model';
 import type { ElectionRecord } from '../../shared/elections/store';
 import type { Logger } from '../../shared/logger';
+import type { FinalizedBatchMessage } from '../../shared/realtime/channel-messages';
 import { electionChannel, partitionKeys } from '../../shared/redis/keys';
 import { defineScript, reply, runScript } from '../../shared/redis/scripts';
 import { type AuditEntryContent, entryHash, genesisHash } from '../../shared/votes/audit-chain';
@@ -50,16 +51,6 @@ export class FencedError extends Error {
     super(`partition ${partition}: fencing token superseded (now ${current})`);
     this.name = 'FencedError';
   }
-}
-
-/** What a finalized batch announces (on the election's sharded channel). */
-export interface FinalizedBatchEvent {
-  type: 'votes.finalized';
-  electionId: string;
-  partition: number;
-  counted: string[];
-  rejected: { voteId: string; reason: string }[];
-  at: string;
 }
 
 interface Outcome {
@@ -239,7 +230,7 @@ export class Finalizer {
     const rejected = outcomes.filter((o) => o.entry.outcome === 'rejected');
     this.finalized += counted.length;
     this.rejected += rejected.length;
-    const event: FinalizedBatchEvent = {
+    const event: FinalizedBatchMessage = {
       type: 'votes.finalized',
       electionId: e.id,
       partition: p,

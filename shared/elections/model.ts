@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import { ApiError, badRequest } from '../errors';
+import { voteIdPattern } from '../ids';
 import type { ChainHead } from '../votes/audit-chain';
 
 /**
@@ -141,8 +142,6 @@ export function newElectionId(): string {
   return s;
 }
 
-export const electionIdPattern = /^el[a-z0-9]{4,40}$/;
-
 /**
  * The hash tag of partition `p`, chosen so that partitions spread evenly over the slot
  * space: plain `{e:E:p}` tags land unevenly (4/7/5 of 16 on three masters), so a small
@@ -193,7 +192,7 @@ export function makeVoteId(electionId: string, p: number, streamId: string): str
 }
 
 export function parseVoteId(voteId: string): { electionId: string; p: number; streamId: string } {
-  const m = /^(el[a-z0-9]{4,40})\.(\d{1,4})\.(\d{1,20}-\d{1,20})$/.exec(voteId);
+  const m = voteIdPattern.exec(voteId);
   if (!m) throw new ApiError(404, 'not_found', 'Vote not found');
   return { electionId: m[1]!, p: Number(m[2]), streamId: m[3]! };
 }

@@ -1,7 +1,8 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../clock';
 import { ApiError, notFound } from '../errors';
-import { lifecycleMessage } from '../realtime/events';
+import { electionIdPattern } from '../ids';
+import { lifecycleMessage } from '../realtime/channel-messages';
 import {
   activeElectionsKey,
   clusterKeys,
@@ -17,7 +18,6 @@ import {
   type Election,
   type ElectionStatus,
   type NewElection,
-  electionIdPattern,
   newElectionId,
   newPartitionSalt,
   partitionOf,

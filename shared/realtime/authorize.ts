@@ -1,7 +1,6 @@
 import { decodeVoteLogEntry } from '../votes/vote-log';
 import type { Cluster } from 'ioredis';
 import type { Role } from '../auth/roles';
-import type { ElectionStore } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
 import { WsError } from './protocol';
 import type { Topic } from './topics';
@@ -57,8 +56,16 @@ export async function authorizeTopic(who: Subscriber, topic: Topic, dir: TopicDi
   }
 }
 
+/**
+ * What the directory needs of the election store: an election's partition hash tags.
+ * A narrow port, so the realtime layer does not import the domain.
+ */
+export interface ElectionTags {
+  get(electionId: string): Promise<{ tags: readonly string[] } | null>;
+}
+
 /** The Redis-backed directory: election records and partition vote logs. */
-export function redisTopicDirectory(redis: Cluster, elections: ElectionStore): TopicDirectory {
+export function redisTopicDirectory(redis: Cluster, elections: ElectionTags): TopicDirectory {
   return {
     async electionExists(electionId) {
       return (await elections.get(electionId)) !== null;

@@ -1,9 +1,7 @@
-import type { Election } from '../elections/model';
-
 /**
- * Event formats of the real-time layer: what clients receive (API.md "WebSocket"),
- * what travels on an election's sharded pub/sub channel, and what the coordinator
- * hands to the `broadcast` function.
+ * Event formats of the real-time layer: what clients receive (API.md "WebSocket") and
+ * what the coordinator hands to the `broadcast` function. What travels on the sharded
+ * pub/sub channels is in `channel-messages.ts`.
  */
 
 /** Server → client event types of API.md. */
@@ -39,25 +37,6 @@ export function isRealtimeEvent(v: unknown): v is RealtimeEvent {
     !!e['data'] &&
     typeof e['data'] === 'object'
   );
-}
-
-/**
- * An election's lifecycle change, published by the election store on the election's
- * sharded channel (next to the pipeline's `votes.finalized` batches).
- */
-export interface ElectionLifecycleMessage {
-  type: 'election.opened' | 'election.closed';
-  electionId: string;
-  election: Election;
-  at: string;
-}
-
-export function lifecycleMessage(
-  type: ElectionLifecycleMessage['type'],
-  election: Election,
-  nowMs: number,
-): ElectionLifecycleMessage {
-  return { type, electionId: election.id, election, at: new Date(nowMs).toISOString() };
 }
 
 /**
@@ -143,14 +122,4 @@ export function tallyEvent(
   results: { electionId: string; asOf: string } & Record<string, unknown>,
 ): RealtimeEvent {
   return { type: 'tally.updated', topic: `election:${results.electionId}`, data: results, ts: results.asOf };
-}
-
-/** `election.opened` / `election.closed` on `election:<id>`, with the public election object. */
-export function electionEvent(m: ElectionLifecycleMessage): RealtimeEvent {
-  return {
-    type: m.type,
-    topic: `election:${m.electionId}`,
-    data: { electionId: m.electionId, ...m.election },
-    ts: m.at,
-  };
 }

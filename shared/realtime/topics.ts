@@ -1,4 +1,4 @@
-import { electionIdPattern } from '../elections/model';
+import { electionIdPattern, voteIdPattern } from '../ids';
 
 /**
  * The WebSocket topics of API.md: `election:<id>` (tally and lifecycle), `vote:<voteId>`
@@ -11,8 +11,6 @@ export type Topic =
 
 /** Longest topic string accepted (a vote id is about 60 characters). */
 export const MAX_TOPIC_CHARS = 200;
-
-const voteIdPattern = /^(el[a-z0-9]{4,40})\.(\d{1,4})\.(\d{1,20}-\d{1,20})$/;
 
 /** Parses a topic string; `null` when it names no topic of API.md. */
 export function parseTopic(raw: unknown): Topic | null {

@@ -1,5 +1,6 @@
 import { TallyCoalescer } from '../../coordinator/fanout/tally';
-import { ReplayBuffer, batchVoteEvents, parseChannelMessage } from '../../coordinator/fanout/messages';
+import { ReplayBuffer } from '../../coordinator/fanout/replay-buffer';
+import { batchVoteEvents, parseChannelMessage } from '../../shared/realtime/channel-messages';
 import { authorizeTopic, type TopicDirectory } from '../../shared/realtime/authorize';
 import { deliver } from '../../shared/realtime/delivery';
 import { type RealtimeEvent, parseBroadcastRequest } from '../../shared/realtime/events';
