@@ -41,10 +41,14 @@ export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayP
 
 const log = createLogger({ component: 'http' });
 
-/** True for errors that mean "Redis is not reachable right now" (→ 503, retry). */
+/**
+ * True for errors that mean "Redis is not reachable right now, or its cluster is in
+ * flux" (→ 503, retry): connection loss, a failover under way (CLUSTERDOWN, MOVED,
+ * READONLY, "Too many Cluster redirections" once ioredis used up its retries).
+ */
 export function isUnavailableError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return /Connection is closed|ECONNREFUSED|ETIMEDOUT|Command timed out|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available|MaxRetriesPerRequest|Stream isn't writeable|enableOfflineQueue|MOVED|READONLY|LOADING|MASTERDOWN|timed out/i.test(
+  return /Connection is closed|ECONNREFUSED|ETIMEDOUT|Command timed out|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available|MaxRetriesPerRequest|Stream isn't writeable|enableOfflineQueue|MOVED|READONLY|LOADING|MASTERDOWN|Too many Cluster redirections|timed out/i.test(
     err.message,
   );
 }

@@ -33,7 +33,22 @@ const MAX_N = 2 ** 20;
 const MAX_R = 32;
 const MAX_P = 16;
 
+/** scrypt runs started by this process, by cost (`N/r/p`); see {@link scryptRunsByCost}. */
+const runsByCost = new Map<string, number>();
+
+/**
+ * How many scrypt derivations this process has started, by cost `N/r/p`. An
+ * observability figure (what logins cost), and how tests see that a path hashed at the
+ * real cost without timing it: a login for an unknown name must run the same scrypt as
+ * one for a known name, or response time reveals which names exist.
+ */
+export function scryptRunsByCost(): Record<string, number> {
+  return Object.fromEntries(runsByCost);
+}
+
 function derive(password: string, salt: Buffer, params: ScryptParams, keyLen: number): Promise<Buffer> {
+  const cost = `${params.N}/${params.r}/${params.p}`;
+  runsByCost.set(cost, (runsByCost.get(cost) ?? 0) + 1);
   const options: ScryptOptions = {
     N: params.N,
     r: params.r,

@@ -117,10 +117,25 @@ export async function runScript<R>(
   try {
     reply = await redis.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    if (!isNoScriptError(err)) throw err;
     reply = await redis.eval(script.lua, keys.length, ...keys, ...args);
   }
   return script.parse(reply);
+}
+
+/**
+ * True when a node did not know the script (NOSCRIPT), also when the cluster client
+ * wraps that answer: ioredis counts every retry of a command (connection closed, MOVED,
+ * CLUSTERDOWN during a failover) against `maxRedirections` and, once they are used up,
+ * rejects with "Too many Cluster redirections. Last error: ReplyError: NOSCRIPT ..."
+ * whatever the last answer was. A replica just promoted has an empty script cache, so
+ * that is exactly the answer seen at the end of a failover; EVAL then succeeds.
+ */
+export function isNoScriptError(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    /^(Too many Cluster redirections\. Last error: (ReplyError: )?)?NOSCRIPT/.test(err.message)
+  );
 }
 
 /**

@@ -105,6 +105,18 @@ describe('coordinator faults: paused leader, leader cut off from Redis', () => {
     );
   }
 
+  /**
+   * A node's own "role changed" log lines, with the time it logged them (all processes
+   * share this machine's clock, so times of different nodes compare).
+   */
+  function roleChanges(id: string): { at: number; role: string; term: number }[] {
+    return (cluster.logs.get(id) ?? [])
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { ts: string; msg: string; role?: string; term?: number })
+      .filter((l) => l.msg === 'role changed')
+      .map((l) => ({ at: Date.parse(l.ts), role: l.role ?? '', term: l.term ?? -1 }));
+  }
+
   async function leaderRecord(): Promise<{ id?: string; term?: string }> {
     return (await client.hgetall(clusterKeys.leader)) as { id?: string; term?: string };
   }
@@ -264,10 +276,8 @@ describe('coordinator faults: paused leader, leader cut off from Redis', () => {
         }
         if (stoppedAt === undefined)
           throw new Error(`${old} still leads ${LEASE_MS + 3000} ms after the cut`);
+        // How long it took is printed, not asserted (a timing goal belongs in bench/).
         const leaderFor = stoppedAt - cutAt;
-        // Margin for status polling and the 20 ms tick; the lease counts from its last
-        // successful write, which was before the cut.
-        expect(leaderFor).toBeLessThan(LEASE_MS + 250);
         process.stdout.write(
           `[coordinator-faults] cut off (${mode}/${existing}): not leading any more ${leaderFor} ms after the cut (lease ${LEASE_MS} ms)\n`,
         );
@@ -275,6 +285,19 @@ describe('coordinator faults: paused leader, leader cut off from Redis', () => {
         const next = await agreedLeader(others, 10000, 'a new leader among the others');
         expect(next.term).toBeGreaterThan(oldTerm);
         expect(others).toContain(next.leader);
+
+        // The behaviour the lease exists for, from the nodes' own logs: the cut leader gave
+        // up on its own, in its own term (a lease expiry, not a newer term reaching it),
+        // and it did so before any other node became leader, so the two never overlapped.
+        const stepDown = roleChanges(old).find(
+          (l) => l.at >= cutAt && l.role === 'follower' && l.term === oldTerm,
+        );
+        expect(stepDown).toBeDefined();
+        const newLeaders = others.flatMap((id) =>
+          roleChanges(id).filter((l) => l.role === 'leader' && l.term > oldTerm),
+        );
+        expect(newLeaders.length).toBeGreaterThan(0);
+        for (const l of newLeaders) expect(l.at).toBeGreaterThanOrEqual(stepDown!.at);
         await eventually(
           async () => {
             const rec = await leaderRecord();

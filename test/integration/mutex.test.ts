@@ -129,10 +129,27 @@ describe('RedisMutex on the Redis Cluster', () => {
     const dead = track(await mutex.acquire(r, { ttlMs: 300 })); // never released, no watchdog
     expect(await mutex.tryAcquire(r)).toBeNull();
 
+    // The waiter's backoff is capped by the holder's remaining lease (the PTTL each
+    // attempt returns): all it asks to sleep adds up to about the 300 ms lease, not to
+    // its 5 s timeout. Counted from its sleeps, not timed (elapsed time on a shared
+    // machine proves nothing); the time is printed.
+    const slept: number[] = [];
+    const waiter = new RedisMutex(redis, {
+      sleep: (ms) => {
+        slept.push(ms);
+        return sleep(ms);
+      },
+    });
     const started = Date.now();
-    const next = track(await mutex.acquire(r, { acquireTimeoutMs: 5000 }));
-    expect(Date.now() - started).toBeLessThan(2000);
-    expect(next.fencingToken).toBeGreaterThan(dead.fencingToken);
+    const next = track(await waiter.acquire(r, { acquireTimeoutMs: 5000 }));
+    expect(next.fencingToken).toBe(dead.fencingToken + 1);
+    const sleptMs = slept.reduce((a, b) => a + b, 0);
+    // Each sleep ≤ PTTL seen + one jitter step (retryDelayMs 50), and PTTL shrinks by at
+    // least what was slept before; +1 per sleep for rounding and early timers.
+    expect(sleptMs).toBeLessThanOrEqual(300 + 50 + slept.length);
+    process.stdout.write(
+      `[mutex] dead holder's 300 ms lease: acquired after ${Date.now() - started} ms (${slept.length} sleeps, ${sleptMs} ms asked)\n`,
+    );
 
     // The old handle learns it lost the lock (its local lease ran out) ...
     expect(await aborted(dead.signal, 500)).toBeInstanceOf(LockLostError);
@@ -181,15 +198,26 @@ describe('RedisMutex on the Redis Cluster', () => {
   test('acquire gives up with LockNotAcquiredError after its timeout', async () => {
     const r = res('timeout');
     const lock = track(await mutex.acquire(r));
-    const started = Date.now();
-    const err = await mutex.acquire(r, { acquireTimeoutMs: 200 }).catch((e: unknown) => e);
+    // An injected clock that only the waiter's sleeps move: it must give up exactly at
+    // its timeout, never sleeping past it (asserted on the clock, not on elapsed time).
+    const clock = new ManualClock(0);
+    const slept: number[] = [];
+    const waiter = new RedisMutex(redis, {
+      clock,
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock.advance(ms);
+      },
+    });
+    const err = await waiter.acquire(r, { acquireTimeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockNotAcquiredError);
     const e = err as LockNotAcquiredError;
     expect(e.code).toBe('lock_not_acquired');
-    expect(e.waitedMs).toBeGreaterThanOrEqual(200);
+    expect(e.waitedMs).toBe(200);
+    expect(slept.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(e.attempts).toBe(slept.length + 1);
     expect(e.attempts).toBeGreaterThan(1);
     expect(e.cause).toBeUndefined(); // Redis answered every time: the lock was simply taken
-    expect(Date.now() - started).toBeLessThan(1500);
     expect(await redis.get(lock.keys.lock)).toBe(lock.token);
     await lock.release();
   });
@@ -305,6 +333,23 @@ describe('RedisMutex on the Redis Cluster', () => {
     // What a failover to a fresh replica or a restarted node looks like to the client.
     await Promise.all(redis.nodes('master').map((node) => node.script('FLUSH')));
     expect(await fencedWrite(redis, { fenceKey, key, token: 2, value: 'b' })).toEqual({ written: true });
+
+    // Also when the cluster client wraps the NOSCRIPT answer because its retries of the
+    // command are used up ("Too many Cluster redirections. Last error: ... NOSCRIPT"), as
+    // at the end of a failover: maxRedirections 0 makes the first answer the last one.
+    const exhausted = testRedis({ maxRedirections: 0 });
+    try {
+      await Promise.all(redis.nodes('master').map((node) => node.script('FLUSH')));
+      const wrapped = await exhausted
+        .evalsha('0'.repeat(40), 2, `{${ns}:wrap}:f`, `{${ns}:wrap}:v`, 1, 'x')
+        .catch((e: unknown) => e as Error);
+      expect(String(wrapped)).toMatch(/Too many Cluster redirections\. Last error: .*NOSCRIPT/);
+      const wrap = { fenceKey: `{${ns}:wrap}:f`, key: `{${ns}:wrap}:v`, token: 1, value: 'w' };
+      expect(await fencedWrite(exhausted, wrap)).toEqual({ written: true });
+      expect(await redis.get(wrap.key)).toBe('w');
+    } finally {
+      exhausted.disconnect();
+    }
 
     const raw = defineScript('mutexFencedWrite', { keys: 2, parse: (r) => r });
     registerScripts(redis, raw);

@@ -42,13 +42,27 @@ describe('ReplicaWaits when a master does not answer its WAIT', () => {
     const port = target!.node.options.port!;
     const admin = new Redis(port);
     try {
-      await admin.client('PAUSE', 4000, 'ALL'); // nothing on this master answers for 4 s
-      const started = Date.now();
-      const outcome = await waits.after(waits.target(key)!, 1, 100);
-      const tookMs = Date.now() - started;
-      expect(outcome).toEqual({ replicas: 0, clientId: null });
-      expect(tookMs).toBeLessThan(3000); // the grace period, not the 4 s pause
-      await admin.client('UNPAUSE');
+      // Nothing on this master answers for 6 s (Redis 7.0 pauses CLIENT UNPAUSE too, so
+      // the pause runs its course). A probe sent now on a connection of its own answers
+      // only when the pause ends, so it shows whether the WAIT gave up while the master
+      // was still paused (by order of events, not by elapsed time).
+      await admin.client('PAUSE', 6000, 'ALL');
+      const prober = new Redis(port);
+      try {
+        let pauseOver = false;
+        const probe = prober.get(key).then(() => {
+          pauseOver = true;
+        });
+        const started = Date.now();
+        const outcome = await waits.after(waits.target(key)!, 1, 100);
+        const tookMs = Date.now() - started;
+        expect(outcome).toEqual({ replicas: 0, clientId: null });
+        expect(pauseOver).toBe(false); // gave up after its grace period, not at the pause's end
+        process.stdout.write(`[replica-waits] WAIT gave up after ${tookMs} ms of a 6 s pause\n`);
+        await probe;
+      } finally {
+        prober.disconnect();
+      }
     } finally {
       admin.disconnect();
     }

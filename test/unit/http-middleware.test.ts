@@ -69,6 +69,19 @@ describe('HTTP middleware', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers?.['Retry-After']).toBe('1');
   });
+
+  test('a command whose cluster retries ran out during a failover is 503, not 500', async () => {
+    // The message ioredis gave (seen in the Redis-failover test) when a command was
+    // retried through a failover until maxRedirections and the last answer was NOSCRIPT.
+    const inFlux = httpHandler('POST /z', async () => {
+      throw new Error(
+        'Too many Cluster redirections. Last error: ReplyError: NOSCRIPT No matching script. Please use EVAL.',
+      );
+    });
+    const res = await inFlux(event());
+    expect(res.statusCode).toBe(503);
+    expect(res.headers?.['Retry-After']).toBe('1');
+  });
 });
 
 describe('client address (X-Forwarded-For only from a trusted proxy)', () => {

@@ -63,9 +63,24 @@ describe('PartitionRounds: a stuck partition does not hold up the others', () =>
       calls.push(key);
       return key === 'slow' ? stuck : Promise.resolve(2);
     };
-    const t0 = Date.now();
-    expect(await rounds.round(['slow', 'a', 'b'], work, 30)).toBe(4);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    // Fake timers: the round must stop waiting for 'slow' exactly when maxWaitMs has
+    // passed, not earlier and not later (asserted on the timer, not on elapsed time).
+    jest.useFakeTimers();
+    let first: Promise<number>;
+    let settled = false;
+    try {
+      first = rounds.round(['slow', 'a', 'b'], work, 30);
+      void first.then(() => {
+        settled = true;
+      });
+      await jest.advanceTimersByTimeAsync(29);
+      expect(settled).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(settled).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(await first).toBe(4);
     expect(await rounds.round(['slow', 'a'], work, 30)).toBe(2); // 'slow' still running: not restarted
     expect(calls.filter((c) => c === 'slow')).toHaveLength(1);
     release(5);
