@@ -62,6 +62,8 @@ async function main(): Promise<void> {
   // The local stack is a development deployment (reset allowed, demo users); an unset
   // NODE_ENV elsewhere means production. Children inherit it.
   process.env['NODE_ENV'] ||= 'development';
+  // Readable one-line logs from every child (JSON lines elsewhere): a person reads these.
+  process.env['LOG_FORMAT'] ||= 'pretty';
   // Coordinators authenticate each other with a cluster secret: unless one is supplied,
   // it lives in the local key folder (generated once, mode 0600). Children inherit the path.
   if (!process.env['CLUSTER_SECRET'] && !process.env['CLUSTER_SECRET_FILE']) {

@@ -1,18 +1,62 @@
+import pino, { type DestinationStream } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+
 /**
- * Structured JSON-line logging (CONVENTIONS 15). One line per event, with whatever
- * context the caller binds (node id, term, election, vote id). Quiet by default under
+ * Structured logging (CONVENTIONS 15) with pino: one line per event, with whatever
+ * context the caller binds (node id, term, election, vote id). JSON lines
+ * (`{"level":"info","ts":…,"msg":…,…fields}`) everywhere by default, the form the tests
+ * and log tooling parse; `LOG_FORMAT=pretty` (what `npm start` sets) prints one readable
+ * line per event instead. Errors go to stderr, the rest to stdout. Quiet by default under
  * Jest; `LOG_LEVEL` overrides.
+ *
+ * Credentials never reach a log line: fields named like a credential (tokens, passwords,
+ * secrets, Authorization and Cookie headers, Idempotency-Keys, a receipt's secret nonce)
+ * are replaced by `[redacted]`, at the top level, one object down, and in `headers`.
+ * Redaction covers fields only: a message text is written as given.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFields = Record<string, unknown>;
 
-const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/** `json`: one JSON object per line. `pretty`: one human-readable line (local `npm start`). */
+export type LogFormat = 'json' | 'pretty';
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 function defaultLevel(): LogLevel {
   const env = process.env['LOG_LEVEL'] as LogLevel | undefined;
-  if (env && env in order) return env;
+  if (env && LEVELS.includes(env)) return env;
   return process.env['JEST_WORKER_ID'] ? 'silent' : 'info';
 }
+
+function defaultFormat(): LogFormat {
+  return process.env['LOG_FORMAT'] === 'pretty' ? 'pretty' : 'json';
+}
+
+/**
+ * Field names whose values are credentials or would break ballot secrecy. An
+ * Idempotency-Key replays its vote for whoever holds the voter's token too; a receipt
+ * nonce turns a receipt back into the option voted for.
+ */
+export const REDACTED_FIELDS = [
+  'token',
+  'accessToken',
+  'password',
+  'newPassword',
+  'secret',
+  'clusterSecret',
+  'invokeSecret',
+  'privateKey',
+  'authorization',
+  'cookie',
+  'idempotencyKey',
+  'receiptNonce',
+] as const;
+const REDACTED_HEADERS = ['authorization', 'cookie', 'idempotency-key', 'x-api-key'] as const;
+
+const redactPaths = [
+  ...REDACTED_FIELDS.flatMap((f) => [f, `*.${f}`]),
+  ...REDACTED_HEADERS.flatMap((h) => [`headers["${h}"]`, `*.headers["${h}"]`]),
+];
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
@@ -22,20 +66,68 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-/** Creates a logger that writes JSON lines to stdout (stderr for errors). */
-export function createLogger(base: LogFields = {}, level: LogLevel = defaultLevel()): Logger {
-  const write = (lvl: LogLevel, msg: string, fields?: LogFields): void => {
-    if (order[lvl] < order[level]) return;
-    const line = JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...base, ...fields });
-    (lvl === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
-  };
+/** Where the lines go (tests capture them); the process's stdout and stderr by default. */
+export interface LogOutput {
+  format?: LogFormat;
+  stdout?: DestinationStream;
+  stderr?: DestinationStream;
+}
+
+/** Formats a pino JSON line as one readable line (time, level, message, then the fields). */
+const prettify = prettyFactory({
+  singleLine: true,
+  colorize: false, // npm start prefixes and colours each process's lines itself
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname',
+});
+
+/** A stream for one file descriptor, in the chosen format; synchronous, so no line is lost at exit. */
+function destination(format: LogFormat, fd: 1 | 2, given: DestinationStream | undefined): DestinationStream {
+  const raw = given ?? pino.destination({ dest: fd, sync: true });
+  return format === 'json' ? raw : { write: (line: string) => raw.write(prettify(line)) };
+}
+
+function wrap(p: pino.Logger): Logger {
   return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-    child: (fields) => createLogger({ ...base, ...fields }, level),
+    debug: (m, f) => p.debug(f ?? {}, m),
+    info: (m, f) => p.info(f ?? {}, m),
+    warn: (m, f) => p.warn(f ?? {}, m),
+    error: (m, f) => p.error(f ?? {}, m),
+    child: (fields) => wrap(p.child(fields)),
   };
+}
+
+/** Creates a logger writing to stdout (stderr for errors), with `base` on every line. */
+export function createLogger(
+  base: LogFields = {},
+  level: LogLevel = defaultLevel(),
+  output: LogOutput = {},
+): Logger {
+  const format = output.format ?? defaultFormat();
+  const streams = pino.multistream(
+    [
+      { level: 'debug', stream: destination(format, 1, output.stdout) },
+      { level: 'error', stream: destination(format, 2, output.stderr) },
+    ],
+    { dedupe: true }, // an error goes to stderr only
+  );
+  const json = format === 'json';
+  const p = pino(
+    {
+      level,
+      base: null,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      // JSON keeps the shape the tests parse: a level name and an ISO time under `ts`.
+      ...(json
+        ? {
+            timestamp: () => `,"ts":"${new Date().toISOString()}"`,
+            formatters: { level: (label: string) => ({ level: label }) },
+          }
+        : {}),
+    },
+    streams,
+  );
+  return wrap(Object.keys(base).length ? p.child(base) : p);
 }
 
 /** Turns anything thrown into loggable fields without leaking it to clients. */
