@@ -14,6 +14,9 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
-  testTimeout: 60000,
+  // Short by default so a hang fails fast; end-to-end and browser suites get 60 s
+  // (test/suite-timeouts.ts).
+  testTimeout: 15000,
+  setupFilesAfterEnv: ['<rootDir>/test/suite-timeouts.ts'],
   maxWorkers: 2,
 };

@@ -24,6 +24,10 @@ type Modules = {
 
 const keyDir = mkdtempSync(join(tmpdir(), 'qv-auth-handlers-'));
 const issuer = `qv-test-${randomUUID().slice(0, 8)}`;
+// The handlers hash at the production scrypt cost (~0.4 s each, one at a time per
+// process): a few logins and user creations take seconds on a busy 2-core machine.
+jest.setTimeout(60_000);
+
 const saved = { ...process.env };
 let m: Modules;
 const created: string[] = [];
