@@ -8,6 +8,7 @@ import { readClusterView } from '../../shared/cluster-view';
 import { createRedisCluster } from '../../shared/redis/client';
 import { parseSeeds } from '../../shared/config';
 import { clusterKeysFor } from '../../shared/redis/keys';
+import { checkLeaderSafety, leaderEventsFromLogs } from '../helpers/leader-history';
 import { TestCluster, eventually, testSeeds } from '../helpers/stack';
 
 /** POSTs a body to a coordinator's peer endpoint. */
@@ -316,43 +317,23 @@ describe('leader safety across real processes (3 coordinators; kills, pauses, re
     }
     const last = await cluster.waitForLeader(15000);
 
-    // Every "became leader" event, by term, from every run of every coordinator.
-    const leadersByTerm = new Map<number, string[]>();
-    for (const [id, lines] of cluster.output) {
-      for (const text of lines) {
-        let line: { msg?: string; role?: string; term?: number };
-        try {
-          line = JSON.parse(text);
-        } catch {
-          continue;
-        }
-        if (line.msg !== 'role changed' || line.role !== 'leader') continue;
-        leadersByTerm.set(line.term!, [...(leadersByTerm.get(line.term!) ?? []), id]);
-      }
-    }
-    // The vote records of every term up to the last one (whom each node voted for).
+    // Every "became leader" event from every run of every coordinator, and the vote
+    // records of every term up to the last one (whom each node voted for).
+    const events = leaderEventsFromLogs(cluster.output);
     const keys = clusterKeysFor(cluster.name);
     const votes = new Map<number, (string | null)[]>();
     for (let term = 1; term <= last.term; term++) {
       votes.set(term, await redis.mget(...cluster.members.map((m) => keys.vote(term, m))));
     }
-    const majority = Math.floor(cluster.members.length / 2) + 1;
-    const backing = [...leadersByTerm].map(([term, ids]) => ({
-      term,
-      leaders: ids,
-      votesForLeader: (votes.get(term) ?? []).filter((v) => v === ids[0]).length,
-    }));
+    const { backing, violations } = checkLeaderSafety(events, votes, cluster.members);
     process.stdout.write(`\n[leader safety] ${JSON.stringify({ faults, last, backing })}\n`);
 
     // Not vacuous: the initial leader and one per leader kill or pause were seen.
-    expect(leadersByTerm.size).toBeGreaterThanOrEqual(5);
-    expect(leadersByTerm.get(last.term)).toEqual([last.leader]);
-    // At most one node became leader in any term (and only once).
-    expect(backing.filter((b) => b.leaders.length !== 1)).toEqual([]);
-    // Each leader was elected by a majority of recorded votes of its term, and every
-    // record names a member.
-    expect(backing.filter((b) => b.votesForLeader < majority)).toEqual([]);
-    const recorded = [...votes.values()].flat().filter((v): v is string => v !== null);
-    expect(recorded.filter((v) => !cluster.members.includes(v))).toEqual([]);
+    expect(backing.length).toBeGreaterThanOrEqual(5);
+    expect(backing.find((b) => b.term === last.term)?.leaders).toEqual([last.leader]);
+    // At most one node became leader in any term (and only once); each was elected by a
+    // majority of recorded votes of its term; every record names a member
+    // (test/helpers/leader-history.ts, whose check is itself tested on unsafe histories).
+    expect(violations).toEqual([]);
   }, 180000);
 });
