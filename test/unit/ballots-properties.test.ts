@@ -21,6 +21,8 @@ import type { Ballot } from '../../shared/ballots';
 // Homomorphic tally and threshold decryption as properties (fast-check). Ciphertexts are
 // made directly (α = r·G, β = m·G + r·K): the proofs are not what these properties test,
 // and 35 ms per proven ballot would make a few hundred runs too slow for this machine.
+// Each property still runs dozens of group operations per case: 60 s each (the default
+// unit timeout is 15 s, too short on a loaded 2-core machine).
 
 const manifest: Manifest = {
   electionId: 'property-election',
@@ -78,7 +80,7 @@ describe('homomorphic tally and threshold decryption', () => {
       }),
       { numRuns: 25 },
     );
-  });
+  }, 60_000);
 
   test('any k of the n shares give the same result', () => {
     const encrypted = sumBallots(g, 2, [
@@ -92,7 +94,7 @@ describe('homomorphic tally and threshold decryption', () => {
       }),
       { numRuns: 15 },
     );
-  });
+  }, 60_000);
 
   test('k − 1 shares give nothing: the combination is not the plaintext point', () => {
     fc.assert(
@@ -106,5 +108,5 @@ describe('homomorphic tally and threshold decryption', () => {
       }),
       { numRuns: 15 },
     );
-  });
+  }, 60_000);
 });

@@ -49,7 +49,7 @@ describe('qv/v1 fixed vectors', () => {
 
   test('the 2-of-3 election record is reproduced byte for byte from its seed', () => {
     expect(electionVector().record).toEqual(record);
-  });
+  }, 60_000); // a whole election: ceremony, 6 ballots with proofs, 3 decryption shares
 
   test('the committed record verifies with noble and with libsodium (two implementations)', async () => {
     const r = record as ElectionRecord;
