@@ -238,7 +238,6 @@ export class OpenApiContract {
       add(`body: ${JSON.stringify(res.body)?.slice(0, 300)}`);
       return problems;
     }
-    this.seen.add(`${op.key} ${status}`);
     const responses = op.op['responses'] as Obj;
     const resp = this.deref(responses[status], `${op.at}${sub(['responses', status])}`);
 
@@ -283,6 +282,9 @@ export class OpenApiContract {
       const v = this.validator(op.requestSchema);
       if (!v(sent)) add(`the server accepted a body the document refuses: ${this.ajv.errorsText(v.errors)}`);
     }
+    // Seen only when the whole answer matched: a documented status with a wrong body
+    // does not count as having produced that answer.
+    if (problems.length === 0) this.seen.add(`${op.key} ${status}`);
     return problems;
   }
 
