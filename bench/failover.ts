@@ -27,12 +27,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { loadCoordinatorConfig } from '../coordinator/config';
-import { membershipTiming } from '../coordinator/membership';
+import { membershipTiming } from '../shared/membership/member';
 import { findFreePortRange, freePort } from '../local/ports';
 import type { ManagedProcess } from '../local/processes';
 import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
 import { repoRoot, startCoordinator } from '../local/stack';
 import { runBench } from './common';
+import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -49,7 +50,7 @@ const POLL_MS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.now();
 
-type Status = { id: string; role: string; term: number; leader: string | null };
+type Status = CoordinatorStatus;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 function getStatus(port: number, timeoutMs = 200): Promise<Status | undefined> {

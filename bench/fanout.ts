@@ -23,6 +23,7 @@ import { parseSeeds } from '../shared/config';
 import { createRedisCluster } from '../shared/redis/client';
 import { electionChannel } from '../shared/redis/keys';
 import { runBench } from './common';
+import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -263,13 +264,13 @@ async function main(): Promise<void> {
     const statuses = await Promise.all(
       adminPorts.map(async (p) => {
         try {
-          return (await (await fetch(`http://127.0.0.1:${p}/status`)).json()) as Record<string, unknown>;
+          return (await (await fetch(`http://127.0.0.1:${p}/status`)).json()) as CoordinatorStatus;
         } catch {
-          return {};
+          return undefined;
         }
       }),
     );
-    const leader = statuses.find((st) => st['role'] === 'leader');
+    const leader = statuses.find((st) => st?.role === 'leader');
     const result = {
       machine: `${process.platform} ${process.arch}, node ${process.version}, ${cpus().length} cores, load ${loadavg()
         .map((l) => l.toFixed(1))
@@ -298,7 +299,7 @@ async function main(): Promise<void> {
         perSecond: (tallyCounts[Math.floor(tallyCounts.length / 2)] ?? 0) / windowS,
       },
       connectSeconds: connectS,
-      leaderFanout: leader?.['fanout'] ?? null,
+      leaderFanout: leader?.fanout ?? null,
     };
     const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 100 ? 1 : 0) : '-');
     console.log('\nquorumvote WebSocket fan-out benchmark');
@@ -318,7 +319,7 @@ async function main(): Promise<void> {
     console.log(`| finalized batches announced | ${batches.length} |`);
     console.log(`| connect + subscribe ${SUBSCRIBERS} clients (s) | ${fmt(connectS)} |`);
     console.log(`| machine | ${result.machine} |`);
-    if (leader) console.log(`leader fan-out: ${JSON.stringify(leader['fanout'])}`);
+    if (leader) console.log(`leader fan-out: ${JSON.stringify(leader.fanout)}`);
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
     writeFileSync(join(repoRoot, 'bench/results/fanout.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {

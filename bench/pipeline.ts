@@ -27,6 +27,7 @@ import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
 import { runBench } from './common';
+import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -382,10 +383,8 @@ async function main(): Promise<void> {
       .map(([cmd, v]) => ({ cmd, calls: v.calls, usecPerVote: +(v.usec / totalVotes).toFixed(2) }));
     console.table(redisRows);
     for (const port of adminPorts) {
-      const st = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
-      console.log(
-        JSON.stringify({ id: st['id'], role: st['role'], clock: st['clock'], pipeline: st['pipeline'] }),
-      );
+      const st = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as CoordinatorStatus;
+      console.log(JSON.stringify({ id: st.id, role: st.role, clock: st.clock, pipeline: st.pipeline }));
     }
     const result = {
       machine: `${process.platform} ${process.arch}, node ${process.version}, 2 cores`,

@@ -29,7 +29,7 @@ import { systemClock } from '../shared/clock';
 import { parseSeeds } from '../shared/config';
 import { ElectionStore } from '../shared/elections/store';
 import { ApiError } from '../shared/errors';
-import { partitionOf } from '../shared/elections/model';
+import { makeVoteId, partitionOf } from '../shared/elections/model';
 import { createRedisCluster } from '../shared/redis/client';
 import { partitionKeys } from '../shared/redis/keys';
 import { plainBallot } from '../shared/votes/ballot';
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
       for (const [, f] of await redis.xrange(k.audit, '-', '+')) {
         const h: Record<string, string> = {};
         for (let j = 0; j + 1 < f.length; j += 2) h[f[j]!] = f[j + 1]!;
-        audit.set(`${e.id}.${p}.${h['vote']}`, {
+        audit.set(makeVoteId(e.id, p, h['vote'] ?? ''), {
           outcome: h['outcome'] ?? '',
           receipt: h['receipt'] ?? '',
           at: Date.parse(h['at'] ?? '') - started,
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
         });
       }
       for (const [sid, f] of await redis.xrange(k.votes, '-', '+')) {
-        voterOf.set(`${e.id}.${p}.${sid}`, decodeVoteLogEntry(f).voter);
+        voterOf.set(makeVoteId(e.id, p, sid), decodeVoteLogEntry(f).voter);
       }
     }
     // Every 202 was confirmed by a replica: none may be missing.

@@ -1,6 +1,13 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import { monotonicClock } from '../shared/monotonic';
+import {
+  type MemberRecord,
+  type MemberState,
+  type MemberView,
+  memberHealth,
+  parseMemberRecord,
+} from '../shared/membership/member';
 import { clusterKeys } from '../shared/redis/keys';
 
 /**
@@ -8,34 +15,8 @@ import { clusterKeys } from '../shared/redis/keys';
  * heartbeat into one Redis hash; everyone reads it to discover peers. A member whose
  * heartbeat is older than `unhealthyAfterMs` is unhealthy, older than `goneAfterMs`
  * is gone (and is removed by whoever notices). Graceful shutdown deletes the record.
+ * The record and the thresholds are shared knowledge (shared/membership/member.ts).
  */
-export interface MemberRecord {
-  id: string;
-  adminUrl: string;
-  startedAt: number;
-  version: string;
-  pid: number;
-  heartbeatAt: number;
-  /** What this member reports about itself (role, term, clock), for GET /cluster. */
-  state?: MemberState;
-}
-
-export interface MemberState {
-  role: string;
-  term: number;
-  leader: string | null;
-  clockOffsetMs: number | null;
-  inSync: boolean;
-  partitionsOwned: number[];
-}
-
-export interface MemberView extends MemberRecord {
-  heartbeatAgeMs: number;
-  health: 'healthy' | 'unhealthy' | 'gone';
-}
-
-export const membershipTiming = { heartbeatMs: 250, unhealthyAfterMs: 1500, goneAfterMs: 10000 };
-
 export class Membership {
   constructor(
     private readonly redis: Cluster,
@@ -66,23 +47,14 @@ export class Membership {
     const now = monotonicClock.now();
     const out: MemberView[] = [];
     for (const [id, raw] of Object.entries(all)) {
-      let rec: MemberRecord;
-      try {
-        rec = JSON.parse(raw) as MemberRecord;
-      } catch {
-        continue;
-      }
+      const rec = parseMemberRecord(raw);
+      if (!rec) continue;
       const prev = this.lastChange.get(id);
       if (!prev || prev.heartbeatAt !== rec.heartbeatAt) {
         this.lastChange.set(id, { heartbeatAt: rec.heartbeatAt, seenAt: now });
       }
       const age = id === this.self.id ? 0 : Math.max(0, now - (this.lastChange.get(id)?.seenAt ?? now));
-      const health =
-        age <= membershipTiming.unhealthyAfterMs
-          ? 'healthy'
-          : age <= membershipTiming.goneAfterMs
-            ? 'unhealthy'
-            : 'gone';
+      const health = memberHealth(age);
       if (health === 'gone') {
         await this.redis.hdel(clusterKeys.members, id).catch(() => {});
         this.lastChange.delete(id);

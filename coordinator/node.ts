@@ -17,7 +17,9 @@ import { PeerTransport } from './peer-transport';
 import { type AdminRoute, startAdminServer } from './admin-server';
 import type { CoordinatorConfig } from './config';
 import { publishClusterEvent } from './events';
-import { type MemberView, Membership, membershipTiming } from './membership';
+import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
+import { type MemberView, membershipTiming } from '../shared/membership/member';
+import { Membership } from './membership';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline/pipeline';
 import { loadFanoutConfig } from './fanout/config';
@@ -314,7 +316,7 @@ export class CoordinatorNode {
       leader: this.raft?.leader ?? null,
       clockOffsetMs: c.offsetMs,
       inSync: c.inSync,
-      partitionsOwned: (this.pipeline?.status()['partitionsOwned'] as number[] | undefined) ?? [],
+      partitionsOwned: this.pipeline?.status().partitionsOwned ?? [],
     };
   }
 
@@ -489,7 +491,7 @@ export class CoordinatorNode {
   // ---- admin HTTP ---------------------------------------------------------------
 
   /** What /status reports; also used by tests and `npm run status`. */
-  status(): Record<string, unknown> {
+  status(): CoordinatorStatus {
     const now = monotonicClock.now();
     const r = this.raft.status(now);
     const c = this.clock.status();
@@ -528,8 +530,8 @@ export class CoordinatorNode {
     };
   }
 
-  /** Hook for subsystems (the vote pipeline) to add to /status. */
-  protected extraStatus(): Record<string, unknown> {
+  /** What the subsystems (the vote pipeline, the fan-out) add to /status. */
+  private extraStatus(): Pick<CoordinatorStatus, 'pipeline' | 'fanout'> {
     return {
       ...(this.pipeline ? { pipeline: this.pipeline.status() } : {}),
       ...(this.fanout ? { fanout: this.fanout.status() } : {}),

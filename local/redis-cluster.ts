@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
+import { parseClusterNodeLines } from '../shared/redis/cluster-nodes';
 import { portFree } from './ports';
 import { ensureDebianPackage } from './system-packages';
 import { type ManagedProcess, spawnManaged } from './processes';
@@ -174,10 +175,9 @@ async function ownsSlots(port: number, ports: number[]): Promise<boolean> {
     if (other === port) continue;
     const nodes = await probe(other, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
     if (!nodes) continue;
-    const line = nodes.split('\n').find((l) => l.split(' ')[1]?.split('@')[0]?.endsWith(`:${port}`));
-    if (!line) return false;
-    const parts = line.trim().split(' ');
-    return (parts[2] ?? '').includes('master') && parts.length > 8;
+    const node = parseClusterNodeLines(nodes).find((n) => n.address.endsWith(`:${port}`));
+    if (!node) return false;
+    return node.role === 'master' && node.slotFields.length > 0;
   }
   return false;
 }

@@ -1,5 +1,7 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from './clock';
+import { membershipTiming, parseMemberRecord } from './membership/member';
+import { parseClusterNodeLines } from './redis/cluster-nodes';
 import { clusterKeys } from './redis/keys';
 
 /**
@@ -39,31 +41,17 @@ export interface ClusterView {
   };
 }
 
+/** The Redis nodes of GET /cluster, from a CLUSTER NODES reply, by address. */
 export function parseClusterNodes(text: string): ClusterView['redis']['nodes'] {
-  const out: ClusterView['redis']['nodes'] = [];
-  for (const line of text.split('\n')) {
-    const parts = line.trim().split(' ');
-    if (parts.length < 8) continue;
-    const [, addr = '', flags = ''] = parts;
-    const slots = parts.slice(8).reduce((n, r) => {
-      if (r.startsWith('[')) return n;
-      const [a, b] = r.split('-').map(Number);
-      return n + (b === undefined ? 1 : b - (a ?? 0) + 1);
-    }, 0);
-    out.push({
-      address: addr.split('@')[0] ?? addr,
-      role: flags.includes('master') ? 'master' : 'replica',
-      failing: /fail/.test(flags),
-      slots,
-    });
-  }
-  return out.sort((a, b) => a.address.localeCompare(b.address));
+  return parseClusterNodeLines(text)
+    .map(({ address, role, failing, slots }) => ({ address, role, failing, slots }))
+    .sort((a, b) => a.address.localeCompare(b.address));
 }
 
 export async function readClusterView(
   redis: Cluster,
   clock: Clock,
-  healthyAfterMs = 1500,
+  healthyAfterMs: number = membershipTiming.unhealthyAfterMs,
   keys: Pick<typeof clusterKeys, 'members' | 'leaderLease' | 'leaderFence'> = clusterKeys,
 ): Promise<ClusterView> {
   const [members, lease, fence, info, nodesText] = await Promise.all([
@@ -76,25 +64,8 @@ export async function readClusterView(
   const now = clock.now();
   const leaderId = lease['id'] ?? null;
   const nodes = Object.values(members)
-    .map((raw) => {
-      try {
-        return JSON.parse(raw) as {
-          id: string;
-          adminUrl: string;
-          heartbeatAt: number;
-          state?: {
-            role: string;
-            term: number;
-            clockOffsetMs: number | null;
-            inSync: boolean;
-            partitionsOwned: number[];
-          };
-        };
-      } catch {
-        return null;
-      }
-    })
-    .filter((m): m is NonNullable<typeof m> => m !== null)
+    .map(parseMemberRecord)
+    .filter((m) => m !== null)
     .map((m) => {
       const age = Math.max(0, now - m.heartbeatAt);
       return {

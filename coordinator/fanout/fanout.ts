@@ -4,6 +4,7 @@ import type { RedisSeed } from '../../shared/config';
 import type { Election } from '../../shared/elections/model';
 import { type ElectionRecord, ElectionStore, publicElection } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
+import type { FanoutStatus } from '../../shared/membership/coordinator-status';
 import {
   batchVoteEvents,
   batchVoteIds,
@@ -118,7 +119,7 @@ export class Fanout {
     this.redis.disconnect();
   }
 
-  status(): Record<string, unknown> {
+  status(): FanoutStatus {
     return {
       leading: this.leading,
       elections: this.elections.size,

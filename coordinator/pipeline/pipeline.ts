@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/clock';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
 import { type Lock, RedisMutex } from '../../shared/mutex';
+import type { PipelineStatus } from '../../shared/membership/coordinator-status';
 import { majorityOf } from '../../shared/membership/quorum';
 import { clusterKeys } from '../../shared/redis/keys';
 import { plainBallot } from '../../shared/votes/ballot';
@@ -159,7 +160,7 @@ export class Pipeline {
     this.owned.clear();
   }
 
-  status(): Record<string, unknown> {
+  status(): PipelineStatus {
     return {
       activeElections: this.elections.map((e) => e.id),
       partitionsOwned: [...this.owned.keys()].sort((a, b) => a - b),

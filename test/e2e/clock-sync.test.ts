@@ -10,6 +10,7 @@ import { plainBallot } from '../../shared/votes/ballot';
 import { submitVote } from '../../shared/votes/submit';
 import { TestCluster, eventually } from '../helpers/stack';
 import { type IsolatedRedis, startIsolatedRedis } from '../helpers/tcp-proxy';
+import type { CoordinatorStatus, PipelineStatus } from '../../shared/membership/coordinator-status';
 
 /**
  * Clock synchronization between real coordinator processes on loopback (issue 3,
@@ -23,24 +24,8 @@ import { type IsolatedRedis, startIsolatedRedis } from '../helpers/tcp-proxy';
  * and every measurement checks who leads.
  */
 
-type ClockStatus = {
-  inSync: boolean;
-  offsetMs: number | null;
-  rttMs: number | null;
-  correctionMs: number;
-  samples: number;
-  lastAction: string;
-  artificialSkewMs: number;
-};
-type PipelineStatus = { partitionsOwned: number[]; judged: number; finalized: number; rejected: number };
-type Status = {
-  id: string;
-  role: string;
-  term: number;
-  leader: string | null;
-  clock: ClockStatus;
-  pipeline: PipelineStatus;
-};
+/** /status of a started node: its pipeline is running. */
+type Status = CoordinatorStatus & { pipeline: PipelineStatus };
 type AlarmEvent = { type: string; data: { node: string; state: string; offsetMs: number }; ts: string };
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });

@@ -54,7 +54,7 @@ describe('coordinator cluster: membership and leader election', () => {
     await eventually(
       async () => {
         const st = await cluster.status(leader);
-        const members = (st?.['members'] ?? []) as { id: string; health: string }[];
+        const members = st?.members ?? [];
         return cluster.members.every((m) => members.some((x) => x.id === m && x.health === 'healthy'));
       },
       5000,
@@ -157,7 +157,7 @@ describe('coordinator cluster: membership and leader election', () => {
       body: JSON.stringify({ skewMs: 5000 }),
     });
     expect(res.status).toBe(404);
-    expect((await cluster.status(id))?.['clock']).toMatchObject({ artificialSkewMs: 0 });
+    expect((await cluster.status(id))?.clock).toMatchObject({ artificialSkewMs: 0 });
     /** Starts a lone coordinator of its own cluster; resolves to how its start ended. */
     const tryStart = async (env: NodeJS.ProcessEnv): Promise<string> => {
       const nodeId = `x${randomBytes(3).toString('hex')}`;

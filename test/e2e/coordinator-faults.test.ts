@@ -15,6 +15,7 @@ import {
   proxyRedisCluster,
   startIsolatedRedis,
 } from '../helpers/tcp-proxy';
+import type { CoordinatorStatus } from '../../shared/membership/coordinator-status';
 
 /**
  * Faults the election must survive, against real coordinator processes and a real
@@ -30,14 +31,7 @@ const LEASE_MS = loadCoordinatorConfig({
   CLUSTER_SECRET: 'x'.repeat(32),
 }).leaseMs;
 
-type Status = {
-  id: string;
-  role: string;
-  term: number;
-  leader: string | null;
-  redisReachable: boolean;
-  electionsStarted: number;
-};
+type Status = CoordinatorStatus;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,6 +3,7 @@ import calculateSlot from 'cluster-key-slot';
 import Redis, { type Cluster } from 'ioredis';
 import { parseSeeds } from '../../shared/config';
 import { mutexKeys } from '../../shared/mutex/keys';
+import { masterOfSlot, parseClusterNodeLines } from '../../shared/redis/cluster-nodes';
 import { createRedisCluster } from '../../shared/redis/client';
 import { clusterKeysFor, partitionKeys } from '../../shared/redis/keys';
 import { verifyAudit } from '../../shared/votes/verify';
@@ -87,16 +88,14 @@ async function countedVoters(redis: Cluster, id: string, counted: { partition: n
 async function ownership(cluster: TestCluster): Promise<Map<string, number[]>> {
   const owners = new Map<string, number[]>();
   for (const s of await cluster.statuses()) {
-    const pipeline = s['pipeline'] as { partitionsOwned?: number[] } | undefined;
-    owners.set(String(s['id']), pipeline?.partitionsOwned ?? []);
+    owners.set(s.id, s.pipeline?.partitionsOwned ?? []);
   }
   return owners;
 }
 
 /** The partitions `id` owns, from its /status (none when it does not answer). */
 async function ownedBy(cluster: TestCluster, id: string): Promise<number[]> {
-  const pipeline = (await cluster.status(id))?.['pipeline'] as { partitionsOwned?: number[] } | undefined;
-  return pipeline?.partitionsOwned ?? [];
+  return (await cluster.status(id))?.pipeline?.partitionsOwned ?? [];
 }
 
 /** Waits until the answering coordinators between them own each of `partitions`. */
@@ -472,21 +471,10 @@ async function clusterLayout(ports: number[], slot: number) {
     r.on('error', () => {});
     try {
       await r.connect();
-      const text = (await r.call('CLUSTER', 'NODES')) as string;
-      let master: number | undefined;
+      const nodes = parseClusterNodeLines((await r.call('CLUSTER', 'NODES')) as string);
       const roles: Record<number, string> = {};
-      for (const line of text.trim().split('\n')) {
-        const parts = line.split(' ');
-        const nodePort = Number(parts[1]!.split('@')[0]!.split(':')[1]);
-        const flags = parts[2]!;
-        roles[nodePort] = flags.includes('fail') ? 'failed' : flags.includes('master') ? 'master' : 'replica';
-        if (!flags.includes('master') || flags.includes('fail')) continue;
-        for (const range of parts.slice(8)) {
-          const [lo, hi] = range.split('-').map(Number);
-          if (slot >= lo! && slot <= (hi ?? lo)!) master = nodePort;
-        }
-      }
-      return { master, roles };
+      for (const n of nodes) roles[n.port] = n.failing ? 'failed' : n.role;
+      return { master: masterOfSlot(nodes, slot)?.port, roles };
     } catch {
       // try the next node
     } finally {

@@ -1,4 +1,5 @@
 import { generateClusterSecret } from '../../coordinator/peer-secret';
+import type { CoordinatorStatus } from '../../shared/membership/coordinator-status';
 import { findFreePortRange, freePort } from '../../local/ports';
 import type { ManagedProcess } from '../../local/processes';
 import { startCoordinator, startOffline } from '../../local/stack';
@@ -127,21 +128,21 @@ export class TestCluster {
     return n;
   }
 
-  async status(id: string): Promise<Record<string, unknown> | undefined> {
+  async status(id: string): Promise<CoordinatorStatus | undefined> {
     try {
       const res = await fetch(`${this.node(id).url}/status`, { signal: AbortSignal.timeout(1000) });
-      return (await res.json()) as Record<string, unknown>;
+      return (await res.json()) as CoordinatorStatus;
     } catch {
       return undefined;
     }
   }
 
   /** Statuses of every live node. */
-  async statuses(): Promise<Record<string, unknown>[]> {
+  async statuses(): Promise<CoordinatorStatus[]> {
     const all = await Promise.all(
       [...this.nodes.values()].filter((n) => n.proc.alive).map((n) => this.status(n.id)),
     );
-    return all.filter((s): s is Record<string, unknown> => s !== undefined);
+    return all.filter((s): s is CoordinatorStatus => s !== undefined);
   }
 
   /** Waits until every live node agrees on one leader; returns it and its term. */
@@ -149,11 +150,11 @@ export class TestCluster {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       const st = await this.statuses();
-      const leaders = st.filter((s) => s['role'] === 'leader');
+      const leaders = st.filter((s) => s.role === 'leader');
       if (leaders.length === 1) {
         const l = leaders[0]!;
-        const agreed = st.every((s) => s['leader'] === l['id'] && s['term'] === l['term']);
-        if (agreed && l['id'] !== exclude) return { leader: String(l['id']), term: Number(l['term']) };
+        const agreed = st.every((s) => s.leader === l.id && s.term === l.term);
+        if (agreed && l.id !== exclude) return { leader: l.id, term: l.term };
       }
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -10,6 +10,7 @@ import {
   startRedisCluster,
 } from '../../local/redis-cluster';
 import { parseSeeds } from '../../shared/config';
+import { parseClusterNodeLines, reachableNodes } from '../../shared/redis/cluster-nodes';
 
 /**
  * Fault injection between one process and Redis: a TCP proxy the test controls.
@@ -186,20 +187,11 @@ export async function announcedNodes(seeds: string): Promise<{ host: string; por
     try {
       await r.connect();
       const text = (await r.call('CLUSTER', 'NODES')) as string;
-      const out: { host: string; port: number }[] = [];
-      for (const line of text.split('\n')) {
-        const parts = line.trim().split(' ');
-        const addr = parts[1];
-        const flags = parts[2] ?? '';
-        if (!addr || flags.includes('noaddr')) continue;
-        // ip:port@cport[,hostname]; an empty ip means "the address you reached me on".
-        const hostPort = addr.split('@')[0]!;
-        const i = hostPort.lastIndexOf(':');
-        const host = hostPort.slice(0, i) || seed.host;
-        const port = Number(hostPort.slice(i + 1));
-        if (Number.isInteger(port) && port > 0) out.push({ host, port });
-      }
-      if (out.length > 0) return out.sort((a, b) => a.port - b.port);
+      const out = reachableNodes(parseClusterNodeLines(text), seed.host).map(({ host, port }) => ({
+        host,
+        port,
+      }));
+      if (out.length > 0) return out;
     } catch (err) {
       lastError = err;
     } finally {
