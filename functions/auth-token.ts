@@ -4,8 +4,9 @@ import { loadSigningKey } from '../shared/auth/keys';
 import { LoginThrottle, loadLoginThrottleConfig } from '../shared/auth/login-throttle';
 import { RevocationList } from '../shared/auth/revocations';
 import { issueToken } from '../shared/auth/tokens';
+import { parseTokenRequest } from '../shared/auth/user-input';
 import { UserStore } from '../shared/auth/users';
-import { ApiError, badRequest } from '../shared/errors';
+import { ApiError } from '../shared/errors';
 import { httpHandler } from './lib/http';
 import { config, redis } from './lib/redis';
 import type { TokenResponse } from '../shared/api-bodies';
@@ -30,18 +31,7 @@ const store = (): UserStore => {
  * is already hashing as many passwords as it may.
  */
 export const handler = httpHandler('POST /auth/token', async (req) => {
-  const body = req.body as Record<string, unknown> | undefined;
-  if (
-    typeof body !== 'object' ||
-    body === null ||
-    Array.isArray(body) ||
-    typeof body['username'] !== 'string' ||
-    typeof body['password'] !== 'string'
-  ) {
-    throw badRequest('Body must be {"username": string, "password": string}');
-  }
-  const username = body['username'];
-  const password = body['password'];
+  const { username, password } = parseTokenRequest(req.body);
   // Counted before any hashing: a refused guess costs a Redis call, not a scrypt run.
   await throttle.admit(username, req.sourceIp);
   const user = await slots.run(() => store().verifyCredentials(username, password));

@@ -1,4 +1,4 @@
-import { parseNewElection } from '../shared/elections/model';
+import { parseNewElection } from '../shared/elections/new-election';
 import { publicElection } from '../shared/elections/store';
 import { requireRole } from './lib/auth';
 import { elections } from './lib/elections';

@@ -1,4 +1,5 @@
-import { UserStore, validateNewUser } from '../shared/auth/users';
+import { validateNewUser } from '../shared/auth/user-input';
+import { UserStore } from '../shared/auth/users';
 import { requireRole } from './lib/auth';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';

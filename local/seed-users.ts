@@ -3,12 +3,8 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } f
 import { join, resolve } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import type { Role } from '../shared/auth/roles';
-import {
-  PASSWORD_MAX_CHARS,
-  PASSWORD_MIN_CHARS,
-  UserStore,
-  type UserStoreOptions,
-} from '../shared/auth/users';
+import { PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS } from '../shared/auth/user-input';
+import { UserStore, type UserStoreOptions } from '../shared/auth/users';
 import { ApiError } from '../shared/errors';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { type Clock, systemClock } from '../clock';
-import { ApiError, badRequest } from '../errors';
+import { ApiError } from '../errors';
 import {
   DEFAULT_SCRYPT_PARAMS,
   hashPassword,
@@ -9,7 +9,14 @@ import {
   type ScryptParams,
   verifyPassword,
 } from './passwords';
-import { isRole, ROLES, type Role } from './roles';
+import { isRole, type Role } from './roles';
+import {
+  isValidUsername,
+  type NewUser,
+  PASSWORD_MAX_CHARS,
+  passwordChars,
+  validateNewUser,
+} from './user-input';
 import { userKeys } from './user-keys';
 import { runCreateUser, runSetUserPassword } from './user-scripts';
 
@@ -27,59 +34,6 @@ export interface User {
   role: Role;
   /** ISO-8601 UTC. */
   createdAt: string;
-}
-
-/** What `POST /users` accepts. */
-export interface NewUser {
-  username: string;
-  password: string;
-  role: Role;
-}
-
-export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,64}$/;
-export const PASSWORD_MIN_CHARS = 8;
-export const PASSWORD_MAX_CHARS = 256;
-
-/** True when `value` is a username the store accepts. */
-export function isValidUsername(value: unknown): value is string {
-  return typeof value === 'string' && USERNAME_PATTERN.test(value);
-}
-
-/** Password length in characters (code points, so an emoji counts once). */
-function passwordChars(password: string): number {
-  return [...password].length;
-}
-
-/**
- * Checks untrusted input for {@link UserStore.create}; throws `400 invalid_request`
- * naming the first bad field.
- */
-export function validateNewUser(input: unknown): NewUser {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw badRequest('Body must be a JSON object with username, password and role');
-  }
-  const { username, password, role } = input as Record<string, unknown>;
-  if (!isValidUsername(username)) {
-    throw badRequest('username must be 3 to 64 characters of letters, digits, "_", "." or "-"', {
-      field: 'username',
-    });
-  }
-  if (
-    typeof password !== 'string' ||
-    passwordChars(password) < PASSWORD_MIN_CHARS ||
-    passwordChars(password) > PASSWORD_MAX_CHARS
-  ) {
-    throw badRequest(
-      `password must be a string of ${PASSWORD_MIN_CHARS} to ${PASSWORD_MAX_CHARS} characters`,
-      {
-        field: 'password',
-      },
-    );
-  }
-  if (!isRole(role)) {
-    throw badRequest(`role must be one of ${ROLES.join(', ')}`, { field: 'role' });
-  }
-  return { username, password, role };
 }
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';

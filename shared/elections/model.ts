@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
-import { ApiError, badRequest } from '../errors';
+import { ApiError } from '../errors';
 import { voteIdPattern } from '../ids';
 import type { ChainHead } from '../votes/audit-chain';
 
@@ -38,7 +38,7 @@ export interface Election {
   finalChainHeads?: Record<string, ChainHead>;
 }
 
-/** What POST /elections accepts, after validation. */
+/** What POST /elections accepts, after validation (new-election.ts). */
 export interface NewElection {
   title: string;
   options: ElectionOption[];
@@ -46,77 +46,6 @@ export interface NewElection {
   closesAt: string | null;
   voters: string[] | null;
   hideTotalsUntilClosed: boolean;
-}
-
-const optionId = /^[A-Za-z0-9_-]{1,64}$/;
-
-function isoOrNull(v: unknown, field: string): string | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) {
-    throw badRequest(`${field} must be an ISO-8601 timestamp`, { field });
-  }
-  return new Date(Date.parse(v)).toISOString();
-}
-
-/** Validates the body of POST /elections; throws 400 invalid_request with details. */
-export function parseNewElection(body: unknown): NewElection {
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw badRequest('Body must be a JSON object');
-  const b = body as Record<string, unknown>;
-  const allowed = new Set(['title', 'options', 'opensAt', 'closesAt', 'voters', 'hideTotalsUntilClosed']);
-  const unknown = Object.keys(b).filter((k) => !allowed.has(k));
-  if (unknown.length) throw badRequest(`Unknown field(s): ${unknown.join(', ')}`, { fields: unknown });
-  if (typeof b['title'] !== 'string' || b['title'].trim().length === 0 || b['title'].length > 200) {
-    throw badRequest('title must be a non-empty string of at most 200 characters', { field: 'title' });
-  }
-  const opts = b['options'];
-  if (!Array.isArray(opts) || opts.length < 2 || opts.length > 64) {
-    throw badRequest('options must be an array of 2 to 64 {id, label}', { field: 'options' });
-  }
-  const options: ElectionOption[] = opts.map((o, i) => {
-    if (!o || typeof o !== 'object')
-      throw badRequest(`options[${i}] must be an object`, { field: 'options' });
-    const { id, label } = o as Record<string, unknown>;
-    if (typeof id !== 'string' || !optionId.test(id)) {
-      throw badRequest(`options[${i}].id must be 1-64 characters of A-Z a-z 0-9 _ -`, { field: 'options' });
-    }
-    if (typeof label !== 'string' || label.trim().length === 0 || label.length > 200) {
-      throw badRequest(`options[${i}].label must be a non-empty string`, { field: 'options' });
-    }
-    return { id, label };
-  });
-  if (new Set(options.map((o) => o.id)).size !== options.length) {
-    throw badRequest('option ids must be unique', { field: 'options' });
-  }
-  const opensAt = isoOrNull(b['opensAt'], 'opensAt');
-  const closesAt = isoOrNull(b['closesAt'], 'closesAt');
-  if (opensAt && closesAt && Date.parse(closesAt) <= Date.parse(opensAt)) {
-    throw badRequest('closesAt must be after opensAt', { field: 'closesAt' });
-  }
-  let voters: string[] | null = null;
-  if (b['voters'] !== undefined && b['voters'] !== null) {
-    const v = b['voters'];
-    if (
-      !Array.isArray(v) ||
-      v.length > 100000 ||
-      v.some((s) => typeof s !== 'string' || s.length === 0 || s.length > 128)
-    ) {
-      throw badRequest('voters must be an array of user ids (sub)', { field: 'voters' });
-    }
-    voters = [...new Set(v as string[])];
-  }
-  const hide = b['hideTotalsUntilClosed'];
-  if (hide !== undefined && typeof hide !== 'boolean') {
-    throw badRequest('hideTotalsUntilClosed must be a boolean', { field: 'hideTotalsUntilClosed' });
-  }
-  return {
-    title: b['title'].trim(),
-    options,
-    opensAt,
-    closesAt,
-    voters,
-    hideTotalsUntilClosed: hide === true,
-  };
 }
 
 /** How far past `closesAt` a clock must be before submit refuses on its own. */

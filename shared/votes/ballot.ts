@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { ApiError, badRequest } from '../errors';
+import { ApiError } from '../errors';
 import type { Election } from '../elections/model';
 import { receiptHash } from './audit-chain';
+import { parseVoteRequest } from './vote-request';
 
 /**
  * The ballot behind one interface: parse what a voter sends, record it (the text kept
@@ -23,16 +24,7 @@ export interface BallotScheme {
 export const plainBallot: BallotScheme = {
   name: 'plain',
   parse(election, body) {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw badRequest('Body must be a JSON object {optionId}');
-    }
-    const b = body as Record<string, unknown>;
-    const extra = Object.keys(b).filter((k) => k !== 'optionId');
-    if (extra.length) throw badRequest(`Unknown field(s): ${extra.join(', ')}`, { fields: extra });
-    const optionId = b['optionId'];
-    if (typeof optionId !== 'string' || optionId.length === 0 || optionId.length > 64) {
-      throw badRequest('optionId must be a non-empty string', { field: 'optionId' });
-    }
+    const optionId = parseVoteRequest(body);
     if (!election.options.some((o) => o.id === optionId)) {
       throw new ApiError(400, 'invalid_option', `Option "${optionId}" is not on this ballot`);
     }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { userKeys } from '../../shared/auth/user-keys';
-import { newUserId, validateNewUser } from '../../shared/auth/users';
+import { validateNewUser } from '../../shared/auth/user-input';
+import { newUserId } from '../../shared/auth/users';
 import { ApiError } from '../../shared/errors';
 
 function badRequestField(input: unknown): unknown {

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { type ApiError, badRequest } from '../errors';
+import { type BodyIssue, EXACT, isExact, parseBody } from '../request-body';
+import type { NewElection } from './model';
+
+/**
+ * The body of `POST /elections`: written once, here, as a schema; validation uses it,
+ * and test/unit/request-body-schemas.test.ts checks it against `NewElection` of
+ * docs/openapi.yaml. The rules a JSON Schema does not express (a title or label not
+ * blank, unique option ids, `closesAt` after `opensAt`) are refinements of it.
+ */
+const notBlank = (s: string): boolean => s.trim().length > 0;
+const isTimestamp = (s: string): boolean => !Number.isNaN(Date.parse(s));
+
+/** An ISO-8601 time, or null/absent (any string `Date.parse` reads, as before the schema). */
+const timestamp = z.string().meta({ format: 'date-time' }).refine(isTimestamp).nullable().optional();
+
+export const electionOptionSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  label: z.string().min(1).max(200).refine(notBlank),
+});
+
+export const newElectionSchema = z
+  .strictObject({
+    title: z.string().min(1).max(200).refine(notBlank),
+    options: z
+      .array(electionOptionSchema)
+      .min(2)
+      .max(64)
+      .refine((options) => new Set(options.map((o) => o.id)).size === options.length, {
+        message: 'option ids must be unique',
+        params: EXACT,
+        when: (payload) => payload.issues.length === 0, // only once every option is valid
+      }),
+    opensAt: timestamp,
+    closesAt: timestamp,
+    voters: z.array(z.string().min(1).max(128)).max(100000).nullable().optional(),
+    hideTotalsUntilClosed: z.boolean().default(false),
+  })
+  .refine(
+    (b: unknown) => {
+      // Runs whatever else failed, so `b` may be anything.
+      if (typeof b !== 'object' || b === null) return true;
+      const { opensAt, closesAt } = b as Record<string, unknown>;
+      if (typeof opensAt !== 'string' || typeof closesAt !== 'string') return true;
+      if (!isTimestamp(opensAt) || !isTimestamp(closesAt)) return true;
+      return Date.parse(closesAt) > Date.parse(opensAt);
+    },
+    {
+      path: ['closesAt'],
+      message: 'closesAt must be after opensAt',
+      params: EXACT,
+      // Also when another field failed: the first problem in field order is reported.
+      when: () => true,
+    },
+  );
+
+/** API.md's message for the first problem of a `POST /elections` body. */
+function explain(issue: BodyIssue): ApiError {
+  if (issue.code === 'unrecognized_keys') {
+    return badRequest(`Unknown field(s): ${issue.keys.join(', ')}`, { fields: issue.keys });
+  }
+  const [field, index, part] = issue.path;
+  if (field === undefined) return badRequest('Body must be a JSON object');
+  if (isExact(issue)) return badRequest(issue.message, { field });
+  switch (field) {
+    case 'title':
+      return badRequest('title must be a non-empty string of at most 200 characters', { field });
+    case 'options':
+      if (index === undefined)
+        return badRequest('options must be an array of 2 to 64 {id, label}', { field });
+      // An array item passed the old `typeof === 'object'` check and failed on its id.
+      if (part === undefined && !Array.isArray(issue.input)) {
+        return badRequest(`options[${String(index)}] must be an object`, { field });
+      }
+      return part === 'id' || part === undefined
+        ? badRequest(`options[${String(index)}].id must be 1-64 characters of A-Z a-z 0-9 _ -`, { field })
+        : badRequest(`options[${String(index)}].label must be a non-empty string`, { field });
+    case 'opensAt':
+    case 'closesAt':
+      return badRequest(`${field} must be an ISO-8601 timestamp`, { field });
+    case 'voters':
+      return badRequest('voters must be an array of user ids (sub)', { field });
+    default:
+      return badRequest('hideTotalsUntilClosed must be a boolean', { field: 'hideTotalsUntilClosed' });
+  }
+}
+
+const iso = (t: string | null | undefined): string | null =>
+  t ? new Date(Date.parse(t)).toISOString() : null;
+
+/** Validates the body of POST /elections; throws 400 invalid_request naming the field. */
+export function parseNewElection(body: unknown): NewElection {
+  const b = parseBody(newElectionSchema, body, explain);
+  return {
+    title: b.title.trim(),
+    options: b.options,
+    opensAt: iso(b.opensAt),
+    closesAt: iso(b.closesAt),
+    voters: b.voters ? [...new Set(b.voters)] : null,
+    hideTotalsUntilClosed: b.hideTotalsUntilClosed,
+  };
+}
