@@ -1,37 +1,42 @@
-import { withDeadline } from '../shared/deadline';
-import { Agent } from 'node:http';
 import type { Server } from 'node:http';
 import type { Cluster } from 'ioredis';
 import { SkewedClock, systemClock } from '../shared/clock';
 import { ClockDiscipline, type ClockSyncEvent } from '../shared/clock-sync';
 import { type RaftMessage, RaftNode, type RaftOutput } from '../shared/consensus/raft';
+import { withDeadline } from '../shared/deadline';
 import { type Logger, createLogger, errorFields } from '../shared/logger';
-import { monotonicClock } from '../shared/monotonic';
-import { createRedisCluster } from '../shared/redis/client';
-import { clusterKeys, clusterName } from '../shared/redis/keys';
-import { runScript } from '../shared/redis/scripts';
-import { leaderRenewScript } from './cluster-scripts';
-import { PeerVerifier, isNonce, signTime } from './peer-auth';
-import { type ElectionLedger, RedisElectionLedger, ledgerBacks } from './peer-ledger';
-import { PeerTransport } from './peer-transport';
-import { type AdminRoute, startAdminServer } from './admin-server';
-import type { CoordinatorConfig } from './config';
-import { publishClusterEvent } from './events';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 import { type MemberView, membershipTiming } from '../shared/membership/member';
-import { Membership } from './membership';
-import { Metrics } from './metrics';
-import { Pipeline } from './pipeline/pipeline';
+import { monotonicClock } from '../shared/monotonic';
+import { clusterKeys, clusterName } from '../shared/redis/keys';
+import { runScript } from '../shared/redis/scripts';
+import { adminRoutes } from './admin-routes';
+import { startAdminServer } from './admin-server';
+import { leaderRenewScript } from './cluster-scripts';
+import type { CoordinatorConfig } from './config';
+import { publishClusterEvent } from './events';
 import { loadFanoutConfig } from './fanout/config';
 import { Fanout } from './fanout/fanout';
+import { Leadership } from './leadership';
+import { Membership } from './membership';
+import { type CoordinatorMetrics, coordinatorMetrics } from './node-metrics';
+import { PeerVerifier } from './peer-auth';
+import { type ElectionLedger, RedisElectionLedger, ledgerBacks } from './peer-ledger';
+import { HttpPeerTransport, type PeerPort } from './peer-transport';
+import { Pipeline } from './pipeline/pipeline';
+import { coordinatorRedis } from './redis-clients';
 
 /** Code version reported by membership and /status. */
 export const VERSION = '0.1.0';
 
 /**
- * One coordinator process: wires the deterministic election state machine and the
- * clock discipline to Redis, timers and the admin HTTP endpoint. Everything that
- * decides lives in shared/; this class only moves messages and results around.
+ * One coordinator process: a thin driver, as etcd's RawNode is for its raft core. It
+ * wires the deterministic election state machine and the clock discipline to Redis,
+ * timers and the admin port, and tells the vote pipeline and the fan-out when its role
+ * changes. Everything that decides lives in shared/; the peer transport
+ * (peer-transport.ts), the admin routes (admin-routes.ts), the metrics
+ * (node-metrics.ts) and the Redis clients (redis-clients.ts) are their own modules;
+ * this class only moves messages and results around.
  */
 export class CoordinatorNode {
   readonly log: Logger;
@@ -42,8 +47,9 @@ export class CoordinatorNode {
   readonly clock: ClockDiscipline;
   raft!: RaftNode;
   private readonly membership: Membership;
-  private readonly metrics = new Metrics();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  private readonly m: CoordinatorMetrics = coordinatorMetrics();
+  /** This node's role, pushed to the pipeline and the fan-out on every change. */
+  private readonly leadership = new Leadership();
   private server: Server | undefined;
   private timers: NodeJS.Timeout[] = [];
   private members: MemberView[] = [];
@@ -59,9 +65,10 @@ export class CoordinatorNode {
   private pipeline: Pipeline | undefined;
   /** WebSocket fan-out (sends only while this node leads; see coordinator/fanout/fanout.ts). */
   private fanout: Fanout | undefined;
-  private readonly m: ReturnType<CoordinatorNode['makeMetrics']>;
-  /** Signs what this node sends to its peers. */
-  private readonly transport: PeerTransport;
+  /** The fan-out's sharded subscriber (it follows every active election's channel). */
+  private fanoutRedis: Cluster | undefined;
+  /** How this node reaches its peers (signed election messages, signed clock readings). */
+  private readonly peers: PeerPort;
   /** Authenticates (and de-duplicates) what peers send to `POST /raft`. */
   private readonly verifier: PeerVerifier;
   /** The durable election record (votes, terms): the state machine's store port. */
@@ -70,37 +77,20 @@ export class CoordinatorNode {
   private readonly verifying = new Set<string>();
 
   /**
-   * `ports.ledger` replaces the Redis election ledger (tests); everything else about the
-   * node is configured by `config`.
+   * `ports.ledger` replaces the Redis election ledger and `ports.peers` the HTTP peer
+   * transport (tests); everything else about the node is configured by `config`.
    */
   constructor(
     readonly config: CoordinatorConfig,
-    ports: { ledger?: ElectionLedger } = {},
+    ports: { ledger?: ElectionLedger; peers?: PeerPort } = {},
   ) {
     this.log = createLogger({ component: 'coordinator', node: config.nodeId });
     this.rawClock = new SkewedClock(systemClock, config.clockSkewMs, config.clockDriftPpm);
     this.clock = new ClockDiscipline(this.rawClock, { maxOffsetMs: config.clockMaxOffsetMs });
     this.startedAt = systemClock.now();
-    this.redis = createRedisCluster(config.redisSeeds, {
-      ...(config.natMap ? { natMap: config.natMap } : {}),
-      redisOptions: { commandTimeout: 1000, maxRetriesPerRequest: 1 },
-    });
-    this.redis.on('error', () => {});
-    this.pipelineRedis = createRedisCluster(config.redisSeeds, {
-      // The pipeline issues dozens of small commands per loop (every partition of every
-      // active election); auto-pipelining writes each tick's commands for a master in
-      // one socket write instead of one write (syscall) per command.
-      enableAutoPipelining: true,
-      ...(config.natMap ? { natMap: config.natMap } : {}),
-      redisOptions: { commandTimeout: 2000, maxRetriesPerRequest: 1 },
-    });
-    this.pipelineRedis.on('error', () => {});
-    this.pipelineEvents = createRedisCluster(config.redisSeeds, {
-      shardedSubscribers: true,
-      ...(config.natMap ? { natMap: config.natMap } : {}),
-      redisOptions: { commandTimeout: 2000, maxRetriesPerRequest: 1 },
-    });
-    this.pipelineEvents.on('error', () => {});
+    this.redis = coordinatorRedis(config, 'control');
+    this.pipelineRedis = coordinatorRedis(config, 'pipeline');
+    this.pipelineEvents = coordinatorRedis(config, 'subscriber');
     this.membership = new Membership(
       this.redis,
       {
@@ -112,16 +102,17 @@ export class CoordinatorNode {
       },
       this.clock,
     );
-    this.m = this.makeMetrics();
     // Peer-auth timestamps use the OS clock: the artificial test skew must not make
     // honest peers look like replays.
-    this.transport = new PeerTransport({
-      selfId: config.nodeId,
-      secret: config.clusterSecret,
-      cluster: clusterName,
-      agent: this.agent,
-      now: () => systemClock.now(),
-    });
+    this.peers =
+      ports.peers ??
+      new HttpPeerTransport({
+        selfId: config.nodeId,
+        secret: config.clusterSecret,
+        cluster: clusterName,
+        now: () => systemClock.now(),
+        addressOf: (id) => this.members.find((x) => x.id === id)?.adminUrl,
+      });
     this.verifier = new PeerVerifier({
       secret: config.clusterSecret,
       cluster: clusterName,
@@ -148,34 +139,6 @@ export class CoordinatorNode {
     );
   }
 
-  private makeMetrics() {
-    return {
-      term: this.metrics.gauge('quorumvote_term', 'Current election term seen by this coordinator'),
-      isLeader: this.metrics.gauge('quorumvote_is_leader', '1 when this coordinator is the leader'),
-      electionsStarted: this.metrics.gauge(
-        'quorumvote_elections_started_total',
-        'Elections this node started',
-      ),
-      leaderChanges: this.metrics.counter('quorumvote_leader_changes_total', 'Leader changes observed'),
-      clockOffset: this.metrics.histogram(
-        'quorumvote_clock_offset_ms',
-        'Absolute measured clock offset to the leader (ms)',
-        [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
-      ),
-      clockOffsetNow: this.metrics.gauge(
-        'quorumvote_clock_offset_estimate_ms',
-        'Current offset estimate (ms)',
-      ),
-      clockRtt: this.metrics.gauge('quorumvote_clock_rtt_ms', 'RTT of the last clock sample (ms)'),
-      inSync: this.metrics.gauge('quorumvote_clock_in_sync', '1 when the clock is within bounds'),
-      heartbeatLag: this.metrics.gauge(
-        'quorumvote_member_heartbeat_age_ms',
-        'Age of each member heartbeat (ms)',
-      ),
-      storeHealthy: this.metrics.gauge('quorumvote_redis_reachable', '1 when Redis answers heartbeats'),
-    };
-  }
-
   get id(): string {
     return this.config.nodeId;
   }
@@ -186,7 +149,23 @@ export class CoordinatorNode {
       () => null,
     );
     this.raft = this.makeRaft(Number(persisted ?? 0) || 0);
-    this.server = await startAdminServer(this.config.adminPort, this.routes());
+    this.server = await startAdminServer(
+      this.config.adminPort,
+      adminRoutes({
+        id: this.id,
+        storeHealthy: () => this.storeHealthy,
+        role: () => this.raft.role,
+        status: () => this.status(),
+        metrics: () => this.m.registry.render(),
+        now: () => this.clock.now(),
+        clusterSecret: this.config.clusterSecret,
+        verifier: this.verifier,
+        onRaftMessage: (msg) => this.apply(this.raft.step(msg, monotonicClock.now())),
+        // Skew injection is a test tool: without QV_TEST_MODE=1 the route does not exist.
+        ...(this.config.testMode ? { testClock: this.rawClock } : {}),
+        log: this.log,
+      }),
+    );
     await this.heartbeatOnce();
     this.every(membershipTiming.heartbeatMs, () => this.heartbeatOnce());
     this.every(this.config.tickMs, () => this.apply(this.raft.tick(monotonicClock.now())));
@@ -205,21 +184,21 @@ export class CoordinatorNode {
       // heartbeat (an out-of-sync node abstains, so the next in line takes its place).
       healthyMembers: () =>
         this.members.filter((x) => x.health === 'healthy' && x.state?.inSync !== false).map((x) => x.id),
-      leaderTerm: () => (this.raft.role === 'leader' ? this.raft.term : null),
+      leadership: this.leadership,
       subscriber: this.pipelineEvents,
       finalizeWriteDelayMs: this.config.finalizeWriteDelayMs,
     });
     this.pipeline.start();
     const fanoutConfig = loadFanoutConfig();
     if (fanoutConfig.enabled) {
+      this.fanoutRedis = coordinatorRedis(this.config, 'subscriber');
       this.fanout = new Fanout({
         nodeId: this.id,
-        redisSeeds: this.config.redisSeeds,
-        ...(this.config.natMap ? { natMap: this.config.natMap } : {}),
+        redis: this.fanoutRedis,
         clock: this.clock,
         log: this.log,
         partitions: this.config.partitions,
-        isLeader: () => this.raft.role === 'leader',
+        leadership: this.leadership,
         config: fanoutConfig,
       });
       this.fanout.start();
@@ -248,10 +227,11 @@ export class CoordinatorNode {
     await withDeadline(this.membership.deregister(), 1000).catch(() => {});
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
-    this.agent.destroy();
+    this.peers.close();
     this.redis.disconnect();
     this.pipelineRedis.disconnect();
     this.pipelineEvents.disconnect();
+    this.fanoutRedis?.disconnect();
     this.log.info('coordinator stopped');
   }
 
@@ -349,6 +329,7 @@ export class CoordinatorNode {
             this.onClockEvents(this.clock.becomeReference());
             void this.renewLeadership();
           }
+          this.leadership.set(o.role, o.term);
           break;
         case 'leaderChanged':
           if (o.leader !== this.lastLeader) {
@@ -443,11 +424,9 @@ export class CoordinatorNode {
     }
   }
 
-  /** Peer-to-peer election messages go over the admin HTTP port, signed (fire and forget). */
+  /** Peer-to-peer election messages go to the peer transport, signed (fire and forget). */
   private send(message: RaftMessage): Promise<void> {
-    const peer = this.members.find((x) => x.id === message.to);
-    if (!peer) return Promise.resolve();
-    return this.transport.send(peer.adminUrl, message);
+    return this.peers.send(message);
   }
 
   // ---- clock --------------------------------------------------------------------
@@ -455,12 +434,11 @@ export class CoordinatorNode {
   private async syncClock(): Promise<void> {
     const leader = this.raft.leader;
     if (!leader || leader === this.id) return;
-    const peer = this.members.find((x) => x.id === leader);
-    if (!peer) return;
+    if (!this.members.some((x) => x.id === leader)) return;
     const t0 = this.clock.now();
     // Only a reading signed by the leader for this very request counts: a forged or
     // replayed answer could otherwise steer this node's clock (and so vote windows).
-    const leaderTime = await this.transport.readTime(peer.adminUrl, leader);
+    const leaderTime = await this.peers.readTime(leader);
     const t1 = this.clock.now();
     if (leaderTime === null) return;
     const r = this.clock.addSample({ t0, t1, leaderTime });
@@ -536,70 +514,5 @@ export class CoordinatorNode {
       ...(this.pipeline ? { pipeline: this.pipeline.status() } : {}),
       ...(this.fanout ? { fanout: this.fanout.status() } : {}),
     };
-  }
-
-  /** Hook for subsystems to add admin routes. */
-  protected extraRoutes(): Record<string, AdminRoute> {
-    return {};
-  }
-
-  private routes(): Record<string, AdminRoute> {
-    const routes: Record<string, AdminRoute> = {
-      'GET /health': async () => ({
-        status: this.storeHealthy ? 200 : 503,
-        body: this.storeHealthy
-          ? { status: 'ok', id: this.id, role: this.raft.role }
-          : { error: { code: 'unavailable', message: 'Redis Cluster is not reachable' } },
-      }),
-      'GET /status': async () => ({ status: 200, body: this.status() }),
-      'GET /metrics': async () => ({
-        status: 200,
-        body: this.metrics.render(),
-        contentType: 'text/plain; version=0.0.4',
-      }),
-      'GET /time': async ({ query }) => {
-        const now = this.clock.now();
-        const nonce = query.get('nonce');
-        // With the asker's nonce the reading is signed for it (peers only use signed ones).
-        const mac = isNonce(nonce)
-          ? signTime(this.config.clusterSecret, clusterName, this.id, nonce, now)
-          : undefined;
-        return { status: 200, body: { now, node: this.id, ...(mac ? { mac } : {}) } };
-      },
-      'POST /raft': async ({ body }) => {
-        const r = this.verifier.verify(body);
-        if (!r.ok) {
-          const { status, code, message } = r.refusal;
-          return { status, body: { error: { code, message } } };
-        }
-        const msg = r.message;
-        // Our own messages come from the driver, never over the wire.
-        if (msg.to !== this.id || msg.from === this.id) {
-          return {
-            status: 400,
-            body: { error: { code: 'invalid_request', message: 'Not a message for me' } },
-          };
-        }
-        this.apply(this.raft.step(msg, monotonicClock.now()));
-        return { status: 202, body: {} };
-      },
-      ...this.extraRoutes(),
-    };
-    // Skew injection is a test tool: without QV_TEST_MODE=1 the route does not exist (404).
-    if (this.config.testMode) {
-      routes['POST /admin/clock'] = async ({ body }) => {
-        const b = (body ?? {}) as { skewMs?: unknown; driftPpm?: unknown };
-        if (typeof b.skewMs !== 'number' || (b.driftPpm !== undefined && typeof b.driftPpm !== 'number')) {
-          return {
-            status: 400,
-            body: { error: { code: 'invalid_request', message: 'Send {skewMs: number, driftPpm?: number}' } },
-          };
-        }
-        this.rawClock.set(b.skewMs, b.driftPpm ?? this.rawClock.driftPpm);
-        this.log.warn('artificial clock skew set', { skewMs: b.skewMs, driftPpm: this.rawClock.driftPpm });
-        return { status: 200, body: { skewMs: this.rawClock.skewMs, driftPpm: this.rawClock.driftPpm } };
-      };
-    }
-    return routes;
   }
 }

@@ -1,44 +1,62 @@
-import { type Agent, request } from 'node:http';
+import { Agent, request } from 'node:http';
 import type { RaftMessage } from '../shared/consensus/raft';
 import { newNonce, signRaft, verifyTime } from './peer-auth';
 
 /**
+ * How the election driver reaches its peers, by id: the port `CoordinatorNode` depends
+ * on. Raft expects a lossy network, so a send never fails; a clock reading is null
+ * when it is missing or not signed by a cluster member.
+ */
+export interface PeerPort {
+  /** Sends one signed message to `message.to` (fire and forget). */
+  send(message: RaftMessage): Promise<void>;
+  /** Peer `peerId`'s clock reading, signed for this request, or null. */
+  readTime(peerId: string): Promise<number | null>;
+  /** Releases the connections. */
+  close(): void;
+}
+
+/**
  * Coordinator-to-coordinator HTTP: signed election messages to a peer's `POST /raft`
- * (fire and forget, as Raft expects a lossy network) and signed clock readings from
- * the leader's `GET /time`. Receiving is in peer-auth.ts (`PeerVerifier`).
+ * and signed clock readings from the leader's `GET /time`, over keep-alive
+ * connections. Receiving is in peer-auth.ts (`PeerVerifier`).
  */
 export interface PeerTransportOptions {
   selfId: string;
   secret: Buffer;
   cluster: string;
-  agent: Agent;
   /** Wall clock used for signing timestamps (not the artificially skewed one). */
   now: () => number;
+  /** A peer's admin URL (from the membership records), or undefined while it is unknown. */
+  addressOf: (peerId: string) => string | undefined;
 }
 
-export class PeerTransport {
+export class HttpPeerTransport implements PeerPort {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+
   constructor(private readonly o: PeerTransportOptions) {}
 
   /** Sends one signed message; failures are swallowed (Raft retries by itself). */
-  send(adminUrl: string, message: RaftMessage, timeoutMs = 300): Promise<void> {
+  send(message: RaftMessage, timeoutMs = 300): Promise<void> {
+    const adminUrl = this.o.addressOf(message.to);
+    if (!adminUrl) return Promise.resolve();
     const envelope = signRaft(this.o.secret, this.o.cluster, message, this.o.now());
-    return httpJson(this.o.agent, 'POST', `${adminUrl}/raft`, envelope, timeoutMs).then(
+    return httpJson(this.agent, 'POST', `${adminUrl}/raft`, envelope, timeoutMs).then(
       () => {},
       () => {},
     );
   }
 
-  /** The peer's clock reading, or null when the answer is missing or not signed by a cluster member. */
-  async readTime(adminUrl: string, peerId: string, timeoutMs = 500): Promise<number | null> {
+  async readTime(peerId: string, timeoutMs = 500): Promise<number | null> {
+    const adminUrl = this.o.addressOf(peerId);
+    if (!adminUrl) return null;
     const nonce = newNonce();
-    const reply = await httpJson(
-      this.o.agent,
-      'GET',
-      `${adminUrl}/time?nonce=${nonce}`,
-      undefined,
-      timeoutMs,
-    );
+    const reply = await httpJson(this.agent, 'GET', `${adminUrl}/time?nonce=${nonce}`, undefined, timeoutMs);
     return verifyTime(this.o.secret, this.o.cluster, reply, peerId, nonce);
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }
 

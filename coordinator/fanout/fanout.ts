@@ -1,6 +1,5 @@
 import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
-import type { RedisSeed } from '../../shared/config';
 import type { Election } from '../../shared/elections/model';
 import { type ElectionRecord, ElectionStore, publicElection } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
@@ -16,9 +15,9 @@ import { type RealtimeEvent, tallyEvent } from '../../shared/realtime/events';
 import { realtimeKeys } from '../../shared/realtime/keys';
 import { ConnectionRegistry } from '../../shared/realtime/registry';
 import { electionTopic } from '../../shared/realtime/topics';
-import { createRedisCluster } from '../../shared/redis/client';
 import { electionChannel, eventChannels } from '../../shared/redis/keys';
 import { readResults } from '../../shared/votes/read';
+import type { LeadershipView } from '../leadership';
 import type { FanoutConfig } from './config';
 import { ReplayBuffer } from './replay-buffer';
 import { Outbox } from './outbox';
@@ -27,13 +26,13 @@ import { type BroadcastTransport, lambdaTransport } from './transport';
 
 export interface FanoutDeps {
   nodeId: string;
-  redisSeeds: RedisSeed[];
-  natMap?: Record<string, { host: string; port: number }>;
+  /** A sharded-subscriber client of its own (the fan-out follows many channels); disconnected by the owner. */
+  redis: Cluster;
   clock: Clock;
   log: Logger;
   partitions: number;
-  /** True while this coordinator is the leader: only the leader fans out. */
-  isLeader: () => boolean;
+  /** This coordinator's leadership, pushed on every change: only the leader fans out. */
+  leadership: LeadershipView;
   config: FanoutConfig;
   /** Defaults to invoking the `broadcast` function. */
   transport?: BroadcastTransport;
@@ -74,17 +73,13 @@ export class Fanout {
   private clusterSubscribed = false;
   private leading = false;
   private running = false;
+  private unsubscribe: () => void = () => {};
   private refreshing = false;
   private seq = 0;
   private readonly counts = { tallies: 0, votes: 0, lifecycle: 0, cluster: 0, replays: 0, takeovers: 0 };
 
   constructor(private readonly d: FanoutDeps) {
-    this.redis = createRedisCluster(d.redisSeeds, {
-      shardedSubscribers: true,
-      ...(d.natMap ? { natMap: d.natMap } : {}),
-      redisOptions: { commandTimeout: 2000, maxRetriesPerRequest: 1 },
-    });
-    this.redis.on('error', () => {});
+    this.redis = d.redis;
     this.registry = new ConnectionRegistry(this.redis);
     this.store = new ElectionStore(this.redis, d.clock, d.partitions);
     this.tally = new TallyCoalescer(d.config.tallyIntervalMs, d.config.tallyAckTimeoutMs);
@@ -107,6 +102,10 @@ export class Fanout {
         this.d.log.debug('fanout message failed', { channel, ...errorFields(err) }),
       );
     });
+    // Leadership is pushed: a takeover starts the instant this node becomes leader, so
+    // an event published at that instant is sent at once, not saved by a later replay.
+    this.unsubscribe = this.d.leadership.onChange((now) => this.lead(now.role === 'leader'));
+    this.lead(this.d.leadership.current().role === 'leader');
     void this.refresh();
     this.timers.push(setInterval(() => void this.refresh(), this.d.config.refreshMs));
     this.timers.push(setInterval(() => this.tick(), 20));
@@ -114,9 +113,9 @@ export class Fanout {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe();
     for (const t of this.timers) clearInterval(t);
     await this.outbox.drain().catch(() => {});
-    this.redis.disconnect();
   }
 
   status(): FanoutStatus {
@@ -134,9 +133,9 @@ export class Fanout {
 
   // ---- leadership and timing -----------------------------------------------------
 
-  private tick(): void {
+  /** Takes over when this node becomes leader; stops sending when it no longer is. */
+  private lead(lead: boolean): void {
     if (!this.running) return;
-    const lead = this.d.isLeader();
     if (lead && !this.leading) {
       this.leading = true;
       this.takeOver();
@@ -144,6 +143,11 @@ export class Fanout {
       this.leading = false;
       this.d.log.info('fan-out handed over');
     }
+  }
+
+  /** Coalesced tallies go out on their own schedule (≥ tallyIntervalMs apart per election). */
+  private tick(): void {
+    if (!this.running) return;
     if (this.leading) this.sendDueTallies();
   }
 

@@ -11,6 +11,7 @@ import { plainBallot } from '../../shared/votes/ballot';
 import { readResults } from '../../shared/votes/read';
 import { FencedError, Finalizer } from './finalizer';
 import { IDLE_POLL_MAX_MS, PartitionRounds, PollBackoff } from './poll-backoff';
+import type { LeadershipView } from '../leadership';
 import { Validator } from './validator';
 
 export interface PipelineDeps {
@@ -25,8 +26,12 @@ export interface PipelineDeps {
   inSync: () => boolean;
   /** Healthy members right now (for partition ownership). */
   healthyMembers: () => string[];
-  /** Leader term when this node leads, else null (scheduled transitions are leader-only). */
-  leaderTerm: () => number | null;
+  /**
+   * This node's leadership: the term while it leads (scheduled transitions are
+   * leader-only and fenced with it), pushed on every change so a new leader takes up
+   * its duties at once.
+   */
+  leadership: LeadershipView;
   /**
    * A sharded-pub/sub client for the elections-changed channel, so a newly opened
    * election is picked up within milliseconds rather than at the next poll (500 ms).
@@ -90,6 +95,7 @@ export class Pipeline {
   private rankingView = '';
   private elections: ElectionRecord[] = [];
   private running = false;
+  private unsubscribe: () => void = () => {};
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
   private loops: Promise<void>[] = [];
@@ -133,6 +139,10 @@ export class Pipeline {
         this.d.log.warn('cannot subscribe to election changes; polling only', errorFields(err));
       });
     }
+    // A new leader runs the leader duties (scheduled opens and closes) at once, not at the next poll.
+    this.unsubscribe = this.d.leadership.onChange((now) => {
+      if (now.role === 'leader' && this.running) void this.refreshElections();
+    });
     void this.refreshElections();
     this.timers.push(setInterval(() => void this.refreshElections(), 500));
     this.timers.push(setInterval(() => void this.rebalance(), 500));
@@ -154,6 +164,7 @@ export class Pipeline {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe();
     for (const t of this.timers) clearInterval(t);
     await Promise.all(this.loops);
     await Promise.all([...this.owned.values()].map((l) => l.release().catch(() => {})));
@@ -312,7 +323,7 @@ export class Pipeline {
         this.validator.forget(old.id); // retired: drop its cached positions and reads
         this.finalizer.forget(old.id);
       }
-      const term = this.d.leaderTerm();
+      const term = this.d.leadership.leaderTerm();
       if (term !== null) await this.leaderDuties(term);
     } catch (err) {
       this.d.log.debug('refresh failed', errorFields(err));
