@@ -29,13 +29,15 @@ function proofJson<P>(e: PreparedElection<P>, p: DisjunctiveProofValues<P>): Dis
  * Encrypts `selections` (one 0 or 1 per option) for the voter whose Ed25519 seed is
  * `voterSecretKey`. Returns the ballot to cast and the opening (plaintexts + nonces) the
  * device keeps in case the voter challenges it; the opening must never be sent with a
- * cast ballot. `random` is injectable for test vectors only.
+ * cast ballot. `random` is injectable for test vectors only; `sign` lets a device use
+ * its own Ed25519 implementation (WebCrypto, libsodium), the result is the same.
  */
 export function encryptBallot<P>(
   e: PreparedElection<P>,
   selections: number[],
   voterSecretKey: Uint8Array,
   random: RandomBytes = cryptoRandomBytes,
+  sign: (secretKey: Uint8Array, message: Uint8Array) => Uint8Array = signMessage,
 ): { ballot: Ballot; opening: BallotOpening } {
   const g = e.group;
   const m = e.manifest;
@@ -95,7 +97,7 @@ export function encryptBallot<P>(
     })),
     { c: totalProof.c.map(scalarToBytes), v: totalProof.v.map(scalarToBytes) },
   );
-  const signature = signMessage(voterSecretKey, ballotMessage(e.hash, tracker));
+  const signature = sign(voterSecretKey, ballotMessage(e.hash, tracker));
   const ballot: Ballot = {
     tracker: toHex(tracker),
     publicKey: toHex(voterKey),

@@ -74,6 +74,8 @@ export function checkBallotProofs<P>(e: PreparedElection<P>, d: DecodedBallot<P>
         index: i + 1,
         K: e.K,
         alpha: s.alpha,
+        alphaBytes: s.alphaBytes,
+        betaBytes: s.betaBytes,
         beta: s.beta,
         values: [0, 1],
       },

@@ -22,6 +22,9 @@ export interface ProofStatement<P> {
   K: P;
   alpha: P;
   beta: P;
+  /** The encodings of `alpha`/`beta` when already known (decoded ballots): saves re-encoding. */
+  alphaBytes?: Uint8Array;
+  betaBytes?: Uint8Array;
   /** The allowed values, ascending. */
   values: number[];
 }
@@ -45,8 +48,8 @@ export function disjunctiveChallenge<P>(
     s.electionHash,
     s.voterKey,
     u64(s.index),
-    g.encode(s.alpha),
-    g.encode(s.beta),
+    s.alphaBytes ?? g.encode(s.alpha),
+    s.betaBytes ?? g.encode(s.beta),
   ];
   for (const { a, b } of commitments) parts.push(a, b);
   return hashToScalar(parts);

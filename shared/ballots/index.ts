@@ -13,7 +13,7 @@ export const defaultGroup = nobleGroup;
 
 export { EncodingError, fromHex, toHex, utf8 } from './bytes';
 export { type HashPart, encodeParts, lp, u64 } from './hash-input';
-export { digest, digestHex, hashToScalar } from './hash';
+export { type HashFunctions, digest, digestHex, hashToScalar, setHashFunctions } from './hash';
 export { Q, lagrangeAtZero, scalarFromBytes, scalarToBytes } from './scalar';
 export { type RandomBytes, cryptoRandomBytes, randomScalar, seededRandomBytes } from './random';
 export { decodePoint, decodePublicKey, decodeScalar, encodePoint, encodeScalar } from './codec';
@@ -71,3 +71,4 @@ export {
   openShare,
   sealShare,
 } from './share-transport';
+export { type BatchOptions, type BatchResult, verifyBallotBatch } from './batch-verify';
