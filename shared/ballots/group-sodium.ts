@@ -16,8 +16,12 @@ export async function createSodiumGroup(): Promise<Group<Uint8Array>> {
   const base = sodium.crypto_scalarmult_ristretto255_base(scalarToBytes(1n));
   // libsodium refuses to return the identity from a scalar multiplication; in a prime
   // order group that only happens for a zero scalar or the identity point.
-  const mul = (p: Uint8Array, s: bigint) =>
-    s === 0n || isIdentity(p) ? identity : sodium.crypto_scalarmult_ristretto255(scalarToBytes(s), p);
+  const mulBase = (s: bigint) => (s === 0n ? identity : sodium.crypto_scalarmult_ristretto255_base(scalarToBytes(s)));
+  // G has precomputed tables in libsodium: about 3× faster than a variable-base multiplication.
+  const mul = (p: Uint8Array, s: bigint) => {
+    if (s === 0n || isIdentity(p)) return identity;
+    return bytesEqual(p, base) ? mulBase(s) : sodium.crypto_scalarmult_ristretto255(scalarToBytes(s), p);
+  };
   const add = (a: Uint8Array, b: Uint8Array) => sodium.crypto_core_ristretto255_add(a, b);
   return {
     name: 'libsodium',
@@ -38,7 +42,7 @@ export async function createSodiumGroup(): Promise<Group<Uint8Array>> {
     equals: bytesEqual,
     isIdentity,
     mul,
-    mulBase: (s) => (s === 0n ? identity : sodium.crypto_scalarmult_ristretto255_base(scalarToBytes(s))),
+    mulBase,
     mulPublic: mul,
     // libsodium has no multi-scalar multiplication: one constant-time multiplication per term.
     msm(points, scalars) {
