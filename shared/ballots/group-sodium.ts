@@ -16,7 +16,8 @@ export async function createSodiumGroup(): Promise<Group<Uint8Array>> {
   const base = sodium.crypto_scalarmult_ristretto255_base(scalarToBytes(1n));
   // libsodium refuses to return the identity from a scalar multiplication; in a prime
   // order group that only happens for a zero scalar or the identity point.
-  const mulBase = (s: bigint) => (s === 0n ? identity : sodium.crypto_scalarmult_ristretto255_base(scalarToBytes(s)));
+  const mulBase = (s: bigint) =>
+    s === 0n ? identity : sodium.crypto_scalarmult_ristretto255_base(scalarToBytes(s));
   // G has precomputed tables in libsodium: about 3× faster than a variable-base multiplication.
   const mul = (p: Uint8Array, s: bigint) => {
     if (s === 0n || isIdentity(p)) return identity;
