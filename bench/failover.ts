@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { loadCoordinatorConfig } from '../coordinator/config';
 import { membershipTiming } from '../shared/membership/member';
+import { clusterKeys } from '../shared/redis/keys';
 import { findFreePortRange, freePort } from '../local/ports';
 import type { ManagedProcess } from '../local/processes';
 import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
@@ -191,11 +192,14 @@ function classify(cmdArgs: string[]): string {
   const cmd = (cmdArgs[0] ?? '').toLowerCase();
   const keys = cmd === 'evalsha' || cmd === 'eval' ? cmdArgs.slice(3) : cmdArgs.slice(1, 2);
   const key = keys.find((k) => k.includes('{')) ?? '';
-  if (key === '{qv}:members') return `membership heartbeat (${cmd} {qv}:members)`;
-  if (key === '{qv}:leader-fence' || key === '{qv}:leader')
-    return `leader lease renewal (${cmd} {qv}:leader*)`;
-  if (key.startsWith('{qv}:term:') || key.startsWith('{qv}:vote:')) return `election: term / vote (${cmd})`;
-  if (key.startsWith('{qv}:')) return `other cluster keys (${cmd} ${key.replace(/:[^:]*$/, ':*')})`;
+  const k = clusterKeys; // the benched coordinators share this process's CLUSTER_NAME
+  if (key === k.members) return `membership heartbeat (${cmd} ${k.members})`;
+  if (key === k.leaderFence || key === k.leader) return `leader lease renewal (${cmd} ${k.leader}*)`;
+  if (key.startsWith(k.prefixes.nodeTerm) || key.startsWith(k.prefixes.vote)) {
+    return `election: term / vote (${cmd})`;
+  }
+  if (key.startsWith(k.prefixes.cluster))
+    return `other cluster keys (${cmd} ${key.replace(/:[^:]*$/, ':*')})`;
   if (key) return `vote pipeline / fan-out (${cmd} ${key.replace(/^(\{[a-z]+:?).*$/, '$1...}')})`;
   return `client housekeeping (${cmd})`;
 }

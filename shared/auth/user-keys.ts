@@ -1,10 +1,8 @@
 /**
- * Redis keys of the user store. Each user lives under its own hash tag
- * `{u:<canonical username>}` (shared/redis/keys.ts: one slot per user), so creating a
- * user is a single-slot operation and users spread over the cluster.
- *
- * Kept beside the store because shared/redis/keys.ts is owned elsewhere; it belongs
- * there (CONVENTIONS 7) and can move without changing any key.
+ * Redis keys of the user store: the key module of this aggregate (docs/architecture.md
+ * "Redis keys": one key module per aggregate, nothing else writes a key's text). Each
+ * user lives under its own hash tag `{u:<canonical username>}` (one slot per user), so
+ * creating a user is a single-slot operation and users spread over the cluster.
  */
 
 /**

@@ -1,5 +1,4 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import calculateSlot from 'cluster-key-slot';
 import { ApiError } from '../errors';
 import { voteIdPattern } from '../ids';
 import type { ChainHead } from '../votes/audit-chain';
@@ -69,22 +68,6 @@ export function newElectionId(): string {
   let s = 'el';
   for (const b of bytes) s += alphabet[b % alphabet.length];
   return s;
-}
-
-/**
- * The hash tag of partition `p`, chosen so that partitions spread evenly over the slot
- * space: plain `{e:E:p}` tags land unevenly (4/7/5 of 16 on three masters), so a small
- * salt is searched until the tag's slot falls in the p-th equal share of 16384 slots.
- */
-export function partitionTag(electionId: string, p: number, partitions: number): string {
-  const lo = Math.floor((p * 16384) / partitions);
-  const hi = Math.floor(((p + 1) * 16384) / partitions);
-  for (let salt = 0; salt < 200000; salt++) {
-    const inner = `e:${electionId}:${p}:${salt.toString(36)}`;
-    const slot = calculateSlot(inner);
-    if (slot >= lo && slot < hi) return `{${inner}}`;
-  }
-  return `{e:${electionId}:${p}}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   electionIndexKey,
   electionKeys,
   partitionKeys,
+  partitionTag,
 } from '../redis/keys';
 import { defineScript, reply, runScript } from '../redis/scripts';
 import type { ChainHead } from '../votes/audit-chain';
@@ -21,7 +22,6 @@ import {
   newElectionId,
   newPartitionSalt,
   partitionOf,
-  partitionTag,
 } from './model';
 
 /** The record kept in Redis: the public election plus what the pipeline needs. */

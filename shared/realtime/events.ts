@@ -1,3 +1,5 @@
+import { isRealtimeKey } from './keys';
+
 /**
  * Event formats of the real-time layer: what clients receive (API.md "WebSocket") and
  * what the coordinator hands to the `broadcast` function. What travels on the sharded
@@ -79,7 +81,7 @@ export function parseBroadcastRequest(v: unknown): BroadcastRequest {
       (a) =>
         !a ||
         typeof a.key !== 'string' ||
-        !a.key.startsWith('{ws:') ||
+        !isRealtimeKey(a.key) ||
         typeof a.value !== 'string' ||
         typeof a.ttlMs !== 'number',
     )

@@ -1,10 +1,9 @@
 import { clusterName } from '../redis/keys';
 
 /**
- * Redis keys of the WebSocket connection registry. They live next to the registry
- * rather than in `shared/redis/keys.ts` because nothing else touches them; the layout
- * follows the same rules (CONVENTIONS 7): every key that one MULTI touches shares one
- * hash tag. Everything is named after the coordinator cluster (`CLUSTER_NAME`), so two
+ * Redis keys of the WebSocket connection registry: the key module of this aggregate
+ * (docs/architecture.md "Redis keys": one key module per aggregate, nothing else writes
+ * a key's text). Every key that one MULTI touches shares one hash tag. Everything is named after the coordinator cluster (`CLUSTER_NAME`), so two
  * clusters sharing one Redis never deliver to, or prune, each other's connections.
  *
  * - A connection's record lives under `{ws:<cluster>:c:<connectionId>}`.
@@ -12,6 +11,13 @@ import { clusterName } from '../redis/keys';
  *   which live with their election's watch list under `{ws:<cluster>:v:<electionId>}`
  *   so that subscribing to a vote updates both in one slot.
  */
+const PREFIX = '{ws:';
+
+/** True for a key of some cluster's registry (the broadcast function acks only those). */
+export function isRealtimeKey(key: string): boolean {
+  return key.startsWith(PREFIX);
+}
+
 export function realtimeKeysFor(cluster: string) {
   const ns = `ws:${cluster}`;
   return {

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
 /**
- * Every Redis key is made here (CONVENTIONS 7). Keys that one Lua script touches
- * share one hash tag, so the script runs in one slot.
+ * Redis keys are made in key modules only, one per aggregate (CONVENTIONS 7; the rule
+ * is in docs/architecture.md "Redis keys"): this one for the coordinator cluster,
+ * elections, partitions and the rate-limit, login-throttle and revocation state;
+ * shared/auth/user-keys.ts for users; shared/realtime/keys.ts for the WebSocket
+ * registry; shared/mutex/keys.ts for locks. Nothing else writes a key's text. Keys that
+ * one Lua script or MULTI touches share one hash tag, so it runs in one slot.
  *
  * - Cluster-wide coordination state lives under the tag `{<cluster name>}` (`{qv}`).
  * - An election's metadata lives under `{el:<id>}`.
- * - Each election partition lives under `{e:<id>:<p>}` (ARCHITECTURE "Data layout").
+ * - Each election partition lives under `{e:<id>:<p>[:<salt>]}` (ARCHITECTURE "Data layout").
  * - Users live under `{u:<username>}` (one slot per user).
  */
 /**
@@ -38,6 +43,8 @@ export function clusterKeysFor(name: string) {
     nodeTerm: (nodeId: string) => `${clusterTag}:term:${nodeId}`,
     /** string: whom `nodeId` voted for in `term` (SET NX: one vote per node per term). */
     vote: (term: number, nodeId: string) => `${clusterTag}:vote:${term}:${nodeId}`,
+    /** Prefixes, for tools that sort keys by kind: every key under the cluster tag; terms; votes. */
+    prefixes: { cluster: `${clusterTag}:`, nodeTerm: `${clusterTag}:term:`, vote: `${clusterTag}:vote:` },
     /** sharded pub/sub channel of cluster events (leader changes, nodes, clock alarms). */
     events: `${clusterTag}:events`,
     /** sorted set createdAt → election id: every election of this cluster. */
@@ -80,6 +87,22 @@ export function electionKeys(electionId: string) {
 export const electionIndexKey = clusterKeys.electionIndex;
 /** Set of elections the coordinators work on (open, or closed with work left). */
 export const activeElectionsKey = clusterKeys.activeElections;
+
+/**
+ * The hash tag of partition `p`, chosen so that partitions spread evenly over the slot
+ * space: plain `{e:E:p}` tags land unevenly (4/7/5 of 16 on three masters), so a small
+ * salt is searched until the tag's slot falls in the p-th equal share of 16384 slots.
+ */
+export function partitionTag(electionId: string, p: number, partitions: number): string {
+  const lo = Math.floor((p * 16384) / partitions);
+  const hi = Math.floor(((p + 1) * 16384) / partitions);
+  for (let salt = 0; salt < 200000; salt++) {
+    const inner = `e:${electionId}:${p}:${salt.toString(36)}`;
+    const slot = calculateSlot(inner);
+    if (slot >= lo && slot < hi) return `{${inner}}`;
+  }
+  return `{e:${electionId}:${p}}`;
+}
 
 /**
  * Keys of one election partition. `tag` is the partition's hash tag, e.g. `{e:ab12:3}`

@@ -5,6 +5,7 @@ import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
 import { signInvoke } from '../../shared/realtime/invoke-auth';
 import { type TestOffline, startTestOffline, testSeeds } from '../helpers/stack';
+import { realtimeKeysFor } from '../../shared/realtime/keys';
 
 /**
  * The Lambda invoke port (3002 under npm start) answers any local process. `broadcast`
@@ -46,7 +47,7 @@ describe('broadcast invokes must be signed (INVOKE_SECRET)', () => {
   });
 
   test('an unsigned or forged broadcast is refused and writes nothing', async () => {
-    const key = `{ws:${cluster}:ack:forged}`;
+    const key = realtimeKeysFor(cluster).tallyAck('forged');
     expect(await invoke(request(key))).toMatchObject({ refused: expect.stringMatching(/unsigned/) });
     const forged = signInvoke(randomBytes(32).toString('base64url'), request(key));
     expect(await invoke(forged)).toMatchObject({ refused: expect.stringMatching(/MAC/) });
@@ -54,7 +55,7 @@ describe('broadcast invokes must be signed (INVOKE_SECRET)', () => {
   });
 
   test('a signed broadcast is delivered', async () => {
-    const key = `{ws:${cluster}:ack:signed}`;
+    const key = realtimeKeysFor(cluster).tallyAck('signed');
     const r = await invoke(signInvoke(secret, request(key)));
     expect(r['refused']).toBeUndefined();
     expect(await redis.get(key)).toBe('written');

@@ -2,7 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
-import { partitionKeys } from '../../shared/redis/keys';
+import { electionKeys, partitionKeys } from '../../shared/redis/keys';
 import { compareStreamIds } from '../../shared/votes/stream-ids';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { testRedis } from '../helpers/redis';
@@ -144,7 +144,7 @@ async function expectClosedAndFinal(s: Stack, id: string, taken: Taken[]) {
     60000,
     'final result',
   );
-  const meta = await redis.hgetall(`{el:${id}}:meta`);
+  const meta = await redis.hgetall(electionKeys(id).meta);
   expect(meta['status']).toBe('closed');
   const tags: string[] = JSON.parse(meta['tags']!);
   const gates = await Promise.all(tags.map((t) => redis.get(partitionKeys(t).gate)));
@@ -210,7 +210,7 @@ describe('lifecycle race: parallel opens against a close, votes flowing, leader 
       15000,
       'election retired',
     );
-    const tags: string[] = JSON.parse((await s.redis.hget(`{el:${id}}:meta`, 'tags'))!);
+    const tags: string[] = JSON.parse((await s.redis.hget(electionKeys(id).meta, 'tags'))!);
     const sealed = await Promise.all(tags.map((t) => s.redis.get(partitionKeys(t).gate)));
     await Promise.all(tags.map((t) => s.redis.set(partitionKeys(t).gate, 'open')));
     try {
@@ -329,7 +329,7 @@ describe('lifecycle race: the Redis master of some partitions is killed mid-race
 
   test('the close converges through the failover: closed, gates closed, nothing after the point', async () => {
     const id = await newDraft(s);
-    const tags: string[] = JSON.parse((await s.redis.hget(`{el:${id}}:meta`, 'tags'))!);
+    const tags: string[] = JSON.parse((await s.redis.hget(electionKeys(id).meta, 'tags'))!);
     await s.redis.get(partitionKeys(tags[0]!).gate); // the client knows the slot map now
     const victimPort = Number(s.redis.slots[calculateSlot(tags[0]!)]![0]!.split(':')[1]);
     const victim = redisCluster.handle.processes[redisCluster.ports.indexOf(victimPort)]!;

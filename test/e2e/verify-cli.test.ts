@@ -7,7 +7,7 @@ import { repoRoot } from '../../local/stack';
 import { parseArgs, render, verifyElection } from '../../local/verify';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
-import { partitionKeys } from '../../shared/redis/keys';
+import { electionKeys, partitionKeys } from '../../shared/redis/keys';
 import { entryHash, genesisHash } from '../../shared/votes/audit-chain';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
@@ -104,7 +104,7 @@ describe('npm run verify: the audit verifier CLI', () => {
       'the 12 votes finalized',
     );
     expect((await api.call('POST', `/elections/${electionId}/close`, { token: admin })).status).toBe(200);
-    tags = JSON.parse((await redis.hget(`{el:${electionId}}:meta`, 'tags')) ?? '[]');
+    tags = JSON.parse((await redis.hget(electionKeys(electionId).meta, 'tags')) ?? '[]');
   }, 120000);
 
   afterAll(async () => {
@@ -349,14 +349,18 @@ describe('npm run verify: the audit verifier CLI', () => {
       const current = await verifyCli([electionId, '--url', offline.httpUrl], env());
       expect(current.code).toBe(1);
       expect(current.stdout).toContain(`the saved chain head is ${head}`);
-      await redis.hdel(`{el:${electionId}}:meta`, 'finalChainHeads');
+      await redis.hdel(electionKeys(electionId).meta, 'finalChainHeads');
       const unrecorded = await verifyCli([electionId, '--url', offline.httpUrl], env());
       expect(unrecorded.stdout).toContain('Hash chain: every link verifies');
       const withSaved = await verifyCli([electionId, '--url', offline.httpUrl, '--heads', saved], env());
       expect(withSaved.code).toBe(1);
       expect(withSaved.stdout).toContain(`the saved chain head is ${head}`);
     } finally {
-      await redis.hset(`{el:${electionId}}:meta`, 'finalChainHeads', JSON.stringify(record.finalChainHeads));
+      await redis.hset(
+        electionKeys(electionId).meta,
+        'finalChainHeads',
+        JSON.stringify(record.finalChainHeads),
+      );
       await writeRows(p, original);
       await redis.hincrby(k.tally, 'no', 1);
       await redis.hincrby(k.tally, 'yes', -1);

@@ -5,7 +5,7 @@ import { parseSeeds } from '../../shared/config';
 import { mutexKeys } from '../../shared/mutex/keys';
 import { masterOfSlot, parseClusterNodeLines } from '../../shared/redis/cluster-nodes';
 import { createRedisCluster } from '../../shared/redis/client';
-import { clusterKeysFor, partitionKeys } from '../../shared/redis/keys';
+import { clusterKeysFor, electionKeys, partitionKeys } from '../../shared/redis/keys';
 import { verifyAudit } from '../../shared/votes/verify';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
@@ -63,7 +63,7 @@ async function drained(api: Api, admin: string, id: string, timeoutMs: number) {
 
 /** Partition tags of an election, straight from its metadata. */
 async function electionTags(redis: Cluster, id: string): Promise<string[]> {
-  return JSON.parse((await redis.hget(`{el:${id}}:meta`, 'tags')) ?? '[]') as string[];
+  return JSON.parse((await redis.hget(electionKeys(id).meta, 'tags')) ?? '[]') as string[];
 }
 
 /**

@@ -48,7 +48,7 @@ describe('UserStore (Redis Cluster)', () => {
       role: 'voter',
       createdAt: '2030-06-01T12:00:00.000Z',
     });
-    const stored = await redis.hgetall(`{u:${username.toLowerCase()}}:user`);
+    const stored = await redis.hgetall(userKeys.record(username));
     expect(stored).toEqual({
       id: user.id,
       username,

@@ -7,7 +7,7 @@ import { partitionOf } from '../../shared/elections/model';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
 import { ApiError } from '../../shared/errors';
 import { createLogger } from '../../shared/logger';
-import { activeElectionsKey, partitionKeys } from '../../shared/redis/keys';
+import { activeElectionsKey, electionKeys, partitionKeys } from '../../shared/redis/keys';
 import { plainBallot } from '../../shared/votes/ballot';
 import { readResults, readVote } from '../../shared/votes/read';
 import { submitVote } from '../../shared/votes/submit';
@@ -241,7 +241,7 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     const e = await draft();
     await store.open(e.id);
     // The intent is recorded, then the caller dies before closing any gate.
-    await redis.hset(`{el:${e.id}}:meta`, 'closingAt', new Date().toISOString());
+    await redis.hset(electionKeys(e.id).meta, 'closingAt', new Date().toISOString());
     const half = await store.require(e.id);
     expect(half.closingAt).not.toBeNull();
     // An open now leaves it alone (it must not reopen what is closing)...
