@@ -149,6 +149,12 @@ export function partitionKeys(tag: string) {
  */
 export const rateLimitKey = (subject: string): string => `{rl:${clusterName}:${subject}}`;
 
+/**
+ * True for rate-limit state (intake limits and the login throttle, all `{rl:…}`):
+ * short-lived counters that any request may move, unlike the application's state.
+ */
+export const isRateLimitKey = (key: string): boolean => key.startsWith('{rl:');
+
 /** Sharded pub/sub channel of one election's pipeline events. */
 export const electionChannel = (electionId: string): string => `{el:${electionId}}:events`;
 

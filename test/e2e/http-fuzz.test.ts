@@ -11,6 +11,7 @@ import { ensureKeyPair } from '../../shared/auth/keys';
 import { mintToken } from '../../shared/auth/tokens';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
+import { isRateLimitKey } from '../../shared/redis/keys';
 import {
   type CoverageGoal,
   type FuzzStats,
@@ -362,7 +363,7 @@ async function keyspace(redis: Cluster): Promise<Map<string, string>> {
       do {
         const [next, batch] = await node.scan(cursor, 'COUNT', 1000);
         cursor = next;
-        keys.push(...batch.filter((k) => !k.startsWith('{rl:')));
+        keys.push(...batch.filter((k) => !isRateLimitKey(k)));
       } while (cursor !== '0');
       const unknown = keys.filter((k) => !typeCache.has(k));
       if (unknown.length) {

@@ -35,7 +35,7 @@ const OWN_KEYS = [
 ];
 
 const KEY_TEXT = [
-  /[`'"]\{(?:el|e|u|rv|rl|ws|fin):(?:\$\{|\w)/,
+  /[`'"]\{(?:el|e|u|rv|rl|ws|fin):(?:\$\{|\w|[`'"])/, // a key, or a prefix to match keys
   /[`'"]\{qv\}/,
   /\{\$\{(?:clusterName|name)\}/,
   /\$\{(?:tag|t|clusterTag)\}:\w/,
@@ -74,5 +74,6 @@ test('the scan finds a key built outside the key modules', () => {
   const line = 'await redis.hgetall(`{el:$' + '{id}}:meta`);';
   expect(KEY_TEXT.some((re) => re.test(code(line)))).toBe(true);
   expect(KEY_TEXT.some((re) => re.test(code('const k = `$' + '{tag}:votes`;')))).toBe(true);
+  expect(KEY_TEXT.some((re) => re.test(code("key.startsWith('{ws:')")))).toBe(true);
   expect(KEY_TEXT.some((re) => re.test(code('// the `{el:<id>}` tag')))).toBe(false);
 });
