@@ -47,7 +47,12 @@ export class CoordinatorNode {
   readonly clock: ClockDiscipline;
   raft!: RaftNode;
   private readonly membership: Membership;
-  private readonly m: CoordinatorMetrics = coordinatorMetrics();
+  private readonly m: CoordinatorMetrics = coordinatorMetrics({
+    pipeline: () => this.pipeline?.status(),
+    fanout: () => this.fanout?.status(),
+  });
+  /** Campaigns the state machine reported so far (the metric counts the increments). */
+  private electionsCounted = 0;
   /** This node's role, pushed to the pipeline and the fan-out on every change. */
   private readonly leadership = new Leadership();
   private server: Server | undefined;
@@ -156,7 +161,7 @@ export class CoordinatorNode {
         storeHealthy: () => this.storeHealthy,
         role: () => this.raft.role,
         status: () => this.status(),
-        metrics: () => this.m.registry.render(),
+        metrics: () => this.m.registry.metrics(),
         now: () => this.clock.now(),
         clusterSecret: this.config.clusterSecret,
         verifier: this.verifier,
@@ -187,6 +192,7 @@ export class CoordinatorNode {
       leadership: this.leadership,
       subscriber: this.pipelineEvents,
       finalizeWriteDelayMs: this.config.finalizeWriteDelayMs,
+      observer: this.m.pipeline,
     });
     this.pipeline.start();
     const fanoutConfig = loadFanoutConfig();
@@ -265,7 +271,9 @@ export class CoordinatorNode {
       this.m.storeHealthy.set(healthy ? 1 : 0);
     }
     this.apply(this.raft.setStoreHealthy(healthy, monotonicClock.now()));
-    for (const mbr of this.members) this.m.heartbeatLag.set(mbr.heartbeatAgeMs, { member: mbr.id });
+    // Only the members seen now: a member that is gone leaves the metric too.
+    this.m.heartbeatAge.reset();
+    for (const mbr of this.members) this.m.heartbeatAge.set({ member: mbr.id }, mbr.heartbeatAgeMs / 1000);
     if (healthy && this.raft.role === 'leader') await this.announceMembershipChanges();
   }
 
@@ -347,7 +355,11 @@ export class CoordinatorNode {
           break;
       }
     }
-    this.m.electionsStarted.set(this.raft.status(monotonicClock.now()).electionsStarted);
+    const started = this.raft.status(monotonicClock.now()).electionsStarted;
+    if (started > this.electionsCounted) {
+      this.m.electionsStarted.inc(started - this.electionsCounted);
+      this.electionsCounted = started;
+    }
   }
 
   /**
@@ -443,8 +455,8 @@ export class CoordinatorNode {
     if (leaderTime === null) return;
     const r = this.clock.addSample({ t0, t1, leaderTime });
     if (r.action !== 'discarded') {
-      this.m.clockOffset.observe(Math.abs(r.offsetMs));
-      this.m.clockRtt.set(r.rttMs);
+      this.m.clockOffset.observe(Math.abs(r.offsetMs) / 1000);
+      this.m.clockRtt.set(r.rttMs / 1000);
     }
     this.onClockEvents(r.events);
   }
@@ -463,7 +475,7 @@ export class CoordinatorNode {
     }
     const s = this.clock.status();
     this.m.inSync.set(s.inSync ? 1 : 0);
-    if (s.offsetMs !== null) this.m.clockOffsetNow.set(s.offsetMs);
+    if (s.offsetMs !== null) this.m.clockOffsetNow.set(s.offsetMs / 1000);
   }
 
   // ---- admin HTTP ---------------------------------------------------------------

@@ -12,6 +12,7 @@ import type { BallotScheme } from '../../shared/votes/ballot';
 import { compareStreamIds } from '../../shared/votes/stream-ids';
 import { countVerdicts, decide, majorityCheckpoint } from '../../shared/votes/verdict';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
+import type { PipelineObserver } from './observer';
 
 export const finalizeVotesScript = defineScript('finalizeVotes', {
   keys: 7,
@@ -57,6 +58,8 @@ interface Outcome {
   sid: string;
   entry: AuditEntryContent;
   countKey: string;
+  /** When the vote was accepted (ms, the accepting function's clock), for the latency metric. */
+  acceptedAt: number;
 }
 
 /**
@@ -76,6 +79,8 @@ export class Finalizer {
   private readonly positions = new Map<string, Position>();
   /** Per partition: the checkpoints read sent along with the last finalize. */
   private readonly prefetched = new Map<string, Promise<(string | null)[]>>();
+  /** Told of every batch this node finalizes (the metrics); none by default. */
+  observer: PipelineObserver | undefined;
 
   constructor(
     private readonly redis: Cluster,
@@ -165,6 +170,7 @@ export class Finalizer {
       const reason = decision.outcome === 'rejected' ? decision.reason : '';
       outcomes.push({
         sid,
+        acceptedAt: entry.at,
         countKey: this.ballot.countKey(entry.option),
         entry: { ballotId: entry.ballotId, receipt: entry.receipt, option: entry.option, outcome, reason },
       });
@@ -208,6 +214,7 @@ export class Finalizer {
     const next = this.checkpointsOf(e, p);
     next.catch(() => {});
     let r: Awaited<typeof written>;
+    const writeStarted = performance.now();
     try {
       r = await written;
     } catch (err) {
@@ -226,6 +233,11 @@ export class Finalizer {
       at: performance.now(),
     });
     this.prefetched.set(key, next);
+    this.observer?.batchFinalized(
+      outcomes.map((o) => o.acceptedAt),
+      Date.parse(at),
+      performance.now() - writeStarted,
+    );
     const counted = outcomes.filter((o) => o.entry.outcome === 'counted');
     const rejected = outcomes.filter((o) => o.entry.outcome === 'rejected');
     this.finalized += counted.length;

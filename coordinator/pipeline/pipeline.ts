@@ -12,6 +12,7 @@ import { readResults } from '../../shared/votes/read';
 import { FencedError, Finalizer } from './finalizer';
 import { IDLE_POLL_MAX_MS, PartitionRounds, PollBackoff } from './poll-backoff';
 import type { LeadershipView } from '../leadership';
+import type { PipelineObserver } from './observer';
 import { Validator } from './validator';
 
 export interface PipelineDeps {
@@ -37,6 +38,8 @@ export interface PipelineDeps {
    * election is picked up within milliseconds rather than at the next poll (500 ms).
    */
   subscriber?: Cluster;
+  /** Told of every batch this node finalizes (the metrics). */
+  observer?: PipelineObserver;
   /** Test mode only: delay before each fenced finalize write (see CoordinatorConfig). */
   finalizeWriteDelayMs?: number;
 }
@@ -120,6 +123,7 @@ export class Pipeline {
       1000,
       d.finalizeWriteDelayMs ?? 0,
     );
+    this.finalizer.observer = d.observer;
     this.mutex = new RedisMutex(d.redis, { ttlMs: 3000 });
     this.store = new ElectionStore(d.redis, d.clock, d.partitions);
   }

@@ -42,7 +42,12 @@ describe('coordinator cluster: membership and leader election', () => {
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${cluster.node(id).url}/metrics`)).text();
     expect(metrics).toContain('# TYPE quorumvote_term gauge');
-    expect(metrics).toContain('quorumvote_clock_offset_ms_bucket');
+    expect(metrics).toContain('quorumvote_clock_offset_seconds_bucket');
+    // The runtime's own metrics, and the pipeline's counters and latencies (not only in /status).
+    expect(metrics).toContain('# TYPE process_cpu_seconds_total counter');
+    expect(metrics).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    expect(metrics).toContain('# TYPE quorumvote_votes_counted_total counter');
+    expect(metrics).toContain('# TYPE quorumvote_vote_finalize_latency_seconds histogram');
     const status = await cluster.status(id);
     expect(status).toMatchObject({ id, votingMembers: cluster.members });
   });
