@@ -35,7 +35,7 @@ export function prepareElection<P>(group: Group<P>, keys: ElectionKeys): Prepare
     group,
     manifest: keys.manifest,
     hash: fromHex(keys.electionHash, 32),
-    K: decodePublicKey(group, keys.jointKey),
+    K: group.fixedBase(decodePublicKey(group, keys.jointKey)),
     totalValues,
   };
 }

@@ -45,6 +45,7 @@ export async function createSodiumGroup(): Promise<Group<Uint8Array>> {
     mul,
     mulBase,
     mulPublic: mul,
+    fixedBase: (p) => p,
     // libsodium has no multi-scalar multiplication: one constant-time multiplication per term.
     msm(points, scalars) {
       let acc: Uint8Array = identity;

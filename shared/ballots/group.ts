@@ -27,4 +27,9 @@ export interface Group<P> {
   mulPublic(p: P, s: bigint): P;
   /** `Σ s_i·p_i` in variable time (multi-scalar multiplication): public scalars only. */
   msm(points: P[], scalars: bigint[]): P;
+  /**
+   * Prepares a point that many multiplications will use (the joint key K): a backend
+   * may build tables for it. Returns the same element.
+   */
+  fixedBase(p: P): P;
 }
