@@ -1,5 +1,6 @@
-import { type BallotCheckOptions, verifyBallot } from './ballot-verify';
-import { reasonString } from './ballot-verdict';
+import type { BallotCheckOptions } from './ballot-verify';
+import { type BallotVerdict, reasonString, reject } from './ballot-verdict';
+import { verifyBallotBatch } from './batch-verify';
 import { toHex } from './bytes';
 import { decodePoint, encodePoint } from './codec';
 import { combineShares, checkDecryptionShare } from './decryption';
@@ -8,6 +9,7 @@ import { type PreparedElection, prepareElection } from './election';
 import type { Group } from './group';
 import { electionHash, validateManifest } from './manifest';
 import { checkOpening } from './spoil';
+import type { RandomBytes } from './random';
 import { sumBallots } from './tally';
 import { RECORD_VERSION } from './tags';
 import type { Ballot, CommitmentEntry, ElectionRecord } from './types';
@@ -34,10 +36,15 @@ export interface RecordVerdict {
   failures: RecordFailure[];
 }
 
-/** Options: the group backend and the Ed25519 verifier (default noble, strict RFC 8032). */
+/**
+ * Options: the group backend, the Ed25519 verifier (default noble, strict RFC 8032), and
+ * for batch verification the batch size (default 100) and the weights' randomness.
+ */
 export interface RecordVerifyOptions<P> {
   group: Group<P>;
   verifySignature?: BallotCheckOptions['verifySignature'];
+  batchSize?: number;
+  random?: RandomBytes;
 }
 
 function checkCeremony<P>(
@@ -95,6 +102,22 @@ function checkBallots<P>(
   fail: (f: RecordFailure) => void,
 ): Ballot[] {
   const roll = new Set(r.roll.map((x) => x.publicKey));
+  // Cryptographic verdicts first, in batches (A4); "first for its key" is applied after,
+  // in record order, which gives the same states as checking one ballot at a time.
+  const cast = r.ballots.map((b, i) => ({ b, i })).filter(({ b }) => b.state !== 'spoiled');
+  const verdicts = new Map<number, BallotVerdict>();
+  const size = opts.batchSize ?? 100;
+  for (let at = 0; at < cast.length; at += size) {
+    const chunk = cast.slice(at, at + size);
+    const res = verifyBallotBatch(
+      e,
+      chunk.map(({ b }) => b),
+      { isOnRoll: (pk) => roll.has(pk), verifySignature: opts.verifySignature, random: opts.random },
+    );
+    chunk.forEach(({ i }, j) => {
+      verdicts.set(i, res.verdicts[j]!);
+    });
+  }
   const countedKeys = new Set<string>();
   const counted: Ballot[] = [];
   r.ballots.forEach((b, i) => {
@@ -110,11 +133,10 @@ function checkBallots<P>(
         });
       return;
     }
-    const verdict = verifyBallot(e, b, {
-      isOnRoll: (pk) => roll.has(pk),
-      isDuplicate: (pk) => countedKeys.has(pk),
-      verifySignature: opts.verifySignature,
-    });
+    let verdict = verdicts.get(i)!;
+    if (verdict.valid && countedKeys.has(b.publicKey)) {
+      verdict = reject('duplicate_key', 'a ballot with this key was already counted');
+    }
     const expected = verdict.valid ? 'counted' : 'rejected';
     if (b.state !== expected) {
       const why = verdict.valid

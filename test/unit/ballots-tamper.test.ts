@@ -213,6 +213,18 @@ describe('record verification names every altered entry', () => {
     expect(f).toContainEqual(expect.objectContaining({ check: 'tally' }));
   });
 
+  test("a voter's own forged ballot marked counted is named with its option", () => {
+    const b = fresh();
+    b.selections[1]!.beta = encodePoint(g, g.add(decodePoint(g, b.selections[1]!.beta), g.base));
+    const forged = resign(b, keyOf(0));
+    const r = tamperRecord((x) => {
+      x.ballots[0] = { ...forged, state: 'counted' };
+    });
+    expect(failuresOf(r)).toContainEqual(
+      expect.objectContaining({ check: 'ballot_state', ballot: 0, tracker: forged.tracker, option: 2 }),
+    );
+  });
+
   test('an altered tally is named by option', () => {
     const r = tamperRecord((x) => {
       const t = x.tally.encrypted;
