@@ -5,7 +5,7 @@
  *
  *   npm run bench                 # all
  *   npm run bench -- pipeline     # only the named ones: pipeline scaling http mutex failover
- *                                 # redis-failover fanout ballot-crypto
+ *                                 # redis-failover fanout ballot-crypto ballot-browser
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -40,6 +40,7 @@ const runs: { name: string; file: string; args: string[] }[] = [
   { name: 'redis-failover', file: 'redis-failover.ts', args: ['--rate', '600', '--seconds', '12'] },
   { name: 'fanout', file: 'fanout.ts', args: ['--subscribers', '1000', '--votes', '1000', '--rate', '100'] },
   { name: 'ballot-crypto', file: 'ballot-crypto.ts', args: ['--ballots', '200', '--batch', '100'] },
+  { name: 'ballot-browser', file: 'ballot-browser.ts', args: ['--ballots', '20'] },
 ];
 
 const only = process.argv.slice(2);
