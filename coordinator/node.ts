@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Cluster } from 'ioredis';
 import { SkewedClock, systemClock } from '../shared/clock';
-import { ClockDiscipline, type ClockSyncEvent } from '../shared/clock-sync';
+import { ClockDiscipline } from '../shared/clock-sync';
 import { type RaftMessage, RaftNode, type RaftOutput } from '../shared/consensus/raft';
 import { withDeadline } from '../shared/deadline';
 import { type Logger, createLogger, errorFields } from '../shared/logger';
@@ -12,6 +12,7 @@ import { clusterKeys, clusterName } from '../shared/redis/keys';
 import { runScript } from '../shared/redis/scripts';
 import { adminRoutes } from './admin-routes';
 import { startAdminServer } from './admin-server';
+import { ClockSyncDriver } from './clock-sync-driver';
 import { leaderRenewScript } from './cluster-scripts';
 import type { CoordinatorConfig } from './config';
 import { publishClusterEvent } from './events';
@@ -35,7 +36,8 @@ export const VERSION = '0.1.0';
  * timers and the admin port, and tells the vote pipeline and the fan-out when its role
  * changes. Everything that decides lives in shared/; the peer transport
  * (peer-transport.ts), the admin routes (admin-routes.ts), the metrics
- * (node-metrics.ts) and the Redis clients (redis-clients.ts) are their own modules;
+ * (node-metrics.ts), the Redis clients (redis-clients.ts) and the clock-sync exchange
+ * (clock-sync-driver.ts) are their own modules;
  * this class only moves messages and results around.
  */
 export class CoordinatorNode {
@@ -78,6 +80,8 @@ export class CoordinatorNode {
   private readonly verifier: PeerVerifier;
   /** The durable election record (votes, terms): the state machine's store port. */
   private readonly ledger: ElectionLedger;
+  /** Synchronizes this node's clock with the leader's and reports what happens. */
+  private readonly clockSync: ClockSyncDriver;
   /** Store checks in flight, so a burst of far-ahead messages costs at most one lookup each. */
   private readonly verifying = new Set<string>();
 
@@ -125,6 +129,14 @@ export class CoordinatorNode {
       now: () => systemClock.now(),
     });
     this.ledger = ports.ledger ?? new RedisElectionLedger(this.redis, config.members);
+    this.clockSync = new ClockSyncDriver({
+      selfId: config.nodeId,
+      clock: this.clock,
+      peers: this.peers,
+      metrics: this.m,
+      log: this.log,
+      publish: (type, data) => void this.publish(type, data),
+    });
   }
 
   private makeRaft(term: number): RaftNode {
@@ -175,8 +187,10 @@ export class CoordinatorNode {
     this.every(membershipTiming.heartbeatMs, () => this.heartbeatOnce());
     this.every(this.config.tickMs, () => this.apply(this.raft.tick(monotonicClock.now())));
     this.every(this.config.heartbeatIntervalMs, () => this.renewLeadership());
-    this.every(this.config.clockSyncMs, () => this.syncClock());
-    this.every(50, () => this.onClockEvents(this.clock.tick()));
+    this.every(this.config.clockSyncMs, () =>
+      this.clockSync.sync(this.raft.leader, (id) => this.members.some((x) => x.id === id)),
+    );
+    this.every(50, () => this.clockSync.tick());
     this.pipeline = new Pipeline({
       redis: this.pipelineRedis,
       clock: this.clock,
@@ -334,7 +348,7 @@ export class CoordinatorNode {
           this.log.info('role changed', { role: o.role, term: o.term });
           this.m.isLeader.set(o.role === 'leader' ? 1 : 0);
           if (o.role === 'leader') {
-            this.onClockEvents(this.clock.becomeReference());
+            this.clockSync.becomeReference();
             void this.renewLeadership();
           }
           this.leadership.set(o.role, o.term);
@@ -439,43 +453,6 @@ export class CoordinatorNode {
   /** Peer-to-peer election messages go to the peer transport, signed (fire and forget). */
   private send(message: RaftMessage): Promise<void> {
     return this.peers.send(message);
-  }
-
-  // ---- clock --------------------------------------------------------------------
-
-  private async syncClock(): Promise<void> {
-    const leader = this.raft.leader;
-    if (!leader || leader === this.id) return;
-    if (!this.members.some((x) => x.id === leader)) return;
-    const t0 = this.clock.now();
-    // Only a reading signed by the leader for this very request counts: a forged or
-    // replayed answer could otherwise steer this node's clock (and so vote windows).
-    const leaderTime = await this.peers.readTime(leader);
-    const t1 = this.clock.now();
-    if (leaderTime === null) return;
-    const r = this.clock.addSample({ t0, t1, leaderTime });
-    if (r.action !== 'discarded') {
-      this.m.clockOffset.observe(Math.abs(r.offsetMs) / 1000);
-      this.m.clockRtt.set(r.rttMs / 1000);
-    }
-    this.onClockEvents(r.events);
-  }
-
-  private onClockEvents(events: ClockSyncEvent[]): void {
-    for (const e of events) {
-      if (e.type === 'outOfSync') {
-        this.log.warn('clock out of sync: abstaining from validation', { offsetMs: e.offsetMs });
-        void this.publish('clock.alarm', { node: this.id, state: 'raised', offsetMs: e.offsetMs });
-      } else if (e.type === 'inSync') {
-        this.log.info('clock back in sync', { offsetMs: e.offsetMs });
-        void this.publish('clock.alarm', { node: this.id, state: 'cleared', offsetMs: e.offsetMs });
-      } else {
-        this.log.info('clock stepped', { byMs: e.byMs });
-      }
-    }
-    const s = this.clock.status();
-    this.m.inSync.set(s.inSync ? 1 : 0);
-    if (s.offsetMs !== null) this.m.clockOffsetNow.set(s.offsetMs / 1000);
   }
 
   // ---- admin HTTP ---------------------------------------------------------------
