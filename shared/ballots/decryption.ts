@@ -7,7 +7,15 @@ import { u64 } from './hash-input';
 import { type RandomBytes, cryptoRandomBytes, randomScalar } from './random';
 import { lagrangeAtZero, mod } from './scalar';
 import { tags } from './tags';
-import type { Ciphertext, DecryptionShare } from './types';
+import { publicShareKey } from './dkg';
+import type {
+  Ciphertext,
+  CommitmentEntry,
+  Decryption,
+  DecryptionShare,
+  EncryptedTally,
+  Manifest,
+} from './types';
 
 /**
  * Threshold decryption of the tally (BALLOTS.md §5): each trustee publishes
@@ -134,4 +142,61 @@ export function decryptTotals<P>(
     if (t === null) throw new RangeError(`option ${i + 1}: no total within 0..${countedBallots}`);
     return t;
   });
+}
+
+/** A submitted share that was refused, and why. */
+export interface RefusedShare {
+  trustee: number;
+  fault: ShareFault | { check: 'unknown_trustee' | 'duplicate_share'; message: string };
+}
+
+/**
+ * The tally step at close (BALLOTS.md §5, issue 14 item 7): checks every submitted share
+ * against `X_j` from the qualified commitments, refuses (and names) bad ones, and once
+ * `k` valid shares exist combines the first `k` by trustee index into the totals.
+ * `decryption` is null while fewer than `k` are valid (the results wait).
+ */
+export function assembleDecryption<P>(
+  g: Group<P>,
+  election: { manifest: Manifest; electionHash: Uint8Array; qualified: CommitmentEntry[] },
+  tally: EncryptedTally,
+  submitted: DecryptionShare[],
+): { decryption: Decryption | null; valid: number[]; refused: RefusedShare[] } {
+  const { manifest } = election;
+  const refused: RefusedShare[] = [];
+  const valid = new Map<number, DecryptionShare>();
+  for (const share of submitted) {
+    if (!manifest.trustees.some((t) => t.index === share.trustee)) {
+      refused.push({
+        trustee: share.trustee,
+        fault: { check: 'unknown_trustee', message: 'not a trustee of this election' },
+      });
+      continue;
+    }
+    if (valid.has(share.trustee)) {
+      refused.push({
+        trustee: share.trustee,
+        fault: { check: 'duplicate_share', message: 'a valid share is already in' },
+      });
+      continue;
+    }
+    const X = publicShareKey(g, election.qualified, share.trustee);
+    const fault = checkDecryptionShare(g, election.electionHash, tally.encrypted, share, X);
+    if (fault) refused.push({ trustee: share.trustee, fault });
+    else valid.set(share.trustee, share);
+  }
+  const indices = [...valid.keys()].sort((a, b) => a - b);
+  if (indices.length < manifest.threshold) return { decryption: null, valid: indices, refused };
+  const used = indices.slice(0, manifest.threshold);
+  const totals = decryptTotals(
+    g,
+    tally.encrypted,
+    tally.countedBallots,
+    used.map((j) => valid.get(j)!),
+  );
+  return {
+    decryption: { shares: indices.map((j) => valid.get(j)!), used, totals },
+    valid: indices,
+    refused,
+  };
 }

@@ -52,7 +52,9 @@ export { checkOpening } from './spoil';
 export { addBallotToTally, emptyTally, sumBallots } from './tally';
 export { boundedDiscreteLog } from './discrete-log';
 export {
+  type RefusedShare,
   type ShareFault,
+  assembleDecryption,
   checkDecryptionShare,
   combineShares,
   computeDecryptionShare,
