@@ -19,7 +19,8 @@ export {
   u64,
 } from './audit-encoding';
 
-const sha256Hex = (input: Uint8Array): string => createHash('sha256').update(input).digest('hex');
+/** SHA-256 as lowercase hex, with node:crypto. */
+export const sha256Hex = (input: Uint8Array): string => createHash('sha256').update(input).digest('hex');
 
 /** The hash a partition's chain starts from: `D("qv/audit/v2/genesis", electionId, u64(p))`. */
 export function genesisHash(electionId: string, partition: number): string {

@@ -93,7 +93,7 @@ export function AuditorView({
   const label = (id: string) => election?.options.find((o) => o.id === id)?.label ?? id;
   // "R" or "R:NONCE": with the voter's nonce, the entry must be the ballot the receipt commits to.
   const [wanted = '', nonce = ''] = receipt.trim().split(':');
-  const found = loaded && wanted ? loaded.report.receipts.get(wanted) : undefined;
+  const found = loaded && wanted ? loaded.report.byReceipt.get(wanted) : undefined;
   const [bound, setBound] = useState<boolean | null>(null);
   useEffect(() => {
     setBound(null);
