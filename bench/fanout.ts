@@ -24,6 +24,9 @@ import { createRedisCluster } from '../shared/redis/client';
 import { electionChannel } from '../shared/redis/keys';
 import { runBench } from './common';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
+import { loadSettings } from '../shared/settings/load';
+
+const benchSettings = loadSettings();
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
     const base = await findFreePortRange(3);
     const ports = { httpPort: base, wsPort: base + 1, lambdaPort: base + 2 };
     const members = ['f1', 'f2', 'f3'];
-    const quiet = { LOG_LEVEL: process.env['BENCH_VERBOSE'] ? 'info' : 'warn', JWT_KEY_DIR: keyDir };
+    const quiet = { LOG_LEVEL: benchSettings.BENCH_VERBOSE ? 'info' : 'warn', JWT_KEY_DIR: keyDir };
     procs.push(
       await startOffline({
         ...ports,
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
         onLine: (name, line) => {
           // Teardown disconnects every client at once: its cleanup warnings are not the benchmark.
           if (stopping) return;
-          if (process.env['BENCH_VERBOSE'] || /"level":"(warn|error)"/.test(line))
+          if (benchSettings.BENCH_VERBOSE || /"level":"(warn|error)"/.test(line))
             console.log(`${name} | ${line}`);
         },
       }),

@@ -32,6 +32,9 @@ import {
   startBenchCoordinators,
   writeResult,
 } from './common';
+import { loadSettings } from '../shared/settings/load';
+
+const benchSettings = loadSettings();
 
 const SECONDS = option('seconds', 6);
 const CONCURRENCY = option('concurrency', 32);
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
         RATE_LIMIT_VOTER: '0',
         RATE_LIMIT_IP: '0',
         // Profiling hook: OFFLINE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/p'
-        ...(process.env['OFFLINE_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['OFFLINE_NODE_OPTIONS'] } : {}),
+        ...(benchSettings.OFFLINE_NODE_OPTIONS ? { NODE_OPTIONS: benchSettings.OFFLINE_NODE_OPTIONS } : {}),
       },
     });
     procs.push(offline);

@@ -17,6 +17,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSigningKey, SIGNING_KEY_FILE, type SigningKey } from '../shared/auth/keys';
 import { mintToken } from '../shared/auth/tokens';
 import { loadConfig } from '../shared/config';
+import { loadSettings } from '../shared/settings/load';
+import { apiUrl, lambdaUrl } from '../shared/settings/schema';
 import {
   type LatencyPoint,
   type LatencyStats,
@@ -185,6 +187,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Loa
     throw new UsageError(msg.replace(/\.$/, ''));
   }
   if (values['help']) return 'help';
+  const settings = loadSettings(env);
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const voters = numberArg('voters', str('voters'), { min: 1, max: 1_000_000, integer: true });
   const rate = numberArg('rate', str('rate'), { min: 0.1, max: 10_000 });
@@ -214,10 +217,10 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Loa
     ...(election === undefined ? {} : { election }),
     options: numberArg('options', str('options'), { min: 2, max: 64, integer: true }) ?? 3,
     via,
-    url: localUrl('url', str('url') ?? 'http://127.0.0.1:3000'),
-    lambdaUrl: localUrl('lambda-url', str('lambda-url') ?? 'http://127.0.0.1:3002'),
+    url: localUrl('url', str('url') ?? apiUrl(settings)),
+    lambdaUrl: localUrl('lambda-url', str('lambda-url') ?? lambdaUrl(settings)),
     functionName,
-    keyDir: str('key-dir') ?? env['JWT_KEY_DIR'] ?? '.local/keys',
+    keyDir: str('key-dir') ?? settings.JWT_KEY_DIR,
     maxInFlight:
       numberArg('max-in-flight', str('max-in-flight'), { min: 1, max: 10_000, integer: true }) ?? 256,
     timeoutS: numberArg('timeout', str('timeout'), { min: 0.1, max: 600 }) ?? 10,

@@ -28,6 +28,9 @@ import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
 import { runBench } from './common';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
+import { loadSettings } from '../shared/settings/load';
+
+const benchSettings = loadSettings();
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
@@ -39,7 +42,7 @@ const COORDINATORS = opt('coordinators', 3);
 const RATE = opt('rate', 5000);
 const LATENCY_VOTES = opt('latency-votes', 15000);
 const MASTERS = opt('masters', 3);
-const PARTITIONS = opt('partitions', Number(process.env['PARTITIONS'] ?? 16));
+const PARTITIONS = opt('partitions', benchSettings.PARTITIONS);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(sorted: number[], p: number): number {
@@ -291,7 +294,7 @@ async function runPipeline(
     const at = finalizedAt.get(id);
     if (at !== undefined) latencies.push(at - t);
   }
-  if (process.env['BENCH_TIMELINE']) {
+  if (benchSettings.BENCH_TIMELINE) {
     // Latency by when the vote was due (250 ms buckets): is it start-up or steady state?
     const buckets = new Map<number, number[]>();
     for (const [id, t] of submitted) {
@@ -350,11 +353,11 @@ async function main(): Promise<void> {
           members,
           env: {
             LOG_LEVEL: 'warn',
-            ...(process.env['PROFILE_DIR']
-              ? { CPU_PROFILE: `${process.env['PROFILE_DIR']}/${id}.cpuprofile` }
+            ...(benchSettings.PROFILE_DIR
+              ? { CPU_PROFILE: `${benchSettings.PROFILE_DIR}/${id}.cpuprofile` }
               : {}),
           },
-          nodeArgs: (process.env['COORDINATOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
+          nodeArgs: (benchSettings.COORDINATOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
           // Warnings and errors reach the console (LOG_LEVEL warn keeps them few).
           onLine: (node, line) => console.error(`[${node}] ${line}`),
         }),

@@ -37,6 +37,9 @@ import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
 import { decodeVoteLogEntry } from '../shared/votes/vote-log';
 import { machine, option, runBench, sleep, startBenchCoordinators, writeResult } from './common';
+import { loadSettings } from '../shared/settings/load';
+
+const benchSettings = loadSettings();
 
 const RATE = option('rate', 600);
 const SECONDS = option('seconds', 12);
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
     let errTick = 0;
     let lastErr = '';
     const ticker = setInterval(() => {
-      if (process.env['BENCH_VERBOSE'])
+      if (benchSettings.BENCH_VERBOSE)
         console.log(
           `${((Date.now() - started) / 1000).toFixed(0)} s: ${okTick} ok, ${errTick} refused ${lastErr}`,
         );
@@ -201,7 +204,7 @@ async function main(): Promise<void> {
     probing = false;
     await prober;
     clearInterval(ticker);
-    if (process.env['BENCH_VERBOSE']) {
+    if (benchSettings.BENCH_VERBOSE) {
       const st = (c: typeof submitter) =>
         c
           .nodes('all')

@@ -1,4 +1,5 @@
 import { type RedisSeed, loadConfig, parseSeeds } from '../shared/config';
+import { loadSettings } from '../shared/settings/load';
 import { loadClusterSecret } from './peer-secret';
 
 /**
@@ -44,31 +45,23 @@ export interface CoordinatorConfig {
   partitions: number;
 }
 
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${v}"`);
-  return n;
-}
-
 export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
   const base = loadConfig(env);
-  const nodeId = env['NODE_ID'];
+  const s = loadSettings(env);
+  const nodeId = s.NODE_ID;
   if (!nodeId) throw new Error('NODE_ID is required (e.g. NODE_ID=c1)');
   if (!base.coordinators.includes(nodeId)) {
     throw new Error(`NODE_ID ${nodeId} is not in COORDINATORS (${base.coordinators.join(',')})`);
   }
   const production = base.production;
   const testMode = base.testMode;
-  for (const knob of ['CLOCK_SKEW_MS', 'CLOCK_DRIFT_PPM', 'TEST_FINALIZE_WRITE_DELAY_MS']) {
-    const v = env[knob];
-    if (!testMode && v !== undefined && v !== '' && Number(v) !== 0) {
+  for (const knob of ['CLOCK_SKEW_MS', 'CLOCK_DRIFT_PPM', 'TEST_FINALIZE_WRITE_DELAY_MS'] as const) {
+    if (!testMode && s[knob] !== 0) {
       throw new Error(`${knob} injects an artificial fault and is only allowed with QV_TEST_MODE=1`);
     }
   }
   const clusterSecret = loadClusterSecret(env);
-  const natMapText = env['REDIS_NAT_MAP'];
+  const natMapText = s.REDIS_NAT_MAP;
   let natMap: CoordinatorConfig['natMap'];
   if (natMapText) {
     natMap = {};
@@ -81,31 +74,27 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
   }
   const cfg: CoordinatorConfig = {
     nodeId,
-    adminPort: num(env, 'ADMIN_PORT', 4000 + Math.max(1, base.coordinators.indexOf(nodeId) + 1)),
+    adminPort: s.ADMIN_PORT ?? 4000 + Math.max(1, base.coordinators.indexOf(nodeId) + 1),
     redisSeeds: base.redisSeeds,
     members: base.coordinators,
     production,
     testMode,
     clusterSecret,
-    peerWindowMs: num(env, 'PEER_AUTH_WINDOW_MS', 30000),
-    maxTermJump: num(env, 'MAX_TERM_JUMP', 1),
-    electionTimeoutMinMs: num(env, 'ELECTION_TIMEOUT_MIN_MS', 500),
-    electionTimeoutMaxMs: num(env, 'ELECTION_TIMEOUT_MAX_MS', 1000),
-    heartbeatIntervalMs: num(env, 'HEARTBEAT_INTERVAL_MS', 100),
-    leaseMs: num(env, 'LEADER_LEASE_MS', 500),
-    tickMs: num(env, 'TICK_MS', 20),
-    storeTimeoutMs: num(env, 'STORE_TIMEOUT_MS', 250),
-    clockSyncMs: num(env, 'CLOCK_SYNC_MS', 200),
-    clockMaxOffsetMs: num(env, 'CLOCK_MAX_OFFSET_MS', 500),
-    clockSkewMs: testMode ? num(env, 'CLOCK_SKEW_MS', 0) : 0,
-    clockDriftPpm: testMode ? num(env, 'CLOCK_DRIFT_PPM', 0) : 0,
-    finalizeWriteDelayMs: testMode ? num(env, 'TEST_FINALIZE_WRITE_DELAY_MS', 0) : 0,
+    peerWindowMs: s.PEER_AUTH_WINDOW_MS,
+    maxTermJump: s.MAX_TERM_JUMP,
+    electionTimeoutMinMs: s.ELECTION_TIMEOUT_MIN_MS,
+    electionTimeoutMaxMs: s.ELECTION_TIMEOUT_MAX_MS,
+    heartbeatIntervalMs: s.HEARTBEAT_INTERVAL_MS,
+    leaseMs: s.LEADER_LEASE_MS,
+    tickMs: s.TICK_MS,
+    storeTimeoutMs: s.STORE_TIMEOUT_MS,
+    clockSyncMs: s.CLOCK_SYNC_MS,
+    clockMaxOffsetMs: s.CLOCK_MAX_OFFSET_MS,
+    clockSkewMs: testMode ? s.CLOCK_SKEW_MS : 0,
+    clockDriftPpm: testMode ? s.CLOCK_DRIFT_PPM : 0,
+    finalizeWriteDelayMs: testMode ? s.TEST_FINALIZE_WRITE_DELAY_MS : 0,
     partitions: base.partitions,
   };
-  if (!(cfg.peerWindowMs > 0)) throw new Error('PEER_AUTH_WINDOW_MS must be > 0');
-  if (!(Number.isSafeInteger(cfg.maxTermJump) && cfg.maxTermJump >= 1)) {
-    throw new Error('MAX_TERM_JUMP must be an integer >= 1');
-  }
   if (natMap) cfg.natMap = natMap;
   return cfg;
 }

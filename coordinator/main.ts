@@ -1,3 +1,4 @@
+import { loadSettings } from '../shared/settings/load';
 /**
  * Coordinator process entry point: `node dist/coordinator/main.js` with NODE_ID,
  * ADMIN_PORT, REDIS_SEEDS and COORDINATORS in the environment. SIGTERM / SIGINT stop
@@ -12,7 +13,7 @@ const log = createLogger({ component: 'coordinator' });
 
 async function main(): Promise<void> {
   const config = loadCoordinatorConfig();
-  const stopProfiler = startProfiler(process.env['CPU_PROFILE']);
+  const stopProfiler = startProfiler(loadSettings().CPU_PROFILE);
   const node = new CoordinatorNode(config);
   let stopping = false;
   const shutdown = (signal: string): void => {

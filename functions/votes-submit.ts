@@ -1,5 +1,6 @@
 import { systemClock } from '../shared/clock';
 import { ApiError } from '../shared/errors';
+import { loadSettings } from '../shared/settings/load';
 import { plainBallot } from '../shared/votes/ballot';
 import { checkRateLimits, rateLimitFromEnv } from '../shared/votes/rate-limit';
 import { submitVote } from '../shared/votes/submit';
@@ -9,20 +10,16 @@ import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
 import type { VoteAccepted } from '../shared/api-bodies';
 
-const env = process.env;
-const num = (name: string, fallback: number): number => {
-  const n = Number(env[name]);
-  return env[name] !== undefined && env[name] !== '' && Number.isFinite(n) ? n : fallback;
-};
+const settings = loadSettings();
 const limits = {
-  voter: rateLimitFromEnv('RATE_LIMIT_VOTER', 30, 'RATE_LIMIT_WINDOW_MS', 10000),
-  ip: rateLimitFromEnv('RATE_LIMIT_IP', 100000, 'RATE_LIMIT_WINDOW_MS', 10000),
+  voter: rateLimitFromEnv('RATE_LIMIT_VOTER', 'RATE_LIMIT_WINDOW_MS'),
+  ip: rateLimitFromEnv('RATE_LIMIT_IP', 'RATE_LIMIT_WINDOW_MS'),
 };
 // A 202 promises the vote is on a master and at least one replica (docs/guarantees.md):
 // the function never asks for fewer than one replica, whatever the environment says.
 const submitOptions = {
-  waitReplicas: Math.max(1, num('SUBMIT_WAIT_REPLICAS', 1)),
-  waitTimeoutMs: num('SUBMIT_WAIT_MS', 250),
+  waitReplicas: Math.max(1, settings.SUBMIT_WAIT_REPLICAS),
+  waitTimeoutMs: settings.SUBMIT_WAIT_MS,
 };
 
 /**

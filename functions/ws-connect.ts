@@ -20,7 +20,7 @@ const rt = loadRealtimeConfig();
 const registry = new ConnectionRegistry(redis(), rt);
 const quota = new ConnectionQuota(redis(), maxConnectionsPerUser());
 /** `RATE_LIMIT_WS_CONNECT` connects per user per `RATE_LIMIT_WS_WINDOW_MS` (default 60 per minute). */
-const connectLimit = rateLimitFromEnv('RATE_LIMIT_WS_CONNECT', 60, 'RATE_LIMIT_WS_WINDOW_MS', 60000);
+const connectLimit = rateLimitFromEnv('RATE_LIMIT_WS_CONNECT', 'RATE_LIMIT_WS_WINDOW_MS');
 
 function refuse(err: ApiError) {
   return { statusCode: err.status, body: JSON.stringify(toEnvelope(err)) };

@@ -28,12 +28,7 @@ interface MessageEvent {
 
 const log = createLogger({ component: 'ws', route: 'message' });
 /** `RATE_LIMIT_WS_MESSAGES` messages per connection per `RATE_LIMIT_WS_MESSAGES_WINDOW_MS` (default 60 per 10 s). */
-const messageLimit = rateLimitFromEnv(
-  'RATE_LIMIT_WS_MESSAGES',
-  60,
-  'RATE_LIMIT_WS_MESSAGES_WINDOW_MS',
-  10000,
-);
+const messageLimit = rateLimitFromEnv('RATE_LIMIT_WS_MESSAGES', 'RATE_LIMIT_WS_MESSAGES_WINDOW_MS');
 const rt = loadRealtimeConfig();
 const registry = new ConnectionRegistry(redis(), rt);
 

@@ -13,6 +13,7 @@ import { LOCAL_TOPOLOGY } from './redis-cluster';
 import { repoRoot, startStack } from './stack';
 import { createRedisCluster } from '../shared/redis/client';
 import { loadConfig, parseSeeds } from '../shared/config';
+import { loadSettings } from '../shared/settings/load';
 import { demoPasswords, passwordFor, seedDemoUsers } from './seed-users';
 import { CLUSTER_SECRET_FILE_NAME, ensureClusterSecretFile } from '../coordinator/peer-secret';
 import { buildWebApp, startWebServer, type WebServer } from './web-server';
@@ -71,12 +72,13 @@ async function main(): Promise<void> {
       join(resolve(repoRoot, loadConfig().jwt.keyDir), CLUSTER_SECRET_FILE_NAME),
     );
   }
-  const httpPort = Number(process.env['HTTP_PORT'] ?? 3000);
-  const wsPort = Number(process.env['WS_PORT'] ?? 3001);
-  const lambdaPort = Number(process.env['LAMBDA_PORT'] ?? 3002);
-  const webPort = Number(process.env['WEB_PORT'] ?? 5173);
-  const redisBase = Number(process.env['REDIS_BASE_PORT'] ?? 7000);
-  const adminBase = Number(process.env['COORDINATOR_BASE_PORT'] ?? 4001);
+  const settings = loadSettings();
+  const httpPort = settings.HTTP_PORT;
+  const wsPort = settings.WS_PORT;
+  const lambdaPort = settings.LAMBDA_PORT;
+  const webPort = settings.WEB_PORT;
+  const redisBase = settings.REDIS_BASE_PORT;
+  const adminBase = settings.COORDINATOR_BASE_PORT;
   const coordinators = ['c1', 'c2', 'c3'].map((nodeId, i) => ({ nodeId, adminPort: adminBase + i }));
   print('stack', 'building functions and coordinator (esbuild)…');
   execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], { stdio: 'inherit' });
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
   // The invoke port (3002) runs any function for any local process: coordinators sign
   // their `broadcast` invokes with this secret and the function refuses others.
   process.env['INVOKE_SECRET'] ||= randomBytes(32).toString('base64url');
-  const proxyAddress = process.env['WEB_PROXY_ADDRESS'] || '127.0.0.2';
+  const proxyAddress = settings.WEB_PROXY_ADDRESS;
   const proxyUsable = await portFree(0, proxyAddress);
   if (proxyUsable) process.env['TRUSTED_PROXIES'] ||= proxyAddress;
   else print('stack', `cannot bind ${proxyAddress}: the API sees every browser as 127.0.0.1`);
@@ -108,8 +110,8 @@ async function main(): Promise<void> {
       basePort: redisBase,
       ...LOCAL_TOPOLOGY,
       relaunch: true,
-      relaunchDelayMs: Number(process.env['REDIS_RELAUNCH_DELAY_MS'] ?? 300),
-      dataDir: process.env['REDIS_DATA_DIR'] ?? '.local/redis',
+      relaunchDelayMs: settings.REDIS_RELAUNCH_DELAY_MS,
+      dataDir: settings.REDIS_DATA_DIR,
       log: (m) => print('redis', m),
     },
     coordinators,
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
     relaunchCoordinators: {
       maxRestarts: 3,
       windowMs: 60_000,
-      delayMs: Number(process.env['COORDINATOR_RELAUNCH_DELAY_MS'] ?? 1000),
+      delayMs: settings.COORDINATOR_RELAUNCH_DELAY_MS,
       report: (_nodeId, what) => print('stack', what),
       onGiveUp: (name, code) => {
         print('stack', `${name} exited unexpectedly (${code}) again and again; the stack is not complete`);

@@ -1,6 +1,10 @@
+import { loadSettings } from './settings/load';
+import { redisSeedsText } from './settings/schema';
+
 /**
- * Configuration read from the environment in one place, with the local defaults of
- * API.md. Functions and coordinators call `loadConfig()` once at module level.
+ * The settings every process shares (Redis, partitions, tokens, membership), derived
+ * from the validated settings (shared/settings/). Functions and coordinators call
+ * `loadConfig()` once at module level.
  */
 export interface RedisSeed {
   host: string;
@@ -51,31 +55,24 @@ export function parseSeeds(text: string): RedisSeed[] {
     });
 }
 
-function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${v}"`);
-  return n;
-}
-
+/** The shared configuration; throws a `SettingsError` naming any bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const nodeEnv = env['NODE_ENV'] || 'production';
+  const s = loadSettings(env);
+  const nodeEnv = s.NODE_ENV;
   return {
     env: nodeEnv,
     production: nodeEnv !== 'development' && nodeEnv !== 'test',
-    testMode: env['QV_TEST_MODE'] === '1',
-    redisSeeds: parseSeeds(env['REDIS_SEEDS'] ?? '127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002'),
-    partitions: intEnv(env, 'PARTITIONS', 16),
+    testMode: s.QV_TEST_MODE,
+    redisSeeds: parseSeeds(redisSeedsText(s)),
+    partitions: s.PARTITIONS,
     jwt: {
-      issuer: env['JWT_ISSUER'] ?? 'quorumvote-local',
-      audience: env['JWT_AUDIENCE'] ?? 'quorumvote',
-      ttlS: intEnv(env, 'JWT_TTL_S', 3600),
-      keyDir: env['JWT_KEY_DIR'] ?? '.local/keys',
-      ...(env['JWKS_URL'] ? { jwksUrl: env['JWKS_URL'] } : {}),
+      issuer: s.JWT_ISSUER,
+      audience: s.JWT_AUDIENCE,
+      ttlS: s.JWT_TTL_S,
+      keyDir: s.JWT_KEY_DIR,
+      ...(s.JWKS_URL ? { jwksUrl: s.JWKS_URL } : {}),
     },
-    coordinators: (env['COORDINATORS'] ?? 'c1,c2,c3')
-      .split(',')
+    coordinators: s.COORDINATORS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
   };

@@ -1,3 +1,5 @@
+import { loadSettings } from '../../shared/settings/load';
+
 /**
  * Fan-out settings, from the environment. `LAMBDA_ENDPOINT=off` turns the fan-out off
  * (tests that do not run serverless-offline); an empty value means AWS's own endpoint.
@@ -25,25 +27,19 @@ export interface FanoutConfig {
   batchMs: number;
 }
 
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const v = env[name];
-  const n = Number(v);
-  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
-}
-
 export function loadFanoutConfig(env: NodeJS.ProcessEnv = process.env): FanoutConfig {
-  const endpoint = env['LAMBDA_ENDPOINT'] ?? 'http://127.0.0.1:3002';
-  const stage = env['STAGE'] || 'local';
+  const s = loadSettings(env);
+  const endpoint = s.LAMBDA_ENDPOINT;
   return {
-    enabled: endpoint !== 'off' && env['FANOUT'] !== 'off',
+    enabled: endpoint !== 'off' && s.FANOUT !== 'off',
     lambdaEndpoint: endpoint === '' || endpoint === 'off' ? undefined : endpoint,
-    functionName: env['BROADCAST_FUNCTION'] || `quorumvote-${stage}-broadcast`,
-    region: env['AWS_REGION'] || 'eu-west-1',
-    tallyIntervalMs: num(env, 'TALLY_INTERVAL_MS', 250),
-    tallyAckTimeoutMs: num(env, 'TALLY_ACK_TIMEOUT_MS', 30000),
-    refreshMs: num(env, 'FANOUT_REFRESH_MS', 250),
-    replayWindowMs: num(env, 'FANOUT_REPLAY_MS', 5000),
-    lifecycleGraceMs: num(env, 'FANOUT_LIFECYCLE_GRACE_MS', 15000),
-    batchMs: num(env, 'FANOUT_BATCH_MS', 5),
+    functionName: s.BROADCAST_FUNCTION ?? `quorumvote-${s.STAGE}-broadcast`,
+    region: s.AWS_REGION,
+    tallyIntervalMs: s.TALLY_INTERVAL_MS,
+    tallyAckTimeoutMs: s.TALLY_ACK_TIMEOUT_MS,
+    refreshMs: s.FANOUT_REFRESH_MS,
+    replayWindowMs: s.FANOUT_REPLAY_MS,
+    lifecycleGraceMs: s.FANOUT_LIFECYCLE_GRACE_MS,
+    batchMs: s.FANOUT_BATCH_MS,
   };
 }

@@ -3,6 +3,7 @@ import type { Cluster } from 'ioredis';
 import type { Clock } from '../../shared/clock';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
 import { type Logger, errorFields } from '../../shared/logger';
+import { loadSettings } from '../../shared/settings/load';
 import { type Lock, RedisMutex } from '../../shared/mutex';
 import type { PipelineStatus } from '../../shared/membership/coordinator-status';
 import { majorityOf } from '../../shared/membership/quorum';
@@ -67,7 +68,7 @@ export function rendezvousRanking(key: string, members: string[]): string[] {
  */
 export function activeValidators(committeeSize: number): number {
   const majority = majorityOf(committeeSize);
-  const wanted = Number(process.env['PIPELINE_ACTIVE_VALIDATORS'] ?? 3);
+  const wanted = loadSettings().PIPELINE_ACTIVE_VALIDATORS;
   return Math.min(committeeSize, Math.max(majority, wanted));
 }
 

@@ -1,8 +1,10 @@
+import { loadSettings } from '../../shared/settings/load';
+
 /**
  * Longest pause between polls of a quiet partition (env PIPELINE_IDLE_POLL_MS): the most
  * the first vote after a quiet spell waits per stage, and what an idle cluster costs.
  */
-export const IDLE_POLL_MAX_MS = Number(process.env['PIPELINE_IDLE_POLL_MS'] ?? 40);
+export const IDLE_POLL_MAX_MS = loadSettings().PIPELINE_IDLE_POLL_MS;
 
 /**
  * Per-partition polling pace. A partition whose last poll found nothing is polled again

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { loadSettings } from '../../shared/settings/load';
 
 /**
  * The address a request comes from, for per-address limits. The direct peer
@@ -51,7 +52,7 @@ export function parseTrustedProxies(text: string | undefined): TrustedProxies {
   };
 }
 
-const fromEnv = parseTrustedProxies(process.env['TRUSTED_PROXIES']);
+const fromEnv = parseTrustedProxies(loadSettings().TRUSTED_PROXIES);
 
 /**
  * The client's address for a request: the one accessor every per-address limit uses

@@ -1,4 +1,5 @@
 import { withDeadline } from '../../shared/deadline';
+import { loadSettings } from '../../shared/settings/load';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApiError, toEnvelope, unavailable } from '../../shared/errors';
@@ -98,7 +99,7 @@ function respond(status: number, body: unknown, requestId: string, extra?: Recor
  * while it reconnects) answers 503 with Retry-After instead of hanging until the Lambda
  * timeout. Every write behind a route is idempotent, so a client retry is safe.
  */
-export const REQUEST_DEADLINE_MS = Number(process.env['REQUEST_DEADLINE_MS'] ?? 5000);
+export const REQUEST_DEADLINE_MS = loadSettings().REQUEST_DEADLINE_MS;
 
 /** Wraps a route implementation into a Lambda handler (HTTP API v2 events). */
 export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<HttpResult>): HttpHandler {

@@ -19,9 +19,9 @@ import { redis } from './redis';
  * - `RATE_LIMIT_READ_IP` per client address (default 1000 per 10 s) for all of them.
  */
 export const readLimits = {
-  read: rateLimitFromEnv('RATE_LIMIT_READ', 200, 'RATE_LIMIT_READ_WINDOW_MS', 10000),
-  audit: rateLimitFromEnv('RATE_LIMIT_AUDIT', 100, 'RATE_LIMIT_READ_WINDOW_MS', 10000),
-  ip: rateLimitFromEnv('RATE_LIMIT_READ_IP', 1000, 'RATE_LIMIT_READ_WINDOW_MS', 10000),
+  read: rateLimitFromEnv('RATE_LIMIT_READ', 'RATE_LIMIT_READ_WINDOW_MS'),
+  audit: rateLimitFromEnv('RATE_LIMIT_AUDIT', 'RATE_LIMIT_READ_WINDOW_MS'),
+  ip: rateLimitFromEnv('RATE_LIMIT_READ_IP', 'RATE_LIMIT_READ_WINDOW_MS'),
 };
 
 /**

@@ -2,6 +2,7 @@ import { systemClock } from '../../shared/clock';
 import type { ElectionRecord } from '../../shared/elections/store';
 import { type Results, readResults } from '../../shared/votes/read';
 import { ShortCache } from '../../shared/votes/short-cache';
+import { loadSettings } from '../../shared/settings/load';
 import { redis } from './redis';
 
 /**
@@ -11,12 +12,7 @@ import { redis } from './redis';
  * hidden election) is never answered from a result read before it; otherwise a
  * reader may see counts up to that old, which `asOf` states.
  */
-const ttlMs = (() => {
-  const v = Number(process.env['RESULTS_CACHE_MS']);
-  return process.env['RESULTS_CACHE_MS'] !== undefined && Number.isFinite(v) && v >= 0
-    ? Math.min(v, 1000)
-    : 1000;
-})();
+const ttlMs = Math.min(loadSettings().RESULTS_CACHE_MS, 1000);
 const cache = new ShortCache<Results>(ttlMs);
 
 export function cachedResults(e: ElectionRecord): Promise<Results> {

@@ -1,4 +1,5 @@
 import { unavailable } from '../errors';
+import { loadSettings } from '../settings/load';
 
 /**
  * A small per-process bound on concurrent password hashing. scrypt at OWASP cost needs
@@ -17,23 +18,14 @@ export interface HashSlotsOptions {
   waitMs: number;
 }
 
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const v = env[name];
-  const n = Number(v);
-  return v !== undefined && v !== '' && Number.isInteger(n) && n >= min ? n : fallback;
-}
-
 /**
  * `LOGIN_HASH_CONCURRENCY` (1), `LOGIN_HASH_QUEUE` (4), `LOGIN_HASH_WAIT_MS` (2000).
  * One at a time: locally every function shares one process on 2 cores, and a Lambda
  * instance serves one request at a time anyway; one hash leaves the other core to intake.
  */
 export function loadHashSlotsOptions(env: NodeJS.ProcessEnv = process.env): HashSlotsOptions {
-  return {
-    max: num(env, 'LOGIN_HASH_CONCURRENCY', 1, 1),
-    maxWaiting: num(env, 'LOGIN_HASH_QUEUE', 4, 0),
-    waitMs: num(env, 'LOGIN_HASH_WAIT_MS', 2000, 0),
-  };
+  const s = loadSettings(env);
+  return { max: s.LOGIN_HASH_CONCURRENCY, maxWaiting: s.LOGIN_HASH_QUEUE, waitMs: s.LOGIN_HASH_WAIT_MS };
 }
 
 export class HashSlots {

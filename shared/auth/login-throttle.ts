@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { ApiError } from '../errors';
 import { loginThrottleKeys } from '../redis/keys';
 import { defineScript, reply, runScript } from '../redis/scripts';
+import { loadSettings } from '../settings/load';
 
 /**
  * Login back-off per user name and per client address (`POST /auth/token`). Each
@@ -35,24 +36,26 @@ const admitScript = defineScript('loginThrottle', {
 });
 const settleScript = defineScript('loginSettle', { keys: 1, parse: (r) => reply.integer('loginSettle', r) });
 
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const v = env[name];
-  const n = Number(v);
-  return v !== undefined && v !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
-}
-
 /**
  * Defaults: a user gets 5 attempts, then waits 1 s, 2 s, 4 s... (at most 15 min); an
  * address gets 20 (several people may share one), then the same doubling.
  */
 export function loadLoginThrottleConfig(env: NodeJS.ProcessEnv = process.env): LoginThrottleConfig {
-  const rule = (prefix: string, free: number): BackoffRule => ({
-    free: num(env, `${prefix}_FREE`, free),
-    baseMs: num(env, `${prefix}_BACKOFF_MS`, 1000),
-    maxMs: num(env, `${prefix}_MAX_BACKOFF_MS`, 15 * 60 * 1000),
-    idleMs: num(env, `${prefix}_FORGET_MS`, 15 * 60 * 1000),
-  });
-  return { user: rule('LOGIN_USER', 5), address: rule('LOGIN_ADDRESS', 20) };
+  const s = loadSettings(env);
+  return {
+    user: {
+      free: s.LOGIN_USER_FREE,
+      baseMs: s.LOGIN_USER_BACKOFF_MS,
+      maxMs: s.LOGIN_USER_MAX_BACKOFF_MS,
+      idleMs: s.LOGIN_USER_FORGET_MS,
+    },
+    address: {
+      free: s.LOGIN_ADDRESS_FREE,
+      baseMs: s.LOGIN_ADDRESS_BACKOFF_MS,
+      maxMs: s.LOGIN_ADDRESS_MAX_BACKOFF_MS,
+      idleMs: s.LOGIN_ADDRESS_FORGET_MS,
+    },
+  };
 }
 
 /** `429 rate_limited` with the wait, in whole seconds, as `Retry-After`. */

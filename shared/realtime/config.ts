@@ -1,5 +1,7 @@
+import { loadSettings } from '../settings/load';
+
 /**
- * Settings of the real-time layer, read from the environment once per process.
+ * Settings of the real-time layer, from the validated settings (shared/settings/).
  */
 export interface RealtimeConfig {
   /** Longest life of a WebSocket connection; the registry forgets it after that. */
@@ -11,18 +13,13 @@ export interface RealtimeConfig {
   postConcurrency: number;
 }
 
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const v = env[name];
-  const n = Number(v);
-  return v !== undefined && v !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
-}
-
 export function loadRealtimeConfig(env: NodeJS.ProcessEnv = process.env): RealtimeConfig {
+  const s = loadSettings(env);
   return {
-    connectionTtlMs: num(env, 'WS_CONNECTION_TTL_S', 7200) * 1000,
-    wsEndpoint: env['WS_ENDPOINT'] || 'http://127.0.0.1:3001',
-    region: env['AWS_REGION'] || 'eu-west-1',
-    postConcurrency: num(env, 'WS_POST_CONCURRENCY', 48),
+    connectionTtlMs: s.WS_CONNECTION_TTL_S * 1000,
+    wsEndpoint: s.WS_ENDPOINT,
+    region: s.AWS_REGION,
+    postConcurrency: s.WS_POST_CONCURRENCY,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Cluster } from 'ioredis';
 import { defineScript, reply, runScript } from '../redis/scripts';
+import { loadSettings } from '../settings/load';
 import { type RealtimeKeys, realtimeKeys } from './keys';
 
 const quotaScript = defineScript('wsConnectionQuota', {
@@ -41,7 +42,5 @@ export class ConnectionQuota {
 
 /** `WS_MAX_CONNECTIONS_PER_USER` from the environment (default 20). */
 export function maxConnectionsPerUser(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env['WS_MAX_CONNECTIONS_PER_USER'];
-  const n = Number(v);
-  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : 20;
+  return loadSettings(env).WS_MAX_CONNECTIONS_PER_USER;
 }

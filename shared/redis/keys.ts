@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
+import { loadSettings } from '../settings/load';
 /**
  * Redis keys are made in key modules only, one per aggregate (CONVENTIONS 7; the rule
  * is in docs/architecture.md "Redis keys"): this one for the coordinator cluster,
@@ -19,10 +20,7 @@ import calculateSlot from 'cluster-key-slot';
  * is named after it, so several clusters (or test runs) can share one Redis Cluster
  * without ever seeing each other.
  */
-export const clusterName = process.env['CLUSTER_NAME'] || 'qv';
-if (!/^[A-Za-z0-9_-]{1,64}$/.test(clusterName)) {
-  throw new Error(`CLUSTER_NAME must be 1-64 characters of A-Z a-z 0-9 _ -, got "${clusterName}"`);
-}
+export const clusterName = loadSettings().CLUSTER_NAME;
 
 /** The cluster-wide keys of the cluster named `name`. */
 export function clusterKeysFor(name: string) {

@@ -3,6 +3,8 @@ import type { Clock } from '../clock';
 import { ApiError } from '../errors';
 import { rateLimitKey } from '../redis/keys';
 import { defineScript, reply, runScript } from '../redis/scripts';
+import { loadSettings } from '../settings/load';
+import type { Settings } from '../settings/schema';
 
 const rateLimitScript = defineScript('rateLimit', {
   keys: 1,
@@ -39,27 +41,21 @@ export interface RateLimitOutcome {
   waitMs: number;
 }
 
-function positive(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
-  const v = env[name];
-  const n = Number(v);
-  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
-}
+/** The settings that are a rate limit or its window (`RATE_LIMIT_*`). */
+export type RateLimitSetting = Extract<keyof Settings, `RATE_LIMIT_${string}`>;
 
 /**
- * A rule from the environment: `<name>` is the limit, `<windowName>` the window (ms).
- * Every limit has an env knob (docs/operations.md lists them); 0 turns one off.
+ * A rule from the settings: `name` is the limit, `windowName` the window (ms); the
+ * defaults live in the settings schema. Every limit has a setting (docs/operations.md
+ * lists them); 0 turns one off.
  */
 export function rateLimitFromEnv(
-  name: string,
-  fallbackLimit: number,
-  windowName: string,
-  fallbackWindowMs: number,
+  name: RateLimitSetting,
+  windowName: RateLimitSetting,
   env: NodeJS.ProcessEnv = process.env,
 ): RateLimit {
-  return {
-    limit: positive(name, fallbackLimit, env),
-    windowMs: Math.max(1, positive(windowName, fallbackWindowMs, env)),
-  };
+  const s = loadSettings(env);
+  return { limit: s[name], windowMs: Math.max(1, s[windowName]) };
 }
 
 /**
