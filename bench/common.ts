@@ -6,14 +6,42 @@ import { type RedisClusterHandle, startRedisCluster } from '../local/redis-clust
 import { freePort, findFreePortRange } from '../local/ports';
 import { type ManagedProcess, stopManagedOnSignals } from '../local/processes';
 import { repoRoot, startCoordinator } from '../local/stack';
+import { numberFlag, parseFlags, parseOrExit } from '../local/cli';
+import type { NumberRule } from '../shared/settings/env-values';
 
 /** Shared bits of the benchmark programs: own Redis Cluster, options, output. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export function option(name: string, fallback: number): number {
-  const args = process.argv.slice(2);
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+/** One numeric flag of a benchmark: its default, the values it accepts, what it means. */
+export interface BenchOption {
+  default: number;
+  rule: NumberRule;
+  help: string;
+}
+
+/**
+ * The benchmark's flags from `process.argv`, parsed like every other CLI (local/cli.ts):
+ * `--help` prints them (exit 0); an unknown flag or a bad value prints why (exit 2)
+ * instead of measuring something else than was asked.
+ */
+export function benchOptions<K extends string>(
+  command: string,
+  specs: Record<K, BenchOption>,
+  argv: string[] = process.argv.slice(2),
+): Record<K, number> {
+  const names = Object.keys(specs) as K[];
+  const usage = (): string =>
+    [
+      `Usage: ${command} ${names.map((n) => `[--${n} N]`).join(' ')}`,
+      ...names.map((n) => `  --${n.padEnd(14)} ${specs[n].help} (default ${specs[n].default})`),
+      `  ${'-h, --help'.padEnd(16)} this text`,
+    ].join('\n');
+  return parseOrExit(() => {
+    const flags = parseFlags(argv, Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])));
+    return Object.fromEntries(
+      names.map((n) => [n, numberFlag(flags, n, specs[n].rule) ?? specs[n].default]),
+    ) as Record<K, number>;
+  }, usage);
 }
 
 export function percentile(sorted: number[], p: number): number {

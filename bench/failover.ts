@@ -33,19 +33,17 @@ import { findFreePortRange, freePort } from '../local/ports';
 import type { ManagedProcess } from '../local/processes';
 import { type RedisClusterHandle, startRedisCluster } from '../local/redis-cluster';
 import { repoRoot, startCoordinator } from '../local/stack';
-import { runBench } from './common';
+import { benchOptions, runBench } from './common';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(args[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-  return v;
-};
-const TRIALS = opt('trials', 12);
-const COORDINATORS = opt('coordinators', 3);
-const IDLE_S = opt('idle-s', 10);
+const opts = benchOptions('node --import tsx bench/failover.ts', {
+  trials: { default: 12, rule: { int: true, min: 1 }, help: 'leader kills' },
+  coordinators: { default: 3, rule: { int: true, min: 1 }, help: 'coordinators' },
+  'idle-s': { default: 10, rule: { above: 0 }, help: 'seconds of idle-cost measurement' },
+});
+const TRIALS = opts.trials;
+const COORDINATORS = opts.coordinators;
+const IDLE_S = opts['idle-s'];
 const POLL_MS = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -22,20 +22,20 @@ import { mintToken } from '../shared/auth/tokens';
 import { parseSeeds } from '../shared/config';
 import { createRedisCluster } from '../shared/redis/client';
 import { electionChannel } from '../shared/redis/keys';
-import { runBench } from './common';
+import { benchOptions, runBench } from './common';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 import { loadSettings } from '../shared/settings/load';
 
 const benchSettings = loadSettings();
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SUBSCRIBERS = opt('subscribers', 1000);
-const VOTES = opt('votes', 1500);
-const RATE = opt('rate', 100);
+const opts = benchOptions('node --import tsx bench/fanout.ts', {
+  subscribers: { default: 1000, rule: { int: true, min: 1 }, help: 'WebSocket subscribers' },
+  votes: { default: 1500, rule: { int: true, min: 1 }, help: 'votes submitted' },
+  rate: { default: 100, rule: { above: 0 }, help: 'votes per second' },
+});
+const SUBSCRIBERS = opts.subscribers;
+const VOTES = opts.votes;
+const RATE = opts.rate;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(sorted: Float64Array, p: number): number {

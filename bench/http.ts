@@ -26,7 +26,7 @@ import {
   closedLoop,
   httpCall,
   machine,
-  option,
+  benchOptions,
   runBench,
   sleep,
   startBenchCoordinators,
@@ -36,8 +36,10 @@ import { loadSettings } from '../shared/settings/load';
 
 const benchSettings = loadSettings();
 
-const SECONDS = option('seconds', 6);
-const CONCURRENCY = option('concurrency', 32);
+const { seconds: SECONDS, concurrency: CONCURRENCY } = benchOptions('node --import tsx bench/http.ts', {
+  seconds: { default: 6, rule: { above: 0 }, help: 'measuring time per route' },
+  concurrency: { default: 32, rule: { int: true, min: 1 }, help: 'keep-alive clients' },
+});
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 const call = (port: number, method: string, path: string, headers: Record<string, string>, body?: string) =>

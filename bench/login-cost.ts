@@ -5,9 +5,11 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { DEFAULT_SCRYPT_PARAMS, hashPassword } from '../shared/auth/passwords';
+import { benchOptions } from './common';
 
-const arg = process.argv.indexOf('--runs');
-const runs = arg > 0 ? Number(process.argv[arg + 1]) : 10;
+const { runs } = benchOptions('node --import tsx bench/login-cost.ts', {
+  runs: { default: 10, rule: { int: true, min: 1 }, help: 'hashes per measurement' },
+});
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -21,12 +21,17 @@ import { parseSeeds } from '../shared/config';
 import { ElectionStore } from '../shared/elections/store';
 import { createRedisCluster } from '../shared/redis/client';
 import { partitionKeys } from '../shared/redis/keys';
-import { benchRedis, httpCall, machine, option, percentile, runBench, writeResult } from './common';
+import { benchRedis, httpCall, machine, benchOptions, percentile, runBench, writeResult } from './common';
 
-const SECONDS = option('seconds', 8);
+const opts = benchOptions('node --import tsx bench/login-flood.ts', {
+  seconds: { default: 8, rule: { above: 0 }, help: 'measuring time per phase' },
+  flood: { default: 32, rule: { int: true, min: 1 }, help: 'clients logging in' },
+  ping: { default: 0, rule: { int: true, min: 0, max: 1 }, help: '1: flood GET /ping instead' },
+});
+const SECONDS = opts.seconds;
 /** `--ping 1`: flood `GET /ping` instead, the cost of request volume alone (no Redis, no hash). */
-const PING = option('ping', 0) === 1;
-const FLOOD = option('flood', 32);
+const PING = opts.ping === 1;
+const FLOOD = opts.flood;
 const VOTERS_IN_FLIGHT = 8;
 const agent = new Agent({ keepAlive: true, maxSockets: VOTERS_IN_FLIGHT + FLOOD });
 

@@ -9,11 +9,17 @@ import { Mutex as SemaphoreMutex } from 'redis-semaphore';
 import { parseSeeds } from '../shared/config';
 import { RedisMutex } from '../shared/mutex';
 import { createRedisCluster } from '../shared/redis/client';
-import { benchRedis, machine, option, runBench, writeResult } from './common';
+import { benchRedis, machine, benchOptions, runBench, writeResult } from './common';
 
-const SECONDS = option('seconds', 4);
-const WORKERS = option('workers', 20);
-const RESOURCES = option('resources', 20);
+const {
+  seconds: SECONDS,
+  workers: WORKERS,
+  resources: RESOURCES,
+} = benchOptions('node --import tsx bench/mutex.ts', {
+  seconds: { default: 4, rule: { above: 0 }, help: 'measuring time per round' },
+  workers: { default: 20, rule: { int: true, min: 1 }, help: 'concurrent workers' },
+  resources: { default: 20, rule: { int: true, min: 1 }, help: 'distinct locks' },
+});
 
 async function cycles(run: (worker: number) => Promise<void>, seconds = SECONDS): Promise<number> {
   let n = 0;

@@ -26,23 +26,30 @@ import { electionChannel, partitionKeys } from '../shared/redis/keys';
 import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
-import { runBench } from './common';
+import { benchOptions, runBench } from './common';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 import { loadSettings } from '../shared/settings/load';
 
 const benchSettings = loadSettings();
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const VOTES = opt('votes', 40000);
-const COORDINATORS = opt('coordinators', 3);
-const RATE = opt('rate', 5000);
-const LATENCY_VOTES = opt('latency-votes', 15000);
-const MASTERS = opt('masters', 3);
-const PARTITIONS = opt('partitions', benchSettings.PARTITIONS);
+const opts = benchOptions('node --import tsx bench/pipeline.ts', {
+  votes: { default: 40000, rule: { int: true, min: 1 }, help: 'votes of the throughput run' },
+  coordinators: { default: 3, rule: { int: true, min: 1 }, help: 'coordinators' },
+  rate: { default: 5000, rule: { above: 0 }, help: 'votes per second of the latency run' },
+  'latency-votes': { default: 15000, rule: { int: true, min: 0 }, help: 'votes of the latency run' },
+  masters: { default: 3, rule: { int: true, min: 3 }, help: 'Redis masters' },
+  partitions: {
+    default: benchSettings.PARTITIONS,
+    rule: { int: true, min: 1 },
+    help: 'partitions (PARTITIONS)',
+  },
+});
+const VOTES = opts.votes;
+const COORDINATORS = opts.coordinators;
+const RATE = opts.rate;
+const LATENCY_VOTES = opts['latency-votes'];
+const MASTERS = opts.masters;
+const PARTITIONS = opts.partitions;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(sorted: number[], p: number): number {

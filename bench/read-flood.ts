@@ -22,15 +22,17 @@ import {
   closedLoop,
   httpCall,
   machine,
-  option,
+  benchOptions,
   runBench,
   sleep,
   startBenchCoordinators,
   writeResult,
 } from './common';
 
-const SECONDS = option('seconds', 6);
-const CONCURRENCY = option('concurrency', 16);
+const { seconds: SECONDS, concurrency: CONCURRENCY } = benchOptions('node --import tsx bench/read-flood.ts', {
+  seconds: { default: 6, rule: { above: 0 }, help: 'measuring time per phase' },
+  concurrency: { default: 16, rule: { int: true, min: 1 }, help: 'readers' },
+});
 const FLOOD = 32;
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY + FLOOD + 4 });
 

@@ -36,16 +36,23 @@ import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
 import { decodeVoteLogEntry } from '../shared/votes/vote-log';
-import { machine, option, runBench, sleep, startBenchCoordinators, writeResult } from './common';
+import { machine, benchOptions, runBench, sleep, startBenchCoordinators, writeResult } from './common';
 import { loadSettings } from '../shared/settings/load';
 
 const benchSettings = loadSettings();
 
-const RATE = option('rate', 600);
-const SECONDS = option('seconds', 12);
-const KILL_AT_S = option('kill-at', 4);
-const REPLICAS = option('replicas', 2);
-const WAIT_MS = option('wait-ms', 250);
+const opts = benchOptions('node --import tsx bench/redis-failover.ts', {
+  rate: { default: 600, rule: { above: 0 }, help: 'votes per second offered' },
+  seconds: { default: 12, rule: { above: 0 }, help: 'submission time' },
+  'kill-at': { default: 4, rule: { min: 0 }, help: 'seconds in when the master is killed' },
+  replicas: { default: 2, rule: { int: true, min: 1, max: 2 }, help: 'replicas per master' },
+  'wait-ms': { default: 250, rule: { min: 0 }, help: 'WAIT timeout of a submit' },
+});
+const RATE = opts.rate;
+const SECONDS = opts.seconds;
+const KILL_AT_S = opts['kill-at'];
+const REPLICAS = opts.replicas;
+const WAIT_MS = opts['wait-ms'];
 const RETRY_FOR_MS = 30_000;
 /** A probe sends a fresh vote to the failed master's partitions this often. */
 const PROBE_EVERY_MS = 50;

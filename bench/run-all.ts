@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../local/stack';
+import { UsageError, parseFlags, parseOrExit } from '../local/cli';
 
 const runs: { name: string; file: string; args: string[] }[] = [
   {
@@ -43,7 +44,20 @@ const runs: { name: string; file: string; args: string[] }[] = [
   { name: 'ballot-browser', file: 'ballot-browser.ts', args: ['--ballots', '20'] },
 ];
 
-const only = process.argv.slice(2);
+const names = [...new Set(runs.map((r) => r.name))];
+const usage = (): string =>
+  [
+    `Usage: npm run bench [-- NAME ...]   NAME: ${names.join(', ')}`,
+    '  no NAME: every benchmark, one after another; results in bench/results/',
+    '  -h, --help  this text',
+  ].join('\n');
+// A misspelt name must fail, not run nothing and print the previous results as if new.
+const only = parseOrExit(() => {
+  const { positionals } = parseFlags(process.argv.slice(2), {}, Number.POSITIVE_INFINITY);
+  const unknown = positionals.filter((n) => !names.includes(n));
+  if (unknown.length) throw new UsageError(`Unknown benchmark ${unknown.map((n) => `"${n}"`).join(', ')}`);
+  return positionals;
+}, usage);
 const started = Date.now();
 let failed = 0;
 for (const r of runs) {

@@ -14,8 +14,10 @@
  * Three steps: read every fact (status/read.ts), diagnose them (status/diagnose.ts,
  * pure), render the report (status/render.ts) or print it as JSON.
  */
-import { UsageError, runCli } from './cli';
+import { UsageError, numberFlag, parseFlags, runCli, stringFlag } from './cli';
 import { type RedisSeed, parseSeeds } from '../shared/config';
+import { loadSettings } from '../shared/settings/load';
+import { redisSeedsText } from '../shared/settings/schema';
 import { diagnose } from './status/diagnose';
 import { readStatusFacts } from './status/read';
 import { render } from './status/render';
@@ -29,34 +31,23 @@ interface Options {
 function usage(): string {
   return [
     'Usage: npm run status -- [--redis host:port,...] [--json] [--timeout ms]',
-    '  --redis    Redis Cluster seeds (default: REDIS_SEEDS, else 127.0.0.1:7000-7005)',
+    '  --redis    Redis Cluster seeds (default: REDIS_SEEDS, else the first 6 ports from REDIS_BASE_PORT, 7000)',
     '  --json     print the report as JSON',
     '  --timeout  per-request timeout in ms (default 1500)',
+    '  -h, --help this text',
     'Exit code: 0 healthy, 1 something is wrong.',
   ].join('\n');
 }
 
-function parseArgs(argv: string[]): Options {
-  let seedsText =
-    process.env['REDIS_SEEDS'] || [0, 1, 2, 3, 4, 5].map((i) => `127.0.0.1:${7000 + i}`).join(',');
-  let json = false;
-  let timeoutMs = 1500;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--redis') seedsText = value();
-    else if (a.startsWith('--redis=')) seedsText = a.slice('--redis='.length);
-    else if (a === '--json') json = true;
-    else if (a === '--timeout') timeoutMs = Number(value());
-    else if (a === '--help' || a === '-h') throw new UsageError('');
-    else throw new UsageError(`Unknown option ${a}`);
-  }
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
-    throw new UsageError('--timeout needs a positive number');
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
+  const flags = parseFlags(argv, {
+    redis: { type: 'string' },
+    json: { type: 'boolean' },
+    timeout: { type: 'string' },
+  });
+  const seedsText = stringFlag(flags, 'redis') ?? redisSeedsText(loadSettings(env), 6);
+  const json = flags.values['json'] === true;
+  const timeoutMs = numberFlag(flags, 'timeout', { above: 0 }) ?? 1500;
   let seeds: RedisSeed[];
   try {
     seeds = parseSeeds(seedsText);

@@ -20,12 +20,14 @@
  * Exit code 0 when everything verifies, 1 when anything does not (or the API cannot be
  * read), 2 on bad usage.
  */
-import { UsageError, runCli } from './cli';
+import { UsageError, parseFlags, runCli, stringFlag } from './cli';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SIGNING_KEY_FILE } from '../shared/auth/keys';
 import type { ResetRecord } from '../shared/elections/store';
 import { mintToken } from '../shared/auth/tokens';
+import { loadSettings } from '../shared/settings/load';
+import { apiUrl } from '../shared/settings/schema';
 import type { AuditEntry, ChainHead } from '../shared/votes/read';
 import { type ReceiptCheck, type VerifyReport, verifyAudit } from '../shared/votes/verify';
 
@@ -48,45 +50,43 @@ function usage(): string {
     '  --receipt R  a voter receipt to look up in the audit log (repeatable); R:NONCE also',
     '               checks that the entry carrying it is the ballot it commits to',
     '  --heads FILE chain heads published earlier (a saved /results JSON): the log must extend them',
-    '  --url URL    API base URL (default $QV_URL or http://127.0.0.1:3000)',
+    '  --url URL    API base URL (default $QV_URL, else http://127.0.0.1:$HTTP_PORT, 3000)',
     '  --token T    bearer token of any role (default $QV_TOKEN, else an auditor token',
     '               minted with the local signing key in $JWT_KEY_DIR or .local/keys)',
     '  --json       print the report as JSON',
+    '  -h, --help   this text',
     '',
     'Exit code: 0 verified, 1 not verified or API unreachable, 2 bad usage.',
   ].join('\n');
 }
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): VerifyOptions {
-  const o: VerifyOptions = {
-    electionId: '',
-    receipts: [],
-    heads: null,
-    url: env['QV_URL'] || 'http://127.0.0.1:3000',
-    token: env['QV_TOKEN'] || undefined,
-    json: false,
+  const flags = parseFlags(
+    argv,
+    {
+      receipt: { type: 'string', multiple: true },
+      heads: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    1,
+  );
+  const settings = loadSettings(env);
+  const electionId = flags.positionals[0];
+  if (!electionId) throw new UsageError('Give the election id');
+  const heads = stringFlag(flags, 'heads');
+  const url = (stringFlag(flags, 'url') ?? apiUrl(settings)).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new UsageError(`--url must be an http(s) URL, got ${url}`);
+  return {
+    electionId,
+    receipts: ((flags.values['receipt'] as string[] | undefined) ?? []).map(parseReceipt),
+    heads: heads === undefined ? null : readHeads(heads),
+    url,
+    token: stringFlag(flags, 'token') ?? settings.QV_TOKEN,
+    json: flags.values['json'] === true,
     attempts: 5,
   };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') throw new UsageError('');
-    else if (a === '--receipt') o.receipts.push(parseReceipt(value(++i, a)));
-    else if (a === '--heads') o.heads = readHeads(value(++i, a));
-    else if (a === '--url') o.url = value(++i, a).replace(/\/+$/, '');
-    else if (a === '--token') o.token = value(++i, a);
-    else if (a === '--json') o.json = true;
-    else if (a.startsWith('--')) throw new UsageError(`Unknown option ${a}`);
-    else if (!o.electionId) o.electionId = a;
-    else throw new UsageError(`Unexpected argument ${a}`);
-  }
-  if (!o.electionId) throw new UsageError('Give the election id');
-  if (!/^https?:\/\/[^\s]+$/.test(o.url)) throw new UsageError(`--url must be an http(s) URL, got ${o.url}`);
-  return o;
 }
 
 /** `R` or `R:NONCE` (both hex). */

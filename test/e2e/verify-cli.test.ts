@@ -526,7 +526,7 @@ describe('npm run verify: the audit verifier CLI', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('Usage: npm run verify');
     expect(() => parseArgs([electionId, '--receipt'])).toThrow('--receipt needs a value');
-    expect(() => parseArgs([electionId, '--bogus'])).toThrow('Unknown option --bogus');
+    expect(() => parseArgs([electionId, '--bogus'])).toThrow("Unknown option '--bogus'");
     const down = await verifyCli([electionId, '--url', 'http://127.0.0.1:9', '--token', 'x.y.z'], env());
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('NOT VERIFIED: Cannot reach');
