@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { generateClusterSecret } from '../coordinator/peer-secret';
 import { join, resolve } from 'node:path';
 import { ensureKeyPair } from '../shared/auth/keys';
-import { waitForPortBusy } from './ports';
+import { portFree, waitForPortBusy } from './ports';
 import { type ManagedProcess, spawnManaged } from './processes';
 import { type RedisClusterHandle, type RedisClusterOptions, startRedisCluster } from './redis-cluster';
 
@@ -49,9 +49,36 @@ function hasSecret(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env['CLUSTER_SECRET'] || env['CLUSTER_SECRET_FILE']);
 }
 
+/**
+ * Throws when a port a child is about to listen on is taken: waiting for "the port is
+ * busy" would otherwise take someone else's listener for the child having started.
+ */
+async function requireFreePorts(what: string, ports: number[]): Promise<void> {
+  const taken: number[] = [];
+  for (const p of ports) if (!(await portFree(p))) taken.push(p);
+  if (taken.length > 0) {
+    throw new Error(`Cannot start ${what}: port ${taken.join(', ')} is already in use`);
+  }
+}
+
+/**
+ * The child is up once its port answers and it is still alive: a child that fails at
+ * start (its port taken after all, a bad setting) is reported as such, never as started.
+ */
+async function waitStarted(
+  proc: ManagedProcess,
+  ports: number[],
+  timeoutMs: number,
+  died: (code: number | string) => Promise<never>,
+): Promise<void> {
+  await Promise.race([Promise.all(ports.map((p) => waitForPortBusy(p, timeoutMs))), proc.exited.then(died)]);
+  if (!proc.alive) await died(await proc.exited);
+}
+
 /** Starts one coordinator process and waits until its admin port answers. */
 export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedProcess> {
   requireBuild();
+  await requireFreePorts(`coordinator ${o.nodeId}`, [o.adminPort]);
   const tail: string[] = [];
   const proc = spawnManaged(
     `coordinator-${o.nodeId}`,
@@ -80,14 +107,11 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedPr
       },
     },
   );
-  await Promise.race([
-    waitForPortBusy(o.adminPort, 15000),
-    proc.exited.then(async (code) => {
-      // 'exit' can come before the last output lines (the reason it refused to start).
-      await new Promise((r) => setTimeout(r, 200));
-      throw new Error(`coordinator ${o.nodeId} exited during start (${code}):\n${tail.join('\n')}`);
-    }),
-  ]);
+  await waitStarted(proc, [o.adminPort], 15000, async (code) => {
+    // 'exit' can come before the last output lines (the reason it refused to start).
+    await new Promise((r) => setTimeout(r, 200));
+    throw new Error(`coordinator ${o.nodeId} exited during start (${code}):\n${tail.join('\n')}`);
+  });
   return proc;
 }
 
@@ -103,6 +127,7 @@ export async function startOffline(o: OfflineOptions): Promise<ManagedProcess> {
   // The token key pair is made here, once, before any function runs: functions only
   // read it (the issuer the private half, verifiers the public JWKS) and fail at start
   // when it is missing, instead of each generating a key of its own.
+  await requireFreePorts('serverless-offline', [o.httpPort, o.wsPort, o.lambdaPort]);
   const env = { ...process.env, ...o.env };
   ensureKeyPair({ keyDir: resolve(repoRoot, env['JWT_KEY_DIR'] ?? '.local/keys'), env });
   const bin = join(repoRoot, 'node_modules/.bin/serverless');
@@ -126,12 +151,9 @@ export async function startOffline(o: OfflineOptions): Promise<ManagedProcess> {
     },
     onLine: (line) => o.onLine?.('offline', line),
   });
-  await Promise.race([
-    Promise.all([waitForPortBusy(o.httpPort, 60000), waitForPortBusy(o.lambdaPort, 60000)]),
-    proc.exited.then((code) => {
-      throw new Error(`serverless-offline exited during start (${code})`);
-    }),
-  ]);
+  await waitStarted(proc, [o.httpPort, o.lambdaPort], 60000, async (code) => {
+    throw new Error(`serverless-offline exited during start (${code})`);
+  });
   return proc;
 }
 

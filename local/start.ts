@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { portFree } from './ports';
+import { describeTaken, enginesNode, nodeVersionProblem, takenPorts } from './preflight';
 import { onUnexpectedExit, stopAllManaged } from './processes';
 import { LOCAL_TOPOLOGY } from './redis-cluster';
 import { repoRoot, startStack } from './stack';
@@ -60,6 +61,11 @@ process.on('unhandledRejection', crash('unhandled rejection'));
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // Checked before anything starts: a wrong Node or a taken port is one clear line now,
+  // not a child dying (or another program answering in its place) half-way through.
+  const engines = enginesNode(repoRoot);
+  const nodeProblem = engines ? nodeVersionProblem(engines, process.version) : null;
+  if (nodeProblem) throw new Error(nodeProblem);
   // The local stack is a development deployment (reset allowed, demo users); an unset
   // NODE_ENV elsewhere means production. Children inherit it.
   process.env['NODE_ENV'] ||= 'development';
@@ -79,6 +85,9 @@ async function main(): Promise<void> {
   const webPort = settings.WEB_PORT;
   const redisBase = settings.REDIS_BASE_PORT;
   const adminBase = settings.COORDINATOR_BASE_PORT;
+  const webPortExplicit = (process.env['WEB_PORT'] ?? '') !== '';
+  const taken = await takenPorts(settings, webPortExplicit);
+  if (taken.length > 0) throw new Error(`a port the stack needs is taken\n${describeTaken(taken)}`);
   const coordinators = ['c1', 'c2', 'c3'].map((nodeId, i) => ({ nodeId, adminPort: adminBase + i }));
   print('stack', 'building functions and coordinator (esbuild)…');
   execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], { stdio: 'inherit' });
@@ -148,11 +157,19 @@ async function main(): Promise<void> {
     port: webPort,
     httpPort,
     wsPort,
-    fallbackPort: process.env['WEB_PORT'] === undefined,
+    fallbackPort: !webPortExplicit,
     ...(proxyUsable ? { proxyAddress } : {}),
   });
 
   if (stopping) return;
+  // Whatever died while the stack came up (and is not already being handled) means it
+  // is not running: say which part, and stop.
+  const dead = [...stack.redis.processes, ...stack.coordinators.values(), stack.offline].filter(
+    (p) => !p.alive,
+  );
+  if (dead.length > 0) {
+    throw new Error(`${dead.map((p) => p.name).join(', ')} exited while the stack was starting`);
+  }
   const rows: [string, string][] = [
     ['Web app', web.url],
     ['HTTP API', `http://127.0.0.1:${httpPort}`],
