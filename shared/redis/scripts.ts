@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChainableCommander, Cluster, Redis, RedisKey } from 'ioredis';
+import type { Cluster, Redis, RedisKey } from 'ioredis';
 import { luaScripts } from './lua-scripts.generated';
 
 /**
@@ -13,8 +13,7 @@ import { luaScripts } from './lua-scripts.generated';
  *
  * The source comes from the generated `luaScripts` (so a Lambda never reads files).
  * `runScript` sends EVALSHA and falls back to EVAL when a node answers NOSCRIPT (new
- * node, failover, SCRIPT FLUSH); `queueScript` puts a script on a pipeline through
- * ioredis `defineCommand` (registered with {@link registerScripts}).
+ * node, failover, SCRIPT FLUSH).
  */
 
 /** Every script name `scripts/gen-lua.mjs` generated: camelCased file names. */
@@ -73,31 +72,6 @@ export function defineScript<R>(
   });
 }
 
-/** The name under which a script is registered on a client: never a Redis command name. */
-function commandName(script: ScriptDefinition<unknown>): string {
-  return `qv_${script.name}`;
-}
-
-/**
- * Registers scripts on a client (idempotent), for {@link queueScript} only ({@link runScript}
- * sends EVALSHA itself). Call it before `client.pipeline()`: an ioredis pipeline copies
- * the client's scripts when it is created.
- */
-export function registerScripts(redis: ScriptClient, ...scripts: ScriptDefinition<unknown>[]): void {
-  const target = redis as unknown as Record<string, unknown>;
-  for (const script of scripts) {
-    const cmd = commandName(script);
-    if (typeof target[cmd] === 'function') continue;
-    // With numberOfKeys ioredis knows which arguments are keys, so an auto-pipelining
-    // client groups the call by its first key's slot (without it, by the key count).
-    redis.defineCommand(cmd, {
-      lua: script.lua,
-      numberOfKeys: script.numberOfKeys,
-      readOnly: script.readOnly,
-    });
-  }
-}
-
 /**
  * Runs a script and returns its parsed reply. Redis errors (including the script's own
  * error replies) reject unchanged; a reply of the wrong shape rejects with
@@ -136,27 +110,6 @@ export function isNoScriptError(err: unknown): boolean {
     err instanceof Error &&
     /^(Too many Cluster redirections\. Last error: (ReplyError: )?)?NOSCRIPT/.test(err.message)
   );
-}
-
-/**
- * Queues a script on a pipeline (or multi). The client must have the script
- * registered ({@link registerScripts}) before the pipeline was created. The pipeline's
- * reply for this entry is raw: pass it to `script.parse`.
- */
-export function queueScript(
-  pipeline: ChainableCommander,
-  script: ScriptDefinition<unknown>,
-  keys: readonly RedisKey[],
-  args: readonly ScriptArg[],
-): ChainableCommander {
-  checkKeys(script, keys);
-  const fn = (pipeline as unknown as Record<string, (...a: unknown[]) => ChainableCommander>)[
-    commandName(script)
-  ];
-  if (typeof fn !== 'function') {
-    throw new Error(`Script ${script.name} is not registered: call registerScripts() before pipeline()`);
-  }
-  return fn.call(pipeline, ...keys, ...args);
 }
 
 /**

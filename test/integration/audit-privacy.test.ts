@@ -1,12 +1,11 @@
 import type { Cluster } from 'ioredis';
-import { Finalizer, finalizeVotesScript } from '../../coordinator/pipeline/finalizer';
+import { Finalizer } from '../../coordinator/pipeline/finalizer';
 import { Validator } from '../../coordinator/pipeline/validator';
 import { systemClock } from '../../shared/clock';
 import { newElectionId, parseVoteId, partitionOf } from '../../shared/elections/model';
 import { ElectionStore, type ElectionRecord, publicElection } from '../../shared/elections/store';
 import { createLogger } from '../../shared/logger';
 import { electionIndexKey, electionKeys, partitionKeys, partitionTag } from '../../shared/redis/keys';
-import { registerScripts } from '../../shared/redis/scripts';
 import { plainBallot } from '../../shared/votes/ballot';
 import { readAuditPage, readResults, readVote } from '../../shared/votes/read';
 import { type SubmitResult, submitVote } from '../../shared/votes/submit';
@@ -61,7 +60,6 @@ describe('ballot privacy of the audit log', () => {
       partitionSalt: 'a5'.repeat(32),
     };
     await Promise.all(e.tags.map((t) => redis.set(partitionKeys(t).gate, 'open')));
-    registerScripts(redis, finalizeVotesScript);
     for (let i = 0; i < 12; i++) {
       const voter = `privacy-voter-${id}-${i}`;
       const option = i % 3 ? 'yes' : 'no';

@@ -8,7 +8,6 @@ import type { ElectionRecord } from '../../shared/elections/store';
 import { createLogger } from '../../shared/logger';
 import { type Lock, LockNotOwnedError, RedisMutex, mutexKeys } from '../../shared/mutex';
 import { partitionKeys, partitionTag } from '../../shared/redis/keys';
-import { registerScripts } from '../../shared/redis/scripts';
 import { plainBallot } from '../../shared/votes/ballot';
 import { readAuditPage } from '../../shared/votes/read';
 import { submitVote } from '../../shared/votes/submit';
@@ -65,7 +64,6 @@ describe('fenced finalization: a stale partition owner cannot finalize', () => {
     };
     await Promise.all(e.tags.map((t) => redis.set(partitionKeys(t).gate, 'open')));
     resource = `fin:${id}:0`;
-    registerScripts(redis, finalizeVotesScript);
     validators = COMMITTEE.slice(0, 2).map((v) => new Validator(redis, v, systemClock, plainBallot, log));
   });
 

@@ -10,13 +10,7 @@ import {
   mutexKeys,
   RedisMutex,
 } from '../../shared/mutex';
-import {
-  defineScript,
-  hashedPart,
-  queueScript,
-  registerScripts,
-  runScript,
-} from '../../shared/redis/scripts';
+import { defineScript, hashedPart, runScript } from '../../shared/redis/scripts';
 import { deleteNamespace, testRedis, uniqueNs } from '../helpers/redis';
 
 /** Resolves when the signal aborts; fails the test if that takes longer than `ms`. */
@@ -326,7 +320,7 @@ describe('RedisMutex on the Redis Cluster', () => {
     );
   });
 
-  test('scripts survive a SCRIPT FLUSH (EVALSHA falls back to EVAL) and queue on pipelines', async () => {
+  test('scripts survive a SCRIPT FLUSH (EVALSHA falls back to EVAL)', async () => {
     const fenceKey = `{${ns}:pipe}:f`;
     const key = `{${ns}:pipe}:v`;
     expect(await fencedWrite(redis, { fenceKey, key, token: 1, value: 'a' })).toEqual({ written: true });
@@ -350,18 +344,6 @@ describe('RedisMutex on the Redis Cluster', () => {
     } finally {
       exhausted.disconnect();
     }
-
-    const raw = defineScript('mutexFencedWrite', { keys: 2, parse: (r) => r });
-    registerScripts(redis, raw);
-    const pipeline = redis.pipeline();
-    queueScript(pipeline, raw, [fenceKey, key], [3, 'c']);
-    queueScript(pipeline, raw, [fenceKey, key], [1, 'stale']);
-    const results = await pipeline.exec();
-    expect(results).toEqual([
-      [null, [1]],
-      [null, [0, 3]],
-    ]);
-    expect(await redis.get(key)).toBe('c');
   });
 
   test('withLock returns the result and releases; releases when fn throws', async () => {
