@@ -43,11 +43,16 @@ import { createSodiumGroup } from '../shared/ballots/group-sodium';
 import { createNodeSignatureVerifier } from '../shared/ballots-node/ed25519-verify';
 import { installNodeHashes } from '../shared/ballots-node/native-hashes';
 import { createVerifyPool } from '../shared/ballots-node/verify-pool';
-import { machine, option, runBench, writeResult } from './common';
+import { benchOptions, machine, runBench, writeResult } from './common';
 
-const BALLOTS = option('ballots', 200);
-const BATCH = option('batch', 100);
-const WORKERS = option('workers', 2);
+const opts = benchOptions('node --import tsx bench/ballot-crypto.ts', {
+  ballots: { default: 200, rule: { int: true, min: 1 }, help: 'ballots encrypted and verified' },
+  batch: { default: 100, rule: { int: true, min: 1 }, help: 'ballots per batch verification' },
+  workers: { default: 2, rule: { int: true, min: 1 }, help: 'worker threads' },
+});
+const BALLOTS = opts.ballots;
+const BATCH = opts.batch;
+const WORKERS = opts.workers;
 
 const manifest = (trustees: number, k: number): Manifest => ({
   electionId: 'bench-ballot-crypto',
