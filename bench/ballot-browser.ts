@@ -11,10 +11,13 @@ import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { join } from 'node:path';
 import { repoRoot } from '../local/stack';
-import { machine, option, percentile, runBench, writeResult } from './common';
+import { loadSettings } from '../shared/settings/load';
+import { benchOptions, machine, percentile, runBench, writeResult } from './common';
 
-const BALLOTS = option('ballots', 20);
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const { ballots: BALLOTS } = benchOptions('node --import tsx bench/ballot-browser.ts', {
+  ballots: { default: 20, rule: { int: true, min: 1 }, help: 'ballots encrypted in the browser' },
+});
+const CHROMIUM = loadSettings().CHROMIUM_PATH;
 
 async function main(): Promise<void> {
   const bundle = await build({

@@ -118,6 +118,7 @@ export const settingsSchema = z.object({
   PROFILE_DIR: optionalText(),
   COORDINATOR_NODE_ARGS: optionalText(),
   OFFLINE_NODE_OPTIONS: optionalText(),
+  CHROMIUM_PATH: text('/usr/bin/chromium'),
 });
 
 /** The parsed settings: every field has its final type and default. */
