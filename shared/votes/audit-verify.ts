@@ -4,7 +4,6 @@ import {
   entryInput,
   genesisInput,
   receiptInput,
-  toHex,
 } from './audit-encoding';
 import type { AuditEntry } from './read';
 
@@ -221,9 +220,11 @@ function checkHeads(
 /**
  * {@link verifyAuditWith} with an asynchronous SHA-256 (WebCrypto in the browser): the
  * checks run with the digests known so far, every input they asked for and did not get
- * is hashed, and they run again until none is missing (three rounds: a genesis hash is
- * the input of entry 1, nothing deeper depends on a computed hash). The last round's
- * report is the one `verifyAuditWith` gives with a synchronous SHA-256.
+ * is hashed, and they run again until none is missing (three runs: a chain's genesis
+ * hash is the input of its entry 1, nothing deeper depends on a computed hash). Its
+ * report is the one `verifyAuditWith` gives with a synchronous SHA-256. Digests are
+ * remembered by the JSON of the arguments they were computed from (exactly what
+ * determines the input), so a later run neither rebuilds nor re-encodes an input.
  */
 export async function verifyAuditAsync(
   sha256Hex: (input: Uint8Array<ArrayBuffer>) => Promise<string>,
@@ -235,18 +236,30 @@ export async function verifyAuditAsync(
   savedHeads: Record<string, ChainHead> | null = null,
 ): Promise<VerifyReport> {
   const digests = new Map<string, string>();
+  let missing: [string, Uint8Array<ArrayBuffer>][] = [];
+  const known = (key: string, input: () => Uint8Array<ArrayBuffer>): string => {
+    const digest = digests.get(key);
+    if (digest === undefined) missing.push([key, input()]);
+    return digest ?? '';
+  };
+  const hashes: AuditHashes = {
+    genesis: (id, p) => known(JSON.stringify(['g', id, p]), () => genesisInput(id, p)),
+    entry: (prev, id, p, seq, e) =>
+      known(
+        JSON.stringify(['e', prev, id, p, seq, e.ballotId, e.receipt, e.option, e.outcome, e.reason]),
+        () => entryInput(prev, id, p, seq, e),
+      ),
+    receipt: (id, ballotId, recorded, nonce) =>
+      known(JSON.stringify(['r', id, ballotId, recorded, nonce]), () =>
+        receiptInput(id, ballotId, recorded, nonce),
+      ),
+  };
   for (;;) {
-    const missing = new Map<string, Uint8Array<ArrayBuffer>>();
-    const known = auditHashes((input) => {
-      const key = toHex(input);
-      const digest = digests.get(key);
-      if (digest === undefined) missing.set(key, input);
-      return digest ?? '';
-    });
-    const report = verifyAuditWith(known, electionId, partitions, entries, published, receipts, savedHeads);
-    if (missing.size === 0) return report;
+    missing = [];
+    const report = verifyAuditWith(hashes, electionId, partitions, entries, published, receipts, savedHeads);
+    if (missing.length === 0) return report;
     await Promise.all(
-      [...missing].map(async ([key, input]) => {
+      missing.map(async ([key, input]) => {
         digests.set(key, await sha256Hex(input));
       }),
     );
