@@ -6,7 +6,7 @@ import { type Logger, errorFields } from '../../shared/logger';
 import { loadSettings } from '../../shared/settings/load';
 import { type Lock, RedisMutex } from '../../shared/mutex';
 import type { PipelineStatus } from '../../shared/membership/coordinator-status';
-import { majorityOf } from '../../shared/membership/quorum';
+import { majorityOf } from '../../shared/consensus/quorum';
 import { clusterKeys } from '../../shared/redis/keys';
 import { plainBallot } from '../../shared/votes/ballot';
 import { readResults } from '../../shared/votes/read';

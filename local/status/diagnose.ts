@@ -1,6 +1,6 @@
 import type { CoordinatorStatus } from '../../shared/membership/coordinator-status';
 import { membershipTiming } from '../../shared/membership/member';
-import { majorityOf } from '../../shared/membership/quorum';
+import { majorityOf } from '../../shared/consensus/quorum';
 import { type CoordinatorReport, type StatusFacts, type StatusReport, fmtMs } from './report';
 
 /**

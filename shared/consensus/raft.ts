@@ -1,4 +1,4 @@
-import { majorityOf } from '../membership/quorum';
+import { majorityOf } from './quorum';
 
 /**
  * Leader election for the coordinator cluster: Raft without a log (ARCHITECTURE

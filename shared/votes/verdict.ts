@@ -1,4 +1,4 @@
-import { majorityOf } from '../membership/quorum';
+import { majorityOf } from '../consensus/quorum';
 import { compareStreamIds } from './stream-ids';
 
 /**

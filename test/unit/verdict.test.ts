@@ -1,4 +1,4 @@
-import { majorityOf } from '../../shared/membership/quorum';
+import { majorityOf } from '../../shared/consensus/quorum';
 import { countVerdicts, decide, majorityCheckpoint } from '../../shared/votes/verdict';
 
 describe('the verdict rule: checkpoint at or past = approval, objection = rejection, a majority decides', () => {
