@@ -80,6 +80,20 @@ describe('logger', () => {
     },
   );
 
+  test("redaction matches names in any case, reaches bound fields, and leaves the caller's objects alone", () => {
+    const { log, out } = capture('json');
+    const fields = {
+      request: { headers: { Authorization: SECRETS.bearer, 'Idempotency-Key': SECRETS.key } },
+    };
+    log.child({ Token: SECRETS.token }).info('request', fields);
+    const line = JSON.parse(out[0]!);
+    expect(line).toMatchObject({
+      Token: '[redacted]',
+      request: { headers: { Authorization: '[redacted]', 'Idempotency-Key': '[redacted]' } },
+    });
+    expect(fields.request.headers.Authorization).toBe(SECRETS.bearer);
+  });
+
   test('pretty: one readable line per event, not JSON', () => {
     const { log, out } = capture('pretty');
     log.info('coordinator started', { term: 0 });
