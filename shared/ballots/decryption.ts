@@ -64,7 +64,7 @@ export function computeDecryptionShare<P>(
 
 /** Why a decryption share fails; `option` is 1-based. */
 export type ShareFault =
-  | { check: 'malformed'; message: string }
+  | { check: 'malformed'; option?: number; message: string }
   | { check: 'wrong_share_key'; message: string }
   | { check: 'bad_decryption_proof'; option: number; message: string };
 
@@ -90,13 +90,21 @@ export function checkDecryptionShare<P>(
       return { check: 'wrong_share_key', message: 'shareKey differs from X_j computed from the commitments' };
     }
     A = encrypted.map((ct) => decodePoint(g, ct.alpha));
-    decoded = share.values.map((v) => ({
-      D: decodePoint(g, v.share),
-      c: decodeScalar(v.proof?.c),
-      v: decodeScalar(v.proof?.v),
-    }));
   } catch (err) {
     return { check: 'malformed', message: (err as Error).message };
+  }
+  decoded = [];
+  for (let i = 0; i < share.values.length; i++) {
+    const value = share.values[i];
+    try {
+      decoded.push({
+        D: decodePoint(g, value?.share),
+        c: decodeScalar(value?.proof?.c),
+        v: decodeScalar(value?.proof?.v),
+      });
+    } catch (err) {
+      return { check: 'malformed', option: i + 1, message: `option ${i + 1}: ${(err as Error).message}` };
+    }
   }
   for (let i = 0; i < decoded.length; i++) {
     const { D, c, v } = decoded[i]!;
