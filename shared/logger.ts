@@ -1,5 +1,6 @@
 import pino, { type DestinationStream } from 'pino';
 import { prettyFactory } from 'pino-pretty';
+import { loadSettings } from './settings/load';
 
 /**
  * Structured logging (CONVENTIONS 15) with pino: one line per event, with whatever
@@ -20,16 +21,14 @@ export type LogFields = Record<string, unknown>;
 /** `json`: one JSON object per line. `pretty`: one human-readable line (local `npm start`). */
 export type LogFormat = 'json' | 'pretty';
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
-
+// LOG_LEVEL and LOG_FORMAT are validated settings (shared/settings/): a misspelt level
+// stops the process at start instead of silently logging at the default.
 function defaultLevel(): LogLevel {
-  const env = process.env['LOG_LEVEL'] as LogLevel | undefined;
-  if (env && LEVELS.includes(env)) return env;
-  return process.env['JEST_WORKER_ID'] ? 'silent' : 'info';
+  return loadSettings().LOG_LEVEL ?? (process.env['JEST_WORKER_ID'] ? 'silent' : 'info');
 }
 
 function defaultFormat(): LogFormat {
-  return process.env['LOG_FORMAT'] === 'pretty' ? 'pretty' : 'json';
+  return loadSettings().LOG_FORMAT ?? 'json';
 }
 
 /**

@@ -90,6 +90,19 @@ export function matching(fallback: string, pattern: RegExp, what: string) {
     });
 }
 
+/** One of `values`, undefined when unset or empty; anything else is an error. */
+export function optionalOneOf<const T extends string>(values: readonly T[]) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx): T | undefined => {
+      if (unset(v)) return undefined;
+      if ((values as readonly string[]).includes(v)) return v as T;
+      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}, got "${v}"` });
+      return z.NEVER;
+    });
+}
+
 /** Free text, undefined when unset or empty. */
 export const optionalText = () =>
   z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, matching, num, optionalNum, optionalText, port, text } from './env-values';
+import { flag, matching, num, optionalNum, optionalOneOf, optionalText, port, text } from './env-values';
 
 /**
  * Every setting quorumvote reads from the environment, with its default and the values
@@ -110,8 +110,8 @@ export const settingsSchema = z.object({
   INVOKE_SECRET: optionalText(),
 
   // Diagnostics
-  LOG_LEVEL: optionalText(),
-  LOG_FORMAT: optionalText(),
+  LOG_LEVEL: optionalOneOf(['debug', 'info', 'warn', 'error', 'silent']),
+  LOG_FORMAT: optionalOneOf(['json', 'pretty']),
   CPU_PROFILE: optionalText(),
   BENCH_VERBOSE: optionalText(),
   BENCH_TIMELINE: optionalText(),

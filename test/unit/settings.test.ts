@@ -61,6 +61,8 @@ describe('settings: one schema, read once, bad values fail naming the variable',
     ],
     ['HTTP_PORT', '70000', () => parseSettings({ HTTP_PORT: '70000' })],
     ['CLUSTER_NAME', 'a b', () => parseSettings({ CLUSTER_NAME: 'a b' })],
+    ['LOG_LEVEL', 'verbose', () => parseSettings({ LOG_LEVEL: 'verbose' })],
+    ['LOG_FORMAT', 'xml', () => parseSettings({ LOG_FORMAT: 'xml' })],
   ])('%s=%s is refused with a message naming it', (name, value, load) => {
     expect(load).toThrow(SettingsError);
     expect(load).toThrow(new RegExp(`^Bad setting: ${name} must be .*, got "${value}"$`));
