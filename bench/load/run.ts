@@ -5,8 +5,6 @@
  * the figures.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { mintToken } from '../../shared/auth/tokens';
 import { loadConfig } from '../../shared/config';
 import { sleep } from '../common';
@@ -14,15 +12,11 @@ import { RunError } from './errors';
 import { Http, errName } from './http-client';
 import type { LoadOptions } from './options';
 import { Progress, bar } from './progress';
-import { buildReport } from './report';
-import type { LoadSummary } from './report-html';
+import { writeOutputs } from './outputs';
 import { checkKey, prepareElection, readAudit, readResults } from './stack-reads';
-import { latencyStats } from './stats';
 import { type Vote, httpSubmitter, invokeSubmitter } from './submitters';
-import { fmtS, formatSummary, pad } from './summary';
-
-/** Voter tokens minted at once. */
-const MINT_BATCH = 256;
+import { mintVoters } from './voters';
+import { fmtS, formatSummary, pad, summarize } from './summary';
 
 export async function run(o: LoadOptions): Promise<number> {
   const err = process.stderr;
@@ -57,32 +51,15 @@ export async function run(o: LoadOptions): Promise<number> {
 
   // Each voter votes once; the schedule's slots within the duration cap how many vote.
   const planned = Math.min(o.voters, Math.ceil(o.rate * o.duration));
-  const votes: Vote[] = new Array(planned);
   const mintStarted = Date.now();
-  // Signing runs off the main thread: batches keep both cores busy (about 2x faster).
-  for (let start = 0; start < planned; start += MINT_BATCH) {
-    const end = Math.min(planned, start + MINT_BATCH);
-    await Promise.all(
-      Array.from({ length: end - start }, async (_, k) => {
-        const i = start + k;
-        const sub = `load-${runId}-${i}`;
-        votes[i] = {
-          i,
-          sub,
-          token: await mintToken({ sub, role: 'voter' }, { ...signer, ttlS }),
-          optionId: election.options[i % election.options.length]!,
-          key: `load-${runId}-${i}`,
-          sentAt: 0,
-          answeredAt: 0,
-          attempts: 0,
-          result: '',
-        };
-      }),
-    );
-    if (planned > MINT_BATCH)
-      progress.update(`minting voter tokens [${bar(end / planned)}] ${end}/${planned}`);
-    if (interrupts > 0) throw new RunError('interrupted while minting tokens');
-  }
+  const votes = await mintVoters({
+    planned,
+    runId,
+    options: election.options,
+    mint: (sub) => mintToken({ sub, role: 'voter' }, { ...signer, ttlS }),
+    progress,
+    interrupted: () => interrupts > 0,
+  });
   progress.finish();
   progress.log(
     `minted ${planned} voter tokens with the local key (${fmtS(Date.now() - mintStarted)}); ` +
@@ -282,43 +259,23 @@ export async function run(o: LoadOptions): Promise<number> {
   const endAt = Date.now();
 
   // ---- figures
-  const acceptedVotes = votes.slice(0, sent).filter((v) => v.result === '202');
-  const decidedVotes = acceptedVotes.filter((v) => v.decidedAt !== undefined);
-  const lastDecided = decidedVotes.reduce((m, v) => Math.max(m, v.decidedAt!), 0);
-  const pending = acceptedVotes.length - decidedVotes.length;
-  const summary: LoadSummary = {
+  const summary = summarize({
+    o,
     electionId: election.id,
-    via: o.via,
-    voters: o.voters,
     planned,
-    sent,
-    accepted: acceptedVotes.length,
-    finalized: decidedVotes.filter((v) => v.outcome === 'counted').length,
-    rejected: decidedVotes.filter((v) => v.outcome === 'rejected').length,
-    pending,
+    sent: votes.slice(0, sent),
     errors,
     retries,
-    submitLatency: latencyStats(acceptedVotes.map((v) => v.answeredAt - v.sentAt)),
-    finalizeLatency: latencyStats(decidedVotes.map((v) => Math.max(0, v.decidedAt! - v.sentAt))),
-    // The sending window: first to last send, plus the one interval the last send opens.
-    sendSeconds: sent > 0 ? (lastSentAt - t0) / 1000 + 1 / o.rate : 0,
-    totalSeconds: ((pending === 0 && lastDecided ? Math.max(lastDecided, sendEnd) : endAt) - t0) / 1000,
+    t0,
+    lastSentAt,
+    sendEnd,
+    endAt,
     interrupted: interrupts > 0,
-  };
+  });
+  const { pending } = summary;
   process.stdout.write(formatSummary(summary, o));
 
-  if (o.report) {
-    const path = resolve(o.report);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, buildReport(o, summary, votes.slice(0, sent), inFlightSamples, t0));
-    process.stdout.write(`  report: ${path}\n`);
-  }
-  if (o.json) {
-    const path = resolve(o.json);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, `${JSON.stringify({ options: { ...o }, summary }, null, 2)}\n`);
-    process.stdout.write(`  json: ${path}\n`);
-  }
+  writeOutputs(o, summary, votes.slice(0, sent), inFlightSamples, t0);
   if (sent > 0 && summary.accepted === 0) {
     err.write('load: no vote was accepted (see the errors above)\n');
     return 1;

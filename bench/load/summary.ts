@@ -1,6 +1,8 @@
 /** The summary table a load run prints on stdout. */
 import type { LoadOptions } from './options';
 import type { LatencyStats, LoadSummary } from './report-html';
+import { latencyStats } from './stats';
+import type { Vote } from './submitters';
 
 /** Milliseconds as seconds with one decimal (`1.5s`). */
 export const fmtS = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
@@ -48,4 +50,43 @@ export function formatSummary(s: LoadSummary, o: Pick<LoadOptions, 'rate' | 'dur
         : `${s.pending} accepted vote(s) still pending ${s.totalSeconds.toFixed(1)} s after the first send`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The run's figures from its votes (`sent`: every vote that was sent, in order). */
+export function summarize(a: {
+  o: Pick<LoadOptions, 'via' | 'voters' | 'rate'>;
+  electionId: string;
+  planned: number;
+  sent: Vote[];
+  errors: Record<string, number>;
+  retries: Record<string, number>;
+  t0: number;
+  lastSentAt: number;
+  sendEnd: number;
+  endAt: number;
+  interrupted: boolean;
+}): LoadSummary {
+  const acceptedVotes = a.sent.filter((v) => v.result === '202');
+  const decidedVotes = acceptedVotes.filter((v) => v.decidedAt !== undefined);
+  const lastDecided = decidedVotes.reduce((m, v) => Math.max(m, v.decidedAt!), 0);
+  const pending = acceptedVotes.length - decidedVotes.length;
+  return {
+    electionId: a.electionId,
+    via: a.o.via,
+    voters: a.o.voters,
+    planned: a.planned,
+    sent: a.sent.length,
+    accepted: acceptedVotes.length,
+    finalized: decidedVotes.filter((v) => v.outcome === 'counted').length,
+    rejected: decidedVotes.filter((v) => v.outcome === 'rejected').length,
+    pending,
+    errors: a.errors,
+    retries: a.retries,
+    submitLatency: latencyStats(acceptedVotes.map((v) => v.answeredAt - v.sentAt)),
+    finalizeLatency: latencyStats(decidedVotes.map((v) => Math.max(0, v.decidedAt! - v.sentAt))),
+    // The sending window: first to last send, plus the one interval the last send opens.
+    sendSeconds: a.sent.length > 0 ? (a.lastSentAt - a.t0) / 1000 + 1 / a.o.rate : 0,
+    totalSeconds: ((pending === 0 && lastDecided ? Math.max(lastDecided, a.sendEnd) : a.endAt) - a.t0) / 1000,
+    interrupted: a.interrupted,
+  };
 }
