@@ -40,6 +40,16 @@ export interface RedisClusterOptions {
   relaunch?: boolean;
   /** Delay before a dead node is started again (relaunch). */
   relaunchDelayMs?: number;
+  /**
+   * A node that dies more than `maxRestarts` times within `windowMs` is in a crash loop:
+   * it is not started again and `onGiveUp` is told (npm start then stops with exit 1).
+   * Without `onGiveUp`, nodes are relaunched however often they die.
+   */
+  relaunchLimit?: {
+    maxRestarts: number;
+    windowMs: number;
+    onGiveUp(port: number, code: number | string): void;
+  };
   /** Extra `redis-server` arguments for the node on `port` (tests: e.g. announce a proxy's port). */
   extraArgs?: (port: number) => string[];
 }
@@ -270,6 +280,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   ];
   let stopping = false;
   let relaunches = 0;
+  const deaths = ports.map((): number[] => []);
   const spawnNode = (i: number): ManagedProcess => {
     const port = ports[i]!;
     const proc = spawnManaged(`redis-${port}`, 'redis-server', args(port, dirs[i]!), {
@@ -279,6 +290,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     if (o.relaunch) {
       void proc.exited.then(async (code) => {
         if (stopping) return;
+        const limit = o.relaunchLimit;
+        if (limit) {
+          const now = Date.now();
+          const recent = deaths[i]!.filter((t) => t > now - limit.windowMs);
+          recent.push(now);
+          deaths[i] = recent;
+          if (recent.length > limit.maxRestarts) {
+            log(`redis-server on port ${port} exited (${code}) again and again; not relaunching it`);
+            limit.onGiveUp(port, code);
+            return;
+          }
+        }
         log(`redis-server on port ${port} exited (${code}); relaunching it once its slots moved`);
         await new Promise((r) => setTimeout(r, o.relaunchDelayMs));
         // A master back before the cluster failed it over would simply stay master; let

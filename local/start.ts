@@ -120,6 +120,18 @@ async function main(): Promise<void> {
       ...LOCAL_TOPOLOGY,
       relaunch: true,
       relaunchDelayMs: settings.REDIS_RELAUNCH_DELAY_MS,
+      // Like the coordinators: more than 3 deaths of one node in a minute is a crash loop.
+      relaunchLimit: {
+        maxRestarts: 3,
+        windowMs: 60_000,
+        onGiveUp: (port, code) => {
+          print(
+            'stack',
+            `redis-server on port ${port} exited unexpectedly (${code}) again and again; the stack is not complete`,
+          );
+          stop(`redis-server on port ${port} died`, 1);
+        },
+      },
       dataDir: settings.REDIS_DATA_DIR,
       log: (m) => print('redis', m),
     },

@@ -124,4 +124,38 @@ describe('local Redis Cluster launcher', () => {
     await new Promise((r) => setTimeout(r, 500));
     for (const port of h.ports) expect(await portFree(port)).toBe(true);
   }, 60000);
+
+  test('relaunch limit: a node that keeps dying is given up on and reported, not relaunched for ever', async () => {
+    const basePort = await findFreePortRange(6, 10000);
+    const gaveUp: { port: number; code: number | string }[] = [];
+    const h = await startRedisCluster({
+      basePort,
+      dataDir: join(dir, 'crash-loop'),
+      fresh: true,
+      nodeTimeoutMs: 1000,
+      relaunch: true,
+      relaunchDelayMs: 50,
+      // One death is already one too many here: the first is reported at once.
+      relaunchLimit: {
+        maxRestarts: 0,
+        windowMs: 60_000,
+        onGiveUp: (port, code) => gaveUp.push({ port, code }),
+      },
+    });
+    try {
+      const before = await clusterHealth(h.ports);
+      const victimPort = before.nodes.find((n) => n.role === 'replica')!.port;
+      const victim = h.processes[h.ports.indexOf(victimPort)]!;
+      victim.signal('SIGKILL');
+      await victim.exited;
+      const until = Date.now() + 5000;
+      while (gaveUp.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(gaveUp).toEqual([{ port: victimPort, code: 'SIGKILL' }]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(h.relaunches).toBe(0);
+      expect(await portFree(victimPort)).toBe(true);
+    } finally {
+      await h.stop();
+    }
+  }, 60000);
 });
