@@ -96,6 +96,9 @@ beforeAll(async () => {
   stack = await launchStack(PASSWORD, 120000, {
     COORDINATOR_RELAUNCH_DELAY_MS: '10000',
     REDIS_RELAUNCH_DELAY_MS: '15000',
+    // A sign-in's scrypt (~0.4 s idle) can queue for seconds on a busy 2-core machine:
+    // give requests time so the screens show answers about their input, not 503s.
+    REQUEST_DEADLINE_MS: '20000',
   });
   const web = stack.web;
   const out = stack.output();

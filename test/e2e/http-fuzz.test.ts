@@ -417,6 +417,9 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
       // jest workers busy a healthy replica can take longer than the default 250 ms.
       // Wait longer here, so that every answer the fuzzer sees is a verdict on its input.
       SUBMIT_WAIT_MS: '3000',
+      // Likewise a user creation's or login's scrypt can queue for seconds behind the
+      // other jest worker: past the default 5 s request deadline it would be a 503.
+      REQUEST_DEADLINE_MS: '20000',
     };
     Object.assign(process.env, env);
     for (const r of ROUTES) {
