@@ -217,6 +217,16 @@ describe('verifyAudit: receipts, ballot ids and chain heads', () => {
       expect(browser.heads).toEqual(cli.heads);
       expect(browser.partitions.map((p) => p.ok)).toEqual([0, 1].map((p) => !cli.broken.includes(p)));
     }
+    // A partition replaced consistently and its heads republished: the heads recorded
+    // earlier (the election's finalChainHeads) still catch it, in the browser as in the CLI.
+    const replaced = chain(1, [ballot(21), ballot(22)]);
+    const republished = { ...published, chainHeads: headsOf([p0, replaced]) };
+    const cli = verifyAudit(E, 2, [...p0, ...replaced], republished, [], published.chainHeads);
+    const browser = await web.verifyAudit(E, 2, [...p0, ...replaced], republished, published.chainHeads);
+    expect(browser.problems).toEqual([
+      `partition 1: entry 2 hashes to ${replaced[1]!.hash}, the saved chain head is ${p1[1]!.hash}`,
+    ]);
+    expect(browser.problems).toEqual(cli.problems);
     // Hidden totals: nothing to check the log against, only its own chains.
     const hidden = await web.verifyAudit(E, 2, [...p0, ...p1], { ...published, totals: {}, hidden: true });
     expect(hidden.problems).toEqual([]);

@@ -1,5 +1,6 @@
 import { receiptInput, toHex } from '../../shared/votes/audit-encoding';
 import { type VerifyReport as CheckedLog, verifyAuditAsync } from '../../shared/votes/audit-verify';
+import type { ChainHead } from '../../shared/votes/audit-encoding';
 import type { AuditEntry, Results } from './api';
 
 /**
@@ -41,10 +42,20 @@ export async function verifyAudit(
   partitions: number,
   entries: AuditEntry[],
   published: Pick<Results, 'totals' | 'finalized' | 'rejected' | 'hidden' | 'chainHeads'> | null,
+  /** Heads recorded earlier (the election's `finalChainHeads`): the log must still extend them. */
+  savedHeads: Record<string, ChainHead> | null = null,
 ): Promise<VerifyReport> {
   // Hidden totals (until close) hide the log too: nothing to check it against yet.
-  const against = published && !published.hidden ? published : null;
-  const report = await verifyAuditAsync(sha256Hex, electionId, partitions, entries, against);
+  const hidden = !published || published.hidden === true;
+  const report = await verifyAuditAsync(
+    sha256Hex,
+    electionId,
+    partitions,
+    entries,
+    hidden ? null : published,
+    [],
+    hidden ? null : savedHeads,
+  );
   const byReceipt = new Map<string, AuditEntry>();
   for (const e of entries) if (!byReceipt.has(e.receipt)) byReceipt.set(e.receipt, e);
   return {

@@ -15,6 +15,9 @@ interface Loaded {
 
 /** Reads the whole log; results before and after must agree, else the log moved under us. */
 async function loadAndVerify(token: string, electionId: string): Promise<Loaded> {
+  // Its final chain heads, recorded when the result became final: like `npm run verify`,
+  // the log must still pass through them even if the results were republished since.
+  const { finalChainHeads } = await api.election(token, electionId);
   for (let attempt = 0; ; attempt++) {
     const before = await api.results(token, electionId);
     const entries: AuditEntry[] = [];
@@ -35,7 +38,7 @@ async function loadAndVerify(token: string, electionId: string): Promise<Loaded>
       before.rejected === after.rejected &&
       JSON.stringify(before.chainHeads) === JSON.stringify(after.chainHeads);
     if (stable || attempt >= 4) {
-      const report = await verifyAudit(electionId, partitions, entries, after);
+      const report = await verifyAudit(electionId, partitions, entries, after, finalChainHeads ?? null);
       if (!stable)
         report.problems.push(
           'The results kept changing while the log was read: verify again when counting settles.',
