@@ -109,6 +109,20 @@ export function checkShare<P>(g: Group<P>, entry: CommitmentEntry, j: number, sh
   return g.equals(g.mulPublic(g.base, s), expectedShareCommitment(g, entry, j));
 }
 
+/**
+ * Judges a complaint of trustee `from` against the dealer of `entry` (A10): upheld iff
+ * the accused published no share in answer, or the share it published fails Feldman's
+ * check. An honest dealer accused falsely clears itself by revealing the share.
+ */
+export function judgeComplaint<P>(
+  g: Group<P>,
+  entry: CommitmentEntry | undefined,
+  complaint: Complaint,
+): boolean {
+  if (!entry || complaint.revealedShare === undefined) return true;
+  return !checkShare(g, entry, complaint.from, complaint.revealedShare);
+}
+
 /** `x_j = Σ_{i∈Q} s_{i→j}`: trustee j's secret share of the joint key (stays on its device). */
 export function combineSecretShare(received: string[]): string {
   let x = 0n;

@@ -31,6 +31,7 @@ export {
   evaluateShare,
   finishCeremony,
   jointKeyOf,
+  judgeComplaint,
   publicShareKey,
   qualifiedTrustees,
 } from './dkg';

@@ -4,7 +4,7 @@ import { verifyBallotBatch } from './batch-verify';
 import { toHex } from './bytes';
 import { decodePoint, encodePoint } from './codec';
 import { combineShares, checkDecryptionShare } from './decryption';
-import { checkCommitmentEntry, jointKeyOf, publicShareKey, qualifiedTrustees } from './dkg';
+import { checkCommitmentEntry, judgeComplaint, jointKeyOf, publicShareKey, qualifiedTrustees } from './dkg';
 import { type PreparedElection, prepareElection } from './election';
 import type { Group } from './group';
 import { electionHash, validateManifest } from './manifest';
@@ -73,6 +73,20 @@ function checkCeremony<P>(
         check: 'commitment_proof',
         trustee: entry.trustee,
         message: `the proof of knowledge of coefficient ${fault.coefficient} fails`,
+      });
+    }
+  }
+  for (const complaint of c.complaints ?? []) {
+    const upheld = judgeComplaint(
+      g,
+      (c.commitments ?? []).find((e) => e.trustee === complaint.against),
+      complaint,
+    );
+    if (complaint.upheld !== upheld) {
+      fail({
+        check: 'complaint',
+        trustee: complaint.against,
+        message: `the complaint of ${complaint.from} against ${complaint.against} should be ${upheld ? 'upheld' : 'dismissed'}`,
       });
     }
   }

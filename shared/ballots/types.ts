@@ -40,11 +40,16 @@ export interface CommitmentEntry {
   proofs: ChallengeResponse[];
 }
 
-/** A complaint of trustee `from` against `against` (§3): an upheld one disqualifies. */
+/**
+ * A complaint of trustee `from` against `against` (§3): an upheld one disqualifies.
+ * `revealedShare` is an ADDITION (docs/election-record.md A10): the accused's public
+ * answer `s_{against→from}`, by which anyone judges the complaint.
+ */
 export interface Complaint {
   from: number;
   against: number;
   upheld: boolean;
+  revealedShare?: string;
 }
 
 /** The ceremony's public outcome (§6). */

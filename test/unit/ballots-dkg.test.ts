@@ -10,12 +10,16 @@ import {
   defaultGroup as g,
   encodePoint,
   encodeScalar,
+  emptyTally,
   evaluateShare,
   finishCeremony,
+  judgeComplaint,
   openShare,
   publicShareKey,
   sealShare,
   seededRandomBytes,
+  toHex,
+  verifyRecord,
 } from '../../shared/ballots';
 
 // The key ceremony (BALLOTS.md §3) and the share transport (docs/election-record.md A9).
@@ -86,6 +90,50 @@ describe('Pedersen DKG with Feldman commitments', () => {
     const short = { ...trustees[0]!.commitment, coefficients: trustees[0]!.commitment.coefficients.slice(1) };
     expect(checkCommitmentEntry(g, manifest, short)).toMatchObject({ check: 'malformed' });
   });
+});
+
+describe('complaints (election-record A10)', () => {
+  const dealer = trustees[0]!;
+  const honestShare = evaluateShare(dealer.secret, 2);
+  const wrongShare = encodeScalar(decodeScalar(honestShare) + 1n);
+
+  test('a dealer that answers with the right share clears itself; a wrong or no answer upholds', () => {
+    expect(
+      judgeComplaint(g, dealer.commitment, {
+        from: 2,
+        against: 1,
+        upheld: false,
+        revealedShare: honestShare,
+      }),
+    ).toBe(false);
+    expect(
+      judgeComplaint(g, dealer.commitment, { from: 2, against: 1, upheld: true, revealedShare: wrongShare }),
+    ).toBe(true);
+    expect(judgeComplaint(g, dealer.commitment, { from: 2, against: 1, upheld: true })).toBe(true);
+  });
+
+  test('the record verifier names a complaint judged wrongly', () => {
+    const complaints = [{ from: 2, against: 1, upheld: true, revealedShare: honestShare }];
+    const { ceremony, electionHash } = finishCeremony(g, manifest, commitments, complaints);
+    const record = {
+      version: 'qv/v1' as const,
+      manifest,
+      electionHash: toHex(electionHash),
+      ceremony,
+      roll: [],
+      ballots: [],
+      tally: { encrypted: emptyTally(g, 1), countedBallots: 0 },
+      decryption: null,
+    };
+    expect(verifyRecord(record, { group: g }).failures).toContainEqual(
+      expect.objectContaining({ check: 'complaint', trustee: 1 }),
+    );
+    const fair = [{ from: 2, against: 1, upheld: false, revealedShare: honestShare }];
+    const ok = finishCeremony(g, manifest, commitments, fair);
+    expect(
+      verifyRecord({ ...record, ceremony: ok.ceremony, electionHash: toHex(ok.electionHash) }, { group: g }),
+    ).toEqual({ ok: true, failures: [] });
+  }, 30_000);
 });
 
 describe('share transport (X25519-style DH on ristretto255 + HKDF + AES-GCM)', () => {
