@@ -68,9 +68,11 @@ export function rendezvousRanking(key: string, members: string[]): string[] {
  */
 export function activeValidators(committeeSize: number): number {
   const majority = majorityOf(committeeSize);
-  const wanted = loadSettings().PIPELINE_ACTIVE_VALIDATORS;
-  return Math.min(committeeSize, Math.max(majority, wanted));
+  return Math.min(committeeSize, Math.max(majority, ACTIVE_VALIDATORS_WANTED));
 }
+
+/** Read once: `judges` asks for every partition of every round. */
+const ACTIVE_VALIDATORS_WANTED = loadSettings().PIPELINE_ACTIVE_VALIDATORS;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -23,7 +23,9 @@ let cached: { key: string; settings: Settings } | undefined;
  * The settings of this process, parsed from `process.env` (or the given `env`). The
  * parse is done once and reused for as long as the variables it reads are unchanged
  * (a launcher such as npm start fills some in before it starts its children; tests
- * set some before loading a module), so calling it on a hot path costs a lookup.
+ * set some before loading a module). Telling "unchanged" reads every variable of the
+ * schema (about 100 µs on this machine under load): read settings at start or per
+ * object, never per request or per loop round.
  */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const key = settingNames.map((n) => env[n] ?? '\u0001').join('\u0000');
