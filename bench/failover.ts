@@ -26,8 +26,8 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { loadCoordinatorConfig } from '../coordinator/config';
 import { membershipTiming } from '../shared/membership/member';
+import { loadSettings } from '../shared/settings/load';
 import { clusterKeys } from '../shared/redis/keys';
 import { findFreePortRange, freePort } from '../local/ports';
 import type { ManagedProcess } from '../local/processes';
@@ -229,22 +229,17 @@ async function monitorBreakdown(ports: number[], seconds: number): Promise<Map<s
 }
 
 async function main(): Promise<void> {
-  // Only the timing defaults are read here; the secret is a placeholder (never used).
-  const cfg = loadCoordinatorConfig({
-    ...process.env,
-    NODE_ID: 'c1',
-    COORDINATORS: 'c1',
-    CLUSTER_SECRET: 'x'.repeat(32),
-    CLUSTER_SECRET_FILE: '',
-  });
+  // The timing the coordinators it starts will use: the same settings they read (the
+  // bench passes them no timing of its own), from the one settings schema.
+  const s = loadSettings();
   const settings = {
-    heartbeatIntervalMs: cfg.heartbeatIntervalMs,
-    electionTimeoutMinMs: cfg.electionTimeoutMinMs,
-    electionTimeoutMaxMs: cfg.electionTimeoutMaxMs,
-    leaseMs: cfg.leaseMs,
-    tickMs: cfg.tickMs,
-    storeTimeoutMs: cfg.storeTimeoutMs,
-    clockSyncMs: cfg.clockSyncMs,
+    heartbeatIntervalMs: s.HEARTBEAT_INTERVAL_MS,
+    electionTimeoutMinMs: s.ELECTION_TIMEOUT_MIN_MS,
+    electionTimeoutMaxMs: s.ELECTION_TIMEOUT_MAX_MS,
+    leaseMs: s.LEADER_LEASE_MS,
+    tickMs: s.TICK_MS,
+    storeTimeoutMs: s.STORE_TIMEOUT_MS,
+    clockSyncMs: s.CLOCK_SYNC_MS,
     membershipHeartbeatMs: membershipTiming.heartbeatMs,
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'qv-bench-failover-'));
