@@ -1,5 +1,6 @@
 import { systemClock } from '../shared/clock';
 import { readResults } from '../shared/votes/read';
+import { secretResults } from '../shared/secret/tally';
 import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { authenticateRead } from './lib/read-limits';
@@ -16,5 +17,6 @@ export const handler = httpHandler('GET /elections/{id}/results', async (req) =>
   const claims = await authenticateRead(req);
   const e = await elections.require(electionIdParam(req.params));
   const body = claims.role === 'voter' ? await cachedResults(e) : await readResults(redis(), systemClock, e);
-  return { status: 200, body };
+  // Secret ballots: totals only once the trustees decrypted them, else what is awaited.
+  return { status: 200, body: e.ballot === 'secret' ? await secretResults(redis(), e, body) : body };
 });

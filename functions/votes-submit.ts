@@ -1,7 +1,6 @@
 import { systemClock } from '../shared/clock';
 import { ApiError } from '../shared/errors';
 import { loadSettings } from '../shared/settings/load';
-import { plainBallot } from '../shared/votes/ballot';
 import { checkRateLimits, rateLimitFromEnv } from '../shared/votes/rate-limit';
 import { submitVote } from '../shared/votes/submit';
 import { requireRole } from './lib/auth';
@@ -9,6 +8,9 @@ import { cachedElection, electionIdParam, refuseLateVote } from './lib/elections
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
 import type { VoteAccepted } from '../shared/api-bodies';
+import type { SecretVoteAccepted } from '../shared/secret/cast';
+import { ballotSchemeOf } from '../shared/secret/election-ballots';
+import { prepareSecretCast } from '../shared/secret/cast';
 
 const settings = loadSettings();
 const limits = {
@@ -39,16 +41,32 @@ export const handler = httpHandler('POST /elections/{id}/votes', async (req) => 
   ]);
   if (req.body === undefined) throw new ApiError(400, 'invalid_request', 'Send a JSON body {optionId}');
   await refuseLateVote(election, claims.sub, systemClock.now());
+  // Secret ballots: shape and tracker checked, the key on the roll, before the enqueue.
+  const secret =
+    election.ballot === 'secret' ? await prepareSecretCast(redis(), election, claims.sub, req.body) : null;
   const result = await submitVote(
     redis(),
     systemClock,
-    plainBallot,
+    ballotSchemeOf(election),
     election,
     claims.sub,
     req.body,
     req.headers['idempotency-key'],
     submitOptions,
   );
+  if (secret) {
+    return {
+      status: 202,
+      body: {
+        voteId: result.voteId,
+        status: result.status,
+        receipt: result.receipt,
+        tracker: secret.tracker,
+        ballotId: result.ballotId,
+      } satisfies SecretVoteAccepted,
+      headers: { 'Idempotent-Replayed': String(result.duplicate) },
+    };
+  }
   return {
     status: 202,
     body: {

@@ -13,20 +13,30 @@ import { compareStreamIds } from '../../shared/votes/stream-ids';
 import { countVerdicts, decide, majorityCheckpoint } from '../../shared/votes/verdict';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 import type { PipelineObserver } from './observer';
+import { planSecretBatch } from './secret-batch';
+
+/** The reply of both finalize scripts (open and secret ballots). */
+const parseFinalizeReply = (name: string) => (r: unknown) => {
+  const a = reply.array(name, r, 2);
+  const ok = reply.integer(name, a[0]) === 1;
+  return ok
+    ? { ok: true as const, count: reply.integer(name, a[1]) }
+    : {
+        ok: false as const,
+        why: reply.oneOf(name, a[1], ['fenced', 'moved'] as const),
+        current: a[2] === undefined ? undefined : Number(a[2]),
+      };
+};
 
 export const finalizeVotesScript = defineScript('finalizeVotes', {
   keys: 7,
-  parse: (r) => {
-    const a = reply.array('finalizeVotes', r, 2);
-    const ok = reply.integer('finalizeVotes', a[0]) === 1;
-    return ok
-      ? { ok: true as const, count: reply.integer('finalizeVotes', a[1]) }
-      : {
-          ok: false as const,
-          why: reply.oneOf('finalizeVotes', a[1], ['fenced', 'moved'] as const),
-          current: a[2] === undefined ? undefined : Number(a[2]),
-        };
-  },
+  parse: parseFinalizeReply('finalizeVotes'),
+});
+
+/** Secret ballots: the same step, plus the running encrypted tally's compare-and-set. */
+export const finalizeSecretVotesScript = defineScript('finalizeSecretVotes', {
+  keys: 7,
+  parse: parseFinalizeReply('finalizeSecretVotes'),
 });
 
 /** Where a partition stands, as its owner last wrote or read it. */
@@ -36,6 +46,8 @@ interface Position {
   head: string;
   /** Entries in the partition's audit chain (the next entry's sequence number is this + 1). */
   entries: number;
+  /** Secret ballots: the partition's running encrypted tally (JSON; '' none yet). */
+  etally: string;
   /** When it was learned (ms, monotonic): re-read after a while, in case of a reset. */
   at: number;
 }
@@ -60,6 +72,8 @@ interface Outcome {
   countKey: string;
   /** When the vote was accepted (ms, the accepting function's clock), for the latency metric. */
   acceptedAt: number;
+  /** The vote log's recorded text (secret ballots chain and tally from it). */
+  recorded: string;
 }
 
 /**
@@ -101,12 +115,19 @@ export class Finalizer {
     const known = this.positions.get(key);
     if (known && performance.now() - known.at < POSITION_TTL_MS) return known;
     const k = partitionKeys(e.tags[p]!);
-    const [fin, head, entries] = await Promise.all([
+    const [fin, head, entries, etally] = await Promise.all([
       this.redis.get(k.finalized),
       this.redis.get(k.head),
       this.redis.hget(k.stats, 'entries'),
+      e.ballot === 'secret' ? this.redis.get(k.etally) : null,
     ]);
-    const pos = { fin: fin ?? '', head: head ?? '', entries: Number(entries ?? 0), at: performance.now() };
+    const pos = {
+      fin: fin ?? '',
+      head: head ?? '',
+      entries: Number(entries ?? 0),
+      etally: etally ?? '',
+      at: performance.now(),
+    };
     this.positions.set(key, pos);
     return pos;
   }
@@ -130,7 +151,7 @@ export class Finalizer {
     this.prefetched.delete(key);
     // An idle poll costs one command: the committee's checkpoints. A prefetched read that
     // shows nothing new is stale by now: read afresh.
-    const { fin, head, entries } = await this.position(e, p, key);
+    const { fin, head, entries, etally } = await this.position(e, p, key);
     const agreedIn = (cps: (string | null)[]): string | undefined => {
       const agreed = majorityCheckpoint(cps, this.committee.length);
       return agreed && (!fin || compareStreamIds(agreed, fin) > 0) ? agreed : undefined;
@@ -172,44 +193,86 @@ export class Finalizer {
         sid,
         acceptedAt: entry.at,
         countKey: this.ballot.countKey(entry.option),
+        recorded: entry.option,
         entry: { ballotId: entry.ballotId, receipt: entry.receipt, option: entry.option, outcome, reason },
       });
     }
     if (outcomes.length === 0) return 0;
     const firstPrev = head || genesisHash(e.id, p);
     let prev = firstPrev;
-    const args: (string | number)[] = [];
-    for (const [i, o] of outcomes.entries()) {
-      const hash = entryHash(prev, e.id, p, entries + 1 + i, o.entry);
-      args.push(
-        o.sid,
-        o.entry.outcome,
-        o.entry.option,
-        o.entry.receipt,
-        o.entry.reason,
-        hash,
-        o.entry.ballotId,
-      );
-      prev = hash;
-    }
-    if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
-    const written = runScript(
-      this.redis,
-      finalizeVotesScript,
-      [k.fence, k.finalized, k.head, k.tally, k.stats, k.rejected, k.audit],
-      [
-        fencingToken,
-        fin,
-        outcomes[outcomes.length - 1]!.sid,
-        head,
-        prev,
-        at,
-        outcomes.length,
-        firstPrev,
+    let newTally = etally;
+    let written: ReturnType<typeof runScript<ReturnType<typeof finalizeVotesScript.parse>>>;
+    if (e.ballot === 'secret') {
+      const plan = planSecretBatch(
+        e,
+        p,
         entries + 1,
-        ...args,
-      ],
-    );
+        firstPrev,
+        etally,
+        outcomes.map((o) => ({
+          sid: o.sid,
+          ballotId: o.entry.ballotId,
+          recorded: o.recorded,
+          outcome: o.entry.outcome,
+          reason: o.entry.reason,
+        })),
+      );
+      prev = plan.head;
+      newTally = plan.tally;
+      if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
+      written = runScript(
+        this.redis,
+        finalizeSecretVotesScript,
+        [k.fence, k.finalized, k.head, k.etally, k.stats, k.rejected, k.audit],
+        [
+          fencingToken,
+          fin,
+          outcomes[outcomes.length - 1]!.sid,
+          head,
+          prev,
+          at,
+          outcomes.length,
+          firstPrev,
+          entries + 1,
+          etally,
+          newTally,
+          ...plan.args,
+        ],
+      );
+    } else {
+      const args: (string | number)[] = [];
+      for (const [i, o] of outcomes.entries()) {
+        const hash = entryHash(prev, e.id, p, entries + 1 + i, o.entry);
+        args.push(
+          o.sid,
+          o.entry.outcome,
+          o.entry.option,
+          o.entry.receipt,
+          o.entry.reason,
+          hash,
+          o.entry.ballotId,
+        );
+        prev = hash;
+      }
+      if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
+      written = runScript(
+        this.redis,
+        finalizeVotesScript,
+        [k.fence, k.finalized, k.head, k.tally, k.stats, k.rejected, k.audit],
+        [
+          fencingToken,
+          fin,
+          outcomes[outcomes.length - 1]!.sid,
+          head,
+          prev,
+          at,
+          outcomes.length,
+          firstPrev,
+          entries + 1,
+          ...args,
+        ],
+      );
+    }
     // Same slot, same connection, same tick: the next poll's read rides in this trip.
     const next = this.checkpointsOf(e, p);
     next.catch(() => {});
@@ -230,6 +293,7 @@ export class Finalizer {
       fin: outcomes[outcomes.length - 1]!.sid,
       head: prev,
       entries: entries + outcomes.length,
+      etally: newTally,
       at: performance.now(),
     });
     this.prefetched.set(key, next);

@@ -8,7 +8,7 @@ import { type Lock, RedisMutex } from '../../shared/mutex';
 import type { PipelineStatus } from '../../shared/membership/coordinator-status';
 import { majorityOf } from '../../shared/consensus/quorum';
 import { clusterKeys } from '../../shared/redis/keys';
-import { plainBallot } from '../../shared/votes/ballot';
+import { electionBallots } from '../../shared/secret/election-ballots';
 import { readResults } from '../../shared/votes/read';
 import { FencedError, Finalizer } from './finalizer';
 import { IDLE_POLL_MAX_MS, PartitionRounds, PollBackoff } from './poll-backoff';
@@ -112,7 +112,7 @@ export class Pipeline {
       d.redis,
       d.nodeId,
       d.clock,
-      plainBallot,
+      electionBallots,
       d.log,
       500,
       new PollBackoff(IDLE_POLL_MAX_MS),
@@ -121,7 +121,7 @@ export class Pipeline {
       d.redis,
       d.clock,
       d.committee,
-      plainBallot,
+      electionBallots,
       d.log,
       1000,
       d.finalizeWriteDelayMs ?? 0,

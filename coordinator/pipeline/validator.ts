@@ -7,6 +7,7 @@ import { partitionKeys } from '../../shared/redis/keys';
 import { defineScript, reply, runScript } from '../../shared/redis/scripts';
 import type { BallotScheme } from '../../shared/votes/ballot';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
+import { rollKeysOf } from '../../shared/secret/voter-roll';
 import { PartitionRounds, PollBackoff } from './poll-backoff';
 
 export const recordVerdictsScript = defineScript('recordVerdicts', {
@@ -39,6 +40,8 @@ interface PendingVote {
   eligible: boolean;
   /** The partition's closing point when it is closed (null while open). */
   closePoint: string | null;
+  /** Secret ballots: the voter's key on the election's roll (null when none). */
+  rollKey: string | null;
 }
 
 /** Per partition: the checkpoint recorded, and the next read already on its way. */
@@ -116,11 +119,12 @@ export class Validator {
     const voters = votes.map((v) => v.voter);
     // The gate is read after the log: if it is still open, every vote read lies before
     // the point its close will record; if closed, its point is final.
-    const [owners, eligible, gate, recorded] = await Promise.all([
+    const [owners, eligible, gate, recorded, rollKeys] = await Promise.all([
       this.redis.hmget(k.voters, ...voters),
       e.restricted ? (this.redis.call('SMISMEMBER', k.eligible, ...voters) as Promise<number[]>) : null,
       this.redis.get(k.gate),
       recordedPoints(this.redis, e),
+      e.ballot === 'secret' ? rollKeysOf(this.redis, e, voters) : null,
     ]);
     const closePoint = closingPoint(parseGate(gate), recorded?.[p]);
     return votes.map(
@@ -131,6 +135,7 @@ export class Validator {
         owner: owners[i] ?? '',
         eligible: eligible ? eligible[i] === 1 : true,
         closePoint,
+        rollKey: rollKeys ? (rollKeys[i] ?? null) : null,
       }),
     );
   }
@@ -216,7 +221,7 @@ export class Validator {
     // One vote per voter: the voter map must point at exactly this entry.
     if (!v.owner || v.owner.split('|')[0] !== v.id) return 'duplicate_vote';
     if (!v.eligible) return 'not_eligible';
-    const ballotProblem = this.ballot.judge(e, v.option);
+    const ballotProblem = this.ballot.judge(e, v.option, { voter: v.voter, rollKey: v.rollKey });
     if (ballotProblem) return ballotProblem;
     if (v.closePoint && !beforeClosingPoint(v.id, v.closePoint)) return 'after_close';
     const takenAt = Number(v.id.split('-')[0]);

@@ -35,6 +35,8 @@ export interface HttpRequest {
 export interface HttpResult {
   status: number;
   body?: unknown;
+  /** A body sent as is instead of JSON (e.g. NDJSON); set its content-type in `headers`. */
+  raw?: string;
   headers?: Record<string, string>;
 }
 
@@ -80,7 +82,13 @@ function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string
   }
 }
 
-function respond(status: number, body: unknown, requestId: string, extra?: Record<string, string>) {
+function respond(
+  status: number,
+  body: unknown,
+  requestId: string,
+  extra?: Record<string, string>,
+  raw?: string,
+) {
   return {
     statusCode: status,
     headers: {
@@ -90,7 +98,7 @@ function respond(status: number, body: unknown, requestId: string, extra?: Recor
       'access-control-allow-origin': '*',
       ...extra,
     },
-    body: body === undefined ? '' : JSON.stringify(body),
+    body: raw ?? (body === undefined ? '' : JSON.stringify(body)),
   };
 }
 
@@ -132,7 +140,7 @@ export function httpHandler(route: string, fn: (req: HttpRequest) => Promise<Htt
       req.body = parseBody(event, headers);
       const result = await withDeadline(fn(req), REQUEST_DEADLINE_MS, () => unavailable());
       status = result.status;
-      return respond(result.status, result.body, requestId, result.headers);
+      return respond(result.status, result.body, requestId, result.headers, result.raw);
     } catch (err) {
       let apiErr: ApiError;
       if (err instanceof ApiError) apiErr = err;

@@ -2,7 +2,7 @@
  * The roles API.md grants. Kept in one list so tokens, the user store and request
  * guards agree on what a role is: anything outside this list is refused everywhere.
  */
-export const ROLES = ['voter', 'admin', 'auditor'] as const;
+export const ROLES = ['voter', 'admin', 'auditor', 'trustee'] as const;
 
 /** A role a token or a user may carry. */
 export type Role = (typeof ROLES)[number];

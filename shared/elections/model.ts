@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { ApiError } from '../errors';
 import { voteIdPattern } from '../ids';
 import type { ChainHead } from '../votes/audit-chain';
+import type { NewSecretConfig, SecretElectionFields } from './secret-config';
 
 /**
  * Elections: the record, validation of what admins send, and how an election's votes
@@ -14,7 +15,11 @@ export interface ElectionOption {
   label: string;
 }
 
-export interface Election {
+/**
+ * An election. A secret-ballot election (docs/architecture.md "Secret ballots") also
+ * carries the {@link SecretElectionFields}; an open one has none of them.
+ */
+export interface Election extends Partial<SecretElectionFields> {
   id: string;
   title: string;
   options: ElectionOption[];
@@ -45,6 +50,8 @@ export interface NewElection {
   closesAt: string | null;
   voters: string[] | null;
   hideTotalsUntilClosed: boolean;
+  /** Secret-ballot settings; null or absent for an open election. */
+  secret?: NewSecretConfig | null;
 }
 
 /** How far past `closesAt` a clock must be before submit refuses on its own. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type ApiError, badRequest } from '../errors';
 import { type BodyIssue, EXACT, isExact, parseBody } from '../request-body';
 import type { NewElection } from './model';
+import { parseSecretConfig } from './secret-config';
 
 /**
  * The body of `POST /elections`: written once, here, as a schema; validation uses it,
@@ -36,6 +37,12 @@ export const newElectionSchema = z
     closesAt: timestamp,
     voters: z.array(z.string().min(1).max(128)).max(100000).nullable().optional(),
     hideTotalsUntilClosed: z.boolean().default(false),
+    // Secret ballots (shared/elections/secret-config.ts checks them against each other).
+    ballot: z.enum(['open', 'secret']).default('open'),
+    trustees: z.array(z.string()).min(1).max(32).optional(),
+    threshold: z.number().int().min(1).optional(),
+    minSelections: z.number().int().min(0).default(1),
+    maxSelections: z.number().int().min(1).default(1),
   })
   .refine(
     (b: unknown) => {
@@ -81,6 +88,13 @@ function explain(issue: BodyIssue): ApiError {
       return badRequest(`${field} must be an ISO-8601 timestamp`, { field });
     case 'voters':
       return badRequest('voters must be an array of user ids (sub)', { field });
+    case 'ballot':
+      return badRequest('ballot must be "open" or "secret"', { field });
+    case 'trustees':
+    case 'threshold':
+    case 'minSelections':
+    case 'maxSelections':
+      return badRequest(`${field} is not valid for a secret ballot (docs/api.md "Secret ballots")`, { field });
     default:
       return badRequest('hideTotalsUntilClosed must be a boolean', { field: 'hideTotalsUntilClosed' });
   }
@@ -99,5 +113,7 @@ export function parseNewElection(body: unknown): NewElection {
     closesAt: iso(b.closesAt),
     voters: b.voters ? [...new Set(b.voters)] : null,
     hideTotalsUntilClosed: b.hideTotalsUntilClosed,
+    // The secret fields as sent (not the schema's defaults): an open election must carry none.
+    secret: parseSecretConfig(body as Record<string, unknown>, b.options.length),
   };
 }

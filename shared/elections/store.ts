@@ -23,6 +23,7 @@ import {
   newPartitionSalt,
   partitionOf,
 } from './model';
+import { secretFieldsOf, secretMetaFields } from './secret-config';
 
 /** The record kept in Redis: the public election plus what the pipeline needs. */
 export interface ElectionRecord extends Election {
@@ -92,6 +93,7 @@ function toRecord(h: Record<string, string>): ElectionRecord | null {
     tags: JSON.parse(h['tags'] ?? '[]'),
     partitionSalt: h['partitionSalt'] ?? '',
     ...(h['finalChainHeads'] ? { finalChainHeads: JSON.parse(h['finalChainHeads']) } : {}),
+    ...secretFieldsOf(h),
   };
 }
 
@@ -150,6 +152,7 @@ export class ElectionStore {
       hideTotals: input.hideTotalsUntilClosed ? '1' : '0',
       tags: JSON.stringify(tags),
       partitionSalt,
+      ...(input.secret ? secretMetaFields(input.secret) : {}),
     };
     await this.redis.hset(electionKeys(id).meta, fields);
     await this.redis.zadd(electionIndexKey, this.clock.now(), id);
@@ -213,6 +216,13 @@ export class ElectionStore {
     const e = await this.require(id);
     if (e.status === 'open') return this.finishOpen(e);
     if (e.status !== 'draft') throw invalidState(e.status, 'only a draft opens');
+    if (e.ballot === 'secret' && e.ceremony !== 'done') {
+      throw new ApiError(
+        409,
+        'ceremony_not_done',
+        `This secret-ballot election cannot open before its key ceremony is done (ceremony: ${e.ceremony})`,
+      );
+    }
     const now = this.clock.now();
     if (e.closesAt && Date.parse(e.closesAt) <= now) {
       throw new ApiError(409, 'invalid_state', 'The election closesAt has passed; it can no longer open');
@@ -365,6 +375,7 @@ export class ElectionStore {
           k.stats,
           k.rejected,
           k.audit,
+          k.etally,
         );
       }),
     );

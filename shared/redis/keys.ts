@@ -81,6 +81,37 @@ export function electionKeys(electionId: string) {
   } as const;
 }
 
+/**
+ * Keys of a secret-ballot election's public ceremony, roll, spoiled ballots and
+ * decryption (docs/architecture.md "Secret ballots"), all under the election's own tag
+ * `{el:<id>}`, so each ceremony or roll step is one single-slot script.
+ */
+export function secretElectionKeys(electionId: string) {
+  const t = `{el:${electionId}}`;
+  return {
+    /** hash: trustee index → JSON {coefficients, proofs, transportKey} (checked on arrival). */
+    commitments: `${t}:ceremony:commitments`,
+    /** hash: "<from>|<to>" → JSON sealed share (the server cannot open it). */
+    sealed: `${t}:ceremony:sealed`,
+    /** hash: trustee index → '1' once it posted its sealed shares for every other trustee. */
+    dealt: `${t}:ceremony:dealt`,
+    /** hash: trustee index → '1' when it verified every share it received. */
+    acks: `${t}:ceremony:acks`,
+    /** hash: "<from>|<against>" → JSON {revealed?: share hex, upheld?: bool}. */
+    complaints: `${t}:ceremony:complaints`,
+    /** hash: voter (sub) → JSON {alias, publicKey}: the voter roll. */
+    roll: `${t}:roll`,
+    /** hash: publicKey hex → voter: one roll entry per key. */
+    rollKeys: `${t}:roll-keys`,
+    /** hash: tracker → JSON {ballot, opening} of every challenged (Benaloh) ballot: never counted. */
+    spoiled: `${t}:spoiled`,
+    /** hash: trustee index → JSON decryption share (proofs checked on arrival). */
+    shares: `${t}:decryption:shares`,
+    /** string: JSON {used, totals} once k valid shares combined (set once). */
+    decryption: `${t}:decryption`,
+  } as const;
+}
+
 /** Index of all elections, newest last (sorted set: createdAt → id). */
 export const electionIndexKey = clusterKeys.electionIndex;
 /** Set of elections the coordinators work on (open, or closed with work left). */
@@ -137,6 +168,11 @@ export function partitionKeys(tag: string) {
     rejected: `${tag}:rejected`,
     /** stream: the hash-chained audit log of this partition. */
     audit: `${tag}:audit`,
+    /**
+     * string: secret ballots only, the partition's running encrypted tally (JSON
+     * `[{alpha, beta}…L]`), compare-and-set by the fenced finalize step.
+     */
+    etally: `${tag}:etally`,
   } as const;
 }
 

@@ -15,9 +15,21 @@ export interface BallotScheme {
   /** Parses a submission into the recorded ballot text; throws 400 errors. */
   parse(election: Election, body: unknown): string;
   /** Independent check by a validator; returns a rejection reason or null. */
-  judge(election: Election, recorded: string): string | null;
+  judge(election: Election, recorded: string, context?: JudgeContext): string | null;
   /** The tally bucket a counted ballot adds one to. */
   countKey(recorded: string): string;
+  /**
+   * The receipt of a new ballot; default {@link makeReceipt}. A secret ballot's receipt
+   * is its tracking code, which reveals nothing about the choice.
+   */
+  receipt?(election: Election, recorded: string): BallotReceipt;
+}
+
+/** What a validator knows about a ballot besides its text (secret ballots need the roll key). */
+export interface JudgeContext {
+  voter: string;
+  /** The voter's key on the election's roll (hex), null when none; secret ballots only. */
+  rollKey?: string | null;
 }
 
 /** Plain (open) ballots: the recorded text is the chosen option id. */

@@ -199,7 +199,9 @@ export async function submitVote(
   if (!tag) throw new Error(`Election ${election.id} has no partition ${p}`);
   const k = partitionKeys(tag);
   // The script keeps the receipt, ballot id and nonce as one opaque token (vote-log.ts).
-  const receipt = encodeReceiptToken(makeReceipt(election.id, recorded));
+  const receipt = encodeReceiptToken(
+    ballot.receipt?.(election, recorded) ?? makeReceipt(election.id, recorded),
+  );
   const keys = [k.gate, k.eligible, k.voters, k.votes];
   const hash = idempotencyKey === undefined ? '' : requestHash(election.id, idempotencyKey, recorded);
   const args = [

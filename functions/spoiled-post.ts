@@ -1,0 +1,16 @@
+import { requireRole } from './lib/auth';
+import { cachedElection, electionIdParam } from './lib/elections';
+import { httpHandler } from './lib/http';
+import { redis } from './lib/redis';
+import { publishSpoiled } from '../shared/secret/spoiled';
+
+/**
+ * `POST /elections/{id}/spoiled` (voter): `{ballot, opening}`, a challenged ballot,
+ * checked and published as spoiled (never counted); 422 `bad_opening` names the option.
+ */
+export const handler = httpHandler('POST /elections/{id}/spoiled', async (req) => {
+  await requireRole(req, 'voter');
+  const e = await cachedElection(electionIdParam(req.params));
+  const s = await publishSpoiled(redis(), e, req.body);
+  return { status: 201, body: { tracker: s.ballot.tracker, state: 'spoiled' } };
+});
