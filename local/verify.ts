@@ -30,6 +30,7 @@ import { loadSettings } from '../shared/settings/load';
 import { apiUrl } from '../shared/settings/schema';
 import type { AuditEntry, ChainHead } from '../shared/votes/read';
 import { type ReceiptCheck, type VerifyReport, verifyAudit } from '../shared/votes/verify';
+import { renderSecret, verifySecretElection } from './verify-record';
 
 export interface VerifyOptions {
   electionId: string;
@@ -357,7 +358,18 @@ if (require.main === module) {
     usage,
     failurePrefix: 'NOT VERIFIED: ',
     run: async (o) => {
-      const v = await verifyElection(o);
+      // A secret-ballot election is verified from its qv/v1 record (local/verify-record.ts).
+      const token = o.token ?? (await localAuditorToken(process.env));
+      const e = await getJson<{ ballot?: string }>(
+        `${o.url}/elections/${encodeURIComponent(o.electionId)}`,
+        token,
+      );
+      if (e.ballot === 'secret') {
+        const s = await verifySecretElection(o.url, o.electionId, token);
+        console.log(o.json ? JSON.stringify(s, null, 2) : renderSecret(s));
+        return s.ok ? 0 : 1;
+      }
+      const v = await verifyElection({ ...o, token });
       console.log(o.json ? JSON.stringify(v, null, 2) : render(v));
       return v.ok ? 0 : 1;
     },

@@ -75,7 +75,8 @@ export async function readVote(
   const own = f.voter === viewer.sub;
   // Hidden totals are hidden everywhere: an admin or auditor reading votes one by one
   // must not be able to add them up before close.
-  const showOption = own || !totalsHidden(election);
+  // A secret ballot has no option to show: its receipt is its tracking code.
+  const showOption = election.ballot !== 'secret' && (own || !totalsHidden(election));
   const done = finalized !== null && compareStreamIds(finalized, streamId) >= 0;
   const status = !done ? 'pending' : rejectedReason !== null ? 'rejected' : 'finalized';
   return {

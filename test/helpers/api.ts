@@ -12,7 +12,7 @@ export function testKeyDir(): string {
 export interface Api {
   base: string;
   keyDir: string;
-  token(sub: string, role: 'voter' | 'admin' | 'auditor'): Promise<string>;
+  token(sub: string, role: 'voter' | 'admin' | 'auditor' | 'trustee'): Promise<string>;
   call(
     method: string,
     path: string,

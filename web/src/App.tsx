@@ -51,6 +51,8 @@ const PAGES = {
     ['audit', 'Audit log'],
   ],
   auditor: [['audit', 'Audit log']],
+  // Trustees take part in ceremonies with `npm run trustee` for now; they may read the log.
+  trustee: [['audit', 'Audit log']],
 } as const;
 
 export function App() {

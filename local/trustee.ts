@@ -1,0 +1,154 @@
+/**
+ * `npm run trustee -- <ceremony|decrypt> --election <id> --key-file F [--url URL]
+ * [--token T | --username U --password P]`: a trustee's device for a secret-ballot
+ * election (BALLOTS.md §3, §5).
+ *
+ * - `ceremony`: creates this trustee's secret polynomial and transport key (written to
+ *   the key file, mode 0600, before anything is published), publishes the commitments
+ *   and proofs, seals a share for every other trustee, opens and checks the shares it
+ *   receives (acknowledges, or complains against a bad dealer), answers complaints
+ *   against itself, and waits until the admin finishes the ceremony.
+ * - `decrypt`: once the election is closed and counted, combines its secret share from
+ *   the relayed shares and posts its decryption share with proofs.
+ *
+ * Login: `--token` / `QV_TOKEN`, else `--username` / `--password` (`QV_USERNAME`,
+ * `QV_PASSWORD`) through POST /auth/token. Exit 0 done, 1 failed, 2 bad usage.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { UsageError, runCli } from './cli';
+import type { Election } from '../shared/elections/model';
+import { type ApiCall, expectStatus, fetchApi } from '../shared/secret/api-call';
+import {
+  type TrusteeKeys,
+  decryptAndPost,
+  newTrusteeKeys,
+  runCeremony,
+} from '../shared/secret/trustee-client';
+
+export interface TrusteeOptions {
+  command: 'ceremony' | 'decrypt';
+  electionId: string;
+  keyFile: string;
+  url: string;
+  token: string | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  timeoutMs: number;
+}
+
+function usage(): string {
+  return [
+    'Usage: npm run trustee -- <ceremony|decrypt> --election <id> --key-file F [--url URL]',
+    '                          [--token T | --username U --password P] [--timeout-s N]',
+    '',
+    '  ceremony     take part in the key ceremony (keys written to F, mode 0600)',
+    "  decrypt      post this trustee's decryption share of the closed election's tally",
+    '  --url URL    API base URL (default $QV_URL or http://127.0.0.1:3000)',
+    '  --token T    bearer token of the trustee (default $QV_TOKEN)',
+    '  --username U / --password P  log in instead (default $QV_USERNAME / $QV_PASSWORD)',
+    '',
+    'Exit code: 0 done, 1 failed, 2 bad usage.',
+  ].join('\n');
+}
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): TrusteeOptions {
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === undefined) throw new UsageError(command ? '' : 'missing command');
+  if (command !== 'ceremony' && command !== 'decrypt') throw new UsageError(`unknown command ${command}`);
+  const o: Partial<TrusteeOptions> = {
+    command,
+    url: env['QV_URL'] || 'http://127.0.0.1:3000',
+    token: env['QV_TOKEN'] || undefined,
+    username: env['QV_USERNAME'] || undefined,
+    password: env['QV_PASSWORD'] || undefined,
+    timeoutMs: 600_000,
+  };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    const value = (): string => {
+      const v = rest[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--election') o.electionId = value();
+    else if (a === '--key-file') o.keyFile = value();
+    else if (a === '--url') o.url = value();
+    else if (a === '--token') o.token = value();
+    else if (a === '--username') o.username = value();
+    else if (a === '--password') o.password = value();
+    else if (a === '--timeout-s') o.timeoutMs = Number(value()) * 1000;
+    else throw new UsageError(`unknown option ${a}`);
+  }
+  if (!o.electionId) throw new UsageError('--election is required');
+  if (!o.keyFile) throw new UsageError('--key-file is required');
+  if (!o.token && !(o.username && o.password))
+    throw new UsageError('give --token or --username and --password');
+  return o as TrusteeOptions;
+}
+
+async function login(o: TrusteeOptions): Promise<{ token: string; sub: string }> {
+  if (o.token) {
+    const sub = JSON.parse(Buffer.from(o.token.split('.')[1] ?? '', 'base64url').toString('utf8'))
+      .sub as string;
+    return { token: o.token, sub };
+  }
+  const res = await fetch(`${o.url}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: o.username, password: o.password }),
+  });
+  const body = (await res.json()) as { token?: string; sub?: string; error?: { message: string } };
+  if (!res.ok || !body.token || !body.sub)
+    throw new Error(`login failed: ${body.error?.message ?? res.status}`);
+  return { token: body.token, sub: body.sub };
+}
+
+/** Reads the key file, or (ceremony only) creates it with mode 0600. */
+function loadKeys(o: TrusteeOptions, election: Election, sub: string): TrusteeKeys {
+  if (existsSync(o.keyFile)) {
+    const keys = JSON.parse(readFileSync(o.keyFile, 'utf8')) as TrusteeKeys;
+    if (keys.electionId !== election.id)
+      throw new Error(`${o.keyFile} holds keys of election ${keys.electionId}`);
+    return keys;
+  }
+  if (o.command !== 'ceremony') throw new Error(`no key file ${o.keyFile}: run the ceremony with it first`);
+  const me = election.trustees?.find((t) => t.id === sub);
+  if (!me) throw new Error(`user ${sub} is not a trustee of election ${election.id}`);
+  const keys = newTrusteeKeys(election, me.index);
+  writeFileSync(o.keyFile, JSON.stringify(keys, null, 2), { mode: 0o600, flag: 'wx' });
+  chmodSync(o.keyFile, 0o600);
+  return keys;
+}
+
+/** Runs one command; resolves with a line to print. */
+export async function runTrustee(o: TrusteeOptions, api?: ApiCall, sub?: string): Promise<string> {
+  const who = api && sub ? { token: '', sub } : await login(o);
+  const call = api ?? fetchApi(o.url, who.token);
+  const election = expectStatus(
+    await call('GET', `/elections/${encodeURIComponent(o.electionId)}`),
+    'election',
+    200,
+  ).body as Election;
+  const keys = loadKeys(o, election, who.sub);
+  if (o.command === 'ceremony') {
+    const state = await runCeremony(call, election, keys, { timeoutMs: o.timeoutMs });
+    if (state !== 'done') throw new Error(`the ceremony ended in state ${state}`);
+    return `Ceremony done for election ${election.id}: trustee ${keys.trustee}, keys in ${o.keyFile}`;
+  }
+  const r = await decryptAndPost(call, election, keys);
+  return r.decryption
+    ? `Decryption share posted; totals published: ${JSON.stringify(r.decryption.totals)}`
+    : `Decryption share posted; waiting for ${r.waitingFor} more trustee(s)`;
+}
+
+if (require.main === module) {
+  runCli({
+    parse: (argv) => parseArgs(argv),
+    usage,
+    failurePrefix: 'trustee: ',
+    run: async (o) => {
+      console.log(await runTrustee(o));
+      return 0;
+    },
+  });
+}
