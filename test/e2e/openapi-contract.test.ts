@@ -2,6 +2,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findFreePortRange } from '../../local/ports';
 import { mintToken } from '../../shared/auth/tokens';
+import { generateVoterKey, toHex } from '../../shared/ballots';
+import type { Election } from '../../shared/elections/model';
+import type { ApiCall } from '../../shared/secret/api-call';
+import { ceremonyStep, decryptAndPost, newTrusteeKeys } from '../../shared/secret/trustee-client';
+import { makeBallot } from '../../shared/secret/voter-client';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { OpenApiContract, type Operation, repoRoot, serverlessHttpRoutes, sub } from '../helpers/openapi';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
@@ -539,6 +544,228 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     }
   });
 
+  test('secret ballots: ceremony, roll, spoiled ballots, casting, tally, decryption and record', async () => {
+    const t1 = await api.token('ct-trustee-1', 'trustee');
+    const t2 = await api.token('ct-trustee-2', 'trustee');
+    const as =
+      (token: string): ApiCall =>
+      (method, path, body, headers) =>
+        call(method, path, {
+          token,
+          ...(body === undefined ? {} : { body }),
+          ...(headers ? { headers } : {}),
+        });
+    const created = await call('POST', '/elections', {
+      token: admin,
+      body: {
+        title: 'Secret',
+        options: yesNo,
+        ballot: 'secret',
+        trustees: ['ct-trustee-1', 'ct-trustee-2'],
+        threshold: 1,
+      },
+    });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    let election = created.body as Election;
+    const open = await openElection(); // an open-ballot election: the secret routes refuse it (409 not_secret)
+    const e = `/elections/${id}`;
+    expect((await call('GET', `${e}/ceremony`, { token: auditor })).status).toBe(200);
+    await fails('POST', `${e}/open`, { token: admin }, 409, 'ceremony_not_done');
+
+    const k1 = newTrusteeKeys(election, 1);
+    const k2 = newTrusteeKeys(election, 2);
+    await fails('POST', `${e}/ceremony/commitments`, { token: t1, body: {} }, 400, 'invalid_request');
+    await fails(
+      'POST',
+      `${e}/ceremony/commitments`,
+      {
+        token: t1,
+        body: {
+          coefficients: k1.commitment.coefficients,
+          proofs: k2.commitment.proofs,
+          transportKey: k1.transport.publicKey,
+        },
+      },
+      422,
+      'bad_commitment_proof',
+    );
+    expect(await ceremonyStep(as(t1), election, k1)).toBe('wait for every commitment');
+    const other = newTrusteeKeys(election, 1); // trustee 1's second, different entry
+    await fails(
+      'POST',
+      `${e}/ceremony/commitments`,
+      {
+        token: t1,
+        body: {
+          coefficients: other.commitment.coefficients,
+          proofs: other.commitment.proofs,
+          transportKey: other.transport.publicKey,
+        },
+      },
+      409,
+      'already_committed',
+    );
+    await fails('POST', `${e}/ceremony/shares`, { token: t1, body: { shares: [] } }, 409, 'ceremony_phase');
+    await fails('POST', `${e}/ceremony/acknowledge`, { token: t1 }, 409, 'ceremony_phase');
+    await fails('GET', `/elections/${open}/ceremony/shares`, { token: t1 }, 409, 'not_secret');
+    expect(await ceremonyStep(as(t2), election, k2)).toBe('wait for every commitment');
+    await fails(
+      'POST',
+      `${e}/ceremony/shares`,
+      { token: t1, body: { shares: [{}] } },
+      400,
+      'invalid_request',
+    );
+    expect(await ceremonyStep(as(t1), election, k1)).toBe('wait for shares from 2');
+    // Trustee 2 complains against 1; 1 reveals the share, which checks: not upheld.
+    await fails(
+      'POST',
+      `${e}/ceremony/complaints`,
+      { token: t2, body: { against: 9 } },
+      400,
+      'invalid_request',
+    );
+    expect((await call('POST', `${e}/ceremony/complaints`, { token: t2, body: { against: 1 } })).status).toBe(
+      201,
+    );
+    await fails(
+      'POST',
+      `${e}/ceremony/complaints`,
+      { token: t2, body: { against: 1 } },
+      409,
+      'already_complained',
+    );
+    await fails('POST', `${e}/ceremony/reveals`, { token: t1, body: { to: 2 } }, 400, 'invalid_request');
+    const ceremony = (await call('GET', `${e}/ceremony`, { token: t1 })).body;
+    expect(ceremony.complaints).toEqual([{ from: 2, against: 1, answered: false }]);
+    expect(await ceremonyStep(as(t1), election, k1)).toBe('wait for shares from 2');
+    await fails(
+      'POST',
+      `${e}/ceremony/reveals`,
+      { token: t1, body: { to: 2, share: 'ab'.repeat(32) } },
+      409,
+      'already_answered',
+    );
+    expect(await ceremonyStep(as(t2), election, k2)).toBe('wait for the admin to finish');
+    expect(await ceremonyStep(as(t1), election, k1)).toBe('wait for the admin to finish');
+    expect((await call('GET', `${e}/ceremony/shares`, { token: t2 })).body.shares).toHaveLength(1);
+    await fails('POST', `/elections/${open}/ceremony/finish`, { token: admin }, 409, 'ceremony_phase');
+    const finished = await call('POST', `${e}/ceremony/finish`, { token: admin });
+    expect(finished.body).toMatchObject({
+      state: 'done',
+      qualified: [1, 2],
+      decided: [{ from: 2, against: 1, upheld: false }],
+    });
+    expect((await call('POST', `${e}/open`, { token: admin })).status).toBe(200);
+    election = (await call('GET', e, { token: admin })).body;
+
+    // The roll, a challenge, a cast ballot.
+    const bob = await api.token(`ct-secret-voter-${id}`, 'voter');
+    const key = generateVoterKey();
+    await fails('POST', `${e}/voter-key`, { token: bob, body: { publicKey: 'zz' } }, 400, 'invalid_request');
+    expect(
+      (await call('POST', `${e}/voter-key`, { token: bob, body: { publicKey: toHex(key.publicKey) } }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await call('POST', `${e}/voter-key`, { token: bob, body: { publicKey: toHex(key.publicKey) } }))
+        .status,
+    ).toBe(200);
+    await fails(
+      'POST',
+      `${e}/voter-key`,
+      { token: bob, body: { publicKey: toHex(generateVoterKey().publicKey) } },
+      409,
+      'voter_key_mismatch',
+    );
+    const challenged = makeBallot(election, [1, 0], key.secretKey);
+    await fails(
+      'POST',
+      `${e}/spoiled`,
+      { token: bob, body: { ballot: challenged.ballot } },
+      400,
+      'invalid_request',
+    );
+    await fails(
+      'POST',
+      `${e}/spoiled`,
+      {
+        token: bob,
+        body: { ballot: challenged.ballot, opening: { ...challenged.opening, plaintexts: [0, 1] } },
+      },
+      422,
+      'bad_opening',
+    );
+    expect((await call('POST', `${e}/spoiled`, { token: bob, body: challenged })).status).toBe(201);
+    await fails('POST', `/elections/${open}/spoiled`, { token: bob, body: challenged }, 409, 'not_secret');
+    await fails(
+      'POST',
+      `${e}/votes`,
+      { token: bob, body: { ballot: challenged.ballot } },
+      409,
+      'ballot_spoiled',
+    );
+    await fails(
+      'POST',
+      `${e}/votes`,
+      { token: bob, body: { ballot: { tracker: 1 } } },
+      400,
+      'malformed_ballot',
+    );
+    const cast = await call('POST', `${e}/votes`, {
+      token: bob,
+      body: { ballot: makeBallot(election, [0, 1], key.secretKey).ballot },
+    });
+    expect(cast.status).toBe(202);
+    expect(cast.body.receipt).toBe(cast.body.tracker);
+
+    // Tally and decryption.
+    expect((await call('GET', `${e}/tally`, { token: auditor })).body.final).toBe(false);
+    await fails('GET', `/elections/${open}/tally`, { token: auditor }, 409, 'not_secret');
+    await fails(
+      'POST',
+      `${e}/decryption-shares`,
+      { token: t1, body: { shareKey: 'ab'.repeat(32), values: [] } },
+      409,
+      'tally_not_final',
+    );
+    await eventually(
+      async () => (await call('GET', `${e}/results`, { token: admin })).body.finalized === 1,
+      30000,
+      'the ballot counted',
+    );
+    expect((await call('POST', `${e}/close`, { token: admin })).status).toBe(200);
+    await eventually(
+      async () => (await call('GET', `${e}/tally`, { token: admin })).body.final,
+      30000,
+      'the tally final',
+    );
+    await fails('POST', `${e}/decryption-shares`, { token: t1, body: { values: 1 } }, 400, 'invalid_request');
+    const tamper: ApiCall = async (method, path, body, headers) => {
+      if (method !== 'POST') return as(t1)(method, path, body, headers);
+      const share = JSON.parse(JSON.stringify(body));
+      share.values[0].proof.c = share.values[1].proof.c;
+      return as(t1)(method, path, share, headers);
+    };
+    await expect(decryptAndPost(tamper, election, k1)).rejects.toThrow(/422 bad_decryption_proof/);
+    const published = await decryptAndPost(as(t1), election, k1);
+    expect(published.decryption).toEqual({ used: [1], totals: [0, 1] });
+    const results = (await call('GET', `${e}/results`, { token: admin })).body;
+    expect(results).toMatchObject({ totals: { yes: 0, no: 1 }, decryption: { state: 'published' } });
+
+    // The record, as JSON and NDJSON.
+    const record = await call('GET', `${e}/record`, { token: auditor });
+    expect(record.body).toMatchObject({ version: 'qv/v1', decryption: { used: [1], totals: [0, 1] } });
+    const lines = await call('GET', `${e}/record`, {
+      token: auditor,
+      headers: { accept: 'application/x-ndjson' },
+    });
+    expect(String(lines.body).trim().split('\n')).toHaveLength(7);
+    await fails('GET', `/elections/${open}/record`, { token: auditor }, 409, 'not_secret');
+    await fails('GET', `/elections/${open}/ceremony`, { token: auditor }, 409, 'not_secret');
+  }, 60000);
+
   test('rate limiting answers 429 with Retry-After', async () => {
     const id = await openElection();
     const busy = await api.token(`ct-busy-${id}`, 'voter');
@@ -564,7 +791,14 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
       status = (await call('GET', `/elections/${id}`, { token: reader })).status;
     }
     expect(status).toBe(429);
-    for (const path of ['/elections', `/elections/${id}/results`, `/votes/${voted.body.voteId}`]) {
+    for (const path of [
+      '/elections',
+      `/elections/${id}/results`,
+      `/votes/${voted.body.voteId}`,
+      `/elections/${id}/ceremony`,
+      `/elections/${id}/tally`,
+      `/elections/${id}/record`,
+    ]) {
       const r = await fails('GET', path, { token: reader }, 429, 'rate_limited');
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }

@@ -265,7 +265,14 @@ export class OpenApiContract {
         );
       } else {
         const schemaAt = `${resp.where}${sub(['content', type, 'schema'])}`;
-        if (/json/.test(type) && typeof res.body === 'string') add('body is not JSON');
+        if (type === 'application/x-ndjson') {
+          // NDJSON: one JSON value per line (the body as text is what the schema describes).
+          const lines = String(res.body)
+            .split('\n')
+            .filter((l) => l !== '');
+          if (lines.length === 0 || lines.some((l) => typeof safeJson(l) !== 'object'))
+            add('body is not NDJSON');
+        } else if (/json/.test(type) && typeof res.body === 'string') add('body is not JSON');
         const v = this.validator(schemaAt);
         if (!v(res.body)) {
           add(`body does not match ${schemaAt}: ${this.ajv.errorsText(v.errors)}`);
