@@ -40,9 +40,9 @@ export const newElectionSchema = z
     // Secret ballots (shared/elections/secret-config.ts checks them against each other).
     ballot: z.enum(['open', 'secret']).default('open'),
     trustees: z.array(z.string()).min(1).max(32).optional(),
-    threshold: z.number().int().min(1).optional(),
-    minSelections: z.number().int().min(0).default(1),
-    maxSelections: z.number().int().min(1).default(1),
+    threshold: z.number().int().min(1).max(32).optional(),
+    minSelections: z.number().int().min(0).max(64).default(1),
+    maxSelections: z.number().int().min(1).max(64).default(1),
   })
   .refine(
     (b: unknown) => {
@@ -94,7 +94,9 @@ function explain(issue: BodyIssue): ApiError {
     case 'threshold':
     case 'minSelections':
     case 'maxSelections':
-      return badRequest(`${field} is not valid for a secret ballot (docs/api.md "Secret ballots")`, { field });
+      return badRequest(`${field} is not valid for a secret ballot (docs/api.md "Secret ballots")`, {
+        field,
+      });
     default:
       return badRequest('hideTotalsUntilClosed must be a boolean', { field: 'hideTotalsUntilClosed' });
   }

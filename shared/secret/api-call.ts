@@ -49,3 +49,23 @@ export function expectStatus<T extends { status: number; body: ApiBody }>(
   }
   return r;
 }
+
+/**
+ * Retries `503 unavailable` (a busy or failing-over cluster: the server says "retry")
+ * and a connection lost before any answer, a few times, a second apart. Only for
+ * requests that are safe to repeat: every secret-ballot write is (write-once values,
+ * and votes carry an Idempotency-Key).
+ */
+export function retrying(api: ApiCall, attempts = 5, waitMs = 1000): ApiCall {
+  return async (method, path, body, headers) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await api(method, path, body, headers);
+        if (r.status !== 503 || attempt >= attempts) return r;
+      } catch (err) {
+        if (attempt >= attempts) throw err;
+      }
+      await new Promise((done) => setTimeout(done, waitMs));
+    }
+  };
+}

@@ -8,7 +8,7 @@ import {
   prepareElection,
 } from '../ballots';
 import type { Election } from '../elections/model';
-import { type ApiCall, expectStatus } from './api-call';
+import { type ApiCall, expectStatus, retrying } from './api-call';
 import { manifestOf } from './election-manifest';
 
 /**
@@ -35,19 +35,23 @@ export function makeBallot(
   return encryptBallot(prepared, selections, voterSecretKey, random);
 }
 
-/** Casts a ballot; resolves with the vote id and the tracking code (the receipt). */
+/**
+ * Casts a ballot; resolves with the vote id and the tracking code (the receipt). It
+ * always sends an Idempotency-Key (a fresh one unless given), so a `503` (the vote not
+ * yet confirmed on a replica) is retried safely with the same key.
+ */
 export async function castBallot(
   api: ApiCall,
   election: Election,
   ballot: Ballot,
-  idempotencyKey?: string,
+  idempotencyKey: string = crypto.randomUUID(),
 ): Promise<{ voteId: string; tracker: string }> {
   const r = expectStatus(
-    await api(
+    await retrying(api)(
       'POST',
       `/elections/${election.id}/votes`,
       { ballot },
-      idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+      { 'idempotency-key': idempotencyKey },
     ),
     'cast',
     202,
@@ -65,5 +69,19 @@ export async function challengeBallot(
   ballot: Ballot,
   opening: BallotOpening,
 ): Promise<void> {
-  expectStatus(await api('POST', `/elections/${election.id}/spoiled`, { ballot, opening }), 'challenge', 201);
+  expectStatus(
+    await retrying(api)('POST', `/elections/${election.id}/spoiled`, { ballot, opening }),
+    'challenge',
+    201,
+  );
+}
+
+/** Registers the voter's key on the election's roll before voting (optional). */
+export async function registerVoterKey(api: ApiCall, election: Election, publicKey: string): Promise<void> {
+  expectStatus(
+    await retrying(api)('POST', `/elections/${election.id}/voter-key`, { publicKey }),
+    'voter key',
+    200,
+    201,
+  );
 }

@@ -20,7 +20,7 @@ import { computeTracker } from '../../shared/ballots/tracker';
 import type { Election } from '../../shared/elections/model';
 import { createRedisCluster } from '../../shared/redis/client';
 import { partitionKeys, secretElectionKeys } from '../../shared/redis/keys';
-import type { ApiCall } from '../../shared/secret/api-call';
+import { type ApiCall, retrying } from '../../shared/secret/api-call';
 import {
   type TrusteeKeys,
   ceremonyStep,
@@ -30,6 +30,7 @@ import {
 import { castBallot, challengeBallot, makeBallot } from '../../shared/secret/voter-client';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
+import { mapLimit } from '../helpers/voters';
 
 /**
  * A secret-ballot election end to end through the real stack (Redis Cluster,
@@ -264,64 +265,63 @@ describe('secret ballots end to end', () => {
   const expected = [0, 0, 0];
 
   test('voters cast encrypted ballots; challenges, mismatched keys and bad ballots are refused or rejected', async () => {
-    const cast: Promise<void>[] = [];
+    const cast: (() => Promise<void>)[] = [];
     for (let i = 0; i < VOTERS; i++) {
       const token = await api.token(`voter-${electionId}-${i}`, 'voter');
       const call = as(token);
       const key = generateVoterKey();
       const selections = choiceOf(i);
       for (const [l, s] of selections.entries()) expected[l]! += s;
-      cast.push(
-        (async () => {
-          if (i < 3) {
-            // Benaloh: challenge one ballot (published with its opening, never counted), then cast a fresh one.
-            const challenged = makeBallot(election, choiceOf(i + 1), key.secretKey);
-            await challengeBallot(call, election, challenged.ballot, challenged.opening);
-            const again = await call('POST', `/elections/${electionId}/votes`, { ballot: challenged.ballot });
-            expect({ status: again.status, code: again.body.error?.code }).toEqual({
-              status: 409,
-              code: 'ballot_spoiled',
-            });
-          }
-          if (i === 3) {
-            // A key registered first; a ballot under another key is refused, nothing stored.
-            const reg = await call('POST', `/elections/${electionId}/voter-key`, {
-              publicKey: toHex(key.publicKey),
-            });
-            expect(reg.status).toBe(201);
-            const other = makeBallot(election, selections, generateVoterKey().secretKey);
-            const r = await call('POST', `/elections/${electionId}/votes`, { ballot: other.ballot });
-            expect({ status: r.status, code: r.body.error?.code }).toEqual({
-              status: 409,
-              code: 'voter_key_mismatch',
-            });
-          }
-          const { ballot, opening } = makeBallot(election, selections, key.secretKey);
-          if (i === 4) {
-            const wrong = await call('POST', `/elections/${electionId}/spoiled`, {
-              ballot,
-              opening: { ...opening, plaintexts: opening.plaintexts.map((m) => 1 - m) },
-            });
-            expect({ status: wrong.status, code: wrong.body.error?.code }).toEqual({
-              status: 422,
-              code: 'bad_opening',
-            });
-            const badTracker = await call('POST', `/elections/${electionId}/votes`, {
-              ballot: { ...ballot, tracker: 'ab'.repeat(32) },
-            });
-            expect({ status: badTracker.status, code: badTracker.body.error?.code }).toEqual({
-              status: 400,
-              code: 'bad_tracker',
-            });
-          }
-          const r = await castBallot(call, election, ballot, `cast-${i}`);
-          expect(r.tracker).toBe(ballot.tracker);
-          // A retry with the same Idempotency-Key gets the same vote.
-          if (i === 5) expect((await castBallot(call, election, ballot, `cast-${i}`)).voteId).toBe(r.voteId);
-        })(),
-      );
+      cast.push(async () => {
+        if (i < 3) {
+          // Benaloh: challenge one ballot (published with its opening, never counted), then cast a fresh one.
+          const challenged = makeBallot(election, choiceOf(i + 1), key.secretKey);
+          await challengeBallot(call, election, challenged.ballot, challenged.opening);
+          const again = await call('POST', `/elections/${electionId}/votes`, { ballot: challenged.ballot });
+          expect({ status: again.status, code: again.body.error?.code }).toEqual({
+            status: 409,
+            code: 'ballot_spoiled',
+          });
+        }
+        if (i === 3) {
+          // A key registered first; a ballot under another key is refused, nothing stored.
+          const reg = await retrying(call)('POST', `/elections/${electionId}/voter-key`, {
+            publicKey: toHex(key.publicKey),
+          });
+          expect(reg.status).toBe(201);
+          const other = makeBallot(election, selections, generateVoterKey().secretKey);
+          const r = await call('POST', `/elections/${electionId}/votes`, { ballot: other.ballot });
+          expect({ status: r.status, code: r.body.error?.code }).toEqual({
+            status: 409,
+            code: 'voter_key_mismatch',
+          });
+        }
+        const { ballot, opening } = makeBallot(election, selections, key.secretKey);
+        if (i === 4) {
+          const wrong = await call('POST', `/elections/${electionId}/spoiled`, {
+            ballot,
+            opening: { ...opening, plaintexts: opening.plaintexts.map((m) => 1 - m) },
+          });
+          expect({ status: wrong.status, code: wrong.body.error?.code }).toEqual({
+            status: 422,
+            code: 'bad_opening',
+          });
+          const badTracker = await call('POST', `/elections/${electionId}/votes`, {
+            ballot: { ...ballot, tracker: 'ab'.repeat(32) },
+          });
+          expect({ status: badTracker.status, code: badTracker.body.error?.code }).toEqual({
+            status: 400,
+            code: 'bad_tracker',
+          });
+        }
+        const r = await castBallot(call, election, ballot, `cast-${i}`);
+        expect(r.tracker).toBe(ballot.tracker);
+        // A retry with the same Idempotency-Key gets the same vote.
+        if (i === 5) expect((await castBallot(call, election, ballot, `cast-${i}`)).voteId).toBe(r.voteId);
+      });
     }
-    await Promise.all(cast);
+    // A few voters at a time, as a 2-core machine shared with the stack can serve them.
+    await mapLimit(cast, 4, (run) => run());
 
     // A ballot whose 0-or-1 proof is forged but whose tracker and signature are right:
     // intake takes it (cheap checks pass), the validators reject it with the reason.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { newUserSchema, tokenRequestSchema } from '../../shared/auth/user-input';
 import { electionOptionSchema, newElectionSchema } from '../../shared/elections/new-election';
 import { voteRequestSchema } from '../../shared/votes/vote-request';
+import { secretRequestSchemas } from '../../shared/secret/request-schemas';
 import { OpenApiContract } from '../helpers/openapi';
 
 /**
@@ -18,6 +19,7 @@ const schemas: Record<string, z.ZodType> = {
   NewElection: newElectionSchema,
   ElectionOption: electionOptionSchema,
   VoteRequest: voteRequestSchema,
+  ...secretRequestSchemas,
 };
 
 type Json = unknown;
