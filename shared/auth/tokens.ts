@@ -163,12 +163,19 @@ export interface MintOptions extends SignerSettings {
  */
 export async function mintToken(claims: MintClaims, options: MintOptions = {}): Promise<string> {
   // Tooling, not a function: it may create the local key pair a stack will then use.
+  // The configuration is looked up once per token, and only for what the caller left out.
+  const jwt =
+    options.issuer === undefined || options.audience === undefined || options.ttlS === undefined
+      ? loadConfig().jwt
+      : undefined;
   const { issuer, audience, clock, key } = resolveSigner({
     ...options,
+    issuer: options.issuer ?? jwt!.issuer,
+    audience: options.audience ?? jwt!.audience,
     key: options.key ?? ensureKeyPair(options),
   });
   const iat = options.iat ?? Math.floor(clock.now() / 1000);
-  const exp = options.exp ?? iat + (options.ttlS ?? loadConfig().jwt.ttlS);
+  const exp = options.exp ?? iat + (options.ttlS ?? jwt!.ttlS);
   return sign({ iss: issuer, aud: audience, jti: randomUUID(), ...claims, iat, exp }, key);
 }
 

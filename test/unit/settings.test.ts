@@ -87,6 +87,19 @@ describe('settings: one schema, read once, bad values fail naming the variable',
     expect(loadSettings(other).PARTITIONS).toBe(8);
   });
 
+  it('sees every change of the environment between two reads (set, changed, removed)', () => {
+    const env: NodeJS.ProcessEnv = { PARTITIONS: '8' };
+    expect(loadSettings(env).PARTITIONS).toBe(8);
+    env['PARTITIONS'] = '4';
+    expect(loadSettings(env).PARTITIONS).toBe(4);
+    env['HTTP_PORT'] = '3100';
+    expect(loadSettings(env)).toMatchObject({ PARTITIONS: 4, HTTP_PORT: 3100 });
+    delete env['PARTITIONS'];
+    expect(loadSettings(env).PARTITIONS).toBe(16);
+    env['PARTITIONS'] = 'x';
+    expect(() => loadSettings(env)).toThrow(/PARTITIONS/);
+  });
+
   it('documents every setting in the one table of docs/operations.md, and nothing else there', () => {
     const doc = readFileSync(join(__dirname, '../../docs/operations.md'), 'utf8');
     const start = doc.indexOf('### Settings');
