@@ -15,7 +15,9 @@
  * `QV_PASSWORD`) through POST /auth/token. Exit 0 done, 1 failed, 2 bad usage.
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { UsageError, runCli } from './cli';
+import { UsageError, numberFlag, parseFlags, runCli, stringFlag } from './cli';
+import { loadSettings } from '../shared/settings/load';
+import { apiUrl } from '../shared/settings/schema';
 import type { Election } from '../shared/elections/model';
 import { type ApiCall, expectStatus, fetchApi } from '../shared/secret/api-call';
 import {
@@ -43,47 +45,49 @@ function usage(): string {
     '',
     '  ceremony     take part in the key ceremony (keys written to F, mode 0600)',
     "  decrypt      post this trustee's decryption share of the closed election's tally",
-    '  --url URL    API base URL (default $QV_URL or http://127.0.0.1:3000)',
+    '  --url URL    API base URL (default $QV_URL, else http://127.0.0.1:$HTTP_PORT, 3000)',
     '  --token T    bearer token of the trustee (default $QV_TOKEN)',
     '  --username U / --password P  log in instead (default $QV_USERNAME / $QV_PASSWORD)',
+    '  --timeout-s N  how long to wait for the other trustees (default 600)',
+    '  -h, --help   this text',
     '',
     'Exit code: 0 done, 1 failed, 2 bad usage.',
   ].join('\n');
 }
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): TrusteeOptions {
-  const [command, ...rest] = argv;
-  if (command === '--help' || command === undefined) throw new UsageError(command ? '' : 'missing command');
+  const flags = parseFlags(
+    argv,
+    {
+      election: { type: 'string' },
+      'key-file': { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'timeout-s': { type: 'string' },
+    },
+    1,
+  );
+  const command = flags.positionals[0];
+  if (command === undefined) throw new UsageError('missing command');
   if (command !== 'ceremony' && command !== 'decrypt') throw new UsageError(`unknown command ${command}`);
-  const o: Partial<TrusteeOptions> = {
+  const settings = loadSettings(env);
+  const o: TrusteeOptions = {
     command,
-    url: env['QV_URL'] || 'http://127.0.0.1:3000',
-    token: env['QV_TOKEN'] || undefined,
-    username: env['QV_USERNAME'] || undefined,
-    password: env['QV_PASSWORD'] || undefined,
-    timeoutMs: 600_000,
+    electionId: stringFlag(flags, 'election') ?? '',
+    keyFile: stringFlag(flags, 'key-file') ?? '',
+    url: (stringFlag(flags, 'url') ?? apiUrl(settings)).replace(/\/+$/, ''),
+    token: stringFlag(flags, 'token') ?? settings.QV_TOKEN,
+    username: stringFlag(flags, 'username') ?? settings.QV_USERNAME,
+    password: stringFlag(flags, 'password') ?? settings.QV_PASSWORD,
+    timeoutMs: (numberFlag(flags, 'timeout-s', { above: 0 }) ?? 600) * 1000,
   };
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    const value = (): string => {
-      const v = rest[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--election') o.electionId = value();
-    else if (a === '--key-file') o.keyFile = value();
-    else if (a === '--url') o.url = value();
-    else if (a === '--token') o.token = value();
-    else if (a === '--username') o.username = value();
-    else if (a === '--password') o.password = value();
-    else if (a === '--timeout-s') o.timeoutMs = Number(value()) * 1000;
-    else throw new UsageError(`unknown option ${a}`);
-  }
   if (!o.electionId) throw new UsageError('--election is required');
   if (!o.keyFile) throw new UsageError('--key-file is required');
   if (!o.token && !(o.username && o.password))
     throw new UsageError('give --token or --username and --password');
-  return o as TrusteeOptions;
+  return o;
 }
 
 async function login(o: TrusteeOptions): Promise<{ token: string; sub: string }> {

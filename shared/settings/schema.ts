@@ -100,6 +100,8 @@ export const settingsSchema = z.object({
   WEB_PROXY_ADDRESS: text('127.0.0.2'),
   QV_URL: optionalText(),
   QV_TOKEN: optionalText(),
+  QV_USERNAME: optionalText(),
+  QV_PASSWORD: optionalText(),
   DEMO_PASSWORD: optionalText(),
 
   // Secrets and keys: checked where they are used (their rules need files or crypto)

@@ -40,6 +40,12 @@ describe('command-line tools: one argument parser', () => {
     ['local/redis-cluster-cli.ts', ['restart'], /^Unknown command "restart"/m],
     ['local/redis-cluster-cli.ts', ['status', '--base-port', 'x'], /^--base-port must be an integer/m],
     ['local/redis-cluster-cli.ts', ['stop', '--fresh'], /^--fresh only applies to start$/m],
+    ['local/trustee.ts', ['ceremony', '--election', 'el1234', '--bogus'], /^Unknown option '--bogus'$/m],
+    [
+      'local/trustee.ts',
+      ['decrypt', '--timeout-s', 'soon'],
+      /^--timeout-s must be a number > 0, got "soon"$/m,
+    ],
     ['bench/run-all.ts', ['pipelin'], /^Unknown benchmark "pipelin"$/m],
     ['bench/run-all.ts', ['--fast'], /^Unknown option '--fast'$/m],
     ['bench/mutex.ts', ['--second', '3'], /^Unknown option '--second'$/m],
@@ -58,6 +64,7 @@ describe('command-line tools: one argument parser', () => {
     ['local/verify.ts', '--receipt'],
     ['local/status.ts', '--timeout'],
     ['local/redis-cluster-cli.ts', '--base-port'],
+    ['local/trustee.ts', '--key-file'],
     ['bench/run-all.ts', 'redis-failover'],
     ['bench/http.ts', '--concurrency'],
   ])('%s --help: the usage on stdout, exit 0', async (file, mentions) => {
