@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, api, type Election, type Session, type VoteStatus } from '../api';
 import { ErrorBox, ResultsChart, StatusBadge, useElections, useLiveResults } from '../common';
 import { type Realtime, useTopic } from '../realtime';
+import { SecretBallot } from './SecretBallot';
 
 interface StoredVote {
   voteId: string;
@@ -23,6 +24,17 @@ export function VoterView({ session, rt }: { session: Session; rt: Realtime | un
   const { elections, error, reload, update } = useElections(session.token);
   const [selected, setSelected] = useState<string | null>(null);
   const election = elections?.find((e) => e.id === selected) ?? null;
+  if (election?.ballot === 'secret') {
+    return (
+      <SecretBallot
+        session={session}
+        rt={rt}
+        election={election}
+        onBack={() => setSelected(null)}
+        onUpdate={update}
+      />
+    );
+  }
   if (election) {
     return (
       <ElectionBallot
