@@ -18,7 +18,7 @@ import { type LaunchedStack, launchStack } from '../helpers/launcher';
  * shared trustee client) are set up over HTTP; the voter challenges a first ballot (the
  * browser checks its opening and publishes it as spoiled), casts a fresh one, sees its
  * tracking code and finds it in the record; after close and decryption the page shows
- * the totals.
+ * the totals, and the audit page verifies the record (naming the failure of an altered one).
  */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage'];
@@ -168,6 +168,30 @@ describe('secret ballot in the web app', () => {
     await page.getByTestId('decryption').filter({ hasText: 'Decrypted' }).waitFor({ timeout: 15000 });
     await page.getByTestId('count-red').filter({ hasText: /^1 / }).waitFor();
     expect(await page.getByTestId('count-green').textContent()).toMatch(/^0 /);
+  }, 90000);
+
+  test('the audit page verifies the record in the browser and names what an altered record breaks', async () => {
+    await page.goto(`${webUrl}#/audit/${election.id}?receipt=${tracker}`);
+    await page
+      .getByTestId('verdict')
+      .filter({ hasText: 'Verified (secret ballot' })
+      .waitFor({ timeout: 30000 });
+    await page.getByTestId('receipt-result').filter({ hasText: 'counted' }).waitFor();
+    expect(await page.getByTestId('recount-red').textContent()).toBe('1');
+
+    // The same page given a record whose counted ballot carries a flipped signature byte.
+    await page.route('**/api/elections/*/record', async (route) => {
+      const res = await route.fetch();
+      const rec = (await res.json()) as ElectionRecord;
+      const b = rec.ballots.find((x) => x.tracker === tracker)!;
+      b.signature = (b.signature[0] === '0' ? '1' : '0') + b.signature.slice(1);
+      await route.fulfill({ response: res, json: rec });
+    });
+    await page.reload();
+    await page.getByTestId('verdict').filter({ hasText: 'Verification FAILED' }).waitFor({ timeout: 30000 });
+    const failures = (await page.getByTestId('failures').textContent()) ?? '';
+    expect(failures).toContain('ballot_state');
+    expect(failures).toContain('bad_signature');
     expect(errors).toEqual([]);
   }, 90000);
 });

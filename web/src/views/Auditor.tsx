@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { type AuditEntry, api, type Results, type Session } from '../api';
 import { type VerifyReport, receiptHash, verifyAudit } from '../audit';
 import { ErrorBox, StatusBadge, useElections } from '../common';
+import { SecretAudit } from './SecretAudit';
 
 interface Loaded {
   electionId: string;
@@ -69,12 +70,20 @@ export function AuditorView({
   const [busy, setBusy] = useState(false);
   const [receipt, setReceipt] = useState(route.receipt ?? '');
   const [shown, setShown] = useState(100);
+  /** A secret election's record is verified by SecretAudit instead (a new run per click). */
+  const [secretRun, setSecretRun] = useState<{ id: string; run: number } | null>(null);
 
   const verify = async (id = electionId) => {
     if (!id) return;
     setBusy(true);
     setError(null);
     try {
+      if ((await api.election(session.token, id)).ballot === 'secret') {
+        setLoaded(null);
+        setSecretRun((r) => ({ id, run: (r?.run ?? 0) + 1 }));
+        return;
+      }
+      setSecretRun(null);
       setLoaded(await loadAndVerify(session.token, id));
       setShown(100);
     } catch (e) {
@@ -140,6 +149,26 @@ export function AuditorView({
         </button>
       </form>
       <ErrorBox error={error} onRetry={() => verify()} />
+      {secretRun && (
+        <>
+          <SecretAudit
+            key={`${secretRun.id}:${secretRun.run}`}
+            session={session}
+            electionId={secretRun.id}
+            tracker={receipt}
+          />
+          <label className="panel">
+            Tracking code
+            <input
+              value={receipt}
+              onChange={(e) => setReceipt(e.target.value)}
+              name="tracker"
+              spellCheck={false}
+              autoComplete="off"
+            />
+          </label>
+        </>
+      )}
       {loaded && (
         <>
           <div
