@@ -147,6 +147,9 @@ describe('secret ballot in the web app', () => {
     await page.getByTestId('vote-status').filter({ hasText: 'finalized' }).waitFor({ timeout: 30000 });
     await page.getByRole('button', { name: 'Find my ballot in the record' }).click();
     await page.getByTestId('record-found').filter({ hasText: 'Found' }).waitFor({ timeout: 10000 });
+    // This device remembers the cast ballot: the list of open elections says so.
+    await page.reload();
+    await page.getByRole('button', { name: /Colour secret.*You voted/ }).waitFor();
 
     const rec = (await admin('GET', `/elections/${election.id}/record`)).body as ElectionRecord;
     const states = Object.fromEntries(rec.ballots.map((b) => [b.tracker, b.state]));

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, api, type Election, type Session, type VoteStatus } from '../api';
 import { ErrorBox, ResultsChart, StatusBadge, useElections, useLiveResults } from '../common';
 import { type Realtime, useTopic } from '../realtime';
+import { loadSecretVote } from '../secret';
 import { SecretBallot } from './SecretBallot';
 
 interface StoredVote {
@@ -62,7 +63,7 @@ export function VoterView({ session, rt }: { session: Session; rt: Realtime | un
               <span className="card-title">{e.title}</span>
               <StatusBadge status={e.status} />
               <span className="muted">
-                {loadVote(session, e.id)
+                {loadVote(session, e.id) || loadSecretVote(session, e.id)
                   ? 'You voted — see status and results'
                   : `${e.options.length} options — vote now`}
               </span>
