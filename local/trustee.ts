@@ -15,6 +15,7 @@
  * `QV_PASSWORD`) through POST /auth/token. Exit 0 done, 1 failed, 2 bad usage.
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { apiLogin } from './api-login';
 import { UsageError, numberFlag, parseFlags, runCli, stringFlag } from './cli';
 import { loadSettings } from '../shared/settings/load';
 import { apiUrl } from '../shared/settings/schema';
@@ -90,23 +91,6 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   return o;
 }
 
-async function login(o: TrusteeOptions): Promise<{ token: string; sub: string }> {
-  if (o.token) {
-    const sub = JSON.parse(Buffer.from(o.token.split('.')[1] ?? '', 'base64url').toString('utf8'))
-      .sub as string;
-    return { token: o.token, sub };
-  }
-  const res = await fetch(`${o.url}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: o.username, password: o.password }),
-  });
-  const body = (await res.json()) as { token?: string; sub?: string; error?: { message: string } };
-  if (!res.ok || !body.token || !body.sub)
-    throw new Error(`login failed: ${body.error?.message ?? res.status}`);
-  return { token: body.token, sub: body.sub };
-}
-
 /** Reads the key file, or (ceremony only) creates it with mode 0600. */
 function loadKeys(o: TrusteeOptions, election: Election, sub: string): TrusteeKeys {
   if (existsSync(o.keyFile)) {
@@ -126,7 +110,7 @@ function loadKeys(o: TrusteeOptions, election: Election, sub: string): TrusteeKe
 
 /** Runs one command; resolves with a line to print. */
 export async function runTrustee(o: TrusteeOptions, api?: ApiCall, sub?: string): Promise<string> {
-  const who = api && sub ? { token: '', sub } : await login(o);
+  const who = api && sub ? { token: '', sub } : await apiLogin(o);
   const call = api ?? fetchApi(o.url, who.token);
   const election = expectStatus(
     await call('GET', `/elections/${encodeURIComponent(o.electionId)}`),

@@ -46,6 +46,8 @@ describe('command-line tools: one argument parser', () => {
       ['decrypt', '--timeout-s', 'soon'],
       /^--timeout-s must be a number > 0, got "soon"$/m,
     ],
+    ['local/voter.ts', ['cast', '--election', 'el1234', '--key-file', 'k.json'], /^--option is required$/m],
+    ['local/voter.ts', ['vote', '--election', 'el1234'], /^unknown command vote$/m],
     ['bench/run-all.ts', ['pipelin'], /^Unknown benchmark "pipelin"$/m],
     ['bench/run-all.ts', ['--fast'], /^Unknown option '--fast'$/m],
     ['bench/mutex.ts', ['--second', '3'], /^Unknown option '--second'$/m],
@@ -65,6 +67,7 @@ describe('command-line tools: one argument parser', () => {
     ['local/status.ts', '--timeout'],
     ['local/redis-cluster-cli.ts', '--base-port'],
     ['local/trustee.ts', '--key-file'],
+    ['local/voter.ts', 'challenge'],
     ['bench/run-all.ts', 'redis-failover'],
     ['bench/http.ts', '--concurrency'],
   ])('%s --help: the usage on stdout, exit 0', async (file, mentions) => {

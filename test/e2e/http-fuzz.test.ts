@@ -440,6 +440,8 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
       tokens.push({ label: `${role}:${sub}`, token: await mint({ sub, role }), role });
     await valid('fz-admin', 'admin');
     await valid('fz-auditor', 'auditor');
+    // A trustee of no election: the ceremony and decryption routes must refuse it cleanly.
+    await valid('fz-trustee', 'trustee');
     for (let i = 0; i < 4; i++) await valid(`fz-voted-${i}`, 'voter');
     for (let i = 0; i < 12; i++) await valid(`fz-fresh-${i}`, 'voter');
     await valid('fz-eligible-0', 'voter');

@@ -263,6 +263,8 @@ describe('secret ballots end to end', () => {
   }, 240000);
 
   const expected = [0, 0, 0];
+  /** The tracking code `npm run voter` printed for the voter who cast with it. */
+  let cliTracker = '';
 
   test('voters cast encrypted ballots; challenges, mismatched keys and bad ballots are refused or rejected', async () => {
     const cast: (() => Promise<void>)[] = [];
@@ -313,6 +315,31 @@ describe('secret ballots end to end', () => {
             status: 400,
             code: 'bad_tracker',
           });
+        }
+        if (i === 6) {
+          // One voter casts with `npm run voter` (its key made on first use, in a 0600 file).
+          const voterKeyFile = join(workDir, 'voter-6.json');
+          const run = await npmRun(
+            'voter',
+            [
+              'cast',
+              '--election',
+              electionId,
+              '--option',
+              OPTIONS[selections.indexOf(1)]!.id,
+              '--key-file',
+              voterKeyFile,
+              '--url',
+              offline.httpUrl,
+            ],
+            { QV_TOKEN: token },
+          );
+          expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+          expect(statSync(voterKeyFile).mode & 0o777).toBe(0o600);
+          const tracker = /Tracking code ([0-9a-f]{64})/.exec(run.stdout)?.[1];
+          expect(tracker).toBeDefined();
+          cliTracker = tracker!;
+          return;
         }
         const r = await castBallot(call, election, ballot, `cast-${i}`);
         expect(r.tracker).toBe(ballot.tracker);
@@ -449,6 +476,10 @@ describe('secret ballots end to end', () => {
       record.ballots.filter((b: { reason?: string }) => b.reason === 'bad_selection_proof:1'),
     ).toHaveLength(1);
     expect(record.roll).toHaveLength(VOTERS + 1);
+    // The voter who used `npm run voter` finds their tracking code among the counted ballots.
+    expect(record.ballots.filter((b: { tracker: string }) => b.tracker === cliTracker)).toEqual([
+      expect.objectContaining({ tracker: cliTracker, state: 'counted' }),
+    ]);
     expect(record.decryption).toMatchObject({ used: [1, 3, 5], totals: expected });
     expect(verifyRecord(record, { group: defaultGroup })).toEqual({ ok: true, failures: [] });
 

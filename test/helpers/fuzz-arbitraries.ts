@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { AuthRule, Route } from './fuzz-routes';
+import type { AuthRule, Role, Route } from './fuzz-routes';
 
 /**
  * The HTTP fuzzer's generators (test/e2e/http-fuzz.test.ts): requests with random
@@ -15,7 +15,7 @@ export interface TokenCase {
   label: string;
   token: string;
   /** Role when the token is valid; undefined when it must be refused (401). */
-  role?: 'voter' | 'admin' | 'auditor';
+  role?: Role;
 }
 
 /** One generated request. */

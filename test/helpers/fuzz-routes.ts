@@ -7,7 +7,7 @@ import { OpenApiContract, loadYaml, repoRoot } from './openapi';
  * the API is fuzzed (or explicitly left out below) without touching the fuzzer, and a
  * route's method, path, roles and handler cannot drift from what the API documents.
  */
-export type Role = 'voter' | 'admin' | 'auditor';
+export type Role = 'voter' | 'admin' | 'auditor' | 'trustee';
 export type AuthRule = 'none' | 'any' | Role;
 
 export interface Route {
@@ -64,7 +64,10 @@ function authRule(secured: boolean, roles: string[], operationId: string): AuthR
   if (!secured) return 'none';
   if (roles.length === 0) return 'any';
   const [role] = roles;
-  if (roles.length > 1 || (role !== 'voter' && role !== 'admin' && role !== 'auditor')) {
+  if (
+    roles.length > 1 ||
+    (role !== 'voter' && role !== 'admin' && role !== 'auditor' && role !== 'trustee')
+  ) {
     throw new Error(`${operationId}: the fuzzer knows one role per operation, got ${roles.join(', ')}`);
   }
   return role;
