@@ -19,7 +19,7 @@ import {
 import { computeTracker } from '../../shared/ballots/tracker';
 import type { Election } from '../../shared/elections/model';
 import { createRedisCluster } from '../../shared/redis/client';
-import { partitionKeys, secretElectionKeys } from '../../shared/redis/keys';
+import { electionKeys, partitionKeys, secretElectionKeys } from '../../shared/redis/keys';
 import { type ApiCall, retrying } from '../../shared/secret/api-call';
 import {
   type TrusteeKeys,
@@ -528,7 +528,7 @@ describe('secret ballots end to end', () => {
   }, 60000);
 
   test('an altered running tally in Redis: verify fails naming the tally', async () => {
-    const tags: string[] = JSON.parse((await redis.hget(`{el:${electionId}}:meta`, 'tags')) ?? '[]');
+    const tags: string[] = JSON.parse((await redis.hget(electionKeys(electionId).meta, 'tags')) ?? '[]');
     const tag = (
       await Promise.all(tags.map(async (t) => ((await redis.get(partitionKeys(t).etally)) ? t : '')))
     ).find(Boolean)!;
@@ -545,7 +545,7 @@ describe('secret ballots end to end', () => {
   }, 60000);
 
   test('an altered ballot in the audit log: verify fails naming its tracker', async () => {
-    const tags: string[] = JSON.parse((await redis.hget(`{el:${electionId}}:meta`, 'tags')) ?? '[]');
+    const tags: string[] = JSON.parse((await redis.hget(electionKeys(electionId).meta, 'tags')) ?? '[]');
     let audit = '';
     let rows: [string, string[]][] = [];
     for (const t of tags) {

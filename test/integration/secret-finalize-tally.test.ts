@@ -3,7 +3,7 @@ import { finalizeSecretVotesScript } from '../../coordinator/pipeline/finalizer'
 import { planSecretBatch } from '../../coordinator/pipeline/secret-batch';
 import { defaultGroup, emptyTally, encodePoint } from '../../shared/ballots';
 import type { ElectionRecord } from '../../shared/elections/store';
-import { partitionKeys } from '../../shared/redis/keys';
+import { partitionKeys, partitionTag } from '../../shared/redis/keys';
 import { runScript } from '../../shared/redis/scripts';
 import { deleteNamespace, testRedis, uniqueNs } from '../helpers/redis';
 
@@ -15,7 +15,7 @@ import { deleteNamespace, testRedis, uniqueNs } from '../helpers/redis';
  */
 let redis: Cluster;
 const id = uniqueNs('sft');
-const tag = `{e:${id}:0}`;
+const tag = partitionTag(id, 0, 1);
 const k = partitionKeys(tag);
 const keys = [k.fence, k.finalized, k.head, k.etally, k.stats, k.rejected, k.audit];
 const election = { id, options: [{ id: 'a', label: 'A' }], tags: [tag] } as unknown as ElectionRecord;
