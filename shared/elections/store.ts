@@ -72,6 +72,12 @@ const transitionScript = defineScript('electionTransition', {
   },
 });
 
+/** Erases one partition and fences out finalizes planned before (see partition-reset.lua). */
+const partitionResetScript = defineScript('partitionReset', {
+  keys: 11,
+  parse: (r) => reply.string('partitionReset', r),
+});
+
 function toRecord(h: Record<string, string>): ElectionRecord | null {
   if (!h['id']) return null;
   return {
@@ -364,18 +370,23 @@ export class ElectionStore {
     await Promise.all(
       e.tags.map((t) => {
         const k = partitionKeys(t);
-        return this.redis.del(
-          k.voters,
-          k.votes,
-          k.checkpoints,
-          k.objections,
-          k.finalized,
-          k.head,
-          k.tally,
-          k.stats,
-          k.rejected,
-          k.audit,
-          k.etally,
+        return runScript(
+          this.redis,
+          partitionResetScript,
+          [
+            k.votes,
+            k.finalized,
+            k.voters,
+            k.checkpoints,
+            k.objections,
+            k.head,
+            k.tally,
+            k.stats,
+            k.rejected,
+            k.audit,
+            k.etally,
+          ],
+          [],
         );
       }),
     );

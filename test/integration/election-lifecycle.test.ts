@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from 'ioredis';
-import { Finalizer } from '../../coordinator/pipeline/finalizer';
+import { Finalizer, finalizeVotesScript } from '../../coordinator/pipeline/finalizer';
 import { Validator } from '../../coordinator/pipeline/validator';
 import { systemClock } from '../../shared/clock';
 import { partitionOf } from '../../shared/elections/model';
@@ -274,5 +274,61 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     expect(resets).toHaveLength(2);
     expect(resets[0]).toMatchObject({ by: 'admin-1', status: 'open', finalized: 0 });
     expect(resets[1]).toMatchObject({ by: 'admin-2', status: 'closed', finalized: 1, heads: ['', head] });
+  });
+
+  test('a finalize planned before a reset cannot count an erased vote after it', async () => {
+    const e = await draft();
+    const open = await store.open(e.id);
+    const before = await vote(open, voterIn(open, 0));
+    for (const v of validators) await v.runOnce([open]);
+    // The owner plans its batch (the erased vote) and is held right before its write.
+    let reachedWrite!: () => void;
+    const atWrite = new Promise<void>((r) => (reachedWrite = r));
+    let resume!: () => void;
+    const gate = new Promise<void>((r) => (resume = r));
+    const heldRedis = new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop === 'evalsha') {
+          const real = Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>;
+          return async (...args: unknown[]) => {
+            if (args[0] === finalizeVotesScript.sha) {
+              reachedWrite();
+              await gate;
+            }
+            return real.apply(target, args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const owner = new Finalizer(heldRedis, systemClock, COMMITTEE, plainBallot, log);
+    const held = owner.finalizePartition(open, 0, 1);
+    await atWrite;
+    await store.reset(e.id, { testMode: false, by: 'admin-1' });
+    resume();
+    await held.catch(() => 0);
+    // The write of the planned batch was refused: nothing counted, the voter may vote again.
+    expect(await readResults(redis, systemClock, await store.require(e.id))).toMatchObject({
+      finalized: 0,
+      totals: {},
+    });
+    expect((await redis.xrange(partitionKeys(e.tags[0]!).audit, '-', '+')).length).toBe(0);
+    expect(
+      await rejection(readVote(redis, open, before.voteId, COMMITTEE, { sub: 'x', role: 'admin' })),
+    ).toEqual([404, 'not_found']);
+    // Votes after the reset are judged and finalized as usual, by the same owner, once it
+    // and the validators dropped their cached positions (as coordinators do when the
+    // reset's change notice reaches them; the refusal above did not need it).
+    for (const v of validators) v.forget(e.id);
+    owner.forget(e.id);
+    const after = await vote(open, voterIn(open, 0), 'no');
+    for (const v of validators) await v.runOnce([open]);
+    expect(await owner.finalizePartition(open, 0, 1)).toBe(1);
+    expect((await statusOf(open, after.voteId)).status).toBe('finalized');
+    expect(await readResults(redis, systemClock, await store.require(e.id))).toMatchObject({
+      finalized: 1,
+      totals: { no: 1 },
+    });
   });
 });
