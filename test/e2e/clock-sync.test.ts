@@ -258,10 +258,14 @@ describe('clock synchronization between coordinators', () => {
 
     const m = await converged(15000);
     expect(m.status.clock.inSync).toBe(true);
+    // Its correction is what cancels the 5 s: the two corrections differ by 5 s up to what
+    // the measurement can tell (the measured difference plus its error bound, RTT/2 of
+    // the pairs used, ≤ 3 ms; +1 for the readings' resolution). The measured difference
+    // itself stays within 5 ms.
+    expect(Math.abs(m.diffMs)).toBeLessThanOrEqual(5);
     expect(
       Math.abs(m.status.clock.correctionMs + 5000 - m.leaderStatus.clock.correctionMs),
-    ).toBeLessThanOrEqual(5);
-    expect(Math.abs(m.diffMs)).toBeLessThanOrEqual(5);
+    ).toBeLessThanOrEqual(Math.abs(m.diffMs) + m.boundMs + 1);
     expect(m.status.role).toBe('follower');
     process.stdout.write(
       `[clock-sync] +5 s follower: alarm ${states.join(' → ')}, then ${m.diffMs.toFixed(2)} ms from the leader (±${m.boundMs.toFixed(2)})\n`,
