@@ -11,6 +11,7 @@ import { activeElectionsKey, electionKeys, partitionKeys } from '../../shared/re
 import { plainBallot } from '../../shared/votes/ballot';
 import { readResults, readVote } from '../../shared/votes/read';
 import { submitVote } from '../../shared/votes/submit';
+import { holdScript } from '../helpers/held-script';
 import { deleteNamespace, testRedis } from '../helpers/redis';
 
 /**
@@ -282,26 +283,11 @@ describe('election lifecycle: fenced transitions and one closing point', () => {
     const before = await vote(open, voterIn(open, 0));
     for (const v of validators) await v.runOnce([open]);
     // The owner plans its batch (the erased vote) and is held right before its write.
-    let reachedWrite!: () => void;
-    const atWrite = new Promise<void>((r) => (reachedWrite = r));
-    let resume!: () => void;
-    const gate = new Promise<void>((r) => (resume = r));
-    const heldRedis = new Proxy(redis, {
-      get(target, prop, receiver) {
-        if (prop === 'evalsha') {
-          const real = Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>;
-          return async (...args: unknown[]) => {
-            if (args[0] === finalizeVotesScript.sha) {
-              reachedWrite();
-              await gate;
-            }
-            return real.apply(target, args);
-          };
-        }
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    const {
+      client: heldRedis,
+      reachedWrite: atWrite,
+      release: resume,
+    } = holdScript(redis, finalizeVotesScript.sha);
     const owner = new Finalizer(heldRedis, systemClock, COMMITTEE, plainBallot, log);
     const held = owner.finalizePartition(open, 0, 1);
     await atWrite;

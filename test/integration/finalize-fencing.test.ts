@@ -12,6 +12,7 @@ import { plainBallot } from '../../shared/votes/ballot';
 import { readAuditPage } from '../../shared/votes/read';
 import { submitVote } from '../../shared/votes/submit';
 import { verifyAudit } from '../../shared/votes/verify';
+import { holdScript } from '../helpers/held-script';
 import { deleteNamespace, testRedis } from '../helpers/redis';
 
 /**
@@ -126,26 +127,11 @@ describe('fenced finalization: a stale partition owner cannot finalize', () => {
 
     // A reads the partition and prepares its batch, then "pauses" right before the
     // fenced write (a GC pause, a stopped process): its script call waits on a gate.
-    let reachedWrite!: () => void;
-    const atWrite = new Promise<void>((r) => (reachedWrite = r));
-    let resume!: () => void;
-    const gate = new Promise<void>((r) => (resume = r));
-    const pausedRedis = new Proxy(redis, {
-      get(target, prop, receiver) {
-        if (prop === 'evalsha') {
-          const real = Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>;
-          return async (...args: unknown[]) => {
-            if (args[0] === finalizeVotesScript.sha) {
-              reachedWrite();
-              await gate;
-            }
-            return real.apply(target, args);
-          };
-        }
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    const {
+      client: pausedRedis,
+      reachedWrite: atWrite,
+      release: resume,
+    } = holdScript(redis, finalizeVotesScript.sha);
     const finalizerA = new Finalizer(pausedRedis, systemClock, COMMITTEE, plainBallot, log);
     const staleWrite = finalizerA.finalizePartition(e, 0, lockA.fencingToken);
     staleWrite.catch(() => {}); // observed below
