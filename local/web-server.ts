@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import {
   type ClientRequest,
   createServer,
@@ -24,12 +35,40 @@ import { portFree } from './ports';
  */
 export const webRoot = resolve(__dirname, '..', 'web');
 
+/** Where each build of the web app goes; `web/dist` is a symlink to the current one. */
+const buildsRoot = join(webRoot, 'dist-builds');
+
+/**
+ * Builds the web app and makes it current. Several stacks may build at once (two
+ * browser test suites, or `npm start` beside a test): each builds into a folder of its
+ * own and then points the `web/dist` symlink at it with one atomic rename, so a server
+ * never sees a half-built or emptied `web/dist` (vite empties its output folder first).
+ * Builds other than the current one and the one just replaced are removed.
+ */
 export function buildWebApp(): void {
   const vite = join(resolve(__dirname, '..'), 'node_modules/vite/bin/vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--config', join(webRoot, 'vite.config.mts')], {
-    stdio: 'inherit',
-    env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
-  });
+  mkdirSync(buildsRoot, { recursive: true });
+  const id = `${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const out = join(buildsRoot, id);
+  execFileSync(
+    process.execPath,
+    [vite, 'build', '--config', join(webRoot, 'vite.config.mts'), '--outDir', out, '--emptyOutDir'],
+    { stdio: 'inherit', env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' } },
+  );
+  const dist = join(webRoot, 'dist');
+  const previous = existsSync(dist) && lstatSync(dist).isSymbolicLink() ? readlinkSync(dist) : null;
+  // A web/dist left by an older version (a real folder) is replaced once.
+  if (existsSync(dist) && !lstatSync(dist).isSymbolicLink()) rmSync(dist, { recursive: true, force: true });
+  const link = join(buildsRoot, `link-${id}`);
+  symlinkSync(join('dist-builds', id), link);
+  renameSync(link, dist);
+  const keep = new Set([id, previous?.split(/[\\/]/).pop()]);
+  for (const name of readdirSync(buildsRoot)) {
+    // Older builds may still be served by a stack that resolved a path a moment ago:
+    // keep the one just replaced; the rest are at least one swap old.
+    if (!keep.has(name) && !name.startsWith('link-'))
+      rmSync(join(buildsRoot, name), { recursive: true, force: true });
+  }
 }
 
 const TYPES: Record<string, string> = {
