@@ -37,11 +37,14 @@ export async function launchStack(
   readyMs = 120000,
   env: NodeJS.ProcessEnv = {},
 ): Promise<LaunchedStack> {
-  const http = await findFreePortRange(3);
-  const admin = await findFreePortRange(3);
-  const web = await findFreePortRange(1);
-  // npm start runs LOCAL_TOPOLOGY (9 nodes): reserve all their ports and bus ports.
-  const redisBase = await findFreePortRange(LOCAL_TOPOLOGY.nodes, 10000);
+  // One free range for every port of the stack, so no two of its parts are handed the
+  // same port (ranges picked one by one can overlap: none is bound yet when the next is
+  // picked). npm start runs LOCAL_TOPOLOGY (9 Redis nodes): their bus ports (+10000)
+  // must be free too.
+  const redisBase = await findFreePortRange(LOCAL_TOPOLOGY.nodes + 7, 10000);
+  const http = redisBase + LOCAL_TOPOLOGY.nodes; // HTTP, WebSocket, Lambda invoke
+  const admin = http + 3; // three coordinators
+  const web = admin + 3;
   const dir = mkdtempSync(join(tmpdir(), 'qv-stack-'));
   const keyDir = join(dir, 'keys');
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
