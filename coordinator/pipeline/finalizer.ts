@@ -202,6 +202,19 @@ export class Finalizer {
     let prev = firstPrev;
     let newTally = etally;
     let written: ReturnType<typeof runScript<ReturnType<typeof finalizeVotesScript.parse>>>;
+    // ARGV[1..9], the same for both finalize scripts (includes/finalize-checks.lua);
+    // called once `prev` holds the batch's new head.
+    const batchArgs = (): (string | number)[] => [
+      fencingToken,
+      fin,
+      outcomes[outcomes.length - 1]!.sid,
+      head,
+      prev,
+      at,
+      outcomes.length,
+      firstPrev,
+      entries + 1,
+    ];
     if (e.ballot === 'secret') {
       const plan = planSecretBatch(
         e,
@@ -224,20 +237,7 @@ export class Finalizer {
         this.redis,
         finalizeSecretVotesScript,
         [k.fence, k.finalized, k.head, k.etally, k.stats, k.rejected, k.audit],
-        [
-          fencingToken,
-          fin,
-          outcomes[outcomes.length - 1]!.sid,
-          head,
-          prev,
-          at,
-          outcomes.length,
-          firstPrev,
-          entries + 1,
-          etally,
-          newTally,
-          ...plan.args,
-        ],
+        [...batchArgs(), etally, newTally, ...plan.args],
       );
     } else {
       const args: (string | number)[] = [];
@@ -259,18 +259,7 @@ export class Finalizer {
         this.redis,
         finalizeVotesScript,
         [k.fence, k.finalized, k.head, k.tally, k.stats, k.rejected, k.audit],
-        [
-          fencingToken,
-          fin,
-          outcomes[outcomes.length - 1]!.sid,
-          head,
-          prev,
-          at,
-          outcomes.length,
-          firstPrev,
-          entries + 1,
-          ...args,
-        ],
+        [...batchArgs(), ...args],
       );
     }
     // Same slot, same connection, same tick: the next poll's read rides in this trip.

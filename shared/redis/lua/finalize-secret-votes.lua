@@ -12,22 +12,18 @@
 -- running tally after this entry (JSON), publicKey
 -- Reply: {1, n} | {0, 'fenced', currentToken} | {0, 'moved'} (someone else finalized: re-read)
 -- #include check-fence
-local ok, current = check_fence(KEYS[1], ARGV[1])
-if not ok then
-  return {0, 'fenced', current}
+-- #include finalize-checks
+local refusal = finalize_refusal()
+if refusal then
+  return refusal
 end
-if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] or (redis.call('GET', KEYS[3]) or '') ~= ARGV[4]
-  or (redis.call('GET', KEYS[4]) or '') ~= ARGV[10] then
+if (redis.call('GET', KEYS[4]) or '') ~= ARGV[10] then
   return {0, 'moved'}
 end
 local n = tonumber(ARGV[7])
 local prev = ARGV[8]
 local seq = tonumber(ARGV[9])
-if tonumber(redis.call('HGET', KEYS[5], 'entries') or '0') ~= seq - 1 then
-  return {0, 'moved'}
-end
-local last = redis.call('XREVRANGE', KEYS[7], '+', '-', 'COUNT', 1)[1]
-local ms = last and string.match(last[1], '^(%d+)-') or '0'
+local ms = audit_id_ms()
 local counted, rejected = 0, 0
 for i = 0, n - 1 do
   local b = 12 + i * 9
