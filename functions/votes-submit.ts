@@ -2,6 +2,7 @@ import { systemClock } from '../shared/clock';
 import { ApiError } from '../shared/errors';
 import { loadSettings } from '../shared/settings/load';
 import { checkRateLimits, rateLimitFromEnv } from '../shared/votes/rate-limit';
+import { withParsed } from '../shared/votes/ballot';
 import { submitVote } from '../shared/votes/submit';
 import { requireRole } from './lib/auth';
 import { cachedElection, electionIdParam, refuseLateVote } from './lib/elections';
@@ -47,7 +48,7 @@ export const handler = httpHandler('POST /elections/{id}/votes', async (req) => 
   const result = await submitVote(
     redis(),
     systemClock,
-    ballotSchemeOf(election),
+    secret ? withParsed(ballotSchemeOf(election), secret.recorded) : ballotSchemeOf(election),
     election,
     claims.sub,
     req.body,

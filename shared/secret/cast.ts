@@ -16,7 +16,7 @@ export async function prepareSecretCast(
   e: ElectionRecord,
   voter: string,
   body: unknown,
-): Promise<{ tracker: string }> {
+): Promise<{ tracker: string; recorded: string }> {
   const ballot = parseSecretBallot(e, ballotOfBody(body));
   if (await isSpoiled(redis, e, ballot.tracker)) {
     throw new ApiError(
@@ -26,7 +26,9 @@ export async function prepareSecretCast(
     );
   }
   await registerVoterKey(redis, e, voter, ballot.publicKey);
-  return { tracker: ballot.tracker };
+  // The text the vote log keeps, as secretBallot.parse makes it: the caller hands it on
+  // (withParsed) so the ballot is not decoded and hashed a second time on intake.
+  return { tracker: ballot.tracker, recorded: JSON.stringify(ballot) };
 }
 
 /** The 202 answer to a secret ballot: the receipt is its tracking code. */
