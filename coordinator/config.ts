@@ -10,6 +10,18 @@ import { loadClusterSecret } from './peer-secret';
 export interface CoordinatorConfig {
   nodeId: string;
   adminPort: number;
+  /** The address the admin/peer server binds (ADMIN_HOST; 0.0.0.0 in a container). */
+  adminHost: string;
+  /**
+   * The URL this node registers for peers and operators (ADVERTISE_URL). Binding 0.0.0.0
+   * says nothing about how others reach a host, so across machines it must be set.
+   */
+  advertiseUrl: string;
+  /**
+   * Fixed peer addresses (PEER_URLS) that win over the addresses peers registered in
+   * Redis: for networks where the registered one is not reachable from here.
+   */
+  peerUrls: Record<string, string>;
   redisSeeds: RedisSeed[];
   /** ioredis natMap: announced address → reachable address (tests put proxies here). */
   natMap?: Record<string, { host: string; port: number }>;
@@ -72,9 +84,15 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
       natMap[from] = seed;
     }
   }
+  const adminPort = s.ADMIN_PORT ?? 4000 + Math.max(1, base.coordinators.indexOf(nodeId) + 1);
   const cfg: CoordinatorConfig = {
     nodeId,
-    adminPort: s.ADMIN_PORT ?? 4000 + Math.max(1, base.coordinators.indexOf(nodeId) + 1),
+    adminPort,
+    adminHost: s.ADMIN_HOST,
+    advertiseUrl: s.ADVERTISE_URL
+      ? peerUrl('ADVERTISE_URL', s.ADVERTISE_URL)
+      : defaultAdvertiseUrl(s.ADMIN_HOST, adminPort),
+    peerUrls: parsePeerUrls(s.PEER_URLS ?? '', base.coordinators),
     redisSeeds: base.redisSeeds,
     members: base.coordinators,
     production,
@@ -97,4 +115,51 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
   };
   if (natMap) cfg.natMap = natMap;
   return cfg;
+}
+
+/** Where peers reach a node bound to `host` when ADVERTISE_URL is not set. */
+function defaultAdvertiseUrl(host: string, port: number): string {
+  // A wildcard bind is reachable on loopback from this machine, which is all a default can know.
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** An http(s) base URL without path, query or trailing slash, or a named error. */
+function peerUrl(setting: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`${setting}: "${text}" is not a URL (e.g. http://10.0.0.5:4001)`);
+  }
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.pathname !== '/' ||
+    url.search ||
+    url.hash
+  ) {
+    throw new Error(
+      `${setting}: "${text}" must be an http(s) base URL with no path (e.g. http://10.0.0.5:4001)`,
+    );
+  }
+  return url.origin;
+}
+
+/** PEER_URLS `c1=http://...,c2=...`: each id a member, each URL a base URL. */
+function parsePeerUrls(text: string, members: string[]): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const id = pair.slice(0, at);
+    if (at <= 0 || !members.includes(id)) {
+      throw new Error(
+        `PEER_URLS: "${pair}" must be <id>=<url> with an id from COORDINATORS (${members.join(',')})`,
+      );
+    }
+    urls[id] = peerUrl('PEER_URLS', pair.slice(at + 1));
+  }
+  return urls;
 }

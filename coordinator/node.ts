@@ -104,7 +104,7 @@ export class CoordinatorNode {
       this.redis,
       {
         id: config.nodeId,
-        adminUrl: `http://127.0.0.1:${config.adminPort}`,
+        adminUrl: config.advertiseUrl,
         startedAt: this.startedAt,
         version: VERSION,
         pid: process.pid,
@@ -120,7 +120,7 @@ export class CoordinatorNode {
         secret: config.clusterSecret,
         cluster: clusterName,
         now: () => systemClock.now(),
-        addressOf: (id) => this.members.find((x) => x.id === id)?.adminUrl,
+        addressOf: (id) => config.peerUrls[id] ?? this.members.find((x) => x.id === id)?.adminUrl,
       });
     this.verifier = new PeerVerifier({
       secret: config.clusterSecret,
@@ -182,6 +182,7 @@ export class CoordinatorNode {
         ...(this.config.testMode ? { testClock: this.rawClock } : {}),
         log: this.log,
       }),
+      this.config.adminHost,
     );
     await this.heartbeatOnce();
     this.every(membershipTiming.heartbeatMs, () => this.heartbeatOnce());

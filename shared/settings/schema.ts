@@ -59,6 +59,12 @@ export const settingsSchema = z.object({
   // Coordinators
   NODE_ID: optionalText(),
   ADMIN_PORT: optionalNum({ int: true, min: 1, max: 65535 }),
+  // The address the admin/peer server binds; 0.0.0.0 in a container.
+  ADMIN_HOST: text('127.0.0.1'),
+  // The URL peers and `npm run status` use to reach this coordinator (unset: from ADMIN_HOST).
+  ADVERTISE_URL: optionalText(),
+  // `c1=http://10.0.0.1:4001,...`: fixed peer addresses that win over registered ones.
+  PEER_URLS: optionalText(),
   REDIS_NAT_MAP: optionalText(),
   PEER_AUTH_WINDOW_MS: num(30000, { above: 0 }),
   MAX_TERM_JUMP: num(1, { int: true, min: 1 }),
