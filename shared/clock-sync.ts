@@ -401,12 +401,30 @@ export class ClockDiscipline implements Clock {
     return this.filter(samples, b).value;
   }
 
-  /** The filtered value and its Cristian error bound: half the largest RTT it was drawn from. */
+  /**
+   * The filtered value and its Cristian error bound: half the largest RTT it was drawn from.
+   *
+   * The median is then kept inside what every sample proves (Marzullo's intersection):
+   * the truth lies within RTT/2 of each sample, so within all their intervals at once.
+   * When slow, lopsided replies crowd the lower-RTT half, their median can sit several
+   * ms off while one fast sample pins the truth to ±RTT/2; clamping moves the value only
+   * towards the truth, so the bound still holds. Intervals that do not intersect (a
+   * clock that jumped, drift not yet learned) leave the median as it is.
+   */
   private filter(samples: readonly Measured[], b: number): { value: number; bound: number } {
     const best = [...samples].sort((x, y) => x.rtt - y.rtt).slice(0, Math.ceil(samples.length / 2));
     const values = best.map((m) => this.project(m, b)).sort((x, y) => x - y);
     const mid = values.length >> 1;
-    const value = values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+    const median = values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+    let lo = Number.NEGATIVE_INFINITY;
+    let hi = Number.POSITIVE_INFINITY;
+    for (const m of samples) {
+      const half = m.rtt / 2 + this.config.ignoreBelowMs;
+      const at = this.project(m, b);
+      lo = Math.max(lo, at - half);
+      hi = Math.min(hi, at + half);
+    }
+    const value = lo <= hi ? Math.min(hi, Math.max(lo, median)) : median;
     return { value, bound: best[best.length - 1]!.rtt / 2 };
   }
 
