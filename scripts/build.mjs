@@ -27,4 +27,10 @@ await Promise.all([
     outdir: 'dist/functions',
   }),
   build({ ...common, entryPoints: ['coordinator/main.ts'], outfile: 'dist/coordinator/main.js' }),
+  // The secret-ballot verification worker, next to main.js where the pool looks for it.
+  build({
+    ...common,
+    entryPoints: ['shared/ballots-node/verify-worker.ts'],
+    outfile: 'dist/coordinator/verify-worker.js',
+  }),
 ]);

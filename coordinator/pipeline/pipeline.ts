@@ -12,6 +12,7 @@ import { electionBallots } from '../../shared/secret/election-ballots';
 import { readResults } from '../../shared/votes/read';
 import { FencedError, Finalizer } from './finalizer';
 import { IDLE_POLL_MAX_MS, PartitionRounds, PollBackoff } from './poll-backoff';
+import { type SecretBallotJudge, createSecretBallotJudge } from './secret-judge';
 import type { LeadershipView } from '../leadership';
 import type { PipelineObserver } from './observer';
 import { Validator } from './validator';
@@ -92,6 +93,8 @@ const ROUND_MAX_WAIT_MS = 50;
 export class Pipeline {
   readonly validator: Validator;
   readonly finalizer: Finalizer;
+  /** Secret ballots' signatures and proofs, verified in batches on worker threads. */
+  private readonly secretJudge: SecretBallotJudge = createSecretBallotJudge(loadSettings());
   private readonly mutex: RedisMutex;
   private readonly store: ElectionStore;
   private readonly owned = new Map<number, Lock>();
@@ -116,6 +119,7 @@ export class Pipeline {
       d.log,
       500,
       new PollBackoff(IDLE_POLL_MAX_MS),
+      this.secretJudge,
     );
     this.finalizer = new Finalizer(
       d.redis,
@@ -174,6 +178,7 @@ export class Pipeline {
     this.unsubscribe();
     for (const t of this.timers) clearInterval(t);
     await Promise.all(this.loops);
+    await this.secretJudge.close();
     await Promise.all([...this.owned.values()].map((l) => l.release().catch(() => {})));
     this.owned.clear();
   }

@@ -9,6 +9,7 @@ import type { BallotScheme } from '../../shared/votes/ballot';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 import { rollKeysOf } from '../../shared/secret/voter-roll';
 import { PartitionRounds, PollBackoff } from './poll-backoff';
+import type { SecretBallotJudge } from './secret-judge';
 
 export const recordVerdictsScript = defineScript('recordVerdicts', {
   keys: 2,
@@ -76,6 +77,11 @@ export class Validator {
     private readonly batchSize = 500,
     /** Pacing of quiet partitions (the pipeline's loop passes one; none by default). */
     pace: PollBackoff = new PollBackoff(0),
+    /**
+     * Secret ballots' cryptography in batches on worker threads (the pipeline passes
+     * one). Without it, `ballot.judge` checks them one at a time on this thread.
+     */
+    private readonly secretJudge?: SecretBallotJudge,
   ) {
     this.rounds = new PartitionRounds(pace, (key, err) =>
       this.log.debug('judging failed', { partition: key, ...errorFields(err) }),
@@ -169,12 +175,11 @@ export class Validator {
       throw err;
     }
     if (votes.length === 0) return 0;
-    const now = this.clock.now();
+    const reasons = await this.judgeAll(e, votes);
     const objections: string[] = [];
-    for (const v of votes) {
-      const reason = this.judge(e, v, now);
-      if (reason) objections.push(v.id, reason);
-    }
+    votes.forEach((v, i) => {
+      if (reasons[i]) objections.push(v.id, reasons[i]);
+    });
     const cp = st.checkpoint;
     const last = votes[votes.length - 1]!.id;
     const recorded = runScript(
@@ -206,6 +211,46 @@ export class Validator {
   }
 
   /**
+   * Every vote's verdict, in order. Secret ballots that pass the cheap checks go to the
+   * secret judge together (worker threads, batches); if it fails (a worker died too often,
+   * the pool was closed) this throws and the batch is judged again next round: no verdict
+   * is recorded for a ballot whose cryptography was not checked.
+   */
+  private async judgeAll(e: ElectionRecord, votes: PendingVote[]): Promise<(string | null)[]> {
+    const batch = this.secretJudge && e.ballot === 'secret' ? this.secretJudge : null;
+    if (!batch) {
+      const now = this.clock.now();
+      return votes.map((v) => this.judge(e, v, now));
+    }
+    const reasons: (string | null)[] = votes.map((v) => this.judgeVoter(v));
+    const pending = votes.filter((_, i) => reasons[i] === null);
+    const ballotReasons = await batch.judge(
+      e,
+      pending.map((v) => ({ recorded: v.option, rollKey: v.rollKey })),
+    );
+    // Read after the verification, which may take a while: the time rule sees the clock now.
+    const now = this.clock.now();
+    let next = 0;
+    return votes.map((v, i) => reasons[i] ?? ballotReasons[next++] ?? this.judgeTime(v, now));
+  }
+
+  /** The checks before the ballot's own: one vote per voter, eligibility. */
+  private judgeVoter(v: PendingVote): string | null {
+    // One vote per voter: the voter map must point at exactly this entry.
+    if (!v.owner || v.owner.split('|')[0] !== v.id) return 'duplicate_vote';
+    if (!v.eligible) return 'not_eligible';
+    return null;
+  }
+
+  /** The checks after the ballot's own: the voting window (see {@link judge}). */
+  private judgeTime(v: PendingVote, now: number): string | null {
+    if (v.closePoint && !beforeClosingPoint(v.id, v.closePoint)) return 'after_close';
+    const takenAt = Number(v.id.split('-')[0]);
+    if (takenAt > now + WINDOW_GRACE_MS * 5) return 'from_the_future';
+    return null;
+  }
+
+  /**
    * One vote's verdict: null approves, a string is the reason for rejecting it.
    *
    * The voting window is judged by the gate, not by comparing the vote's time with
@@ -218,15 +263,11 @@ export class Validator {
    * closed state) is `after_close`: intake, validators and finalizer share one rule.
    */
   private judge(e: ElectionRecord, v: PendingVote, now: number): string | null {
-    // One vote per voter: the voter map must point at exactly this entry.
-    if (!v.owner || v.owner.split('|')[0] !== v.id) return 'duplicate_vote';
-    if (!v.eligible) return 'not_eligible';
-    const ballotProblem = this.ballot.judge(e, v.option, { voter: v.voter, rollKey: v.rollKey });
-    if (ballotProblem) return ballotProblem;
-    if (v.closePoint && !beforeClosingPoint(v.id, v.closePoint)) return 'after_close';
-    const takenAt = Number(v.id.split('-')[0]);
-    if (takenAt > now + WINDOW_GRACE_MS * 5) return 'from_the_future';
-    return null;
+    return (
+      this.judgeVoter(v) ??
+      this.ballot.judge(e, v.option, { voter: v.voter, rollKey: v.rollKey }) ??
+      this.judgeTime(v, now)
+    );
   }
 
   /** Forget cached checkpoints (after a reset or failover). */

@@ -21,6 +21,12 @@ import type { Ballot } from './types';
 /** Options: the per-ballot checks plus the weights' randomness (a CSPRNG by default). */
 export interface BatchOptions extends BallotCheckOptions {
   random?: RandomBytes;
+  /**
+   * Per ballot, instead of `isOnRoll`: is this key the roll's key for the ballot at
+   * `index` (a validator knows each voter's own key; a set of the batch's keys would let
+   * one voter's ballot pass under another voter's key)?
+   */
+  isOnRollAt?: (publicKeyHex: string, index: number) => boolean;
 }
 
 /** What the batch learned: verdicts in input order, and whether it had to fall back. */
@@ -130,7 +136,9 @@ export function verifyBallotBatch<P>(
   const eq = new Equation<P>();
   const L = e.manifest.options.length;
   ballots.forEach((ballot, at) => {
-    const pre = precheckBallot(e, ballot, opts, true);
+    const onRollAt = opts.isOnRollAt;
+    const checks = onRollAt ? { ...opts, isOnRoll: (pk: string) => onRollAt(pk, at) } : opts;
+    const pre = precheckBallot(e, ballot, checks, true);
     if ('verdict' in pre) {
       verdicts[at] = pre.verdict;
       return;

@@ -81,6 +81,10 @@ export const settingsSchema = z.object({
   TEST_FINALIZE_WRITE_DELAY_MS: num(0, { min: 0 }),
   PIPELINE_ACTIVE_VALIDATORS: num(3, { int: true, min: 1 }),
   PIPELINE_IDLE_POLL_MS: num(40, { above: 0 }),
+  // Secret ballots: verification worker threads (0 = one per core), ballots per batch.
+  VERIFY_WORKERS: num(0, { int: true, min: 0 }),
+  VERIFY_BATCH: num(50, { int: true, min: 1 }),
+  VERIFY_BACKEND: optionalOneOf(['libsodium', 'noble']),
   // An empty LAMBDA_ENDPOINT means AWS's own endpoint, so it is kept as given.
   LAMBDA_ENDPOINT: z.string().default('http://127.0.0.1:3002'),
   FANOUT: optionalText(),
