@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
+import { type RedisAccess, redisAccessOptions } from '../shared/redis/access';
 import { parseClusterNodeLines } from '../shared/redis/cluster-nodes';
 import { portFree } from './ports';
 import { ensureDebianPackage } from './system-packages';
 import { type ManagedProcess, spawnManaged } from './processes';
+import { type SecureRedis, secureRedisAccess, secureRedisCli, secureRedisConfig } from './redis-tls';
 
 const execFileP = promisify(execFile);
 
@@ -52,6 +54,11 @@ export interface RedisClusterOptions {
   };
   /** Extra `redis-server` arguments for the node on `port` (tests: e.g. announce a proxy's port). */
   extraArgs?: (port: number) => string[];
+  /**
+   * TLS only (clients, bus, replication) and one ACL user, as ElastiCache with in-transit
+   * encryption and AUTH (redis-tls.ts makes the material). Absent: plaintext, no AUTH.
+   */
+  secure?: SecureRedis;
 }
 
 export interface RedisClusterHandle {
@@ -68,6 +75,8 @@ export interface RedisClusterHandle {
   processes: ManagedProcess[];
   /** Times a dead node was started again (relaunch), in total. */
   readonly relaunches: number;
+  /** How clients connect (TLS, user, password): empty for a plaintext cluster. */
+  access: RedisAccess;
 }
 
 export interface ClusterHealth {
@@ -103,12 +112,18 @@ export function ensureRedisInstalled(log: (m: string) => void = console.log): vo
   ensureDebianPackage('redis-server', ['redis-server', 'redis-cli'], log);
 }
 
-async function probe<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T | undefined> {
+async function probe<T>(
+  port: number,
+  fn: (r: Redis) => Promise<T>,
+  access: RedisAccess = {},
+): Promise<T | undefined> {
   const r = new Redis({
+    ...redisAccessOptions(access),
     port,
     host: '127.0.0.1',
     lazyConnect: true,
-    connectTimeout: 500,
+    // A TLS handshake and AUTH take a few round trips more than a plaintext connect.
+    connectTimeout: access.tls ? 2000 : 500,
     commandTimeout: 1000,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
@@ -130,16 +145,20 @@ function field(info: string, name: string): string | undefined {
 }
 
 /** Reads the health of a cluster: every node up, all slots covered, every replica online. */
-export async function clusterHealth(ports: number[]): Promise<ClusterHealth> {
+export async function clusterHealth(ports: number[], access: RedisAccess = {}): Promise<ClusterHealth> {
   const nodes: ClusterHealth['nodes'] = [];
   const problems: string[] = [];
   let slotsCovered = 0;
   let anyFail = false;
   for (const port of ports) {
-    const res = await probe(port, async (r) => ({
-      cluster: (await r.call('CLUSTER', 'INFO')) as string,
-      repl: (await r.info('replication')) as string,
-    }));
+    const res = await probe(
+      port,
+      async (r) => ({
+        cluster: (await r.call('CLUSTER', 'INFO')) as string,
+        repl: (await r.info('replication')) as string,
+      }),
+      access,
+    );
     if (!res) {
       nodes.push({ port, up: false });
       problems.push(`node 127.0.0.1:${port} does not answer`);
@@ -180,10 +199,10 @@ export async function clusterHealth(ports: number[]): Promise<ClusterHealth> {
 }
 
 /** True while another node still sees the node on `port` as a master serving slots. */
-async function ownsSlots(port: number, ports: number[]): Promise<boolean> {
+async function ownsSlots(port: number, ports: number[], access: RedisAccess): Promise<boolean> {
   for (const other of ports) {
     if (other === port) continue;
-    const nodes = await probe(other, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
+    const nodes = await probe(other, (r) => r.call('CLUSTER', 'NODES') as Promise<string>, access);
     if (!nodes) continue;
     const node = parseClusterNodeLines(nodes).find((n) => n.address.endsWith(`:${port}`));
     if (!node) return false;
@@ -192,21 +211,21 @@ async function ownsSlots(port: number, ports: number[]): Promise<boolean> {
   return false;
 }
 
-async function waitHealthy(ports: number[], timeoutMs: number): Promise<ClusterHealth> {
+async function waitHealthy(ports: number[], timeoutMs: number, access: RedisAccess): Promise<ClusterHealth> {
   const until = Date.now() + timeoutMs;
   let last: ClusterHealth | undefined;
   while (Date.now() < until) {
-    last = await clusterHealth(ports);
+    last = await clusterHealth(ports, access);
     if (last.ok) return last;
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`Redis Cluster not ready after ${timeoutMs} ms: ${last?.problems.join('; ')}`);
 }
 
-async function waitAnswering(ports: number[], timeoutMs: number): Promise<void> {
+async function waitAnswering(ports: number[], timeoutMs: number, access: RedisAccess): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (const port of ports) {
-    while ((await probe(port, (r) => r.ping())) !== 'PONG') {
+    while ((await probe(port, (r) => r.ping(), access)) !== 'PONG') {
       if (Date.now() > until) throw new Error(`redis-server on port ${port} did not start`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -224,14 +243,15 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   ensureRedisInstalled(log);
   const ports = redisPorts(o.basePort, o.nodes);
   const seeds = ports.map((p) => `127.0.0.1:${p}`).join(',');
+  const access = o.secure ? secureRedisAccess(o.secure) : {};
 
   const busy: number[] = [];
   for (const p of ports) if (!(await portFree(p))) busy.push(p);
   if (busy.length === ports.length && !o.fresh) {
-    const health = await clusterHealth(ports);
+    const health = await clusterHealth(ports, access);
     if (health.ok) {
       log(`Redis Cluster already running on ${seeds}; reusing it`);
-      return { ports, seeds, reused: true, processes: [], relaunches: 0, stop: async () => {} };
+      return { ports, seeds, reused: true, processes: [], relaunches: 0, access, stop: async () => {} };
     }
   }
   if (busy.length > 0) {
@@ -243,14 +263,27 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   const root = resolve(o.dataDir);
   const dirs = ports.map((p) => join(root, String(p)));
-  const restart = !o.fresh && dirs.every((d) => existsSync(join(d, 'nodes.conf')));
+  // A cluster made with TLS restarts only with TLS, and a plaintext one only without.
+  const restart =
+    !o.fresh &&
+    dirs.every(
+      (d) => existsSync(join(d, 'nodes.conf')) && existsSync(join(d, 'secure.conf')) === Boolean(o.secure),
+    );
   if (!restart) for (const d of dirs) rmSync(d, { recursive: true, force: true });
   for (const d of dirs) mkdirSync(d, { recursive: true });
 
   const processes: ManagedProcess[] = [];
+  // TLS and the ACL user go in a private config file (first argument), so the password
+  // never shows in the process list; the --port below is then the TLS port's twin: 0.
+  if (o.secure) {
+    for (const [i, port] of ports.entries()) {
+      writeFileSync(join(dirs[i]!, 'secure.conf'), secureRedisConfig(o.secure, port), { mode: 0o600 });
+    }
+  }
   const args = (port: number, dir: string): string[] => [
+    ...(o.secure ? [join(dir, 'secure.conf')] : []),
     '--port',
-    String(port),
+    o.secure ? '0' : String(port),
     '--bind',
     '127.0.0.1',
     '--dir',
@@ -307,7 +340,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         // A master back before the cluster failed it over would simply stay master; let
         // its replica take over first (bounded: with no replica, it must come back).
         const until = Date.now() + 3 * o.nodeTimeoutMs + 2000;
-        while (!stopping && Date.now() < until && (await ownsSlots(port, ports))) {
+        while (!stopping && Date.now() < until && (await ownsSlots(port, ports, access))) {
           await new Promise((r) => setTimeout(r, 200));
         }
         if (stopping || processes[i] !== proc) return;
@@ -331,23 +364,29 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         spawnNode(i);
       }
     }
-    await waitAnswering(ports, 10000);
+    await waitAnswering(ports, 10000, access);
     if (restart) {
       log(`Restarting the existing Redis Cluster from ${root}`);
     } else {
-      log(`Creating a new Redis Cluster on ${seeds}`);
-      await execFileP('redis-cli', [
-        '--cluster',
-        'create',
-        ...ports.map((p) => `127.0.0.1:${p}`),
-        '--cluster-replicas',
-        String(o.replicas),
-        '--cluster-yes',
-      ]);
+      log(`Creating a new Redis Cluster on ${seeds}${o.secure ? ' (TLS, ACL user)' : ''}`);
+      const cli = o.secure ? secureRedisCli(o.secure) : { args: [], env: {} };
+      await execFileP(
+        'redis-cli',
+        [
+          ...cli.args,
+          '--cluster',
+          'create',
+          ...ports.map((p) => `127.0.0.1:${p}`),
+          '--cluster-replicas',
+          String(o.replicas),
+          '--cluster-yes',
+        ],
+        { env: { ...process.env, ...cli.env } },
+      );
     }
-    await waitHealthy(ports, o.readyTimeoutMs);
+    await waitHealthy(ports, o.readyTimeoutMs, access);
   } catch (err) {
-    if (o.daemonize) await stopRedisCluster({ basePort: o.basePort, nodes: o.nodes });
+    if (o.daemonize) await stopRedisCluster({ basePort: o.basePort, nodes: o.nodes, access });
     await stopAll();
     throw err;
   }
@@ -356,6 +395,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     seeds,
     reused: false,
     processes,
+    access,
     get relaunches() {
       return relaunches;
     },
@@ -365,15 +405,19 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
 /** Stops a cluster by asking every node to shut down (works for daemonized nodes too). */
 export async function stopRedisCluster(
-  options: Pick<RedisClusterOptions, 'basePort' | 'nodes'> = {},
+  options: Pick<RedisClusterOptions, 'basePort' | 'nodes'> & { access?: RedisAccess } = {},
 ): Promise<number> {
   const ports = redisPorts(options.basePort, options.nodes);
   let stopped = 0;
   for (const port of ports) {
-    const done = await probe(port, async (r) => {
-      await r.call('SHUTDOWN', 'NOSAVE').catch(() => {});
-      return true;
-    });
+    const done = await probe(
+      port,
+      async (r) => {
+        await r.call('SHUTDOWN', 'NOSAVE').catch(() => {});
+        return true;
+      },
+      options.access,
+    );
     if (done) stopped++;
   }
   for (const port of ports) {

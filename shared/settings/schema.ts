@@ -14,6 +14,14 @@ export const settingsSchema = z.object({
   CLUSTER_NAME: matching('qv', /^[A-Za-z0-9_-]{1,64}$/, '1-64 characters of A-Z a-z 0-9 _ -'),
   // Unset: the first nodes of the local cluster (REDIS_BASE_PORT), see redisSeedsText.
   REDIS_SEEDS: optionalText(),
+  // Redis in-transit encryption and AUTH/ACL (ElastiCache requires both): shared/redis/access.ts
+  REDIS_TLS: flag(),
+  REDIS_TLS_CA_FILE: optionalText(),
+  REDIS_TLS_CERT_FILE: optionalText(),
+  REDIS_TLS_KEY_FILE: optionalText(),
+  REDIS_TLS_SERVERNAME: optionalText(),
+  REDIS_USERNAME: optionalText(),
+  REDIS_PASSWORD: optionalText(),
   PARTITIONS: num(16, { int: true, min: 1 }),
   COORDINATORS: text('c1,c2,c3'),
   JWT_ISSUER: text('quorumvote-local'),
