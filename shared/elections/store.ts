@@ -226,7 +226,10 @@ export class ElectionStore {
       throw new ApiError(
         409,
         'ceremony_not_done',
-        `This secret-ballot election cannot open before its key ceremony is done (ceremony: ${e.ceremony})`,
+        e.ceremony === 'failed'
+          ? 'The key ceremony of this secret-ballot election failed (fewer than threshold trustees qualified): it can never open; create a new election'
+          : `This secret-ballot election cannot open before its key ceremony is done (ceremony: ${e.ceremony})`,
+        { state: e.ceremony },
       );
     }
     const now = this.clock.now();

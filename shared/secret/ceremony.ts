@@ -48,6 +48,8 @@ export interface CeremonyView {
   complaints: ComplaintView[];
   /** Set once finished: the complaints as decided, Q, K and the election hash. */
   decided?: Complaint[];
+  /** Only when `failed`: why, naming the trustees disqualified, and what the admin can do. */
+  failure?: string;
   qualified?: number[];
   jointKey?: string | null;
   electionHash?: string | null;
@@ -102,6 +104,32 @@ function trusteeIndex(e: Election, v: unknown, field: string): number {
     throw badRequest(`${field} must be a trustee index from 1 to ${n}`, { field });
   }
   return v;
+}
+
+/**
+ * Why a finished ceremony failed, for the admin: who was disqualified (no commitments,
+ * or an upheld complaint) and that the election can never open. A failed ceremony is
+ * final (its key material is discarded), so the way on is a new election.
+ */
+function failureMessage(
+  e: Election,
+  commitments: Map<number, PublishedCommitment>,
+  decided: Complaint[],
+): string {
+  const all = e.trustees!.map((t) => t.index);
+  const silent = all.filter((i) => !commitments.has(i));
+  const accused = [...new Set(decided.filter((c) => c.upheld).map((c) => c.against))]
+    .filter((i) => !silent.includes(i))
+    .sort((a, b) => a - b);
+  const qualified = all.length - silent.length - accused.length;
+  const why = [
+    ...(silent.length ? [`no commitments from trustee(s) ${silent.join(', ')}`] : []),
+    ...(accused.length ? [`upheld complaints against trustee(s) ${accused.join(', ')}`] : []),
+  ].join('; ');
+  return (
+    `The key ceremony failed: ${qualified} trustee(s) qualified, fewer than the threshold ` +
+    `${e.threshold} (${why}). This election can never open; create a new election.`
+  );
 }
 
 /** The ceremony's Redis state and every step of it. */
@@ -298,10 +326,17 @@ export class CeremonyStore {
       this.sealedOf(e),
       this.redis.hgetall(keys.complaints),
     ]);
+    // The revealed share goes into the record with its complaint (docs/election-record.md
+    // A10): without it a verifier could only take the server's word for `upheld`.
     const complaints: Complaint[] = Object.entries(rawComplaints).map(([f, v]) => {
       const [from, against] = f.split('|').map(Number) as [number, number];
-      const answer = JSON.parse(v) as { upheld?: boolean };
-      return { from, against, upheld: answer.upheld ?? true };
+      const answer = JSON.parse(v) as { upheld?: boolean; revealed?: string };
+      return {
+        from,
+        against,
+        upheld: answer.upheld ?? true,
+        ...(answer.revealed === undefined ? {} : { revealedShare: answer.revealed }),
+      };
     });
     const indices = manifest.trustees.map((t) => t.index);
     for (const i of indices) {
@@ -429,6 +464,9 @@ export class CeremonyStore {
             jointKey: meta[3] || null,
             electionHash: meta[4] || null,
           }
+        : {}),
+      ...(state === 'failed'
+        ? { failure: failureMessage(e, commitments, JSON.parse(meta[0] ?? '[]') as Complaint[]) }
         : {}),
     };
   }
