@@ -314,17 +314,17 @@ export async function runWorkload(o: WorkloadOptions): Promise<void> {
   if (o.clients < 1) throw new Error('runWorkload needs at least one client');
   const rng = seededRng(o.seed);
   const runId = `w${o.seed.toString(36)}-${Date.now().toString(36)}`;
+  // Order and choices are drawn up front: the same seed gives the same ballots.
   const pairs = shuffled(
     rng,
     o.elections.flatMap((election) => o.voters.map((voter) => ({ election, voter }))),
-  );
+  ).map((p) => ({ ...p, optionId: p.election.options[pick(rng, p.election.options.length)]! }));
   let taken = 0;
   const next = (): Ballot | undefined => {
     const p = pairs[taken++];
     if (!p) return undefined;
     return {
       ...p,
-      optionId: p.election.options[pick(rng, p.election.options.length)]!,
       key: `${runId}-${p.voter.id}-${p.election.id}`,
       firstAt: Date.now(),
     };

@@ -26,6 +26,7 @@ export type {
 } from './types';
 export { faultWindows, windowLabel } from './windows';
 export { formatReport } from './format';
+export { unaccountedVotes } from './votes';
 
 export interface CheckOptions {
   history: readonly Op[];

@@ -4,7 +4,7 @@
  * history (what clients were told) against the audit log (what was counted).
  */
 import type { AuditEntry } from '../../shared/votes/read';
-import type { CloseValue, SubmitValue } from '../history';
+import type { CloseValue, Op, SubmitValue } from '../history';
 import type { FinalState } from '../final-state';
 import { type Pair, opsOf, sec } from './pairs';
 import type { FaultWindow, InvariantResult, Violation } from './types';
@@ -17,6 +17,20 @@ export function auditByVote(final: FinalState): Map<string, AuditEntry[]> {
     for (const a of e.audit) if (a.voteId) m.set(a.voteId, [...(m.get(a.voteId) ?? []), a]);
   }
   return m;
+}
+
+/**
+ * Vote ids answered 202 that the audit log does not hold: read their status
+ * (final-state `readVoteStatuses`) so a violation can say whether each is pending or gone.
+ */
+export function unaccountedVotes(history: readonly Op[], final: FinalState): string[] {
+  const byVote = auditByVote(final);
+  const ids = new Set<string>();
+  for (const op of history) {
+    const v = op.value as Partial<SubmitValue> | undefined;
+    if (op.f === 'submit' && op.type === 'ok' && v?.voteId && !byVote.has(v.voteId)) ids.add(v.voteId);
+  }
+  return [...ids];
 }
 
 const submitsOf = (pairs: readonly Pair[]): Pair[] => pairs.filter((p) => p.invoke.f === 'submit');
