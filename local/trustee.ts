@@ -27,6 +27,7 @@ import {
   newTrusteeKeys,
   runCeremony,
 } from '../shared/secret/trustee-client';
+import { KeyFileError, parseTrusteeKeys, serializeTrusteeKeys } from '../shared/secret/key-files';
 
 export interface TrusteeOptions {
   command: 'ceremony' | 'decrypt';
@@ -91,19 +92,24 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   return o;
 }
 
-/** Reads the key file, or (ceremony only) creates it with mode 0600. */
+/** Reads the key file (checked: shared/secret/key-files.ts), or (ceremony only) creates it with mode 0600. */
 function loadKeys(o: TrusteeOptions, election: Election, sub: string): TrusteeKeys {
+  const me = election.trustees?.find((t) => t.id === sub);
   if (existsSync(o.keyFile)) {
-    const keys = JSON.parse(readFileSync(o.keyFile, 'utf8')) as TrusteeKeys;
-    if (keys.electionId !== election.id)
-      throw new Error(`${o.keyFile} holds keys of election ${keys.electionId}`);
-    return keys;
+    try {
+      return parseTrusteeKeys(readFileSync(o.keyFile, 'utf8'), {
+        electionId: election.id,
+        ...(me ? { trustee: me.index } : {}),
+      });
+    } catch (err) {
+      if (err instanceof KeyFileError) throw new Error(`${o.keyFile}: ${err.message}`);
+      throw err;
+    }
   }
   if (o.command !== 'ceremony') throw new Error(`no key file ${o.keyFile}: run the ceremony with it first`);
-  const me = election.trustees?.find((t) => t.id === sub);
   if (!me) throw new Error(`user ${sub} is not a trustee of election ${election.id}`);
   const keys = newTrusteeKeys(election, me.index);
-  writeFileSync(o.keyFile, JSON.stringify(keys, null, 2), { mode: 0o600, flag: 'wx' });
+  writeFileSync(o.keyFile, serializeTrusteeKeys(keys), { mode: 0o600, flag: 'wx' });
   chmodSync(o.keyFile, 0o600);
   return keys;
 }

@@ -17,9 +17,10 @@
  * Exit 0 done, 1 failed, 2 bad usage.
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fromHex, generateVoterKey, toHex } from '../shared/ballots';
+import { generateVoterKey, toHex } from '../shared/ballots';
 import type { Election } from '../shared/elections/model';
 import { type ApiCall, expectStatus, fetchApi } from '../shared/secret/api-call';
+import { KeyFileError, parseVoterKey, serializeVoterKey } from '../shared/secret/key-files';
 import { castBallot, challengeBallot, makeBallot } from '../shared/secret/voter-client';
 import { loadSettings } from '../shared/settings/load';
 import { apiUrl } from '../shared/settings/schema';
@@ -36,12 +37,6 @@ export interface VoterOptions {
   token: string | undefined;
   username: string | undefined;
   password: string | undefined;
-}
-
-/** What the key file holds: the voter's Ed25519 seed for one election. */
-interface VoterKeyFile {
-  electionId: string;
-  secretKey: string;
 }
 
 function usage(): string {
@@ -100,17 +95,18 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   return o;
 }
 
-/** The voter's key for this election: read from the key file, or made and saved (0600). */
+/** The voter's key for this election: read from the key file (checked), or made and saved (0600). */
 function voterKey(keyFile: string, electionId: string): Uint8Array {
   if (existsSync(keyFile)) {
-    const saved = JSON.parse(readFileSync(keyFile, 'utf8')) as VoterKeyFile;
-    if (saved.electionId !== electionId)
-      throw new Error(`${keyFile} holds the key of election ${saved.electionId}`);
-    return fromHex(saved.secretKey, 32);
+    try {
+      return parseVoterKey(readFileSync(keyFile, 'utf8'), electionId);
+    } catch (err) {
+      if (err instanceof KeyFileError) throw new Error(`${keyFile}: ${err.message}`);
+      throw err;
+    }
   }
   const { secretKey } = generateVoterKey();
-  const file: VoterKeyFile = { electionId, secretKey: toHex(secretKey) };
-  writeFileSync(keyFile, JSON.stringify(file, null, 2), { mode: 0o600, flag: 'wx' });
+  writeFileSync(keyFile, serializeVoterKey(electionId, toHex(secretKey)), { mode: 0o600, flag: 'wx' });
   chmodSync(keyFile, 0o600);
   return secretKey;
 }
