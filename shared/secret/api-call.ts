@@ -36,7 +36,25 @@ export function fetchApi(baseUrl: string, token: string): ApiCall {
   };
 }
 
-/** Throws with the API's error code unless `r.status` is one of `ok`. */
+/**
+ * An API answer a client did not expect, keeping the status, the error code and the
+ * server's message apart so a UI can explain it (the web trustee page says why a share
+ * was refused); its `message` is the one line the CLIs print.
+ */
+export class ApiCallError extends Error {
+  override readonly name = 'ApiCallError';
+  constructor(
+    readonly what: string,
+    readonly status: number,
+    readonly code: string,
+    readonly serverMessage: string,
+    readonly details: ApiBody,
+  ) {
+    super(`${what}: HTTP ${status} ${code} ${serverMessage}`);
+  }
+}
+
+/** Throws an {@link ApiCallError} with the API's error code unless `r.status` is one of `ok`. */
 export function expectStatus<T extends { status: number; body: ApiBody }>(
   r: T,
   what: string,
@@ -45,7 +63,7 @@ export function expectStatus<T extends { status: number; body: ApiBody }>(
   if (!ok.includes(r.status)) {
     const code = r.body?.error?.code ?? '';
     const message = r.body?.error?.message ?? JSON.stringify(r.body);
-    throw new Error(`${what}: HTTP ${r.status} ${code} ${message}`);
+    throw new ApiCallError(what, r.status, code, message, r.body?.error?.details);
   }
   return r;
 }

@@ -4,6 +4,7 @@ import {
   type TransportKeyPair,
   type TrusteeSecret,
   ceremonyContext,
+  checkCommitmentEntry,
   checkShare,
   combineSecretShare,
   computeDecryptionShare,
@@ -18,7 +19,7 @@ import {
 } from '../ballots';
 import type { Election } from '../elections/model';
 import { type ApiCall, expectStatus } from './api-call';
-import type { CeremonyView } from './ceremony';
+import type { CeremonyView, PublishedCommitment } from './ceremony';
 import { manifestOf } from './election-manifest';
 
 /**
@@ -57,13 +58,60 @@ async function ceremonyOf(api: ApiCall, id: string): Promise<CeremonyView> {
   return expectStatus(await api('GET', `/elections/${id}/ceremony`), 'ceremony', 200).body as CeremonyView;
 }
 
+/** What one pass of the ceremony found and did (the web trustee page shows it). */
+export interface CeremonyProgress {
+  /** The ceremony as read at the start of the pass. */
+  view: CeremonyView;
+  /** What is left to do or wait for; '' once the ceremony is finished (done or failed). */
+  left: string;
+  /** What this pass did, in order, in plain words. */
+  did: string[];
+  /** This trustee's checks of the shares dealt to it, once it looked at them. */
+  checked?: ReceivedCheck;
+}
+
+/** Dealers whose share to me verified, failed (complained against), or is not in yet. */
+export interface ReceivedCheck {
+  good: number[];
+  bad: number[];
+  missing: number[];
+}
+
 /** One pass of the ceremony from where it stands; returns what is left to do ('' when nothing). */
 export async function ceremonyStep(api: ApiCall, election: Election, keys: TrusteeKeys): Promise<string> {
+  return (await advanceCeremony(api, election, keys)).left;
+}
+
+/**
+ * One pass of the ceremony from where it stands: publish my commitments, deal my sealed
+ * shares, answer complaints against me, then check what I received (each dealer's
+ * published proofs and Feldman's check of its share) and acknowledge or complain.
+ * Every step is idempotent, so a pass may be repeated, on this device or another.
+ */
+export async function advanceCeremony(
+  api: ApiCall,
+  election: Election,
+  keys: TrusteeKeys,
+): Promise<CeremonyProgress> {
   const id = election.id;
   const me = keys.trustee;
   const view = await ceremonyOf(api, id);
-  const mine = view.trustees.find((t) => t.index === me)!;
-  if (view.state === 'done' || view.state === 'failed') return '';
+  const did: string[] = [];
+  const mine = view.trustees.find((t) => t.index === me);
+  if (!mine) throw new Error(`trustee ${me} is not in the ceremony of election ${id}`);
+  const published = view.commitments.find((c) => c.trustee === me);
+  if (published && !sameCommitment(published, keys)) {
+    throw new Error(
+      `the commitments published for trustee ${me} are not those of these keys: use the key file this trustee began the ceremony with`,
+    );
+  }
+  const progress = (left: string, checked?: ReceivedCheck): CeremonyProgress => ({
+    view,
+    left,
+    did,
+    ...(checked ? { checked } : {}),
+  });
+  if (view.state === 'done' || view.state === 'failed') return progress('');
   if (!mine.committed) {
     expectStatus(
       await api('POST', `/elections/${id}/ceremony/commitments`, {
@@ -74,9 +122,10 @@ export async function ceremonyStep(api: ApiCall, election: Election, keys: Trust
       'commitments',
       200,
     );
-    return 'wait for every commitment';
+    did.push('published my commitments and proofs');
+    return progress('wait for every commitment');
   }
-  if (view.state === 'commitments') return 'wait for every commitment';
+  if (view.state === 'commitments') return progress('wait for every commitment');
   const ctx = ceremonyContext(manifestOf(election));
   if (!mine.dealt) {
     const shares = await Promise.all(
@@ -94,6 +143,7 @@ export async function ceremonyStep(api: ApiCall, election: Election, keys: Trust
         }),
     );
     expectStatus(await api('POST', `/elections/${id}/ceremony/shares`, { shares }), 'shares', 200);
+    did.push(`sent sealed shares to trustee(s) ${shares.map((s) => s.to).join(', ')}`);
   }
   // Answer every complaint against me with the share in the clear.
   for (const c of view.complaints.filter((x) => x.against === me && !x.answered)) {
@@ -105,10 +155,18 @@ export async function ceremonyStep(api: ApiCall, election: Election, keys: Trust
       'reveal',
       200,
     );
+    did.push(`answered the complaint of trustee ${c.from} by revealing its share`);
   }
-  if (mine.acknowledged || view.complaints.some((c) => c.from === me)) return 'wait for the admin to finish';
+  if (mine.acknowledged || view.complaints.some((c) => c.from === me))
+    return progress('wait for the admin to finish');
   const received = await receivedShares(api, election, keys);
-  if (received.missing.length) return `wait for shares from ${received.missing.join(', ')}`;
+  const checked: ReceivedCheck = {
+    good: [...received.shares.keys()].sort((a, b) => a - b),
+    bad: received.bad,
+    missing: received.missing,
+  };
+  if (received.missing.length)
+    return progress(`wait for shares from ${received.missing.join(', ')}`, checked);
   if (received.bad.length) {
     for (const i of received.bad) {
       expectStatus(
@@ -116,14 +174,27 @@ export async function ceremonyStep(api: ApiCall, election: Election, keys: Trust
         'complaint',
         201,
       );
+      did.push(`complained against trustee ${i}: its share to me does not match its commitments`);
     }
   } else {
     expectStatus(await api('POST', `/elections/${id}/ceremony/acknowledge`, {}), 'acknowledge', 200);
+    did.push('acknowledged: every share I received verified');
   }
-  return 'wait for the admin to finish';
+  return progress('wait for the admin to finish', checked);
 }
 
-/** The shares addressed to me, opened and checked against each dealer's commitments. */
+/** Whether the server shows exactly the commitments these keys hold (JSON as published). */
+function sameCommitment(published: PublishedCommitment, keys: TrusteeKeys): boolean {
+  const pick = (c: CommitmentEntry, transportKey: string) =>
+    JSON.stringify([c.coefficients, c.proofs.map((p) => ({ c: p.c, v: p.v })), transportKey]);
+  return pick(published, published.transportKey) === pick(keys.commitment, keys.transport.publicKey);
+}
+
+/**
+ * The shares addressed to me, opened and checked: the dealer's published commitments
+ * must carry valid proofs (checked here too, not taken from the server on trust) and
+ * the share must pass Feldman's check against them.
+ */
 async function receivedShares(
   api: ApiCall,
   election: Election,
@@ -136,7 +207,8 @@ async function receivedShares(
     shares: SealedShare[];
     transportKeys: Record<string, string>;
   };
-  const ctx = ceremonyContext(manifestOf(election));
+  const manifest = manifestOf(election);
+  const ctx = ceremonyContext(manifest);
   const shares = new Map<number, string>();
   const bad: number[] = [];
   for (const s of r.shares) {
@@ -149,7 +221,12 @@ async function receivedShares(
         { index: s.from, publicKey: r.transportKeys[String(s.from)]! },
         s,
       );
-      if (!dealer || !checkShare(defaultGroup, dealer, me, share)) bad.push(s.from);
+      if (
+        !dealer ||
+        checkCommitmentEntry(defaultGroup, manifest, dealer) !== null ||
+        !checkShare(defaultGroup, dealer, me, share)
+      )
+        bad.push(s.from);
       else shares.set(s.from, share);
     } catch {
       bad.push(s.from);
@@ -170,7 +247,7 @@ export async function runCeremony(
 ): Promise<string> {
   const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
   for (;;) {
-    const left = await ceremonyStep(api, election, keys);
+    const { left } = await advanceCeremony(api, election, keys);
     if (!left) return (await ceremonyOf(api, election.id)).state;
     opts.onStep?.(left);
     if (Date.now() > deadline) throw new Error(`ceremony not finished: ${left}`);
