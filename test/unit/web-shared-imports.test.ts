@@ -12,8 +12,9 @@ const webSrc = join(root, 'web/src');
 
 /**
  * shared/ modules the browser may run: pure, importing at run time only each other and
- * {@link BROWSER_PACKAGES}. The secret-ballot voter (web/src/secret.ts) runs the shared
- * voter client and the qv/v1 core, all of shared/ballots but the libsodium backend.
+ * {@link BROWSER_PACKAGES}. The secret-ballot voter (web/src/secret.ts) and trustee
+ * (web/src/trustee.ts) run the shared voter and trustee clients, the key-file format and
+ * the qv/v1 core, all of shared/ballots but the libsodium backend.
  */
 const BROWSER_SAFE = [
   'shared/votes/audit-encoding.ts',
@@ -22,6 +23,8 @@ const BROWSER_SAFE = [
   'shared/secret/api-call.ts',
   'shared/secret/election-manifest.ts',
   'shared/secret/voter-client.ts',
+  'shared/secret/trustee-client.ts',
+  'shared/secret/key-files.ts',
   ...readdirSync(join(root, 'shared/ballots'))
     .filter((f) => f.endsWith('.ts') && f !== 'group-sodium.ts')
     .map((f) => `shared/ballots/${f}`),

@@ -5,6 +5,7 @@ import { Realtime, useConnState } from './realtime';
 import { AdminView } from './views/Admin';
 import { AuditorView } from './views/Auditor';
 import { MonitorView } from './views/Monitor';
+import { TrusteeView } from './views/Trustee';
 import { VoterView } from './views/Voter';
 
 const SESSION_KEY = 'qv:session';
@@ -18,7 +19,7 @@ function loadSession(): Session | null {
   }
 }
 
-/** `#/vote`, `#/admin`, `#/monitor`, `#/audit/<electionId>?receipt=<r>`. */
+/** `#/vote`, `#/admin`, `#/monitor`, `#/trustee`, `#/audit/<electionId>?receipt=<r>`. */
 function parseHash(hash: string): { page: string; id?: string; receipt?: string } {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const [page = '', id] = path.split('/');
@@ -51,8 +52,11 @@ const PAGES = {
     ['audit', 'Audit log'],
   ],
   auditor: [['audit', 'Audit log']],
-  // Trustees take part in ceremonies with `npm run trustee` for now; they may read the log.
-  trustee: [['audit', 'Audit log']],
+  // Trustees take part in ceremonies and decrypt here (or with `npm run trustee`).
+  trustee: [
+    ['trustee', 'Ceremonies'],
+    ['audit', 'Audit log'],
+  ],
 } as const;
 
 export function App() {
@@ -118,6 +122,7 @@ export function App() {
       {page === 'vote' && <VoterView session={session} rt={rt} />}
       {page === 'admin' && <AdminView session={session} rt={rt} />}
       {page === 'monitor' && <MonitorView session={session} rt={rt} />}
+      {page === 'trustee' && <TrusteeView session={session} rt={rt} />}
       {page === 'audit' && (
         <AuditorView
           session={session}
@@ -177,7 +182,7 @@ function SignIn({ onSignIn }: { onSignIn: (s: Session) => void }) {
   return (
     <form className="panel signin" onSubmit={submit} aria-labelledby="signin-h">
       <h2 id="signin-h">Sign in</h2>
-      <p className="muted">Voters, administrators and auditors all sign in here.</p>
+      <p className="muted">Voters, administrators, auditors and trustees all sign in here.</p>
       <label>
         Username
         <input

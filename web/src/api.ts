@@ -5,6 +5,7 @@
  * bundle): a field the server renames fails this app's type check.
  */
 import type { Role } from '../../shared/auth/roles';
+import { ApiCallError } from '../../shared/secret/api-call';
 import type { Election, ElectionOption } from '../../shared/elections/model';
 import type { Results, VoteView } from '../../shared/votes/read';
 import type {
@@ -57,6 +58,9 @@ const MESSAGES: Record<string, string> = {
     'This ballot was already sent with a different choice. Reload the page to vote again.',
   user_exists: 'A user with this username already exists.',
   payload_too_large: 'The request is too large.',
+  voter_key_mismatch:
+    'This ballot is signed with another key than the one registered for you in this election: import the voter key file of the device you first used.',
+  key_in_use: 'This voter key is already registered to another voter.',
 };
 
 export class ApiError extends Error {
@@ -76,6 +80,8 @@ export class ApiError extends Error {
 }
 
 export function describeError(err: unknown): string {
+  // The shared secret-ballot clients (voter, trustee) report API refusals this way.
+  if (err instanceof ApiCallError) return MESSAGES[err.code] ?? `${err.serverMessage || err.message}`;
   if (err instanceof ApiError) {
     const retry = err.retryAfterS ? ` (retry in about ${err.retryAfterS} s)` : '';
     return `${err.message}${retry}`;

@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, describeError, type Election, type Results } from './api';
 import { type Realtime, useTopic } from './realtime';
+import type { DecryptionState } from './secret';
 
 export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: (() => void) | undefined }) {
   if (!error) return null;
@@ -20,13 +21,33 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge badge-${status}`}>{status}</span>;
 }
 
-/** Results as a bar chart (plain HTML, readable by screen readers as a list). */
-export function ResultsChart({ election, results }: { election: Election; results: Results | null }) {
+/** Results as the web app reads them: a secret election's carry its decryption state (docs/api.md). */
+export type LiveResults = Results & { decryption?: DecryptionState };
+
+/** Whether `results` of `election` have no totals to show yet: a secret election before decryption. */
+export function encryptedOnly(election: Election, results: LiveResults): boolean {
+  return election.ballot === 'secret' && results.decryption?.state !== 'published';
+}
+
+/**
+ * Results as a bar chart (plain HTML, readable by screen readers as a list). A secret
+ * election has no totals until its trustees decrypt them: it shows its turnout and the
+ * state of the encrypted tally instead of bars at zero.
+ */
+export function ResultsChart({ election, results }: { election: Election; results: LiveResults | null }) {
   if (!results) return <p className="muted">Loading results…</p>;
   const total = Object.values(results.totals).reduce((a, b) => a + b, 0);
+  const d = results.decryption;
   return (
     <section className="results" aria-label={`Results of ${election.title}`}>
-      {results.hidden ? (
+      {encryptedOnly(election, results) ? (
+        <p className="muted" data-testid="encrypted-tally">
+          Encrypted tally of {results.finalized} counted ballot{results.finalized === 1 ? '' : 's'}: the
+          totals exist only once {election.threshold} of the {election.trustees?.length} trustees decrypt it
+          after close
+          {d ? ` (${d.shares} of ${d.threshold} decryption shares in; ${d.message})` : ''}.
+        </p>
+      ) : results.hidden ? (
         <p className="muted">Totals are hidden until the election closes.</p>
       ) : (
         <ul className="bars">
@@ -69,14 +90,21 @@ export function ResultsChart({ election, results }: { election: Election; result
   );
 }
 
-/** An election's results: read once, then kept live over `election:<id>`. */
+/**
+ * An election's results: read once, then kept live over `election:<id>`. A push
+ * (`tally.updated`, the subscription snapshot) carries the live counts, but for a secret
+ * election neither totals nor the decryption state (its totals are zeros there, not
+ * results): those are kept from the last read of GET /results, which is read again when
+ * the push says something changed that they depend on (closed, final).
+ */
 export function useLiveResults(
   token: string,
   rt: Realtime | undefined,
   electionId: string | null,
   onLifecycle?: (e: Election) => void,
-): { results: Results | null; error: unknown; reload: () => void } {
-  const [results, setResults] = useState<Results | null>(null);
+  secret = false,
+): { results: LiveResults | null; error: unknown; reload: () => void } {
+  const [results, setResults] = useState<LiveResults | null>(null);
   const [error, setError] = useState<unknown>(null);
   const reload = useCallback(() => {
     if (!electionId) return;
@@ -92,22 +120,39 @@ export function useLiveResults(
     setResults(null);
     reload();
   }, [reload]);
+  const latest = useRef(results);
+  latest.current = results;
+  const pushed = (r: Results) => {
+    if (!secret) return setResults(r);
+    const prev = latest.current;
+    if (!prev || prev.status !== r.status || prev.final !== r.final) reload();
+    setResults({
+      ...r,
+      totals: prev?.totals ?? {},
+      ...(prev?.decryption ? { decryption: prev.decryption } : {}),
+    });
+  };
   useTopic(rt, electionId ? `election:${electionId}` : null, (m) => {
     if (m.type === 'subscribed' && m.snapshot && 'totals' in m.snapshot) {
-      setResults(m.snapshot as unknown as Results);
+      pushed(m.snapshot as unknown as Results);
     } else if (m.type === 'tally.updated' && m.data) {
-      setResults(m.data as unknown as Results);
+      pushed(m.data as unknown as Results);
     } else if ((m.type === 'election.opened' || m.type === 'election.closed') && m.data) {
       onLifecycle?.(m.data as unknown as Election);
       reload();
     }
   });
-  // While something is pending, a slow poll backs up the push (e.g. after a reconnect).
+  // While something is pending, a slow poll backs up the push (e.g. after a reconnect);
+  // a closed secret election is also polled until its trustees publish the totals.
   useEffect(() => {
-    if (!results || results.final || (results.pending === 0 && results.status !== 'closed')) return;
+    if (!results) return;
+    const awaitingDecryption =
+      secret && results.status === 'closed' && results.decryption?.state !== 'published';
+    if (!awaitingDecryption && (results.final || (results.pending === 0 && results.status !== 'closed')))
+      return;
     const t = setTimeout(reload, 3000);
     return () => clearTimeout(t);
-  }, [results, reload]);
+  }, [results, reload, secret]);
   return { results, error, reload };
 }
 

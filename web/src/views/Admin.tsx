@@ -63,7 +63,7 @@ function ElectionControl({
   election: Election;
   onUpdate: (e: Election) => void;
 }) {
-  const { results } = useLiveResults(session.token, rt, election.id, onUpdate);
+  const { results } = useLiveResults(session.token, rt, election.id, onUpdate, election.ballot === 'secret');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const act = async (what: 'open' | 'close') => {

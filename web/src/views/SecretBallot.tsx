@@ -1,18 +1,20 @@
 import { useEffect, useState } from 'react';
 import { api, type Election, type Session, type VoteStatus } from '../api';
+import { downloadFile } from '../download';
 import { ErrorBox, ResultsChart, StatusBadge, useLiveResults } from '../common';
 import type { Realtime } from '../realtime';
 import {
   type Ballot,
   type BallotOpening,
-  type DecryptionState,
   type StoredSecretVote,
   cast,
   challenge,
   encrypt,
-  exportVoterKey,
+  hasVoterKey,
+  importVoterKey,
   loadSecretVote,
   record,
+  voterKeyFile,
 } from '../secret';
 
 /**
@@ -35,9 +37,9 @@ export function SecretBallot({
   onBack: () => void;
   onUpdate: (e: Election) => void;
 }) {
-  const { results } = useLiveResults(session.token, rt, election.id, onUpdate);
+  const { results } = useLiveResults(session.token, rt, election.id, onUpdate, true);
   const [vote, setVote] = useState<StoredSecretVote | null>(() => loadSecretVote(session, election.id));
-  const decryption = (results as { decryption?: DecryptionState } | null)?.decryption;
+  const decryption = results?.decryption;
   const min = election.minSelections ?? 1;
   const max = election.maxSelections ?? 1;
   return (
@@ -62,6 +64,7 @@ export function SecretBallot({
       ) : (
         <SecretForm session={session} election={election} min={min} max={max} onCast={setVote} />
       )}
+      <VoterKeyPanel session={session} election={election} voted={vote !== null} />
       <h3>Turnout</h3>
       {results ? (
         <p>
@@ -178,7 +181,7 @@ function SecretForm({
         ev.preventDefault();
         run(async () => {
           const selections = election.options.map((o) => (chosen.includes(o.id) ? 1 : 0));
-          const { ballot, opening } = encrypt(session, election, selections);
+          const { ballot, opening } = await encrypt(session, election, selections);
           setStep({ kind: 'review', ballot, opening, selections, key: crypto.randomUUID() });
         });
       }}
@@ -233,7 +236,6 @@ function SecretReceipt({
   const [status, setStatus] = useState<VoteStatus | null>(null);
   const [found, setFound] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [showKey, setShowKey] = useState(false);
   const current = status?.status ?? 'pending';
   useEffect(() => {
     if (current !== 'pending') return;
@@ -297,21 +299,85 @@ function SecretReceipt({
         <button type="button" className="secondary" onClick={findInRecord}>
           Find my ballot in the record
         </button>
-        <button type="button" className="secondary" onClick={() => setShowKey((s) => !s)}>
-          {showKey ? 'Hide my voter key' : 'Export my voter key'}
-        </button>
       </div>
       {found && (
         <p role="status" data-testid="record-found">
           {found}
         </p>
       )}
-      {showKey && (
-        <p>
-          Your voter key for this election (secret: whoever has it can sign ballots as you):{' '}
-          <code data-testid="voter-key">{exportVoterKey(session, election.id)}</code>
+    </section>
+  );
+}
+
+/**
+ * The voter's signing key for this election as a file (the `npm run voter --key-file`
+ * format): exported to vote from another device or tool with the same key (the server
+ * binds the first key it sees to the voter), imported here from one.
+ */
+function VoterKeyPanel({
+  session,
+  election,
+  voted,
+}: {
+  session: Session;
+  election: Election;
+  voted: boolean;
+}) {
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [has, setHas] = useState(() => hasVoterKey(session, election.id));
+  const download = async () => {
+    setError(null);
+    try {
+      downloadFile(`voter-${election.id}.json`, await voterKeyFile(session, election.id));
+      setHas(true);
+      setMessage('Key file downloaded. Keep it secret: whoever has it can sign ballots as you.');
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const importFile = async (file: File | undefined) => {
+    if (!file) return;
+    setMessage('');
+    setError(null);
+    try {
+      const publicKey = importVoterKey(session, election.id, await file.text());
+      setHas(true);
+      setMessage(`Key imported: this device now signs with public key ${publicKey}.`);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section className="panel" aria-labelledby="voter-key-h">
+      <h3 id="voter-key-h">Your voter key</h3>
+      <p className="muted">
+        Your ballot is signed on this device with a key made here for this election.{' '}
+        {has ? 'This device holds it.' : 'None yet: it is made when you encrypt your first ballot.'} To vote
+        from another device (or with <code>npm run voter</code>), take the key file with you.
+      </p>
+      <div className="actions">
+        <button type="button" className="secondary" onClick={() => void download()}>
+          Download my voter key file
+        </button>
+        {!voted && (
+          <label>
+            Import a voter key file
+            <input
+              type="file"
+              accept="application/json,.json"
+              data-testid="import-voter-key"
+              onChange={(ev) => void importFile(ev.target.files?.[0])}
+            />
+          </label>
+        )}
+      </div>
+      {message && (
+        <p role="status" data-testid="voter-key-state">
+          {message}
         </p>
       )}
+      <ErrorBox error={error} />
     </section>
   );
 }
