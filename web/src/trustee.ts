@@ -128,7 +128,7 @@ export const shareSubmitted = (s: Session, electionId: string): boolean =>
 /** What each refusal means for the trustee, by the API's error code (docs/api.md). */
 const REFUSALS: Record<string, (e: ApiCallError) => string> = {
   bad_decryption_proof: (e) =>
-    `The server refused your decryption share: its proof of correct decryption does not verify${typeof e.details?.option === 'number' ? ` for option ${e.details.option + 1}` : ''}. Nothing was stored. The share was altered on the way, or computed from other keys: check that you use this election's key file, then try again.`,
+    `The server refused your decryption share: its proof of correct decryption does not verify${typeof e.details?.option === 'number' ? ` for option ${e.details.option}` : ''}. Nothing was stored. The share was altered on the way, or computed from other keys: check that you use this election's key file, then try again.`,
   wrong_share_key: () =>
     "The server refused your decryption share: it is not made with the key your ceremony commitments give you (these are not the keys you took part in the ceremony with). Nothing was stored; import this election's key file and try again.",
   tally_not_final: () =>

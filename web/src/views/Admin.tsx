@@ -274,6 +274,7 @@ function AddUser({ session }: { session: Session }) {
         <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
           <option value="voter">voter</option>
           <option value="auditor">auditor</option>
+          <option value="trustee">trustee</option>
           <option value="admin">admin</option>
         </select>
       </label>
