@@ -61,6 +61,8 @@ export interface ResultsValue {
   pending?: number;
   rejected?: number;
   final?: boolean;
+  /** Read with an admin token: a fresh sum (a voter's may be up to 1 s old, API.md). */
+  fresh?: boolean;
 }
 
 /** What a `close` carries. */

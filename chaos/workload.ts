@@ -194,7 +194,7 @@ class Client {
   }
 
   private async results(e: WorkloadElection): Promise<void> {
-    const value: ResultsValue = { electionId: e.id };
+    const value: ResultsValue = { electionId: e.id, ...(this.o.adminToken ? { fresh: true } : {}) };
     const token = this.o.adminToken ?? this.o.voters[pick(this.rng, this.o.voters.length)]?.token;
     const { invoke, answer, error } = await this.send(
       'results',

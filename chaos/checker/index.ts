@@ -9,6 +9,7 @@ import { checkChains, checkDrained, checkFencedWrites, checkRecount } from './au
 import { availability } from './availability';
 import { checkLeaders } from './leaders';
 import { pairOps } from './pairs';
+import { checkResultsReads } from './results';
 import { checkStatusReads } from './status';
 import type { CheckReport, LeaderEvent } from './types';
 import { checkAcknowledged, checkNoDoubleCount, checkNoVoteAfterClose } from './votes';
@@ -56,6 +57,7 @@ export function checkHistory(o: CheckOptions): CheckReport {
     leaders.result,
     checkFencedWrites(o.final),
     status.result,
+    checkResultsReads(pairs, o.final, windows),
   ];
   return {
     valid: invariants.every((i) => i.valid),

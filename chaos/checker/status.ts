@@ -3,7 +3,7 @@
  * finalized (or rejected), no read that started after it answers pending, and a vote
  * never flips between finalized and rejected. Also agrees with the audit log at the end.
  */
-import type { StatusValue } from '../history';
+import type { StatusValue, SubmitValue } from '../history';
 import type { FinalState } from '../final-state';
 import { type Pair, opsOf, sec } from './pairs';
 import type { FaultWindow, InvariantResult, Violation } from './types';
@@ -16,14 +16,38 @@ export function checkStatusReads(
   windows: readonly FaultWindow[],
 ): { result: InvariantResult; regressions: number } {
   const reads = new Map<string, Pair[]>();
+  const violations: Violation[] = [];
+  const ackedAt = new Map<string, number>();
   for (const p of pairs) {
-    if (p.invoke.f !== 'status' || p.type !== 'ok') continue;
-    const v = p.value as StatusValue;
-    if (!v.status) continue;
+    const id = (p.value as SubmitValue | undefined)?.voteId;
+    if (p.invoke.f === 'submit' && p.type === 'ok' && id)
+      ackedAt.set(id, Math.min(ackedAt.get(id) ?? p.end, p.end));
+  }
+  for (const p of pairs) {
+    const v = (p.value ?? {}) as StatusValue;
+    // A vote acknowledged before the read began must be found.
+    const acked = ackedAt.get(v.voteId);
+    if (
+      p.invoke.f === 'status' &&
+      p.type === 'fail' &&
+      /^404/.test(p.complete?.error ?? '') &&
+      acked !== undefined &&
+      acked < p.start
+    ) {
+      const w = windowsAt(windows, p.start, p.end);
+      violations.push({
+        voteId: v.voteId,
+        voterId: v.voterId,
+        electionId: v.electionId,
+        ops: opsOf(p),
+        ...(w ? { faultWindow: w } : {}),
+        message: `vote ${v.voteId} of voter ${v.voterId}: acknowledged, then read at ${sec(p.end)} (op ${p.complete?.index}) as ${p.complete?.error}`,
+      });
+    }
+    if (p.invoke.f !== 'status' || p.type !== 'ok' || !v.status) continue;
     reads.set(v.voteId, [...(reads.get(v.voteId) ?? []), p]);
   }
   const byVote = auditByVote(final);
-  const violations: Violation[] = [];
   for (const [voteId, ps] of reads) {
     ps.sort((a, b) => a.start - b.start);
     // The strongest decided read completed so far, against each later-started read.

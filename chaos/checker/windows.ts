@@ -24,6 +24,18 @@ function targets(value: unknown): string {
   return Array.isArray(t) ? t.map(String).join('|') : typeof t === 'object' ? JSON.stringify(t) : String(t);
 }
 
+/** `value.id`: the nemesis's number for one fault, on its start and its end. */
+function idOf(value: unknown): string | undefined {
+  const id = (value as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'number' || typeof id === 'string' ? String(id) : undefined;
+}
+
+/** `value.fault`: which fault of its class (`leader-from-redis`), when the nemesis says. */
+function detailOf(value: unknown): string | undefined {
+  const f = (value as { fault?: unknown } | null | undefined)?.fault;
+  return typeof f === 'string' ? f : undefined;
+}
+
 function kindOf(f: string): string {
   return f.startsWith('start-') ? f.slice('start-'.length) : f;
 }
@@ -48,14 +60,23 @@ export function faultWindows(history: readonly Op[], faults?: readonly Op[]): Fa
       for (let j = i + 1; j < nem.length; j++) {
         const c = nem[j]!;
         if (used.has(j) || c.f !== closer) continue;
-        const ct = targets(c.value);
-        if (tg && ct && ct !== tg) continue;
+        // The nemesis's own fault id pairs them exactly; else the same targets.
+        const id = idOf(op.value);
+        const cid = idOf(c.value);
+        if (id !== undefined && cid !== undefined) {
+          if (id !== cid) continue;
+        } else {
+          const ct = targets(c.value);
+          if (tg && ct && ct !== tg) continue;
+        }
         used.add(j);
         endOp = c;
         break;
       }
     }
-    const name = `${kindOf(op.f)}${tg ? ` ${tg}` : ''}`;
+    const detail = detailOf(op.value);
+    const kind = kindOf(op.f);
+    const name = `${kind}${detail && detail !== kind ? ` (${detail})` : ''}${tg ? ` ${tg}` : ''}`;
     windows.push({
       name,
       f: op.f,

@@ -51,7 +51,18 @@ function cleanRun(): { h: HistoryBuilder; votes: LoggedVote[] } {
     undefined,
     '409 already_voted',
   );
-  h.op('c3', 'results', { electionId: E }, 7400, 7450, 'ok', { electionId: E, totals: { a: 2, b: 1 } });
+  h.op('c3', 'results', { electionId: E, fresh: true }, 7400, 7450, 'ok', {
+    electionId: E,
+    fresh: true,
+    totals: { a: 1, b: 1 },
+    finalized: 2,
+  });
+  h.op('c2', 'results', { electionId: E, fresh: true }, 7600, 7650, 'ok', {
+    electionId: E,
+    fresh: true,
+    totals: { a: 2, b: 1 },
+    finalized: 3,
+  });
   h.op('admin', 'close', { electionId: E }, 8000, 8100, 'ok');
   h.op('c3', 'submit', sub('v4'), 8200, 8250, 'fail', undefined, '409 election_not_open');
   h.op('c1', 'status', st('e1.0.1-0', 'v1'), 8300, 8320, 'ok', st('e1.0.1-0', 'v1', 'finalized'));
@@ -92,6 +103,7 @@ describe('chaos checker', () => {
       'one-leader-per-term',
       'no-fenced-write',
       'monotonic-status',
+      'monotonic-results',
     ]);
     // The re-vote's 409 is a correct refusal, not unavailability; the timeout is unknown.
     expect(r.availability).toMatchObject({ refused: 2, failed: 0, unknown: 1 });
@@ -108,7 +120,8 @@ describe('chaos checker', () => {
     );
     final.votes['e1.0.2-0'] = { error: '404 not_found' };
     const r = checkHistory({ history: h.ops, final });
-    expect(broken(r)).toEqual(['acknowledged-not-lost']);
+    // A reader had seen it counted, so the final result also shrank below that read.
+    expect(broken(r)).toEqual(['acknowledged-not-lost', 'monotonic-results']);
     expect(r.counts.acknowledgedLost).toBe(1);
     const v = r.invariants[0]!.violations[0]!;
     expect(v.message).toMatch(
@@ -122,7 +135,7 @@ describe('chaos checker', () => {
     const { h, votes } = cleanRun();
     votes[2] = { ...votes[2]!, outcome: 'rejected', reason: '' };
     const r = checkHistory({ history: h.ops, final: finalState(finalElection(E, votes)) });
-    expect(broken(r)).toEqual(['acknowledged-not-lost']);
+    expect(broken(r)).toEqual(['acknowledged-not-lost', 'monotonic-results']);
     expect(messages(r, 'acknowledged-not-lost')[0]).toMatch(/e1\.0\.3-0 .*rejected without a reason/);
   });
 
@@ -199,6 +212,45 @@ describe('chaos checker', () => {
     const r = checkHistory({ history: h.ops, final: finalState(finalElection(E, votes)) });
     expect(broken(r)).toContain('monotonic-status');
     expect(messages(r, 'monotonic-status')[0]).toMatch(/read finalized .* but the audit log has it rejected/);
+  });
+
+  test('an acknowledged vote read as not found fails monotonic-status', () => {
+    const { h, votes } = cleanRun();
+    h.op('c3', 'status', st('e1.0.3-0', 'v3'), 8400, 8420, 'fail', undefined, '404 not_found');
+    const r = checkHistory({ history: h.ops, final: finalState(finalElection(E, votes)) });
+    expect(broken(r)).toEqual(['monotonic-status']);
+    expect(messages(r, 'monotonic-status')[0]).toMatch(
+      /^vote e1\.0\.3-0 of voter v3: acknowledged, then read at 8\.4 s \(op \d+\) as 404 not_found$/,
+    );
+  });
+
+  test('fresh results that count fewer votes than an earlier read fail monotonic-results', () => {
+    const { h, votes } = cleanRun();
+    const fresh = { electionId: E, fresh: true };
+    h.op('c3', 'results', fresh, 8500, 8550, 'ok', { ...fresh, totals: { a: 1, b: 1 }, finalized: 2 });
+    const r = checkHistory({ history: h.ops, final: finalState(finalElection(E, votes)) });
+    expect(broken(r)).toEqual(['monotonic-results']);
+    expect(messages(r, 'monotonic-results')).toEqual([
+      expect.stringMatching(
+        /^election e1: results read at 7\.7 s \(op \d+\) counted 3 finalized, a later read at 8\.6 s \(op \d+\) 2 \(a 2 → 1\)$/,
+      ),
+    ]);
+  });
+
+  test('a final result below what a read showed fails monotonic-results (a finalized vote vanished)', () => {
+    const { h, votes } = cleanRun();
+    const el = finalElection(E, votes);
+    // The log and the results both lost a vote a reader had seen counted (a consistent rewrite).
+    const shrunk = finalElection(E, votes.slice(0, 2));
+    el.audit = shrunk.audit;
+    el.results = shrunk.results;
+    const r = checkHistory({ history: h.ops, final: finalState(el) });
+    expect(broken(r)).toContain('monotonic-results');
+    expect(messages(r, 'monotonic-results')).toContainEqual(
+      expect.stringMatching(
+        /^election e1: a read at 7\.7 s \(op \d+\) counted 3 finalized, the final result 2 \(a 2 → 1\)$/,
+      ),
+    );
   });
 
   test('a tampered audit entry fails hash-chains-intact (and nothing else)', () => {

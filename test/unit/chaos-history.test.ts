@@ -76,6 +76,18 @@ describe('chaos history', () => {
     ]);
   });
 
+  test('a nemesis fault id pairs a start with its end even when the targets differ', () => {
+    const h = new HistoryBuilder()
+      .nemesis('start-partition', { id: 1, fault: 'leader-from-redis', targets: ['n1', 'r1'] }, 1000)
+      .nemesis('start-partition', { id: 2, fault: 'bridge', targets: ['n2'] }, 1500)
+      .nemesis('stop-partition', { id: 2, fault: 'bridge', targets: [] }, 2000)
+      .nemesis('stop-partition', { id: 1, fault: 'leader-from-redis', targets: [] }, 3000);
+    expect(faultWindows(h.ops).map((w) => [w.name, w.start, w.end])).toEqual([
+      ['partition (leader-from-redis) n1|r1', 1000, 3000],
+      ['partition (bridge) n2', 1500, 2000],
+    ]);
+  });
+
   test('longestStop measures the longest gap from the fault on, including one that outlasts it', () => {
     expect(longestStop([100, 200, 900, 1000], 150, 500, 1200)).toBe(700);
     expect(longestStop([100, 200], 150, 500, 1200)).toBe(1000);
