@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { type Clock, systemClock } from '../clock';
 import { ApiError } from '../errors';
+import { base32 } from './base32';
 import {
   DEFAULT_SCRYPT_PARAMS,
   hashPassword,
@@ -36,23 +37,9 @@ export interface User {
   createdAt: string;
 }
 
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-
 /** `usr_` + 16 base32 characters (80 random bits). */
 export function newUserId(): string {
-  const bytes = randomBytes(10);
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return `usr_${out}`;
+  return `usr_${base32(randomBytes(10))}`;
 }
 
 export interface UserStoreOptions {
