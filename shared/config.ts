@@ -1,3 +1,4 @@
+import { loadOidcConfig, type OidcConfig } from './auth/oidc/config';
 import { loadSettings } from './settings/load';
 import { redisSeedsText } from './settings/schema';
 
@@ -35,6 +36,8 @@ export interface Config {
     keyDir: string;
     /** Remote JWKS URL; when unset, the local identity provider's key verifies tokens. */
     jwksUrl?: string;
+    /** An external OpenID Connect issuer whose tokens are accepted too (OIDC_*). */
+    oidc?: OidcConfig;
   };
   /** Explicit voting membership of the coordinator cluster. */
   coordinators: string[];
@@ -59,6 +62,7 @@ export function parseSeeds(text: string): RedisSeed[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s = loadSettings(env);
   const nodeEnv = s.NODE_ENV;
+  const oidc = loadOidcConfig(s);
   return {
     env: nodeEnv,
     production: nodeEnv !== 'development' && nodeEnv !== 'test',
@@ -71,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlS: s.JWT_TTL_S,
       keyDir: s.JWT_KEY_DIR,
       ...(s.JWKS_URL ? { jwksUrl: s.JWKS_URL } : {}),
+      ...(oidc ? { oidc } : {}),
     },
     coordinators: s.COORDINATORS.split(',')
       .map((s) => s.trim())

@@ -11,6 +11,8 @@ import {
 import { type Clock, systemClock } from '../clock';
 import { type Config, loadConfig } from '../config';
 import { ensureKeyPair, type KeySourceOptions, loadSigningKey, type SigningKey } from './keys';
+import type { OidcConfig } from './oidc/config';
+import { claimedIssuer, type ExternalIdentity, OidcVerifier } from './oidc/verifier';
 import { loadPublicJwks } from './public-keys';
 import { isRole, type Role } from './roles';
 
@@ -48,6 +50,11 @@ export interface AuthClaims extends TokenSubject {
   /** Seconds since the epoch. */
   exp: number;
   jti?: string;
+  /**
+   * For a token of the external OpenID Connect issuer: that issuer's own subject
+   * (`sub` is then the quorumvote id derived from issuer and subject).
+   */
+  externalSub?: string;
 }
 
 /** Why a token was refused; all of them mean HTTP 401. */
@@ -58,6 +65,7 @@ export type InvalidTokenReason =
   | 'unknown_key'
   | 'expired'
   | 'claims'
+  | 'issuer'
   | 'role';
 
 /** A token that must not be accepted (→ 401). `message` is safe to show to the client. */
@@ -198,6 +206,8 @@ export interface TokenVerifierOptions {
    * and an Ed25519 check costs ~150-300 µs here, more than the rest of a request.
    */
   verifiedCacheMs?: number;
+  /** An external OpenID Connect issuer whose tokens are accepted too. */
+  oidc?: OidcConfig;
 }
 
 /** Most tokens a verifier remembers (oldest forgotten first). */
@@ -246,9 +256,11 @@ export class TokenVerifier {
    * Keyed by the whole token, signature included, so only the very same bytes hit.
    */
   private readonly verified = new Map<string, { claims: AuthClaims; until: number }>();
+  private readonly external: OidcVerifier | undefined;
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.clock = options.clock ?? systemClock;
+    this.external = options.oidc ? new OidcVerifier(options.oidc) : undefined;
   }
 
   /**
@@ -262,6 +274,7 @@ export class TokenVerifier {
       audience: config.jwt.audience,
       keyDir: config.jwt.keyDir,
       ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),
+      ...(config.jwt.oidc ? { oidc: config.jwt.oidc } : {}),
       ...(clock ? { clock } : {}),
     });
     if (!verifier.remote) verifier.getKeys();
@@ -302,6 +315,14 @@ export class TokenVerifier {
       if (now < hit.until) return hit.claims;
       this.verified.delete(token);
     }
+    if (this.external) {
+      // The claimed issuer only picks the verifier; that verifier checks it (and the signature).
+      const iss = claimedIssuer(token);
+      if (iss === this.external.config.issuer) return this.verifyExternal(this.external, token, now);
+      if (iss !== undefined && iss !== this.options.issuer) {
+        throw new InvalidTokenError('issuer', 'Token issuer is not trusted');
+      }
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.getKeys(), {
@@ -320,10 +341,25 @@ export class TokenVerifier {
     return claims;
   }
 
-  private remember(token: string, claims: AuthClaims, now: number): void {
-    const keepMs = this.options.verifiedCacheMs ?? 60_000;
+  private async verifyExternal(external: OidcVerifier, token: string, now: number): Promise<AuthClaims> {
+    let identity: ExternalIdentity;
+    try {
+      identity = await external.verify(token, now);
+    } catch (err) {
+      throw classify(err);
+    }
+    const claims = externalClaims(identity, external.config);
+    // Remembered no longer than keys are: a key the issuer withdrew stops working within jwksCacheMs.
+    this.remember(token, claims, now, external.config.jwksCacheMs);
+    return claims;
+  }
+
+  private remember(token: string, claims: AuthClaims, now: number, maxKeepMs = Infinity): void {
+    const keepMs = Math.min(this.options.verifiedCacheMs ?? 60_000, maxKeepMs);
     if (keepMs <= 0) return;
-    const tolerance = (this.options.clockToleranceS ?? 0) * 1000;
+    const toleranceS =
+      claims.externalSub === undefined ? this.options.clockToleranceS : this.options.oidc?.clockToleranceS;
+    const tolerance = (toleranceS ?? 0) * 1000;
     const until = Math.min(claims.exp * 1000 + tolerance, now + keepMs);
     if (this.verified.size >= VERIFIED_CACHE_MAX) {
       const oldest = this.verified.keys().next().value;
@@ -331,6 +367,28 @@ export class TokenVerifier {
     }
     this.verified.set(token, { claims, until });
   }
+}
+
+/** The claims of a verified external token, or a 401 when it grants no role. */
+function externalClaims(identity: ExternalIdentity, config: OidcConfig): AuthClaims {
+  if (identity.role === undefined) {
+    throw new InvalidTokenError(
+      'role',
+      `Token grants no quorumvote role: claim "${config.roleClaim}" holds none of the values of OIDC_ROLE_MAP`,
+    );
+  }
+  const { payload } = identity;
+  return {
+    sub: identity.userId,
+    role: identity.role,
+    ...(identity.username === undefined ? {} : { username: identity.username }),
+    iss: payload.iss as string,
+    aud: payload.aud as string | string[],
+    iat: payload.iat as number,
+    exp: payload.exp as number,
+    ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),
+    externalSub: identity.externalSub,
+  };
 }
 
 function toClaims(payload: JWTPayload): AuthClaims {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, matching, num, optionalNum, optionalOneOf, optionalText, port, text } from './env-values';
+import { algorithmList, issuerUrl, OIDC_ALGORITHMS, roleMap, SETTING_ROLES } from './oidc-values';
 
 /**
  * Every setting quorumvote reads from the environment, with its default and the values
@@ -29,6 +30,19 @@ export const settingsSchema = z.object({
   JWT_TTL_S: num(3600, { above: 0 }),
   JWT_KEY_DIR: text('.local/keys'),
   JWKS_URL: optionalText(),
+  // An external OpenID Connect issuer whose tokens are accepted besides ours
+  // (docs/deploy.md "External identity providers"); unset OIDC_ISSUER = none.
+  OIDC_ISSUER: issuerUrl(),
+  OIDC_AUDIENCE: optionalText(),
+  OIDC_ALGORITHMS: algorithmList(OIDC_ALGORITHMS),
+  OIDC_ROLE_CLAIM: optionalText(),
+  OIDC_ROLE_MAP: roleMap(),
+  OIDC_DEFAULT_ROLE: optionalOneOf(SETTING_ROLES),
+  OIDC_USERNAME_CLAIM: text('preferred_username'),
+  OIDC_CLOCK_TOLERANCE_S: num(30, { min: 0, max: 300 }),
+  OIDC_JWKS_CACHE_MS: num(10 * 60 * 1000, { above: 0 }),
+  OIDC_JWKS_COOLDOWN_MS: num(30_000, { min: 0 }),
+  OIDC_HTTP_TIMEOUT_MS: num(2000, { int: true, above: 0 }),
   AWS_REGION: text('eu-west-1'),
 
   // Functions
