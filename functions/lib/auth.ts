@@ -4,7 +4,7 @@ import {
   KeySourceUnavailableError,
   TokenVerifier,
 } from '../../shared/auth/tokens';
-import { RevocationList } from '../../shared/auth/revocations';
+import { isExternalTokenRevoked, RevocationList } from '../../shared/auth/revocations';
 import type { Role } from '../../shared/auth/roles';
 import { ApiError, forbidden, unavailable } from '../../shared/errors';
 import type { HttpRequest } from './http';
@@ -47,10 +47,29 @@ export async function authenticateToken(token: string | undefined): Promise<Auth
       throw unavailable('Token keys are unavailable; retry shortly');
     throw err;
   }
+  if (claims.externalSub !== undefined) return externalSession(claims);
   if (await revocations.revoked(claims.sub, claims.sv)) {
     throw unauthorized('Token has been revoked (user disabled or sessions ended)');
   }
   return claims;
+}
+
+/**
+ * An external issuer's token carries no session version: it is judged by when it was
+ * issued against when its subject's sessions were last ended, then stamped with the
+ * subject's current version, as our issuer stamps its tokens at login. Everything
+ * downstream (a WebSocket connection re-checking on subscribe) then sees an ordinary
+ * `sv`: ending the sessions again revokes it like any other token.
+ */
+async function externalSession(claims: AuthClaims): Promise<AuthClaims> {
+  const state = await revocations.state(claims.sub);
+  const toleranceMs = (config.jwt.oidc?.clockToleranceS ?? 0) * 1000;
+  if (isExternalTokenRevoked(state, claims.iat, toleranceMs)) {
+    throw unauthorized(
+      'Token has been revoked (user disabled or sessions ended); log in again at your identity provider',
+    );
+  }
+  return state.version > 0 ? { ...claims, sv: state.version } : claims;
 }
 
 /** The caller's verified claims, or `401 unauthorized`. */

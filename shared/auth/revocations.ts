@@ -17,6 +17,11 @@ export interface SubjectState {
   /** Tokens whose `sv` is below this are revoked. */
   version: number;
   disabled: boolean;
+  /**
+   * When sessions were last ended (revoke or disable), ms since the epoch; 0 = never.
+   * What counts for tokens of an external issuer, which carry no `sv`.
+   */
+  revokedAt?: number;
 }
 
 export type RevocationAction = 'revoke' | 'disable' | 'enable';
@@ -37,13 +42,25 @@ export function isRevoked(state: SubjectState, sv: number | undefined): boolean 
   return state.disabled || (sv ?? 0) < state.version;
 }
 
+/**
+ * True when an external issuer's token (no `sv`; issued at `iatS`, seconds) must be
+ * refused: its subject is disabled, or the token was issued at or before the last time
+ * its sessions were ended. `toleranceMs` widens "before" by the clock difference allowed
+ * between the issuer and us, so a token issued just before the revocation by a clock
+ * that runs ahead is refused too (logging in again works once that much time has passed).
+ */
+export function isExternalTokenRevoked(state: SubjectState, iatS: number, toleranceMs: number): boolean {
+  const revokedAt = state.revokedAt ?? 0;
+  return state.disabled || (revokedAt > 0 && iatS * 1000 <= revokedAt + toleranceMs);
+}
+
 export class RevocationList {
   constructor(private readonly redis: Cluster | Redis) {}
 
   /** The subject's state, read from Redis now. */
   async state(sub: string): Promise<SubjectState> {
-    const [v, d] = await this.redis.hmget(revocationKeys.subject(sub), 'v', 'd');
-    return { version: Number(v ?? 0) || 0, disabled: d === '1' };
+    const [v, d, t] = await this.redis.hmget(revocationKeys.subject(sub), 'v', 'd', 't');
+    return { version: Number(v ?? 0) || 0, disabled: d === '1', revokedAt: Number(t ?? 0) || 0 };
   }
 
   /** True when a token of `sub` issued under session version `sv` is revoked. */
@@ -51,8 +68,16 @@ export class RevocationList {
     return isRevoked(await this.state(sub), sv);
   }
 
-  /** Applies an admin action to a subject; returns its state afterwards. */
-  apply(sub: string, action: RevocationAction): Promise<SubjectState> {
-    return runScript(this.redis, revokeScript, [revocationKeys.subject(sub)], [action]);
+  /**
+   * Applies an admin action to a subject at `nowMs` (the caller's clock: recorded as the
+   * revocation time external tokens are judged by); returns its state afterwards.
+   */
+  apply(sub: string, action: RevocationAction, nowMs: number = Date.now()): Promise<SubjectState> {
+    return runScript(
+      this.redis,
+      revokeScript,
+      [revocationKeys.subject(sub)],
+      [action, String(Math.floor(nowMs))],
+    );
   }
 }
