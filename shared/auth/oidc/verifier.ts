@@ -7,7 +7,7 @@ import { externalUserId } from './subject';
 
 /**
  * Checks tokens of the configured external issuer: signature by a key of its JWKS with
- * one of the allowed asymmetric algorithms, exact `iss`, our `aud`, `exp`/`iat`/`nbf`
+ * one of the allowed asymmetric algorithms, exact `iss`, our `aud`, `exp`/`nbf` (and an `iat`)
  * with the configured clock tolerance. Its outcome is still raw (jose's errors, a role
  * that may be missing): shared/auth/tokens.ts turns it into claims or a 401, the same
  * way as for our own tokens.
