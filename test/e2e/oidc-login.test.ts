@@ -39,6 +39,9 @@ describe('external OpenID Connect issuer: log in at the IdP, vote with its token
     await Promise.all([offline?.stop(), cluster?.stop(), idp?.stop(), other?.stop()]);
   });
 
+  // Logins at the IdP plus votes through the whole stack: slow on a loaded 2-core machine.
+  jest.setTimeout(120000);
+
   const idOf = (username: string) => externalUserId(idp.issuer, `kc-${username}-0001`);
 
   async function openElection(token: string, extra: Record<string, unknown> = {}): Promise<string> {
