@@ -1,8 +1,8 @@
 import { requireRole } from './lib/auth';
 import { electionIdParam, elections } from './lib/elections';
-import { badRequest } from '../shared/errors';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
+import { parseVoterKeyRequest } from '../shared/secret/request-bodies';
 import { registerVoterKey } from '../shared/secret/voter-roll';
 
 /**
@@ -13,12 +13,8 @@ import { registerVoterKey } from '../shared/secret/voter-roll';
 export const handler = httpHandler('POST /elections/{id}/voter-key', async (req) => {
   const claims = await requireRole(req, 'voter');
   const e = await elections.require(electionIdParam(req.params));
-  const b = req.body;
-  if (!b || typeof b !== 'object' || Array.isArray(b))
-    throw badRequest('Body must be a JSON object {publicKey}');
-  const extra = Object.keys(b).filter((k) => k !== 'publicKey');
-  if (extra.length) throw badRequest(`Unknown field(s): ${extra.join(', ')}`, { fields: extra });
-  const entry = await registerVoterKey(redis(), e, claims.sub, (b as { publicKey?: unknown }).publicKey);
+  const { publicKey } = parseVoterKeyRequest(req.body);
+  const entry = await registerVoterKey(redis(), e, claims.sub, publicKey);
   return {
     status: entry.registered ? 201 : 200,
     body: { alias: entry.alias, publicKey: entry.publicKey },

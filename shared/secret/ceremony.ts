@@ -15,6 +15,12 @@ import type { Election } from '../elections/model';
 import { defineScript, reply, runScript } from '../redis/scripts';
 import { electionKeys, secretElectionKeys } from '../redis/keys';
 import { manifestOf } from './election-manifest';
+import {
+  parseCommitmentRequest,
+  parseComplaintRequest,
+  parseRevealRequest,
+  parseSharesRequest,
+} from './request-bodies';
 import { hashCas } from './hash-cas';
 
 /**
@@ -63,11 +69,6 @@ const finishScript = defineScript('ceremonyFinish', {
   },
 });
 
-const hex = (n: number) => new RegExp(`^[0-9a-f]{${n}}$`);
-const HEX24 = hex(24);
-const HEX96 = hex(96);
-const HEX64 = hex(64);
-
 /** The caller's trustee index in `e`, or 403 `not_a_trustee`. */
 export function trusteeIndexOf(e: Election, sub: string): number {
   manifestOf(e);
@@ -87,22 +88,10 @@ function phase(e: Election, want: string, what: string): void {
   }
 }
 
-function objectBody(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw badRequest('Body must be a JSON object');
-  return body as Record<string, unknown>;
-}
-
-function onlyFields(b: Record<string, unknown>, allowed: string[]): void {
-  const extra = Object.keys(b).filter((k) => !allowed.includes(k));
-  if (extra.length) throw badRequest(`Unknown field(s): ${extra.join(', ')}`, { fields: extra });
-}
-
-function trusteeIndex(e: Election, v: unknown, field: string): number {
+/** `v` (an integer ≥ 1, as the body's schema checked) as a trustee index of `e`; else 400. */
+function trusteeIndex(e: Election, v: number, what: string, field = what): number {
   const n = e.trustees?.length ?? 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > n) {
-    throw badRequest(`${field} must be a trustee index from 1 to ${n}`, { field });
-  }
+  if (v > n) throw badRequest(`${what} must be a trustee index from 1 to ${n}`, { field });
   return v;
 }
 
@@ -153,13 +142,8 @@ export class CeremonyStore {
    */
   async publishCommitment(e: Election, i: number, body: unknown): Promise<{ state: string }> {
     phase(e, 'commitments', 'publishing commitments');
-    const b = objectBody(body);
-    onlyFields(b, ['coefficients', 'proofs', 'transportKey']);
-    const entry: CommitmentEntry = {
-      trustee: i,
-      coefficients: b['coefficients'] as string[],
-      proofs: b['proofs'] as CommitmentEntry['proofs'],
-    };
+    const b = parseCommitmentRequest(body);
+    const entry: CommitmentEntry = { trustee: i, coefficients: b.coefficients, proofs: b.proofs };
     const fault = checkCommitmentEntry(defaultGroup, manifestOf(e), entry);
     if (fault?.check === 'malformed')
       throw badRequest(`commitments: ${fault.message}`, { field: 'coefficients' });
@@ -171,9 +155,8 @@ export class CeremonyStore {
         { coefficient: fault.coefficient },
       );
     }
-    const tk = b['transportKey'];
+    const tk = b.transportKey;
     try {
-      if (typeof tk !== 'string' || !HEX64.test(tk)) throw new Error('not 64 lowercase hex');
       decodePublicKey(defaultGroup, tk);
     } catch (err) {
       throw badRequest(`transportKey must be a ristretto255 public key (${(err as Error).message})`, {
@@ -206,27 +189,19 @@ export class CeremonyStore {
    */
   async dealShares(e: Election, i: number, body: unknown): Promise<{ dealt: number }> {
     phase(e, 'shares', 'posting sealed shares');
-    const b = objectBody(body);
-    onlyFields(b, ['shares']);
-    const list = b['shares'];
+    const list = parseSharesRequest(body).shares;
     const others = e.trustees!.map((t) => t.index).filter((j) => j !== i);
-    if (!Array.isArray(list) || list.length !== others.length) {
+    if (list.length !== others.length) {
       throw badRequest(`shares must list one sealed share for each of the ${others.length} other trustees`, {
         field: 'shares',
       });
     }
-    const sealed: SealedShare[] = list.map((s, n) => {
-      const o = objectBody(s);
-      onlyFields(o, ['to', 'nonce', 'ciphertext']);
-      const to = trusteeIndex(e, o['to'], `shares[${n}].to`);
-      if (typeof o['nonce'] !== 'string' || !HEX24.test(o['nonce'])) {
-        throw badRequest(`shares[${n}].nonce must be 24 lowercase hex characters`, { field: 'shares' });
-      }
-      if (typeof o['ciphertext'] !== 'string' || !HEX96.test(o['ciphertext'])) {
-        throw badRequest(`shares[${n}].ciphertext must be 96 lowercase hex characters`, { field: 'shares' });
-      }
-      return { from: i, to, nonce: o['nonce'], ciphertext: o['ciphertext'] };
-    });
+    const sealed: SealedShare[] = list.map((s, n) => ({
+      from: i,
+      to: trusteeIndex(e, s.to, `shares[${n}].to`, 'shares'),
+      nonce: s.nonce,
+      ciphertext: s.ciphertext,
+    }));
     const targets = sealed.map((s) => s.to).sort((a, b) => a - b);
     if (targets.join(',') !== others.join(',')) {
       throw badRequest('shares must go to every other trustee exactly once', { field: 'shares' });
@@ -271,9 +246,7 @@ export class CeremonyStore {
   /** Trustee `j` complains against dealer `i`: `i` must then reveal `s_{i→j}` in the clear. */
   async complain(e: Election, j: number, body: unknown): Promise<void> {
     phase(e, 'shares', 'complaining');
-    const b = objectBody(body);
-    onlyFields(b, ['against']);
-    const i = trusteeIndex(e, b['against'], 'against');
+    const i = trusteeIndex(e, parseComplaintRequest(body).against, 'against');
     if (i === j) throw badRequest('A trustee cannot complain against itself', { field: 'against' });
     const r = await hashCas(this.redis, secretElectionKeys(e.id).complaints, `${j}|${i}`, '', '{}');
     if (!r.written)
@@ -286,13 +259,8 @@ export class CeremonyStore {
    */
   async reveal(e: Election, i: number, body: unknown): Promise<{ upheld: boolean }> {
     phase(e, 'shares', 'answering a complaint');
-    const b = objectBody(body);
-    onlyFields(b, ['to', 'share']);
-    const j = trusteeIndex(e, b['to'], 'to');
-    const share = b['share'];
-    if (typeof share !== 'string' || !HEX64.test(share)) {
-      throw badRequest('share must be a 64-character lowercase hex scalar', { field: 'share' });
-    }
+    const { to, share } = parseRevealRequest(body);
+    const j = trusteeIndex(e, to, 'to');
     const keys = secretElectionKeys(e.id);
     const field = `${j}|${i}`;
     const current = await this.redis.hget(keys.complaints, field);

@@ -3,9 +3,10 @@ import { voteRequestSchema } from '../votes/vote-request';
 
 /**
  * The request bodies of the secret-ballot routes, written once as schemas:
- * test/unit/request-body-schemas.test.ts holds docs/openapi.yaml to them. The handlers
- * check the same shapes by hand today (with the messages and codes docs/api.md gives,
- * e.g. `malformed_ballot` for a non-canonical point); parsing with these is a follow-up.
+ * test/unit/request-body-schemas.test.ts holds docs/openapi.yaml to them, and every
+ * handler parses its body with them first (request-bodies.ts) before it reads anything
+ * else. What the shape cannot say (a canonical point, an index within n, k coefficients)
+ * is checked after, with the codes docs/api.md gives.
  */
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
 const index = z.number().int().min(1);

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { type Ballot, type DisjunctiveProof, EncodingError, toHex } from '../ballots';
 import { decodeBallot } from '../ballots/ballot-decode';
 import { computeTracker } from '../ballots/tracker';
-import { ApiError, badRequest } from '../errors';
+import { ApiError } from '../errors';
 import type { Election } from '../elections/model';
 import type { BallotScheme, JudgeContext } from '../votes/ballot';
 import { preparedElectionOf } from './election-manifest';
 import { judgeSecretBallot } from './judge-ballot';
+import { parseSecretVoteRequest } from './request-bodies';
 
 /**
  * Secret ballots behind the pipeline's BallotScheme (BALLOTS.md §4): the recorded text
@@ -97,15 +98,9 @@ export function parseSecretBallot(e: Election, v: unknown): Ballot {
   return ballot;
 }
 
-/** The submission body of a secret vote: `{ballot}`, nothing else. */
+/** The submission body of a secret vote: `{ballot}`, nothing else (checked by its schema). */
 export function ballotOfBody(body: unknown): unknown {
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw badRequest('Body must be a JSON object {ballot}');
-  const b = body as Record<string, unknown>;
-  const extra = Object.keys(b).filter((k) => k !== 'ballot');
-  if (extra.length) throw badRequest(`Unknown field(s): ${extra.join(', ')}`, { fields: extra });
-  if (b['ballot'] === undefined) throw badRequest('ballot is required', { field: 'ballot' });
-  return b['ballot'];
+  return parseSecretVoteRequest(body).ballot;
 }
 
 export const secretBallot: BallotScheme = {

@@ -1,10 +1,11 @@
 import type { Cluster } from 'ioredis';
 import { type Ballot, type BallotOpening, checkOpening } from '../ballots';
-import { ApiError, badRequest } from '../errors';
+import { ApiError } from '../errors';
 import type { Election } from '../elections/model';
 import { secretElectionKeys } from '../redis/keys';
 import { preparedElectionOf } from './election-manifest';
 import { hashCas } from './hash-cas';
+import { parseSpoilRequest } from './request-bodies';
 import { parseSecretBallot } from './secret-ballot';
 
 /**
@@ -19,29 +20,12 @@ export interface SpoiledBallot {
   opening: BallotOpening;
 }
 
-function openingOf(v: unknown): BallotOpening {
-  if (!v || typeof v !== 'object' || Array.isArray(v))
-    throw badRequest('opening must be {plaintexts, nonces}', { field: 'opening' });
-  const o = v as Record<string, unknown>;
-  const extra = Object.keys(o).filter((k) => k !== 'plaintexts' && k !== 'nonces');
-  if (extra.length)
-    throw badRequest(`Unknown field(s): ${extra.map((k) => `opening.${k}`).join(', ')}`, { fields: extra });
-  if (!Array.isArray(o['plaintexts']) || !Array.isArray(o['nonces'])) {
-    throw badRequest('opening must be {plaintexts: [0|1…], nonces: [hex…]}', { field: 'opening' });
-  }
-  return { plaintexts: o['plaintexts'] as number[], nonces: o['nonces'] as string[] };
-}
-
 /** Checks and publishes a challenged ballot; 422 `bad_opening` names the option that fails. */
 export async function publishSpoiled(redis: Cluster, e: Election, body: unknown): Promise<SpoiledBallot> {
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw badRequest('Body must be {ballot, opening}');
-  const b = body as Record<string, unknown>;
-  const extra = Object.keys(b).filter((k) => k !== 'ballot' && k !== 'opening');
-  if (extra.length) throw badRequest(`Unknown field(s): ${extra.join(', ')}`, { fields: extra });
+  const b = parseSpoilRequest(body);
   if (e.status === 'closed') throw new ApiError(409, 'election_not_open', 'This election is closed');
-  const ballot = parseSecretBallot(e, b['ballot']);
-  const opening = openingOf(b['opening']);
+  const ballot = parseSecretBallot(e, b.ballot);
+  const opening: BallotOpening = b.opening;
   const fault = checkOpening(preparedElectionOf(e), ballot, opening);
   if (fault) {
     throw new ApiError(422, 'bad_opening', `The opening does not match the ballot: ${fault.message}`, {

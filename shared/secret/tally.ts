@@ -18,6 +18,7 @@ import type { ElectionRecord } from '../elections/store';
 import { partitionKeys, secretElectionKeys } from '../redis/keys';
 import { type Results, readResults } from '../votes/read';
 import { CeremonyStore } from './ceremony';
+import { parseDecryptionShare } from './request-bodies';
 import { manifestOf } from './election-manifest';
 import { hashCas } from './hash-cas';
 
@@ -92,29 +93,16 @@ export async function readDecryption(redis: Cluster, e: ElectionRecord): Promise
   return raw ? (JSON.parse(raw) as PublishedDecryption) : null;
 }
 
+/** The body as trustee `j`'s share (its schema first; `trustee`, if sent, must be `j`). */
 function shareOf(body: unknown, j: number): DecryptionShare {
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw badRequest('Body must be a decryption share');
-  const b = body as Record<string, unknown>;
-  const extra = Object.keys(b).filter((k) => !['trustee', 'shareKey', 'values'].includes(k));
-  if (extra.length) throw badRequest(`Unknown field(s): ${extra.join(', ')}`, { fields: extra });
-  if (b['trustee'] !== undefined && b['trustee'] !== j) {
+  const b = parseDecryptionShare(body);
+  if (b.trustee !== undefined && b.trustee !== j) {
     throw badRequest(`trustee must be your index (${j})`, { field: 'trustee' });
-  }
-  if (typeof b['shareKey'] !== 'string' || !Array.isArray(b['values'])) {
-    throw badRequest('A share is {shareKey, values: [{share, proof: {c, v}}…]}');
   }
   return {
     trustee: j,
-    shareKey: b['shareKey'],
-    values: (b['values'] as unknown[]).map((v, i) => {
-      const o = (v ?? {}) as Record<string, unknown>;
-      const p = (o['proof'] ?? {}) as Record<string, unknown>;
-      if (typeof o['share'] !== 'string' || typeof p['c'] !== 'string' || typeof p['v'] !== 'string') {
-        throw badRequest(`values[${i}] must be {share, proof: {c, v}}`, { field: 'values' });
-      }
-      return { share: o['share'], proof: { c: p['c'], v: p['v'] } };
-    }),
+    shareKey: b.shareKey,
+    values: b.values.map((v) => ({ share: v.share, proof: { c: v.proof.c, v: v.proof.v } })),
   };
 }
 
