@@ -35,8 +35,8 @@ import { mapLimit } from '../helpers/voters';
 /**
  * A secret-ballot election end to end through the real stack (Redis Cluster,
  * coordinators validating by majority, serverless-offline): 5 trustees and k = 3 run
- * the ceremony over HTTP (trustee 1 with `npm run trustee`), 30 voters cast encrypted
- * ballots (3 challenge one first), a forged-proof ballot is rejected with its reason,
+ * the ceremony over HTTP (trustee 1 with `npm run trustee`), 200 voters cast encrypted
+ * ballots over HTTP (10 challenge one first), a forged-proof ballot is rejected with its reason,
  * 2 trustees never decrypt, 3 shares publish the totals the test chose, the record
  * verifies with `npm run verify`, and one altered ballot, tally or share in Redis makes
  * it fail, naming the entry.
@@ -73,7 +73,10 @@ const OPTIONS = [
   { id: 'green', label: 'Green' },
   { id: 'blue', label: 'Blue' },
 ];
-const VOTERS = 30;
+const VOTERS = 200;
+/** Voters who challenge (spoil) a ballot before casting: every 20th. */
+const challenges = (i: number) => i % 20 === 0;
+const CHALLENGERS = Array.from({ length: VOTERS }, (_, i) => i).filter(challenges).length;
 const choiceOf = (i: number) => [i % 3 === 0 ? 1 : 0, i % 3 === 1 ? 1 : 0, i % 3 === 2 ? 1 : 0];
 
 describe('secret ballots end to end', () => {
@@ -275,7 +278,7 @@ describe('secret ballots end to end', () => {
       const selections = choiceOf(i);
       for (const [l, s] of selections.entries()) expected[l]! += s;
       cast.push(async () => {
-        if (i < 3) {
+        if (challenges(i)) {
           // Benaloh: challenge one ballot (published with its opening, never counted), then cast a fresh one.
           const challenged = makeBallot(election, choiceOf(i + 1), key.secretKey);
           await challengeBallot(call, election, challenged.ballot, challenged.opening);
@@ -348,7 +351,7 @@ describe('secret ballots end to end', () => {
       });
     }
     // A few voters at a time, as a 2-core machine shared with the stack can serve them.
-    await mapLimit(cast, 4, (run) => run());
+    await mapLimit(cast, 6, (run) => run());
 
     // A ballot whose 0-or-1 proof is forged but whose tracker and signature are right:
     // intake takes it (cheap checks pass), the validators reject it with the reason.
@@ -397,12 +400,12 @@ describe('secret ballots end to end', () => {
         const r = (await api.call('GET', `/elections/${electionId}/results`, { token: admin })).body;
         return r.finalized === VOTERS && r.rejected === 1 && r.pending === 0 ? r : undefined;
       },
-      90000,
+      180000,
       'every ballot finalized',
     );
     expect(results.totals).toEqual({});
     expect(results.decryption.state).toBe('waiting');
-  }, 240000);
+  }, 480000);
 
   test('close; 2 trustees never decrypt; a bad share is refused and named; 3 shares publish the chosen totals', async () => {
     expect((await api.call('POST', `/elections/${electionId}/close`, { token: admin })).status).toBe(200);
@@ -470,7 +473,7 @@ describe('secret ballots end to end', () => {
     const record = (await api.call('GET', `/elections/${electionId}/record`, { token: admin })).body;
     expect(record.version).toBe('qv/v1');
     const states = record.ballots.map((b: { state: string }) => b.state);
-    expect(states.filter((s: string) => s === 'spoiled')).toHaveLength(3);
+    expect(states.filter((s: string) => s === 'spoiled')).toHaveLength(CHALLENGERS);
     expect(states.filter((s: string) => s === 'counted')).toHaveLength(VOTERS);
     expect(
       record.ballots.filter((b: { reason?: string }) => b.reason === 'bad_selection_proof:1'),
