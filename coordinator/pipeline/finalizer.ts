@@ -13,6 +13,8 @@ import { compareStreamIds } from '../../shared/votes/stream-ids';
 import { countVerdicts, decide, majorityCheckpoint } from '../../shared/votes/verdict';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 import type { PipelineObserver } from './observer';
+import type { Group } from '../../shared/ballots';
+import { createSodiumGroup } from '../../shared/ballots/group-sodium';
 import { planSecretBatch } from './secret-batch';
 
 /** The reply of both finalize scripts (open and secret ballots). */
@@ -54,6 +56,12 @@ interface Position {
 
 /** How long a cached position is trusted without a write of ours confirming it. */
 const POSITION_TTL_MS = 5000;
+
+/**
+ * The group the running encrypted tallies are added in: libsodium's, whose points are
+ * their encodings (secret-batch.ts); loaded at the first secret batch only.
+ */
+let tallyGroup: Promise<Group<Uint8Array>> | null = null;
 
 /** Thrown when a finalize was refused for a stale fencing token: ownership is lost. */
 export class FencedError extends Error {
@@ -216,6 +224,8 @@ export class Finalizer {
       entries + 1,
     ];
     if (e.ballot === 'secret') {
+      tallyGroup ??= createSodiumGroup();
+      const g = await tallyGroup;
       const plan = planSecretBatch(
         e,
         p,
@@ -229,6 +239,7 @@ export class Finalizer {
           outcome: o.entry.outcome,
           reason: o.entry.reason,
         })),
+        g,
       );
       prev = plan.head;
       newTally = plan.tally;
