@@ -330,6 +330,7 @@ export class Pipeline {
       const all = await Promise.all(ids.map((id) => this.store.get(id)));
       const before = this.elections;
       this.elections = all.filter((e): e is ElectionRecord => e !== null);
+      if (this.running && this.elections.some((e) => e.ballot === 'secret')) this.secretJudge.warm();
       for (const old of before) {
         if (this.elections.some((e) => e.id === old.id)) continue;
         this.validator.forget(old.id); // retired: drop its cached positions and reads

@@ -20,12 +20,17 @@ export interface SecretBallotJudge {
     e: ElectionRecord,
     ballots: { recorded: string; rollKey: string | null }[],
   ): Promise<(string | null)[]>;
+  /** Starts the workers now (a secret election became active) so the first batch does not wait for them. */
+  warm(): void;
   /** Stops the workers (a judge not used yet started none). */
   close(): Promise<void>;
 }
 
 /** The pool settings (shared/settings/schema.ts, docs/operations.md). */
-export type SecretJudgeSettings = Pick<Settings, 'VERIFY_WORKERS' | 'VERIFY_BATCH' | 'VERIFY_BACKEND'>;
+export type SecretJudgeSettings = Pick<
+  Settings,
+  'VERIFY_WORKERS' | 'VERIFY_BATCH' | 'VERIFY_BACKEND' | 'VERIFY_NICE'
+>;
 
 /** Worker threads for `VERIFY_WORKERS` (0: one per core). */
 export function verifyWorkers(s: Pick<Settings, 'VERIFY_WORKERS'>): number {
@@ -52,12 +57,15 @@ export function createSecretBallotJudge(
       size: verifyWorkers(s),
       batchSize: s.VERIFY_BATCH,
       backend: s.VERIFY_BACKEND ?? 'libsodium',
+      nice: s.VERIFY_NICE,
     }),
 ): SecretBallotJudge {
   let pool: VerifyPool | null = null;
+  let closed = false;
   return {
     async judge(e, ballots) {
       if (ballots.length === 0) return [];
+      if (closed) throw new Error('the secret ballot judge is closed');
       const keys = electionKeysOf(e);
       pool ??= makePool();
       const verdicts = await pool.verifyRecorded(
@@ -67,7 +75,11 @@ export function createSecretBallotJudge(
       if (verdicts.length !== ballots.length) throw new Error('verification pool lost verdicts');
       return verdicts.map((v) => reasonString(v) ?? null);
     },
+    warm() {
+      if (!closed) pool ??= makePool();
+    },
     async close() {
+      closed = true;
       const p = pool;
       pool = null;
       await p?.close();

@@ -20,6 +20,12 @@ export interface VerifyPoolOptions {
   backend?: 'libsodium' | 'noble';
   /** Ballots per combined equation and per message to a worker (default 50). */
   batchSize?: number;
+  /**
+   * Nice value of the worker threads (Linux: per thread; default 10): the coordinator's
+   * event loop (heartbeats, leases, clock sync) runs at the process's own priority and
+   * gets a core first when verification and it compete. 0 = the same priority.
+   */
+  nice?: number;
   /** How often one batch may lose its worker before it is refused (default 3). */
   maxAttempts?: number;
   /**
@@ -95,7 +101,7 @@ export function createVerifyPool(opts: VerifyPoolOptions): VerifyPool {
   const file = opts.workerFile ?? defaultWorkerFile();
   const batchSize = Math.max(1, opts.batchSize ?? 50);
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
-  const workerData = { backend: opts.backend ?? 'libsodium', batchSize };
+  const workerData = { backend: opts.backend ?? 'libsodium', batchSize, nice: opts.nice ?? 10 };
   let nextId = 1;
   let closed = false;
 

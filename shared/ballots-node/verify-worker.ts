@@ -4,6 +4,7 @@
  * backend chosen by the pool. Answers `{ id, verdicts }` for each request (verify-pool.ts
  * `VerifyRequest`): `ballots` as objects, or `recorded` ballots (JSON text + roll key).
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   type Ballot,
@@ -21,7 +22,11 @@ import { createNodeSignatureVerifier } from './ed25519-verify';
 import { installNodeHashes } from './native-hashes';
 import type { VerifyRequest } from './verify-pool';
 
-const { backend, batchSize } = workerData as { backend: 'libsodium' | 'noble'; batchSize: number };
+const { backend, batchSize, nice } = workerData as {
+  backend: 'libsodium' | 'noble';
+  batchSize: number;
+  nice: number;
+};
 
 /** Parses recorded ballots; a text that is not a JSON object is `malformed` (as one at a time). */
 function parseRecorded(texts: string[]): { ballots: Ballot[]; verdicts: (BallotVerdict | null)[] } {
@@ -41,6 +46,14 @@ function parseRecorded(texts: string[]): { ballots: Ballot[]; verdicts: (BallotV
 }
 
 async function main(): Promise<void> {
+  if (nice > 0) {
+    try {
+      // pid 0 = this thread on Linux (nice is per thread there): only verification yields.
+      setPriority(0, nice);
+    } catch {
+      // Not allowed or not supported: verify at the process's priority.
+    }
+  }
   installNodeHashes();
   const group: Group<unknown> = backend === 'noble' ? defaultGroup : await createSodiumGroup();
   const verifySignature = createNodeSignatureVerifier();

@@ -107,6 +107,7 @@ export const settingsSchema = z.object({
   VERIFY_WORKERS: num(0, { int: true, min: 0 }),
   VERIFY_BATCH: num(50, { int: true, min: 1 }),
   VERIFY_BACKEND: optionalOneOf(['libsodium', 'noble']),
+  VERIFY_NICE: num(10, { int: true, min: 0, max: 19 }),
   // An empty LAMBDA_ENDPOINT means AWS's own endpoint, so it is kept as given.
   LAMBDA_ENDPOINT: z.string().default('http://127.0.0.1:3002'),
   FANOUT: optionalText(),

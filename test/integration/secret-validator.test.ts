@@ -28,7 +28,12 @@ import { deleteNamespace, testRedis, uniqueNs } from '../helpers/redis';
  * not approved unchecked.
  */
 const log = createLogger({ component: 'test' }, 'silent');
-const settings = { VERIFY_WORKERS: 2, VERIFY_BATCH: 4, VERIFY_BACKEND: 'libsodium' as const };
+const settings = {
+  VERIFY_WORKERS: 2,
+  VERIFY_BATCH: 4,
+  VERIFY_BACKEND: 'libsodium' as const,
+  VERIFY_NICE: 10,
+};
 const id = uniqueNs('sv');
 const random = seededRandomBytes(`secret-validator-${id}`);
 const sim = simulateElection(

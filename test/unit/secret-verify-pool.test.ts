@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Ballot,
@@ -104,6 +105,15 @@ describe('verification pool: recorded ballots', () => {
     }
     // Verifying 120 ballots takes far longer than 10 ticks of 5 ms; on this thread there would be none.
     expect(ticks).toBeGreaterThanOrEqual(10);
+  }, 60_000);
+
+  test('the verification threads yield to the event loop: they run at nice 10, the main thread at 0', async () => {
+    await pool.verifyRecorded(keys, many(2));
+    const niceOf = (tid: string) =>
+      Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const tids = readdirSync('/proc/self/task');
+    expect(niceOf(String(process.pid))).toBe(0);
+    expect(tids.filter((t) => niceOf(t) === 10)).toHaveLength(2);
   }, 60_000);
 
   test('a worker that dies mid-batch: its batches are verified again on a new worker', async () => {
