@@ -6,6 +6,7 @@
  *   npm run bench                 # all
  *   npm run bench -- pipeline     # only the named ones: pipeline scaling http mutex failover
  *                                 # redis-failover fanout ballot-crypto ballot-browser
+ *                                 # secret-pipeline
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -42,6 +43,11 @@ const runs: { name: string; file: string; args: string[] }[] = [
   { name: 'fanout', file: 'fanout.ts', args: ['--subscribers', '1000', '--votes', '1000', '--rate', '100'] },
   { name: 'ballot-crypto', file: 'ballot-crypto.ts', args: ['--ballots', '200', '--batch', '100'] },
   { name: 'ballot-browser', file: 'ballot-browser.ts', args: ['--ballots', '20'] },
+  {
+    name: 'secret-pipeline',
+    file: 'secret-pipeline.ts',
+    args: ['--ballots', '2000', '--open-votes', '20000'],
+  },
 ];
 
 const names = [...new Set(runs.map((r) => r.name))];
@@ -201,6 +207,17 @@ function printSummary(): void {
       'recorded',
       '-',
     ]);
+  const sp = read('secret-pipeline');
+  if (sp) {
+    rows.push([
+      `finalized secret ballots/s (4 options, ${sp['coordinators']} validators), load ${sp['secret']?.loadBefore?.[0] ?? '-'}`,
+      f(sp['secret']?.perSecond),
+      `open ${f(sp['open']?.perSecond)}/s`,
+      f(sp['ratioToOpen'], 3),
+      '>= 500/s',
+      met(sp['met']),
+    ]);
+  }
   for (const [name, label] of [
     ['pipeline-c1-m3', '1 coordinator, 3 masters'],
     ['pipeline-c3-m3', '3 coordinators, 3 masters'],
