@@ -32,7 +32,7 @@ import { FAULT_KINDS, type FaultClass, type FaultKind, type ScheduledFault } fro
 
 /** Where nemesis ops go: the history recorder (chaos/history.ts) satisfies it. */
 export interface NemesisLog {
-  nemesis(f: string, value: unknown): unknown;
+  nemesis(f: string, value: unknown): { index: number };
 }
 
 /** One injected fault, as the report and the checker see it. */
@@ -43,6 +43,8 @@ export interface FaultWindow {
   /** Hosts hit (names), and for partitions the hosts they were cut from. */
   targets: string[];
   detail: Record<string, unknown>;
+  /** Index of the history op that started it. */
+  startOp: number;
   /** Wall-clock ms (Date.now()) of the start, the heal, and the cluster's recovery. */
   start: number;
   end: number;
@@ -54,6 +56,7 @@ export interface NemesisOptions {
   history: NemesisLog;
   /** Elections the close faults may close (each at most once). */
   closable: string[];
+  /** Closes an election (the caller records it in the history as the admin's `close`). */
   closeElection(id: string): Promise<void>;
   log(m: string): void;
   signal?: AbortSignal;
@@ -63,15 +66,18 @@ export interface NemesisOptions {
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', done);
       r();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 /** The undo step of a running fault plus what it hit. */
 interface Active {
+  startOp: number;
   targets: string[];
   detail: Record<string, unknown>;
   stopF: string;
@@ -104,8 +110,9 @@ export class Nemesis {
   async inject(f: ScheduledFault): Promise<FaultWindow> {
     const id = this.nextId++;
     const cls = FAULT_KINDS[f.kind].cls;
-    const start = Date.now();
     const a = await this.start(f, id);
+    // From when the fault is in place (a latency proxy takes a moment to start).
+    const start = Date.now();
     this.active = a;
     const w: FaultWindow = {
       id,
@@ -113,6 +120,7 @@ export class Nemesis {
       cls,
       targets: a.targets,
       detail: a.detail,
+      startOp: a.startOp,
       start,
       end: 0,
       recovered: null,
@@ -163,8 +171,8 @@ export class Nemesis {
     kind: FaultKind,
     targets: string[],
     detail: Record<string, unknown>,
-  ): void {
-    this.o.history.nemesis(f, { id, fault: kind, phase: 'start', targets, ...detail });
+  ): number {
+    return this.o.history.nemesis(f, { id, fault: kind, phase: 'start', targets, ...detail }).index;
   }
 
   private async leader(choice: number): Promise<HostSpec> {
@@ -209,8 +217,9 @@ export class Nemesis {
     const partition = (cuts: [HostSpec, HostSpec[]][], detail: Record<string, unknown>): Active => {
       for (const [h, from] of cuts) cutFrom(h, from);
       const targets = cuts.map(([h]) => h.name);
-      this.record('start-partition', id, f.kind, targets, detail);
+      const startOp = this.record('start-partition', id, f.kind, targets, detail);
       return {
+        startOp,
         targets,
         detail,
         stopF: 'stop-partition',
@@ -276,8 +285,9 @@ export class Nemesis {
         const h = f.kind === 'pause-leader' ? await this.leader(c) : await this.owner(c);
         const proc = this.o.stack.coordinatorProcs.get(h.name);
         proc?.signal('SIGSTOP');
-        this.record('pause', id, f.kind, [h.name], { pid: proc?.pid });
+        const startOp = this.record('pause', id, f.kind, [h.name], { pid: proc?.pid });
         return {
+          startOp,
           targets: [h.name],
           detail: {},
           stopF: 'resume',
@@ -292,11 +302,12 @@ export class Nemesis {
         const skewMs = sign * 5000;
         const driftPpm = -sign * (500 + Math.floor(c * 2000));
         await setClock(h, skewMs, driftPpm);
-        this.record('clock', id, f.kind, [h.name], { skewMs, driftPpm });
+        const startOp = this.record('start-clock', id, f.kind, [h.name], { skewMs, driftPpm });
         return {
+          startOp,
           targets: [h.name],
           detail: { skewMs, driftPpm },
-          stopF: 'clock',
+          stopF: 'stop-clock',
           heal: async () => {
             await setClock(h, 0, 0).catch((err) => this.o.log(`clock reset on ${h.name} failed: ${err}`));
           },
@@ -327,8 +338,9 @@ export class Nemesis {
   private killCoordinator(id: number, kind: FaultKind, h: HostSpec, detail: Record<string, unknown>): Active {
     const proc = this.o.stack.coordinatorProcs.get(h.name);
     proc?.signal('SIGKILL');
-    this.record('kill', id, kind, [h.name], { pid: proc?.pid, ...detail });
+    const startOp = this.record('kill', id, kind, [h.name], { pid: proc?.pid, ...detail });
     return {
+      startOp,
       targets: [h.name],
       detail,
       stopF: 'restart',
@@ -347,8 +359,9 @@ export class Nemesis {
     const { master, replica } = await this.masterWithReplica(choice);
     const proc = this.o.stack.redisProcs.get(master.name);
     proc?.signal('SIGKILL');
-    this.record('kill', id, kind, [master.name], { replica: replica.name, redis: true });
+    const startOp = this.record('kill', id, kind, [master.name], { replica: replica.name, redis: true });
     return {
+      startOp,
       targets: [master.name],
       detail: { replica: replica.name },
       stopF: 'restart',
@@ -402,8 +415,9 @@ export class Nemesis {
     divertInbound(h, port, proxyPort);
     limitRate(h, rate);
     const detail = { port, delayMs, jitterMs, resetShare, rate };
-    this.record('start-latency', id, f.kind, [h.name], detail);
+    const startOp = this.record('start-latency', id, f.kind, [h.name], detail);
     return {
+      startOp,
       targets: [h.name],
       detail,
       stopF: 'stop-latency',
@@ -423,7 +437,6 @@ export class Nemesis {
     const election = this.o.closable.shift();
     if (election) {
       await sleep(Math.floor(f.durationMs / 3), this.o.signal);
-      this.o.history.nemesis('close', { id, fault: f.kind, phase: 'close', election, under: inner });
       try {
         await this.o.closeElection(election);
       } catch (err) {

@@ -12,14 +12,18 @@ function ipt(h: HostSpec, args: string[]): string {
   return nsExec(h.ns, 'iptables', ['-w', ...args]);
 }
 
-/** Creates `chain` and hooks it into INPUT and OUTPUT once. */
-function ensureChain(h: HostSpec, chain: string): void {
+/**
+ * Creates `chain` and hooks it into `hooks` once. The latency chain is an INPUT chain
+ * only: in OUTPUT its `! -i lo` would match every packet (no input interface there)
+ * and reset the proxy's own connection to the service.
+ */
+function ensureChain(h: HostSpec, chain: string, hooks: readonly string[] = ['INPUT', 'OUTPUT']): void {
   try {
     ipt(h, ['-N', chain]);
   } catch {
     // exists already
   }
-  for (const hook of ['INPUT', 'OUTPUT']) {
+  for (const hook of hooks) {
     try {
       ipt(h, ['-C', hook, '-j', chain]);
     } catch {
@@ -50,7 +54,7 @@ export function healPartitions(h: HostSpec): void {
 /** The rules of both fault chains of `h` (for logs and tests). */
 export function faultRules(h: HostSpec): string {
   ensureChain(h, PART_CHAIN);
-  ensureChain(h, LAT_CHAIN);
+  ensureChain(h, LAT_CHAIN, ['INPUT']);
   return `${ipt(h, ['-S', PART_CHAIN])}${ipt(h, ['-S', LAT_CHAIN])}${ipt(h, ['-t', 'nat', '-S', 'PREROUTING'])}`;
 }
 
@@ -61,7 +65,7 @@ export function faultRules(h: HostSpec): string {
  * reconnect and go through the proxy too.
  */
 export function divertInbound(h: HostSpec, port: number, proxyPort: number): void {
-  ensureChain(h, LAT_CHAIN);
+  ensureChain(h, LAT_CHAIN, ['INPUT']);
   ipt(h, [
     '-t',
     'nat',
@@ -95,7 +99,7 @@ export function divertInbound(h: HostSpec, port: number, proxyPort: number): voi
 
 /** Undoes {@link divertInbound}: new connections go straight to the service again. */
 export function undivertInbound(h: HostSpec): void {
-  ensureChain(h, LAT_CHAIN);
+  ensureChain(h, LAT_CHAIN, ['INPUT']);
   ipt(h, ['-F', LAT_CHAIN]);
   ipt(h, ['-t', 'nat', '-F', 'PREROUTING']);
 }
