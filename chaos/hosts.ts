@@ -9,15 +9,22 @@ import { dirname, join, resolve } from 'node:path';
  * and not a process trick. Everything created is named with {@link NET.prefix} so a
  * crashed run's leftovers can be found and removed (`npm run hosts -- down`).
  */
-export const NET = {
-  /** Prefix of every namespace and link this module creates. */
-  prefix: 'qvc',
-  bridge: 'qvc-br0',
-  /** A private /24 unlikely to clash with podman (10.88/10.89) or docker (172.17). */
-  subnet: '10.213.77',
-  /** The machine's own address on the bridge (serverless-offline and the runner live here). */
-  hostIp: '10.213.77.1',
-} as const;
+export interface Net {
+  /** Prefix of every namespace and link made on this net (at most 5 characters: link names are short). */
+  prefix: string;
+  /** The first three octets of its /24. */
+  subnet: string;
+}
+
+/**
+ * The chaos runs' net: a private /24 unlikely to clash with podman (10.88/10.89) or
+ * docker (172.17). Another net (the hosts test's) lets two runs share the machine.
+ */
+export const NET: Net = { prefix: 'qvc', subnet: '10.213.77' };
+
+export const bridgeOf = (net: Net): string => `${net.prefix}-br0`;
+/** The machine's own address on the bridge (serverless-offline and the runner live there). */
+export const machineIp = (net: Net): string => `${net.subnet}.1`;
 
 export type HostKind = 'redis' | 'coordinator';
 
@@ -30,19 +37,21 @@ export interface HostSpec {
 }
 
 export interface Topology {
+  net: Net;
   redis: HostSpec[];
   coordinators: HostSpec[];
 }
 
 /** The hosts of a topology: Redis nodes r1..rN at .11+, coordinators c1..cM at .21+. */
-export function topology(redisNodes = 6, coordinators = 3): Topology {
+export function topology(redisNodes = 6, coordinators = 3, net: Net = NET): Topology {
   const host = (kind: HostKind, letter: string, base: number, i: number): HostSpec => ({
     name: `${letter}${i + 1}`,
     kind,
-    ns: `${NET.prefix}-${letter}${i + 1}`,
-    ip: `${NET.subnet}.${base + i}`,
+    ns: `${net.prefix}-${letter}${i + 1}`,
+    ip: `${net.subnet}.${base + i}`,
   });
   return {
+    net,
     redis: Array.from({ length: redisNodes }, (_, i) => host('redis', 'r', 11, i)),
     coordinators: Array.from({ length: coordinators }, (_, i) => host('coordinator', 'c', 21, i)),
   };
@@ -75,7 +84,8 @@ export function hostsUnavailableReason(): string | null {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (typeof process.getuid === 'function' && process.getuid() !== 0)
     return 'network namespaces need root (this process is not uid 0)';
-  const probe = `${NET.prefix}-probe${process.pid}`;
+  // Not under any net's prefix: a concurrent `down` must not take the probe away.
+  const probe = `qvprobe-${process.pid}`;
   try {
     sh('ip', ['netns', 'add', probe]);
   } catch (err) {
@@ -91,20 +101,20 @@ export function hostsUnavailableReason(): string | null {
   return null;
 }
 
-/** Our namespaces that exist now (ours or a crashed run's). */
-export function listNamespaces(): string[] {
+/** The net's namespaces that exist now (ours or a crashed run's). */
+export function listNamespaces(net: Net = NET): string[] {
   return sh('ip', ['netns', 'list'])
     .split('\n')
     .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter((n) => n.startsWith(`${NET.prefix}-`));
+    .filter((n) => n.startsWith(`${net.prefix}-`));
 }
 
-/** Our links in the root namespace (the bridge and host ends of veth pairs). */
-export function listLinks(): string[] {
+/** The net's links in the root namespace (the bridge and host ends of veth pairs). */
+export function listLinks(net: Net = NET): string[] {
   return sh('ip', ['-o', 'link', 'show'])
     .split('\n')
     .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? '')
-    .filter((n) => n.startsWith(`${NET.prefix}-`));
+    .filter((n) => n.startsWith(`${net.prefix}-`));
 }
 
 /** Where host-side processes of a run (serverless-offline) are noted, for `down` after a crash. */
@@ -149,11 +159,21 @@ function killNotedPids(log: (m: string) => void): void {
  * created: processes inside our namespaces are killed first (`ip netns pids`), then
  * the namespaces and our links are deleted. Safe to call when nothing exists.
  */
-export function hostsDown(log: (m: string) => void = () => {}): { namespaces: number; links: number } {
-  killNotedPids(log);
-  const namespaces = listNamespaces();
+export function hostsDown(
+  log: (m: string) => void = () => {},
+  net: Net = NET,
+): { namespaces: number; links: number } {
+  if (net.prefix === NET.prefix) killNotedPids(log);
+  const namespaces = listNamespaces(net);
+  const pidsIn = (ns: string): string[] => {
+    try {
+      return sh('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean);
+    } catch {
+      return []; // gone meanwhile
+    }
+  };
   for (const ns of namespaces) {
-    for (const pid of sh('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean)) {
+    for (const pid of pidsIn(ns)) {
       try {
         process.kill(Number(pid), 'SIGCONT');
         process.kill(Number(pid), 'SIGKILL');
@@ -169,6 +189,7 @@ export function hostsDown(log: (m: string) => void = () => {}): { namespaces: nu
         sh('ip', ['netns', 'del', ns]);
         break;
       } catch (err) {
+        if (!listNamespaces(net).includes(ns)) break; // gone meanwhile
         if (i >= 20) throw err;
         execFileSync('sleep', ['0.1']);
       }
@@ -176,7 +197,7 @@ export function hostsDown(log: (m: string) => void = () => {}): { namespaces: nu
     log(`removed namespace ${ns}`);
   }
   // Deleting a namespace deletes its veth end and with it the host end; the bridge stays.
-  const links = listLinks();
+  const links = listLinks(net);
   for (const link of links) {
     try {
       sh('ip', ['link', 'del', link]);
@@ -194,20 +215,22 @@ export function hostsDown(log: (m: string) => void = () => {}): { namespaces: nu
  * removed again before the error is thrown.
  */
 export function hostsUp(t: Topology, log: (m: string) => void = () => {}): void {
-  if (listNamespaces().length > 0 || listLinks().length > 0) {
+  const net = t.net;
+  if (listNamespaces(net).length > 0 || listLinks(net).length > 0) {
     log('removing leftovers of an earlier run');
-    hostsDown(log);
+    hostsDown(log, net);
   }
+  const bridge = bridgeOf(net);
   try {
-    sh('ip', ['link', 'add', NET.bridge, 'type', 'bridge']);
-    sh('ip', ['addr', 'add', `${NET.hostIp}/24`, 'dev', NET.bridge]);
-    sh('ip', ['link', 'set', NET.bridge, 'up']);
+    sh('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    sh('ip', ['addr', 'add', `${machineIp(net)}/24`, 'dev', bridge]);
+    sh('ip', ['link', 'set', bridge, 'up']);
     for (const h of allHosts(t)) {
       const outer = `${h.ns}-h`;
       const inner = `${h.ns}-n`;
       sh('ip', ['netns', 'add', h.ns]);
       sh('ip', ['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner]);
-      sh('ip', ['link', 'set', outer, 'master', NET.bridge, 'up']);
+      sh('ip', ['link', 'set', outer, 'master', bridge, 'up']);
       sh('ip', ['link', 'set', inner, 'netns', h.ns]);
       sh('ip', ['-n', h.ns, 'link', 'set', inner, 'name', 'eth0']);
       sh('ip', ['-n', h.ns, 'addr', 'add', `${h.ip}/24`, 'dev', 'eth0']);
@@ -216,7 +239,7 @@ export function hostsUp(t: Topology, log: (m: string) => void = () => {}): void 
       log(`host ${h.name} (${h.kind}) at ${h.ip} in namespace ${h.ns}`);
     }
   } catch (err) {
-    hostsDown(log);
+    hostsDown(log, net);
     throw err;
   }
 }

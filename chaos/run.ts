@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mintToken } from '../shared/auth/tokens';
-import { type CheckReport, checkHistory, formatReport } from './checker';
+import { type CheckReport, checkHistory, formatReport, unaccountedVotes } from './checker';
 import type { LeaderEvent } from './checker/types';
-import { type FinalState, readFinalState } from './final-state';
-import { HistoryRecorder, type SubmitValue } from './history';
+import { type FinalState, readFinalState, readVoteStatuses } from './final-state';
+import { HistoryRecorder } from './history';
 import { HostStack, agreedLeader, redisHealth, waitFor } from './host-stack';
 import { hostsDown, hostsUp, topology } from './hosts';
 import { call } from './http';
@@ -164,6 +164,16 @@ export async function runChaos(o: ChaosRunOptions, hooks: ChaosRunHooks = {}): P
         faults: ops.filter((x) => x.process === 'nemesis'),
         title: `chaos run seed ${o.seed}`,
         seed: o.seed,
+        params: [
+          ['duration', `${o.durationS} s`],
+          ['fault classes', o.faults.join(', ')],
+          ['faults injected', String(nemesis.windows.length)],
+          ['clients / elections / voters', `${o.clients} / ${o.elections} / ${o.voters}`],
+          [
+            'replay',
+            `npm run chaos -- --duration ${o.durationS} --seed ${o.seed} --faults ${o.faults.join(',')}`,
+          ],
+        ],
       }),
     );
     const summary = summarize(o, report, nemesis.windows, runDir);
@@ -173,7 +183,7 @@ export async function runChaos(o: ChaosRunOptions, hooks: ChaosRunHooks = {}): P
     clearInterval(progress);
     await nemesis?.healAll().catch(() => {});
     await stack.stop();
-    hostsDown();
+    hostsDown(() => {}, t.net);
   }
 }
 
@@ -199,31 +209,21 @@ async function createElections(apiUrl: string, admin: string, n: number): Promis
   return out;
 }
 
-/** The final state, then again with the statuses of acknowledged votes the audit log lacks. */
+/** The final state, with the statuses of acknowledged votes the audit log lacks (lost or pending?). */
 async function readFinal(
   apiUrl: string,
   admin: string,
   elections: WorkloadElection[],
   history: HistoryRecorder,
 ): Promise<FinalState> {
-  const electionIds = elections.map((e) => e.id);
-  const first = await readFinalState({ apiUrl, adminToken: admin, electionIds, waitFinalMs: 120000 });
-  const logged = new Set(
-    Object.values(first.elections).flatMap((e) => e.audit.map((a) => a.voteId).filter(Boolean) as string[]),
-  );
-  const missing = history
-    .ops()
-    .filter((x) => x.f === 'submit' && x.type === 'ok')
-    .map((x) => (x.value as SubmitValue & { voteId?: string }).voteId)
-    .filter((v): v is string => typeof v === 'string' && !logged.has(v));
-  if (missing.length === 0) return first;
-  return readFinalState({
+  const final = await readFinalState({
     apiUrl,
     adminToken: admin,
-    electionIds,
-    voteIds: [...new Set(missing)],
-    waitFinalMs: 30000,
+    electionIds: elections.map((e) => e.id),
+    waitFinalMs: 120000,
   });
+  final.votes = await readVoteStatuses({ apiUrl, adminToken: admin }, unaccountedVotes(history.ops(), final));
+  return final;
 }
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

@@ -2,12 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { cutFrom, healPartitions } from '../../chaos/net-faults';
 import {
+  type Net,
   type Topology,
   hostsDown,
   hostsUnavailableReason,
   hostsUp,
   listLinks,
   listNamespaces,
+  machineIp,
   topology,
 } from '../../chaos/hosts';
 
@@ -20,6 +22,8 @@ import {
 const why = hostsUnavailableReason();
 if (why) process.stdout.write(`[chaos hosts] SKIPPED: ${why}\n`);
 const suite = why ? describe.skip : describe;
+/** Its own net: the short chaos run may use the default one at the same time. */
+const net: Net = { prefix: 'qvt', subnet: '10.213.78' };
 
 /** True when a TCP connection from the machine to ip:port is accepted within 1 s. */
 function reachable(ip: string, port: number): Promise<boolean> {
@@ -60,15 +64,15 @@ function listenIn(ns: string, ip: string, port: number): Promise<ChildProcess> {
 suite('chaos hosts (network namespaces)', () => {
   let t: Topology;
   beforeAll(() => {
-    t = topology(2, 2);
+    t = topology(2, 2, net);
     hostsUp(t);
   }, 30000);
   afterAll(() => {
-    hostsDown();
+    hostsDown(() => {}, net);
   }, 30000);
 
   test('each host has its own address on the bridge, reachable from the machine and from each other', async () => {
-    expect(listNamespaces().sort()).toEqual(['qvc-c1', 'qvc-c2', 'qvc-r1', 'qvc-r2']);
+    expect(listNamespaces(net).sort()).toEqual(['qvt-c1', 'qvt-c2', 'qvt-r1', 'qvt-r2']);
     const [c1, c2] = t.coordinators;
     const server = await listenIn(c2!.ns, c2!.ip, 5555);
     try {
@@ -98,7 +102,7 @@ suite('chaos hosts (network namespaces)', () => {
     try {
       expect(await reachable(c1!.ip, 5556)).toBe(true);
       // Cut c1 from c2 and from the machine's bridge address: the machine can no longer connect.
-      cutFrom(c1!, [c2!, { name: 'machine', kind: 'redis', ns: '', ip: '10.213.77.1' }]);
+      cutFrom(c1!, [c2!, { name: 'machine', kind: 'redis', ns: '', ip: machineIp(net) }]);
       expect(await reachable(c1!.ip, 5556)).toBe(false);
       healPartitions(c1!);
       expect(await reachable(c1!.ip, 5556)).toBe(true);
@@ -120,13 +124,13 @@ suite('chaos hosts (network namespaces)', () => {
     });
     orphan.unref();
     const exited = new Promise((r) => orphan.once('exit', r));
-    const removed = hostsDown();
+    const removed = hostsDown(() => {}, net);
     expect(removed.namespaces).toBe(4);
-    expect(listNamespaces()).toEqual([]);
-    expect(listLinks()).toEqual([]);
+    expect(listNamespaces(net)).toEqual([]);
+    expect(listLinks(net)).toEqual([]);
     expect(await exited).toBeDefined();
     // Up again for afterAll's symmetry (and to prove up works after a down).
     hostsUp(t);
-    expect(listNamespaces()).toHaveLength(4);
+    expect(listNamespaces(net)).toHaveLength(4);
   }, 30000);
 });

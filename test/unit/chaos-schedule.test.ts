@@ -1,4 +1,10 @@
-import { FAULT_CLASSES, FAULT_KINDS, type FaultKind, makeSchedule, parseFaultClasses } from '../../chaos/schedule';
+import {
+  FAULT_CLASSES,
+  FAULT_KINDS,
+  type FaultKind,
+  makeSchedule,
+  parseFaultClasses,
+} from '../../chaos/schedule';
 import { parseRunArgs } from '../../chaos/run-options';
 
 /**
@@ -40,10 +46,14 @@ describe('chaos nemesis schedule', () => {
   });
 
   test('run options: defaults, flags, and a named error for a bad one', () => {
-    const o = parseRunArgs(['--duration', '600', '--seed', '5', '--faults', 'partition'], { outDir: '/tmp/x' });
+    const o = parseRunArgs(['--duration', '600', '--seed', '5', '--faults', 'partition'], {
+      outDir: '/tmp/x',
+    });
     expect(o).toMatchObject({ durationS: 600, seed: 5, faults: ['partition'], outDir: '/tmp/x' });
     expect(o.voters * o.elections).toBeGreaterThanOrEqual(600 * 12);
-    expect(() => parseRunArgs(['--duration', 'soon'], { outDir: '/tmp' })).toThrow('--duration needs an integer');
+    expect(() => parseRunArgs(['--duration', 'soon'], { outDir: '/tmp' })).toThrow(
+      '--duration needs an integer',
+    );
     expect(() => parseRunArgs(['--speed', '1'], { outDir: '/tmp' })).toThrow('unknown option --speed');
   });
 });
