@@ -3,6 +3,7 @@ import type { RedisSeed } from '../../shared/config';
 import { withDeadline } from '../../shared/deadline';
 import type { CoordinatorStatus } from '../../shared/membership/coordinator-status';
 import { type MemberRecord, parseMemberRecord } from '../../shared/membership/member';
+import { type RedisAccess, redisAccessFromSettings, redisAccessOptions } from '../../shared/redis/access';
 import { createRedisCluster } from '../../shared/redis/client';
 import { parseClusterNodeLines, reachableNodes } from '../../shared/redis/cluster-nodes';
 import { clusterKeys } from '../../shared/redis/keys';
@@ -19,9 +20,11 @@ function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 async function discoverRedisNodes(
   seeds: RedisSeed[],
   timeoutMs: number,
+  access: RedisAccess,
 ): Promise<{ host: string; port: number; flags: string }[] | null> {
   for (const seed of seeds) {
     const r = new Redis({
+      ...redisAccessOptions(access),
       ...seed,
       lazyConnect: true,
       connectTimeout: timeoutMs,
@@ -61,10 +64,15 @@ async function fetchStatus(adminUrl: string, timeoutMs: number): Promise<Coordin
 /** Reads the Redis Cluster, the coordinator records and leader keys, and every coordinator's /status. */
 export async function readStatusFacts(seeds: RedisSeed[], timeoutMs: number): Promise<StatusFacts> {
   const seedsText = seeds.map((s) => `${s.host}:${s.port}`).join(',');
-  const redisNodes = await discoverRedisNodes(seeds, timeoutMs);
+  // The same TLS and AUTH settings as every other client (REDIS_TLS*, REDIS_USERNAME, ...).
+  const access = redisAccessFromSettings();
+  const redisNodes = await discoverRedisNodes(seeds, timeoutMs, access);
   let redisHealth: ClusterHealth | null = null;
   if (redisNodes?.every((n) => n.host === '127.0.0.1' || n.host === 'localhost')) {
-    redisHealth = await clusterHealth(redisNodes.map((n) => n.port));
+    redisHealth = await clusterHealth(
+      redisNodes.map((n) => n.port),
+      access,
+    );
   }
   const facts: StatusFacts = {
     now: 0,

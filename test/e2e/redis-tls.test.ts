@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
 import { findFreePortRange } from '../../local/ports';
+import { repoRoot } from '../../local/stack';
 import { type RedisClusterHandle, startRedisCluster } from '../../local/redis-cluster';
 import {
   type SecureRedis,
@@ -76,7 +78,7 @@ describe('the vote pipeline over a TLS Redis Cluster with an ACL user', () => {
         const s = await api.call('GET', `/votes/${r.body.voteId}`, { token: alice });
         return s.body.status === 'finalized' ? s.body : undefined;
       },
-      20000,
+      30000,
       'vote finalized over TLS',
     );
     expect(final.approvals).toBeGreaterThanOrEqual(2);
@@ -136,5 +138,26 @@ describe('the vote pipeline over a TLS Redis Cluster with an ACL user', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  test('npm run status reads the TLS cluster and the coordinators with the same settings', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...secureRedisEnv(secure), CLUSTER_NAME: cluster.name };
+    delete env['REDIS_SEEDS'];
+    const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        join(repoRoot, 'node_modules/.bin/tsx'),
+        [join(repoRoot, 'local/status.ts'), '--redis', `127.0.0.1:${firstPort}`, '--json'],
+        { cwd: repoRoot, env, timeout: 30000 },
+        (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout }),
+      );
+    });
+    const report = JSON.parse(run.stdout) as {
+      healthy: boolean;
+      leader: string | null;
+      redis: { health: { ok: boolean; masters: number; replicas: number } | null };
+    };
+    expect(report.redis.health).toMatchObject({ ok: true, masters: 3, replicas: 3 });
+    expect(report.leader).toBe((await cluster.waitForLeader()).leader);
+    expect({ code: run.code, healthy: report.healthy }).toEqual({ code: 0, healthy: true });
   });
 });
