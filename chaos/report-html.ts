@@ -5,6 +5,7 @@
  * availability per fault. Pure: data in, HTML out.
  */
 import type { CheckReport, FaultWindow } from './checker/types';
+import type { FinalState } from './final-state';
 import type { Op } from './history';
 import { type SeriesPoint, submitSeries } from './report-series';
 
@@ -15,6 +16,8 @@ export interface ReportInput {
   faults?: readonly Op[];
   title: string;
   seed: number;
+  /** The final state: adds votes finalized per second (audit `finalizedAt`) to the timeline. */
+  final?: FinalState;
   /** Label/value lines about the run (duration, faults asked for, command…). */
   params?: [string, string][];
 }
@@ -45,6 +48,36 @@ function faultBands(windows: readonly FaultWindow[], x: (t: number) => number): 
       return `<rect x="${x(w.start)}" y="${PAD.t}" width="${Math.max(1, x(w.end) - x(w.start))}" height="${H - PAD.t - PAD.b}" fill="${c}" opacity="0.25">${title}</rect>`;
     })
     .join('');
+}
+
+/** Faults as bars in lanes (greedy: a fault takes the first lane free at its start), named when they fit. */
+function faultStrip(windows: readonly FaultWindow[], end: number): string {
+  const x = (t: number): number => PAD.l + (t / Math.max(1, end)) * (W - PAD.l - PAD.r);
+  const laneEnds: number[] = [];
+  const bars = windows.map((w) => {
+    let lane = laneEnds.findIndex((e) => e < x(w.start));
+    if (lane < 0) lane = laneEnds.push(0) - 1;
+    const x0 = x(w.start);
+    const width = Math.max(2, x(w.end) - x0);
+    const label = `${w.name} ${(w.start / 1000).toFixed(1)}–${(w.end / 1000).toFixed(1)} s`;
+    // A name too long for its bar is written after it, and the lane stays taken until it ends.
+    const textW = w.name.length * 6.2;
+    laneEnds[lane] = x0 + Math.max(width, textW + 4);
+    return { lane, x0, width, w, label };
+  });
+  const laneH = 16;
+  const h = Math.max(1, laneEnds.length) * laneH + 4;
+  return (
+    `<svg viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg" role="img">` +
+    bars
+      .map(
+        (b) =>
+          `<g><title>${esc(b.label)}</title><rect x="${b.x0}" y="${2 + b.lane * laneH}" width="${b.width}" height="${laneH - 3}" fill="${colorOf(b.w.name)}" opacity="0.6"/>` +
+          `<text x="${b.x0 + 2}" y="${2 + b.lane * laneH + 10}" font-size="10">${esc(b.w.name)}</text></g>`,
+      )
+      .join('') +
+    '</svg>'
+  );
 }
 
 function chart(
@@ -102,7 +135,7 @@ function chart(
 export function renderReport(o: ReportInput): string {
   const { report } = o;
   const end = o.history.reduce((t, op) => Math.max(t, op.time), 0);
-  const { bucketMs, points } = submitSeries(o.history);
+  const { bucketMs, points } = submitSeries(o.history, undefined, o.final);
   const perS = 1000 / bucketMs;
   const throughput = chart(
     points,
@@ -110,6 +143,9 @@ export function renderReport(o: ReportInput): string {
     report.windows,
     [
       { label: 'acknowledged /s', color: '#1d3557', y: (p) => p.ok * perS },
+      ...(o.final
+        ? [{ label: 'finalized /s', color: '#2a9d8f', y: (p: SeriesPoint) => p.finalized * perS }]
+        : []),
       { label: 'failed /s', color: '#d62828', y: (p) => p.failed * perS },
       { label: 'unknown /s', color: '#f77f00', y: (p) => p.unknown * perS },
     ],
@@ -181,7 +217,8 @@ tr.ok td:first-child{color:#2a7d2a;font-weight:bold}tr.bad td:first-child{color:
 <table><tr><th>submits</th><th>acknowledged</th><th>acknowledged-lost</th><th>double-counted</th><th>counted after close</th><th>status regressions</th><th>leader conflicts</th></tr>
 <tr><td>${c.submits}</td><td>${c.acknowledged}</td><td>${c.acknowledgedLost}</td><td>${c.doubleCounted}</td><td>${c.countedAfterClose}</td><td>${c.statusRegressions}</td><td>${c.leaderConflicts}</td></tr></table>
 <h2>Timeline</h2>
-<p>Shaded: fault windows (hover for names). Buckets of ${(bucketMs / 1000).toFixed(2)} s.</p>
+<p>Top: each fault injected (one bar per fault, from its start to its heal), shaded behind the charts below. Buckets of ${(bucketMs / 1000).toFixed(2)} s.</p>
+${faultStrip(report.windows, end)}
 ${throughput}
 ${latency}
 <h2>Verdicts</h2>

@@ -3,7 +3,9 @@
  * acknowledged / failed / unknown and the latency of acknowledged submits.
  */
 import type { Op } from './history';
+import { wallToRun } from './checker/availability';
 import { pairOps } from './checker/pairs';
+import type { FinalState } from './final-state';
 
 /** One bucket of the timeline. */
 export interface SeriesPoint {
@@ -15,6 +17,8 @@ export interface SeriesPoint {
   /** Latency (ms) of the submits acknowledged in this bucket; null when none were. */
   p50: number | null;
   max: number | null;
+  /** Votes finalized in this bucket (audit log `finalizedAt`), when the final state is given. */
+  finalized: number;
 }
 
 const quantile = (xs: number[], q: number): number => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
@@ -23,6 +27,7 @@ const quantile = (xs: number[], q: number): number => xs[Math.min(xs.length - 1,
 export function submitSeries(
   history: readonly Op[],
   bucketMs?: number,
+  final?: FinalState,
 ): { bucketMs: number; points: SeriesPoint[] } {
   const pairs = pairOps(history).filter((p) => p.invoke.f === 'submit' && p.complete);
   const end = history.reduce((t, o) => Math.max(t, o.time), 0);
@@ -36,7 +41,15 @@ export function submitSeries(
     unknown: 0,
     p50: null,
     max: null,
+    finalized: 0,
   }));
+  const toRun = wallToRun(history);
+  for (const e of Object.values(final?.elections ?? {})) {
+    for (const a of e.audit) {
+      const t = a.finalizedAt ? toRun(Date.parse(a.finalizedAt)) : Number.NaN;
+      if (Number.isFinite(t) && t >= 0) points[Math.min(n - 1, Math.floor(t / size))]!.finalized++;
+    }
+  }
   for (const p of pairs) {
     const i = Math.min(n - 1, Math.floor(p.end / size));
     const pt = points[i]!;

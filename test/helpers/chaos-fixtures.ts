@@ -85,7 +85,7 @@ export function auditLog(electionId: string, votes: readonly LoggedVote[]): Audi
     const h = heads.get(p) ?? { hash: genesisHash(electionId, p), seq: 0 };
     const content = {
       ballotId: `b${i}`,
-      receipt: `r${i}`.padEnd(64, '0'),
+      receipt: i.toString(16).padStart(64, '0'),
       option: v.option,
       outcome: v.outcome ?? ('counted' as const),
       reason: v.reason ?? '',

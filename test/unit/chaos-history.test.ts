@@ -149,5 +149,8 @@ describe('chaos history', () => {
     expect(html).toContain('acknowledged-not-lost');
     expect(html).toContain('Invariants broken');
     expect(html).not.toMatch(/<script|src=|href=/);
+    expect(html).not.toContain('finalized /s');
+    // With the final state, the timeline also shows finalizations (audit finalizedAt).
+    expect(renderReport({ history: h.ops, report, title: 't', seed: 7, final })).toContain('finalized /s');
   });
 });
