@@ -97,6 +97,8 @@ export interface WebServerOptions {
    * one that direct clients on this machine do not use.
    */
   proxyAddress?: string;
+  /** Host of the HTTP and WebSocket APIs (default 127.0.0.1; another container in compose). */
+  apiHost?: string;
 }
 
 export interface WebServer {
@@ -130,13 +132,13 @@ function peerAddress(req: IncomingMessage): string {
 
 function proxyApi(req: IncomingMessage, res: ServerResponse, o: WebServerOptions): void {
   const path = (req.url ?? '/').replace(/^\/api/, '') || '/';
-  const headers: OutgoingHttpHeaders = { ...req.headers, host: `127.0.0.1:${o.httpPort}` };
+  const headers: OutgoingHttpHeaders = { ...req.headers, host: `${o.apiHost ?? '127.0.0.1'}:${o.httpPort}` };
   headers['x-forwarded-for'] = peerAddress(req);
   let up: ClientRequest;
   try {
     up = httpRequest(
       {
-        host: '127.0.0.1',
+        host: o.apiHost ?? '127.0.0.1',
         port: o.httpPort,
         method: req.method,
         path,
@@ -225,7 +227,7 @@ function tunnelUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, o: We
   const path = url.replace(/^\/ws\/?/, '/');
   const up = connect({
     port: o.wsPort,
-    host: '127.0.0.1',
+    host: o.apiHost ?? '127.0.0.1',
     ...(o.proxyAddress ? { localAddress: o.proxyAddress } : {}),
   });
   up.on('connect', () => {
@@ -234,7 +236,7 @@ function tunnelUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, o: We
       const name = req.rawHeaders[i]!;
       const lower = name.toLowerCase();
       if (lower === 'x-forwarded-for') continue; // replaced below, never passed on
-      const value = lower === 'host' ? `127.0.0.1:${o.wsPort}` : req.rawHeaders[i + 1]!;
+      const value = lower === 'host' ? `${o.apiHost ?? '127.0.0.1'}:${o.wsPort}` : req.rawHeaders[i + 1]!;
       lines.push(`${name}: ${value}`);
     }
     lines.push(`X-Forwarded-For: ${peerAddress(req)}`);

@@ -131,6 +131,9 @@ export const settingsSchema = z.object({
   REDIS_RELAUNCH_DELAY_MS: num(300, { min: 0 }),
   COORDINATOR_RELAUNCH_DELAY_MS: num(1000, { min: 0 }),
   WEB_PROXY_ADDRESS: text('127.0.0.2'),
+  // The web container (Dockerfile target web): the address it binds, and the host of the APIs it proxies.
+  WEB_HOST: text('127.0.0.1'),
+  WEB_API_HOST: text('127.0.0.1'),
   QV_URL: optionalText(),
   QV_TOKEN: optionalText(),
   QV_USERNAME: optionalText(),
