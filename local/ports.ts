@@ -40,11 +40,11 @@ export function freePort(): Promise<number> {
   return findFreePortRange(1);
 }
 
-/** Waits until a TCP port accepts connections (or the timeout passes). */
-export async function waitForPortBusy(port: number, timeoutMs: number): Promise<void> {
+/** Waits until a TCP port of `host` accepts connections (or the timeout passes). */
+export async function waitForPortBusy(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (!(await portFree(port))) return;
+    if (!(await portFree(port, host))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`Nothing listens on port ${port} after ${timeoutMs} ms`);

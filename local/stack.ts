@@ -53,9 +53,9 @@ function hasSecret(env: NodeJS.ProcessEnv): boolean {
  * Throws when a port a child is about to listen on is taken: waiting for "the port is
  * busy" would otherwise take someone else's listener for the child having started.
  */
-async function requireFreePorts(what: string, ports: number[]): Promise<void> {
+async function requireFreePorts(what: string, ports: number[], host = '127.0.0.1'): Promise<void> {
   const taken: number[] = [];
-  for (const p of ports) if (!(await portFree(p))) taken.push(p);
+  for (const p of ports) if (!(await portFree(p, host))) taken.push(p);
   if (taken.length > 0) {
     throw new Error(`Cannot start ${what}: port ${taken.join(', ')} is already in use`);
   }
@@ -70,15 +70,22 @@ async function waitStarted(
   ports: number[],
   timeoutMs: number,
   died: (code: number | string) => Promise<never>,
+  host = '127.0.0.1',
 ): Promise<void> {
-  await Promise.race([Promise.all(ports.map((p) => waitForPortBusy(p, timeoutMs))), proc.exited.then(died)]);
+  await Promise.race([
+    Promise.all(ports.map((p) => waitForPortBusy(p, timeoutMs, host))),
+    proc.exited.then(died),
+  ]);
   if (!proc.alive) await died(await proc.exited);
 }
 
 /** Starts one coordinator process and waits until its admin port answers. */
 export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedProcess> {
   requireBuild();
-  await requireFreePorts(`coordinator ${o.nodeId}`, [o.adminPort]);
+  // A coordinator bound to another address (ADMIN_HOST) is looked for there.
+  const bound = o.env?.['ADMIN_HOST'] ?? process.env['ADMIN_HOST'];
+  const host = bound && bound !== '0.0.0.0' && bound !== '::' ? bound : '127.0.0.1';
+  await requireFreePorts(`coordinator ${o.nodeId}`, [o.adminPort], host);
   const tail: string[] = [];
   const proc = spawnManaged(
     `coordinator-${o.nodeId}`,
@@ -107,11 +114,17 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<ManagedPr
       },
     },
   );
-  await waitStarted(proc, [o.adminPort], 15000, async (code) => {
-    // 'exit' can come before the last output lines (the reason it refused to start).
-    await new Promise((r) => setTimeout(r, 200));
-    throw new Error(`coordinator ${o.nodeId} exited during start (${code}):\n${tail.join('\n')}`);
-  });
+  await waitStarted(
+    proc,
+    [o.adminPort],
+    15000,
+    async (code) => {
+      // 'exit' can come before the last output lines (the reason it refused to start).
+      await new Promise((r) => setTimeout(r, 200));
+      throw new Error(`coordinator ${o.nodeId} exited during start (${code}):\n${tail.join('\n')}`);
+    },
+    host,
+  );
   return proc;
 }
 
