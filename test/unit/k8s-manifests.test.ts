@@ -99,9 +99,16 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       key: 'cluster-secret',
       path: path.slice(mount['mountPath'].length + 1),
     });
-    // No secret value in the manifests: no Secret object, no inline CLUSTER_SECRET.
+    // No secret value in the manifests: no Secret object, secrets only by reference.
     expect(byKind('Secret')).toEqual([]);
-    expect(direct['CLUSTER_SECRET']).toBeUndefined();
+    for (const secret of ['CLUSTER_SECRET', 'REDIS_PASSWORD', 'INVOKE_SECRET', 'JWT_PRIVATE_JWK']) {
+      expect(direct[secret]?.['value']).toBeUndefined();
+      expect(config['data'][secret]).toBeUndefined();
+    }
+    expect(direct['REDIS_PASSWORD']['valueFrom']['secretKeyRef']).toEqual({
+      name: volume['secret']['secretName'],
+      key: 'redis-password',
+    });
   });
 
   test("each pod's environment is a configuration the coordinator accepts, advertising its DNS name", () => {
@@ -112,10 +119,13 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         // What the kubelet does: ConfigMap first, then env in order with $(VAR) expanded.
         const podEnv: Record<string, string> = { ...config['data'] };
         for (const e of env) {
+          const from = e['valueFrom'];
           const value =
-            e['valueFrom']?.['fieldRef']?.['fieldPath'] === 'metadata.name'
+            from?.['fieldRef']?.['fieldPath'] === 'metadata.name'
               ? podName
-              : String(e['value']).replace(/\$\((\w+)\)/g, (_, v: string) => podEnv[v] ?? '');
+              : from?.['secretKeyRef']
+                ? `secret ${from['secretKeyRef']['key']}`
+                : String(e['value']).replace(/\$\((\w+)\)/g, (_, v: string) => podEnv[v] ?? '');
           podEnv[e['name']] = value;
         }
         podEnv['CLUSTER_SECRET_FILE'] = join(secretDir, 'cluster-secret');
