@@ -190,6 +190,12 @@ export async function down(engine: Engine, log: Log): Promise<void> {
       const [, family, name] = table.split(/\s+/);
       if (!family || !name || state.nftTablesBefore.includes(table) || live) continue;
       if (name !== 'nat' && name !== 'filter') continue;
+      // Only a table that holds netavark's chains and nothing else (someone else's
+      // rules may have joined it since).
+      const chains = [
+        ...(await run(engine, 'nft', ['list', 'table', family, name])).stdout.matchAll(/chain (\S+)/g),
+      ];
+      if (chains.some((c) => !c[1]!.startsWith('NETAVARK'))) continue;
       await run(engine, 'nft', ['delete', 'table', family, name]);
     }
     if (state.ipForwardBefore === '0' && !live) writeFileSync('/proc/sys/net/ipv4/ip_forward', '0\n');
