@@ -190,12 +190,10 @@ export async function down(engine: Engine, log: Log): Promise<void> {
       const [, family, name] = table.split(/\s+/);
       if (!family || !name || state.nftTablesBefore.includes(table) || live) continue;
       if (name !== 'nat' && name !== 'filter') continue;
-      // Only a table that holds netavark's chains and nothing else (someone else's
-      // rules may have joined it since).
-      const chains = [
-        ...(await run(engine, 'nft', ['list', 'table', family, name])).stdout.matchAll(/chain (\S+)/g),
-      ];
-      if (chains.some((c) => !c[1]!.startsWith('NETAVARK'))) continue;
+      // Only a table that holds netavark's rules and nothing else (someone else's rules
+      // may have joined it since).
+      const listing = (await run(engine, 'nft', ['list', 'table', family, name])).stdout;
+      if (!onlyNetavark(listing)) continue;
       await run(engine, 'nft', ['delete', 'table', family, name]);
     }
     if (state.ipForwardBefore === '0' && !live) writeFileSync('/proc/sys/net/ipv4/ip_forward', '0\n');
@@ -204,6 +202,26 @@ export async function down(engine: Engine, log: Log): Promise<void> {
   await run(engine, 'sh', ['-c', `grep -o ' ${engine.dir}/[^ ]*' /proc/mounts | xargs -r -n1 umount -l`]);
   rmSync(engine.dir, { recursive: true, force: true });
   log('down: nothing left');
+}
+
+/**
+ * True when every rule of an nft table listing is netavark's: in its own chains
+ * (NETAVARK…), or a jump to them from the standard chains iptables-nft made.
+ */
+export function onlyNetavark(listing: string): boolean {
+  let chain = '';
+  for (const raw of listing.split('\n')) {
+    const line = raw.trim();
+    const header = /^chain (\S+) \{$/.exec(line);
+    if (header) {
+      chain = header[1]!;
+      continue;
+    }
+    // Blank lines, braces, the table line, base-chain types, iptables-nft's comments.
+    if (!line || line === '}' || /^(table |type |#)/.test(line)) continue;
+    if (!chain.startsWith('NETAVARK') && !line.includes('NETAVARK')) return false;
+  }
+  return true;
 }
 
 /** True while another container network's netavark chains are on the host. */

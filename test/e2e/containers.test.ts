@@ -19,6 +19,19 @@ if (why) {
 }
 const maybe = why ? test.skip : test;
 
+/** A command's standard output ('' when it cannot run). */
+function output(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    child.once('error', () => resolve(''));
+    child.once('close', () => resolve(text));
+  });
+}
+
 /** Builds on a loaded 2-core machine take minutes; the CLI bounds each step itself. */
 const TIMEOUT_MS = 25 * 60_000;
 
@@ -26,6 +39,7 @@ describe('the containerized system (npm run containers -- test)', () => {
   maybe(
     'builds, starts, survives a killed and a stopped leader with exact totals, and removes everything',
     async () => {
+      const tablesBefore = await output('nft', ['list', 'tables']);
       const dir = mkdtempSync(join(tmpdir(), 'qv-containers-'));
       const project = `qvt${Math.random().toString(36).slice(2, 8)}`;
       const child = spawn(
@@ -52,18 +66,14 @@ describe('the containerized system (npm run containers -- test)', () => {
       expect(out).toMatch(/stopped the leader's container \(c\d, SIGTERM\): exit 0/);
       expect(out).toContain('down: nothing left');
       // Nothing of the run is left on the host: no container network bridge of it, no state.
-      const links = await new Promise<string>((resolve) => {
-        const ip = spawn('ip', ['-o', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] });
-        let text = '';
-        ip.stdout.on('data', (c: Buffer) => {
-          text += c.toString();
-        });
-        ip.once('close', () => resolve(text));
-      });
+      const links = await output('ip', ['-o', 'link']);
       const bridge = /network \S+ on \S+ \(bridge (\w+)\)/.exec(out)?.[1];
       expect(bridge).toBeDefined();
       expect(links).not.toContain(`${bridge}:`);
       expect(existsSync(dir)).toBe(false);
+      // The firewall tables netavark added on the host are gone again.
+      const tablesAfter = (await output('nft', ['list', 'tables'])).split('\n').filter(Boolean);
+      expect(tablesAfter.filter((t) => !tablesBefore.includes(t))).toEqual([]);
     },
     TIMEOUT_MS,
   );
