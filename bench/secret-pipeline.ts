@@ -7,7 +7,8 @@
  * pipeline's) and injected straight into the queue, with the election still a draft;
  * opening it starts the clock. The open-ballot rate is measured the same way in the same
  * run, for the ratio. Prints a table, writes bench/results/secret-pipeline.json, with
- * the machine's load average (the cores are shared).
+ * the machine's load average (the cores are shared), and the finalizer's per-ballot
+ * planning cost (running tally + chained entry hash) with each group.
  *
  *   node --import tsx bench/secret-pipeline.ts [--ballots 2000] [--open-votes 20000]
  *        [--coordinators 3]
@@ -30,6 +31,7 @@ import {
   seededRandomBytes,
   toHex,
 } from '../shared/ballots';
+import { planSecretBatch } from '../coordinator/pipeline/secret-batch';
 import { createSodiumGroup } from '../shared/ballots/group-sodium';
 import { systemClock } from '../shared/clock';
 import { parseSeeds } from '../shared/config';
@@ -210,6 +212,25 @@ async function main(): Promise<void> {
     }
     const genSeconds = (performance.now() - genStarted) / 1000;
     console.log(`generated ${ballots.length} ballots in ${genSeconds.toFixed(1)} s (not measured)`);
+    // The finalizer's per-ballot work (running tally + chained entry hash), both groups,
+    // in this process: what moving the tally additions to libsodium saved.
+    const planMs = async (g: Parameters<typeof planSecretBatch>[6]) => {
+      const outcomes = ballots.map((b, i) => ({
+        sid: `1-${i}`,
+        ballotId: i.toString(16).padStart(32, '0'),
+        recorded: JSON.stringify(b),
+        outcome: 'counted' as const,
+        reason: '',
+      }));
+      planSecretBatch(e, 0, 1, 'genesis', '', outcomes.slice(0, 20), g); // warm-up
+      const t = performance.now();
+      planSecretBatch(e, 0, 1, 'genesis', '', outcomes, g);
+      return (performance.now() - t) / outcomes.length;
+    };
+    const finalizeMs = { noble: await planMs(defaultGroup), libsodium: await planMs(es.group) };
+    console.log(
+      `finalize planning per ballot: noble ${finalizeMs.noble.toFixed(2)} ms, libsodium ${finalizeMs.libsodium.toFixed(2)} ms`,
+    );
     const votes = await Promise.all(
       ballots.map(async (ballot, i) => {
         const voter = `secret-${i}`;
@@ -228,8 +249,10 @@ async function main(): Promise<void> {
       majority: Math.floor(opts.coordinators / 2) + 1,
       verifyWorkers: settings.VERIFY_WORKERS || 'one per core',
       verifyBatch: settings.VERIFY_BATCH,
+      verifyNice: settings.VERIFY_NICE,
       options: OPTIONS.length,
       secret: { ...secret, loadBefore },
+      finalizePlanMsPerBallot: finalizeMs,
       open,
       ratioToOpen: secret.perSecond / open.perSecond,
       goal: 500,
@@ -237,7 +260,9 @@ async function main(): Promise<void> {
     };
     const f = (n: number) => n.toFixed(n < 100 ? 1 : 0);
     console.log('\nquorumvote secret-ballot pipeline benchmark');
-    console.log(`coordinators ${opts.coordinators} (majority ${result.majority}), 4 options`);
+    console.log(
+      `coordinators ${opts.coordinators} (majority ${result.majority}), 4 options, verification threads per coordinator ${result.verifyWorkers} at nice ${settings.VERIFY_NICE}`,
+    );
     console.log('| figure | value | anchor | ratio | goal | load average (1/5/15 min) |');
     console.log('|---|---|---|---|---|---|');
     console.log(
