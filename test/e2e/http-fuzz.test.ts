@@ -8,6 +8,10 @@ import fc from 'fast-check';
 import type { Cluster } from 'ioredis';
 import { SignJWT } from 'jose';
 import { ensureKeyPair } from '../../shared/auth/keys';
+import { generateVoterKey, toHex } from '../../shared/ballots';
+import type { Election } from '../../shared/elections/model';
+import { newTrusteeKeys } from '../../shared/secret/trustee-client';
+import { makeBallot } from '../../shared/secret/voter-client';
 import { mintToken } from '../../shared/auth/tokens';
 import { parseSeeds } from '../../shared/config';
 import { createRedisCluster } from '../../shared/redis/client';
@@ -51,6 +55,7 @@ const OPTION_IDS = ['yes', 'no'];
 const IN_PROCESS_RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
 const ADMIN_RUNS = Math.max(100, Math.round(IN_PROCESS_RUNS / 4));
 const AUTH_TOKEN_RUNS = 100; // each well-formed attempt pays one scrypt
+const SECRET_RUNS = Math.max(200, Math.round(IN_PROCESS_RUNS / 4));
 const HTTP_RUNS = Number(process.env['FUZZ_HTTP_RUNS'] ?? 300);
 const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*(;.*)?$/;
 
@@ -101,6 +106,13 @@ function expectedEarly(req: FuzzRequest, overHttp: boolean): { status: number; c
   if (!req.token || !format.valid || !req.token.role) return { status: 401, code: 'unauthorized' };
   if (rule !== 'any' && req.token.role !== rule) return { status: 403, code: 'forbidden' };
   return undefined;
+}
+
+/** Every path to a value inside `v` (objects and arrays), the root excluded. */
+function paths(v: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (v === null || typeof v !== 'object') return [];
+  const keys: (string | number)[] = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
+  return keys.flatMap((k) => [[...at, k], ...paths((v as Record<string, unknown>)[k], [...at, k])]);
 }
 
 function lowerKeys(h: Record<string, string>): Record<string, string> {
@@ -273,6 +285,10 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
   let offline: TestOffline | undefined;
   const tokens: TokenCase[] = [];
   const ids: Record<string, string> = {};
+  /** The secret-ballot phase's elections, bodies made for them, and those bodies as values. */
+  const secretIds: Record<string, string> = {};
+  const secretBodies: Record<string, string[]> = {};
+  const secretValid: unknown[] = [];
   const voteIds: string[] = [];
   let baseline = new Map<string, string>();
   const stats = { ...emptyFuzzStats(), requestMs: 0, stateCheckMs: 0 };
@@ -521,8 +537,85 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
       body: JSON.stringify({ username: 'fz-user', password: 'correct horse battery', role: 'voter' }),
     });
     expect(user.status).toBe(201);
+    await secretWorld(admin, open);
     baseline = await keyspace(probe);
   }, 120000);
+
+  /**
+   * Secret-ballot elections for their own phase: a draft whose ceremony waits for a
+   * second trustee who never comes, and an open one (one trustee, its ceremony run here
+   * through the handlers), with real bodies made for them: commitments, voter keys,
+   * ballots, challenges, ceremony messages, a decryption share.
+   */
+  async function secretWorld(admin: TokenCase, open: (id: string) => Promise<void>): Promise<void> {
+    const trustee = tokens.find((t) => t.label === 'trustee:fz-trustee')!;
+    const create = async (trustees: string[]): Promise<Election> => {
+      const r = await call('createElection', {
+        token: admin,
+        body: JSON.stringify({
+          title: 'Fuzz secret',
+          options: OPTION_IDS.map((id) => ({ id, label: id })),
+          ballot: 'secret',
+          trustees,
+          threshold: 1,
+        }),
+      });
+      expect(r.status).toBe(201);
+      return r.body as unknown as Election;
+    };
+    const draft = await create(['fz-trustee', 'fz-trustee-2']);
+    const opened = await create(['fz-trustee']);
+    const keys = newTrusteeKeys(opened, 1);
+    const step = async (name: string, token: TokenCase, body?: unknown) => {
+      const r = await call(name, {
+        token,
+        params: { id: opened.id },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect({ name, status: r.status }).toEqual({ name, status: 200 });
+    };
+    await step('publishCommitments', trustee, {
+      coefficients: keys.commitment.coefficients,
+      proofs: keys.commitment.proofs,
+      transportKey: keys.transport.publicKey,
+    });
+    await step('dealShares', trustee, { shares: [] });
+    await step('finishCeremony', admin);
+    await open(opened.id);
+    const election = (await call('getElection', { token: admin, params: { id: opened.id } }))
+      .body as unknown as Election;
+    secretIds['secretDraft'] = draft.id;
+    secretIds['secretOpen'] = opened.id;
+    secretIds['open'] = ids['open']!; // an open-ballot election: 409 not_secret
+    const h = (n: number) => randomBytes(n).toString('hex');
+    const draftKeys = [1, 2].map((i) => newTrusteeKeys(draft, i));
+    const voters = [0, 1, 2].map(() => generateVoterKey());
+    const bodies: Record<string, unknown[]> = {
+      publishCommitments: draftKeys.map((k) => ({
+        coefficients: k.commitment.coefficients,
+        proofs: k.commitment.proofs,
+        transportKey: k.transport.publicKey,
+      })),
+      dealShares: [{ shares: [{ to: 2, nonce: h(12), ciphertext: h(48) }] }],
+      complain: [{ against: 2 }],
+      revealShare: [{ to: 2, share: h(32) }],
+      registerVoterKey: voters.map((k) => ({ publicKey: toHex(k.publicKey) })),
+      submitVote: voters.map((k, i) => ({
+        ballot: makeBallot(election, [i % 2, 1 - (i % 2)], k.secretKey).ballot,
+      })),
+      // Challenges, and the same with an opening that does not match (422 bad_opening).
+      spoilBallot: voters.flatMap((k) => {
+        const c = makeBallot(election, [1, 0], k.secretKey);
+        return [c, { ...c, opening: { ...c.opening, plaintexts: [0, 1] } }];
+      }),
+      postDecryptionShare: [
+        { shareKey: h(32), values: [0, 1].map(() => ({ share: h(32), proof: { c: h(32), v: h(32) } })) },
+      ],
+    };
+    for (const [name, list] of Object.entries(bodies))
+      secretBodies[name] = list.map((b) => JSON.stringify(b));
+    secretValid.push(...Object.values(bodies).flat());
+  }
 
   afterAll(async () => {
     const ms = { requestMs: Math.round(stats.requestMs), stateCheckMs: Math.round(stats.stateCheckMs) };
@@ -541,6 +634,46 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
     tokens,
     optionIds: OPTION_IDS,
   });
+
+  const secret = fuzzArbitraries({
+    ids: secretIds,
+    voteIds,
+    tokens,
+    optionIds: OPTION_IDS,
+    validBodies: secretBodies,
+  });
+  /** A body made for a secret route with one value inside it (any depth) replaced by junk or dropped. */
+  const secretJunkBody = fc
+    .tuple(fc.nat(), fc.nat(), fc.jsonValue({ maxDepth: 2 }), fc.boolean())
+    .map(([b, at, junk, drop]) => {
+      const body = structuredClone(secretValid[b % secretValid.length]) as Record<string | number, unknown>;
+      const all = paths(body);
+      const path = all[at % all.length]!;
+      let o = body;
+      for (const p of path.slice(0, -1)) o = o[p] as Record<string | number, unknown>;
+      const last = path[path.length - 1]!;
+      if (drop && !Array.isArray(o)) delete o[last];
+      else o[last] = junk;
+      return JSON.stringify(body);
+    });
+  const secretRoutes = ROUTES.filter((r) =>
+    [
+      'getCeremony',
+      'publishCommitments',
+      'dealShares',
+      'getMyShares',
+      'acknowledgeShares',
+      'complain',
+      'revealShare',
+      'finishCeremony',
+      'registerVoterKey',
+      'submitVote',
+      'spoilBallot',
+      'getTally',
+      'postDecryptionShare',
+      'getRecord',
+    ].includes(r.name),
+  );
 
   const readerAndVoterRoutes = ROUTES.filter((r) =>
     [
@@ -591,6 +724,21 @@ describe('HTTP handlers under fuzzing: never a 5xx, always the envelope, bad inp
       mixed(adminRoutes, [electionBody, userBody]),
       false,
       ADMIN_RUNS,
+    );
+  }, 300000);
+
+  test(`in-process: ${SECRET_RUNS} requests to the secret-ballot routes`, async () => {
+    await fuzzPhase(
+      'secret-ballot routes',
+      {
+        statuses: ['2xx', '400', '409'],
+        codes: ['invalid_request', 'not_secret', 'ceremony_phase'],
+        someStateChange: true,
+      },
+      // Mostly secret bodies with one value spoiled, now and then an open ballot's.
+      secret.mixed(secretRoutes, [secretJunkBody, secretJunkBody, voteBody]),
+      false,
+      SECRET_RUNS,
     );
   }, 300000);
 

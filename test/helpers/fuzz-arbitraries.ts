@@ -55,6 +55,11 @@ export interface FuzzWorld {
   voteIds: string[];
   tokens: TokenCase[];
   optionIds: string[];
+  /**
+   * Well-formed bodies by operationId for routes the generators have no rule of their
+   * own for (the secret-ballot routes: real commitments, ballots, keys made at setup).
+   */
+  validBodies?: Record<string, string[]>;
 }
 
 /** The generators over `world`; `mixed(routes, bodies)` is what a fuzz phase runs. */
@@ -325,8 +330,10 @@ export function fuzzArbitraries(world: FuzzWorld) {
         return fc
           .constantFrom('correct horse battery', 'wrong password!')
           .map((password) => JSON.stringify({ username: 'fz-user', password }));
-      default:
-        return fc.constant(undefined);
+      default: {
+        const made = world.validBodies?.[r.name];
+        return made?.length ? fc.constantFrom(...made) : fc.constant(undefined);
+      }
     }
   };
   // Built once per property (not per run: making arbitraries such as stringMatching is costly).
