@@ -28,10 +28,21 @@ const esc = (s: string): string =>
 const W = 960;
 const H = 180;
 const PAD = { l: 50, r: 10, t: 10, b: 22 };
-const COLORS = ['#f4a261', '#e76f51', '#2a9d8f', '#8ab17d', '#e9c46a', '#9d4edd', '#457b9d', '#ef476f'];
+/** One color per fault class, so a timeline reads at a glance. */
+const KIND_COLORS: Record<string, string> = {
+  partition: '#f4a261',
+  kill: '#e76f51',
+  pause: '#9d4edd',
+  clock: '#2a9d8f',
+  latency: '#457b9d',
+  close: '#8ab17d',
+};
+const COLORS = ['#e9c46a', '#ef476f', '#06d6a0', '#118ab2'];
 
 function colorOf(name: string): string {
   const kind = name.split(' ')[0] ?? name;
+  const known = KIND_COLORS[kind];
+  if (known) return known;
   let h = 0;
   for (const c of kind) h = (h * 31 + c.charCodeAt(0)) >>> 0;
   return COLORS[h % COLORS.length]!;
@@ -108,8 +119,8 @@ function chart(
     .join('');
   const ticks = Array.from({ length: 6 }, (_, i) => (end * i) / 5)
     .map(
-      (t) =>
-        `<text x="${x(t)}" y="${H - 6}" font-size="10" text-anchor="middle">${(t / 1000).toFixed(0)} s</text>`,
+      (t, i) =>
+        `<text x="${x(t)}" y="${H - 6}" font-size="10" text-anchor="${i === 5 ? 'end' : 'middle'}">${(t / 1000).toFixed(0)} s</text>`,
     )
     .join('');
   const legend = lines

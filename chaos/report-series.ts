@@ -3,7 +3,7 @@
  * acknowledged / failed / unknown and the latency of acknowledged submits.
  */
 import type { Op } from './history';
-import { wallToRun } from './checker/availability';
+import { isRefusal, wallToRun } from './checker/availability';
 import { pairOps } from './checker/pairs';
 import type { FinalState } from './final-state';
 
@@ -12,6 +12,7 @@ export interface SeriesPoint {
   /** Bucket start, ms of run time. */
   t: number;
   ok: number;
+  /** Failed by the system (5xx, 429); correct refusals (409 already_voted…) are not drawn. */
   failed: number;
   unknown: number;
   /** Latency (ms) of the submits acknowledged in this bucket; null when none were. */
@@ -57,7 +58,7 @@ export function submitSeries(
       pt.ok++;
       lat[i]!.push(p.end - p.start);
     } else if (p.type === 'info') pt.unknown++;
-    else pt.failed++;
+    else if (!isRefusal(p)) pt.failed++;
   }
   points.forEach((pt, i) => {
     const xs = lat[i]!.sort((a, b) => a - b);

@@ -10,7 +10,8 @@ import type { Availability, FaultWindow, WindowAvailability } from './types';
 import { windowLabel } from './windows';
 
 /** `fail` with a 4xx other than 429 is the system answering correctly. */
-const isRefusal = (p: Pair): boolean => p.type === 'fail' && /^4(?!29)\d\d/.test(p.complete?.error ?? '');
+export const isRefusal = (p: Pair): boolean =>
+  p.type === 'fail' && /^4(?!29)\d\d/.test(p.complete?.error ?? '');
 
 /** Run time of a wall-clock instant, using the history's own pairing of the two clocks. */
 export function wallToRun(history: readonly Op[]): (wall: number) => number {
