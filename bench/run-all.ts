@@ -46,7 +46,7 @@ const runs: { name: string; file: string; args: string[] }[] = [
   {
     name: 'secret-pipeline',
     file: 'secret-pipeline.ts',
-    args: ['--ballots', '2000', '--open-votes', '20000'],
+    args: ['--ballots', '1000', '--open-votes', '20000'],
   },
 ];
 
