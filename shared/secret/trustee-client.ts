@@ -271,6 +271,14 @@ export async function decryptAndPost(
     throw new Error('the ceremony is not done');
   const { shares } = await receivedShares(api, election, keys);
   shares.set(me, evaluateShare(keys.polynomial, me));
+  // A dealer I complained against stays qualified when it revealed a valid share: that
+  // share (public now, in the decided complaint) is the one I use (Pedersen's DKG).
+  for (const c of view.decided ?? []) {
+    if (c.from !== me || c.upheld || c.revealedShare === undefined || shares.has(c.against)) continue;
+    const dealer = view.commitments.find((d) => d.trustee === c.against);
+    if (dealer && checkShare(defaultGroup, dealer, me, c.revealedShare))
+      shares.set(c.against, c.revealedShare);
+  }
   const missing = view.qualified.filter((i) => !shares.has(i));
   if (missing.length) throw new Error(`no valid share from qualified trustee(s) ${missing.join(', ')}`);
   const x = combineSecretShare(view.qualified.map((i) => shares.get(i)!));
