@@ -189,6 +189,14 @@ describe('chaos checker', () => {
     );
   });
 
+  test('a vote taken after the close but rejected after_close (a closed gate lost in a failover) is not counted: valid', () => {
+    const { h, votes } = cleanRun();
+    h.op('c2', 'submit', sub('v5'), 8500, 8550, 'ok', sub('v5', 'k-v5', 'e1.0.5-0'));
+    votes.push({ voteId: 'e1.0.5-0', option: 'a', outcome: 'rejected', reason: 'after_close', at: 8600 });
+    const r = checkHistory({ history: h.ops, final: finalState(finalElection(E, votes)) });
+    expect(broken(r)).toEqual([]);
+  });
+
   test('a submit racing the close may go either way', () => {
     const { h, votes } = cleanRun();
     h.op('c2', 'submit', sub('v5'), 8050, 8150, 'ok', sub('v5', 'k-v5', 'e1.0.5-0'));
