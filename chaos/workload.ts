@@ -34,6 +34,12 @@ export interface WorkloadOptions {
   history: HistoryRecorder;
   /** Stops everything now: ops in flight are recorded `info` (aborted). */
   signal?: AbortSignal;
+  /**
+   * Ends the run early once it returns true (checked before each new op; like the
+   * deadline, unknown submits still settle): a test stops once the run has covered
+   * what it needs, however slow the machine.
+   */
+  stopWhen?: () => boolean;
   /** Per request; default 5000. */
   requestTimeoutMs?: number;
   /** Close these elections (admin `close` op) at these offsets (ms from the workload's start). */
@@ -243,7 +249,7 @@ class Client {
         else await sleep(wait, this.o.signal);
         continue;
       }
-      if (now >= this.deadline) break;
+      if (now >= this.deadline || this.o.stopWhen?.()) break;
       const what = this.choose();
       if (what === 'submit') {
         const b = this.next();

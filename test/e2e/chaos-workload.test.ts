@@ -57,17 +57,31 @@ describe('chaos workload on a healthy stack', () => {
       })),
     );
     const history = new HistoryRecorder();
+    // Run until the history covers what the checker judges (a loaded machine is slow:
+    // a fixed duration would cover less), or 60 s.
+    const failed = (error: string) => history.ops().some((o) => o.f === 'submit' && o.error === error);
+    const covered = (): boolean => {
+      const ok = history.ops().filter((o) => o.type === 'ok');
+      return (
+        ok.filter((o) => o.f === 'submit').length >= 10 &&
+        ok.some((o) => o.f === 'status') &&
+        ok.some((o) => o.f === 'results') &&
+        failed('409 already_voted') &&
+        failed('409 election_not_open')
+      );
+    };
     await runWorkload({
       apiUrl: offline.httpUrl,
       adminToken: admin,
       elections,
       voters,
       clients: 6,
-      durationMs: 6000,
+      durationMs: 60000,
+      stopWhen: covered,
       seed: 42,
       history,
       requestTimeoutMs: 10000,
-      closeAt: { [elections[0]!.id]: 3000 },
+      closeAt: { [elections[0]!.id]: 2000 },
       thinkMs: 20,
     });
     const close = await api.call('POST', `/elections/${elections[1]!.id}/close`, { token: admin });
@@ -89,7 +103,7 @@ describe('chaos workload on a healthy stack', () => {
     expect(report.valid).toBe(true);
     // The run exercised what the checker judges: acknowledged votes, refused re-votes,
     // votes refused after the close, status and results reads.
-    expect(report.counts.acknowledged).toBeGreaterThan(10);
+    expect(report.counts.acknowledged).toBeGreaterThanOrEqual(10);
     expect(report.counts.acknowledgedLost).toBe(0);
     const counted = Object.values(final.elections).reduce((n, e) => n + (e.results?.finalized ?? 0), 0);
     expect(counted).toBe(report.counts.acknowledged);
