@@ -34,6 +34,11 @@ export interface HostStackOptions {
   /** Every output line, by process name (for a live view or the leader history). */
   onLine?: (name: string, line: string) => void;
   log?: (m: string) => void;
+  /**
+   * Told when a process dies that neither the nemesis nor `stop()` ended (a crash): it
+   * is relaunched a second later, as an orchestrator's restart policy would.
+   */
+  onCrash?: (name: string, code: number | string) => void;
 }
 
 export class HostStack {
@@ -44,8 +49,33 @@ export class HostStack {
   readonly secret = generateClusterSecret();
   private readonly logs = new Map<string, WriteStream>();
   private stopped = false;
+  /** Processes the nemesis is about to kill: their exit is no crash. */
+  private readonly expected = new WeakSet<ManagedProcess>();
 
   constructor(readonly o: HostStackOptions) {}
+
+  /** Marks a process whose coming exit is intended (a nemesis kill): it is not relaunched. */
+  expectExit(proc: ManagedProcess): void {
+    this.expected.add(proc);
+  }
+
+  /** Relaunches `proc`'s host a second after an exit nobody asked for. */
+  private relaunchOnCrash(
+    proc: ManagedProcess,
+    current: () => ManagedProcess | undefined,
+    again: () => unknown,
+  ): void {
+    void proc.exited.then((code) => {
+      if (this.stopped || proc.stopRequested || this.expected.has(proc)) return;
+      this.o.onCrash?.(proc.name, code);
+      setTimeout(() => {
+        if (this.stopped || current() !== proc) return;
+        Promise.resolve()
+          .then(again)
+          .catch((err) => this.o.log?.(`relaunch of ${proc.name} failed: ${(err as Error).message}`));
+      }, 1000);
+    });
+  }
 
   get topology(): Topology {
     return this.o.topology;
@@ -119,6 +149,11 @@ export class HostStack {
       'no',
     ]);
     this.redisProcs.set(h.name, proc);
+    this.relaunchOnCrash(
+      proc,
+      () => this.redisProcs.get(h.name),
+      () => this.startRedisNode(h),
+    );
     return proc;
   }
 
@@ -147,6 +182,11 @@ export class HostStack {
       },
     );
     this.coordinatorProcs.set(h.name, proc);
+    this.relaunchOnCrash(
+      proc,
+      () => this.coordinatorProcs.get(h.name),
+      () => this.startCoordinator(h),
+    );
     await waitFor(
       async () => (await coordinatorStatus(h, 500)) !== undefined || !proc.alive,
       20000,
@@ -156,23 +196,30 @@ export class HostStack {
     return proc;
   }
 
+  /** Starts the Redis nodes and creates the cluster (fresh); resolves once it is healthy. */
+  async startRedis(): Promise<void> {
+    const log = this.o.log ?? (() => {});
+    const t = this.topology;
+    for (const h of t.redis) this.startRedisNode(h);
+    for (const h of t.redis) await waitFor(() => redisPing(h), 15000, `redis on ${h.name}`);
+    log(`creating the Redis Cluster on ${this.seeds}`);
+    await execFileP('redis-cli', [
+      '--cluster',
+      'create',
+      ...t.redis.map((h) => `${h.ip}:${REDIS_PORT}`),
+      '--cluster-replicas',
+      '1',
+      '--cluster-yes',
+    ]);
+    await waitFor(async () => (await redisHealth(t.redis)).ok, 30000, 'a healthy Redis Cluster');
+  }
+
   /** Starts Redis (cluster created fresh), coordinators and serverless-offline. */
   async start(): Promise<void> {
     const log = this.o.log ?? (() => {});
     const t = this.topology;
     try {
-      for (const h of t.redis) this.startRedisNode(h);
-      for (const h of t.redis) await waitFor(() => redisPing(h), 15000, `redis on ${h.name}`);
-      log(`creating the Redis Cluster on ${this.seeds}`);
-      await execFileP('redis-cli', [
-        '--cluster',
-        'create',
-        ...t.redis.map((h) => `${h.ip}:${REDIS_PORT}`),
-        '--cluster-replicas',
-        '1',
-        '--cluster-yes',
-      ]);
-      await waitFor(async () => (await redisHealth(t.redis)).ok, 30000, 'a healthy Redis Cluster');
+      await this.startRedis();
       log('starting coordinators');
       await Promise.all(t.coordinators.map((h) => this.startCoordinator(h)));
       const base = await findFreePortRange(3);

@@ -337,6 +337,7 @@ export class Nemesis {
 
   private killCoordinator(id: number, kind: FaultKind, h: HostSpec, detail: Record<string, unknown>): Active {
     const proc = this.o.stack.coordinatorProcs.get(h.name);
+    if (proc) this.o.stack.expectExit(proc);
     proc?.signal('SIGKILL');
     const startOp = this.record('kill', id, kind, [h.name], { pid: proc?.pid, ...detail });
     return {
@@ -358,6 +359,7 @@ export class Nemesis {
   private async killRedisMaster(id: number, kind: FaultKind, choice: number): Promise<Active> {
     const { master, replica } = await this.masterWithReplica(choice);
     const proc = this.o.stack.redisProcs.get(master.name);
+    if (proc) this.o.stack.expectExit(proc);
     proc?.signal('SIGKILL');
     const startOp = this.record('kill', id, kind, [master.name], { replica: replica.name, redis: true });
     return {

@@ -57,6 +57,12 @@ export async function runChaos(o: ChaosRunOptions, hooks: ChaosRunHooks = {}): P
     runDir,
     keyDir,
     log,
+    // A crash nobody injected (e.g. a replica aborting on a broken sync) is relaunched,
+    // and kept in the history so the report shows it among the faults.
+    onCrash: (name, code) => {
+      log(`[crash ${sec(performance.now() - t0)}] ${name} exited unexpectedly (${code}); relaunching it`);
+      history.nemesis('crash', { targets: [name], code: String(code) });
+    },
     onLine: (name, line) => {
       if (!name.startsWith('coordinator-') || !line.includes('role changed')) return;
       try {
