@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 import { externalUserId } from '../../shared/auth/oidc/subject';
 import { type Api, makeApi, testKeyDir } from '../helpers/api';
 import { kidOf, OIDC_API_AUDIENCE, startTestIssuer, type TestIssuer } from '../helpers/oidc';
@@ -167,6 +168,33 @@ describe('external OpenID Connect issuer: log in at the IdP, vote with its token
       200,
     );
     expectUnauthorized(await api.call('GET', '/elections', { token: frankAgain }), /revoked/);
+  });
+
+  test('live results over WebSocket with an IdP token; a token for another audience cannot connect', async () => {
+    const oscar = (await idp.login('oscar', 'oscar-password')).accessToken;
+    const id = await openElection(oscar);
+    const { accessToken, idToken } = await idp.login('erin', 'erin-password');
+    const connect = (token: string) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${offline.wsUrl}?token=${encodeURIComponent(token)}`);
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_req, res) => {
+          ws.terminate();
+          reject(Object.assign(new Error(`refused: ${res.statusCode}`), { status: res.statusCode }));
+        });
+        ws.once('error', reject);
+      });
+    await expect(connect(idToken)).rejects.toMatchObject({ status: 401 });
+    const ws = await connect(accessToken);
+    try {
+      const reply = new Promise<Record<string, unknown>>((resolve) =>
+        ws.once('message', (data) => resolve(JSON.parse(String(data)) as Record<string, unknown>)),
+      );
+      ws.send(JSON.stringify({ action: 'subscribe', topic: `election:${id}` }));
+      expect(await reply).toMatchObject({ type: 'subscribed', topic: `election:${id}` });
+    } finally {
+      ws.terminate();
+    }
   });
 
   test('our own tokens keep working beside the external ones', async () => {
