@@ -32,6 +32,8 @@ describe('external OpenID Connect issuer: log in at the IdP, vote with its token
       // Short, so that withdrawing a key takes effect within the test.
       OIDC_JWKS_CACHE_MS: '2000',
       OIDC_JWKS_COOLDOWN_MS: '200',
+      // The IdP shares a loaded machine with the stack; stay within REQUEST_DEADLINE_MS.
+      OIDC_HTTP_TIMEOUT_MS: '4000',
     });
     api = makeApi(offline.httpUrl, keyDir);
     await cluster.waitForLeader();

@@ -94,6 +94,8 @@ function oidcConfig(extra: Record<string, string> = {}): OidcConfig {
       OIDC_ROLE_CLAIM: 'groups',
       OIDC_ROLE_MAP: 'vote-admins=admin,voters=voter',
       OIDC_CLOCK_TOLERANCE_S: '0',
+      // The machine may be busy with other suites: a slow answer is not what is tested here.
+      OIDC_HTTP_TIMEOUT_MS: '10000',
       ...extra,
     }),
   )!;
