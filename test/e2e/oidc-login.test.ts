@@ -156,9 +156,13 @@ describe('external OpenID Connect issuer: log in at the IdP, vote with its token
     expect(stranger.body.error.code).toBe('not_a_trustee');
 
     // Disabling an external user by id refuses her tokens at once; enabling restores them.
-    expect((await api.call('POST', `/users/${idOf('frank')}/disable`, { token: oscar })).status).toBe(200);
+    expect(await api.call('POST', `/users/${idOf('frank')}/disable`, { token: oscar })).toMatchObject({
+      status: 200,
+    });
     expectUnauthorized(await api.call('GET', '/elections', { token: frank }), /revoked/);
-    expect((await api.call('POST', `/users/${idOf('frank')}/enable`, { token: oscar })).status).toBe(200);
+    expect(await api.call('POST', `/users/${idOf('frank')}/enable`, { token: oscar })).toMatchObject({
+      status: 200,
+    });
     // Like ours, a token from before the disable stays refused; a new login works (iat has
     // whole seconds: the new one must be issued after the second of the disable).
     expectUnauthorized(await api.call('GET', '/elections', { token: frank }), /revoked/);
