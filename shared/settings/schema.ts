@@ -41,7 +41,7 @@ export const settingsSchema = z.object({
   OIDC_USERNAME_CLAIM: text('preferred_username'),
   OIDC_CLOCK_TOLERANCE_S: num(30, { min: 0, max: 300 }),
   OIDC_JWKS_CACHE_MS: num(10 * 60 * 1000, { above: 0 }),
-  OIDC_JWKS_COOLDOWN_MS: num(30_000, { min: 0 }),
+  OIDC_JWKS_COOLDOWN_MS: num(5000, { min: 0 }),
   OIDC_HTTP_TIMEOUT_MS: num(2000, { int: true, above: 0 }),
   AWS_REGION: text('eu-west-1'),
 

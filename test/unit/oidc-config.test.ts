@@ -34,7 +34,7 @@ describe('OIDC settings', () => {
       usernameClaim: 'preferred_username',
       clockToleranceS: 30,
       jwksCacheMs: 600000,
-      jwksCooldownMs: 30000,
+      jwksCooldownMs: 5000,
       httpTimeoutMs: 2000,
     });
   });
