@@ -131,6 +131,25 @@ describe('chaos checker', () => {
     expect(formatReport(r)).toContain('FAIL acknowledged-not-lost');
   });
 
+  test('an acknowledged vote still pending at the end fails acknowledged-not-lost as never decided, not lost', () => {
+    const { h, votes } = cleanRun();
+    const final = finalState(
+      finalElection(
+        E,
+        votes.filter((v) => v.voteId !== 'e1.0.3-0'),
+      ),
+    );
+    final.votes['e1.0.3-0'] = { status: 'pending' };
+    const r = checkHistory({ history: h.ops, final });
+    expect(broken(r)).toContain('acknowledged-not-lost');
+    expect(r.counts.acknowledgedLost).toBe(0);
+    expect(messages(r, 'acknowledged-not-lost')).toEqual([
+      expect.stringMatching(
+        /^vote e1\.0\.3-0 of voter v3 .* GET \/votes says pending; .*: acknowledged vote never decided$/,
+      ),
+    ]);
+  });
+
   test('a vote rejected without a reason fails acknowledged-not-lost', () => {
     const { h, votes } = cleanRun();
     votes[2] = { ...votes[2]!, outcome: 'rejected', reason: '' };
