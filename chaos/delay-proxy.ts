@@ -23,17 +23,32 @@ if (
 }
 const rand = mulberry32(seed!);
 
-/** Forwards `from` to `to`, each chunk no earlier than the previous one. */
+/**
+ * Forwards `from` to `to`, each chunk held until its due time, strictly in order: one
+ * queue and one timer per direction. (A timer per chunk reordered chunks due at the
+ * same moment, which corrupted the byte stream — TCP never does that.)
+ */
 function delayed(from: Socket, to: Socket): void {
+  const queue: { at: number; chunk: Buffer | null }[] = [];
   let last = 0;
-  from.on('data', (chunk) => {
-    const at = Math.max(last, Date.now() + delayMs! + rand() * jitterMs!);
-    last = at;
-    setTimeout(() => {
-      if (!to.destroyed) to.write(chunk);
-    }, at - Date.now());
-  });
-  from.on('end', () => setTimeout(() => to.end(), Math.max(0, last - Date.now())));
+  let timer: NodeJS.Timeout | undefined;
+  const drain = (): void => {
+    timer = undefined;
+    while (queue.length > 0 && queue[0]!.at <= Date.now()) {
+      const { chunk } = queue.shift()!;
+      if (to.destroyed) return;
+      if (chunk === null) to.end();
+      else to.write(chunk);
+    }
+    if (queue.length > 0) timer = setTimeout(drain, Math.max(1, queue[0]!.at - Date.now()));
+  };
+  const push = (chunk: Buffer | null, extra: number): void => {
+    last = Math.max(last, Date.now() + extra);
+    queue.push({ at: last, chunk });
+    timer ??= setTimeout(drain, Math.max(1, queue[0]!.at - Date.now()));
+  };
+  from.on('data', (chunk: Buffer) => push(chunk, delayMs! + rand() * jitterMs!));
+  from.on('end', () => push(null, 0));
 }
 
 const server = createServer((client) => {
