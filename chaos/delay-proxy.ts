@@ -45,7 +45,7 @@ function delayed(from: Socket, to: Socket): void {
   const push = (chunk: Buffer | null, extra: number): void => {
     last = Math.max(last, Date.now() + extra);
     queue.push({ at: last, chunk });
-    timer ??= setTimeout(drain, Math.max(1, queue[0]!.at - Date.now()));
+    if (timer === undefined) timer = setTimeout(drain, Math.max(1, queue[0]!.at - Date.now()));
   };
   from.on('data', (chunk: Buffer) => push(chunk, delayMs! + rand() * jitterMs!));
   from.on('end', () => push(null, 0));
