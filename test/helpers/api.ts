@@ -63,7 +63,15 @@ async function callOnce(
     headers['content-type'] ??= 'application/json';
     body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   }
-  const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const init = { method, headers, ...(body === undefined ? {} : { body }) };
+  const res = await fetch(`${base}${path}`, init).catch((err: unknown) => {
+    // A kept-alive connection that the server closed as idle while this process was busy
+    // (making ballots, on a loaded machine) fails before any byte of an answer; browsers
+    // send such a request again on a new connection, and so does this client, once. Had
+    // the server in fact run it, the repeat shows (a 409, another id): never hidden.
+    if (!staleConnection(err)) throw err;
+    return fetch(`${base}${path}`, init);
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -72,4 +80,10 @@ async function callOnce(
     // keep text
   }
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** undici's error for a reused connection that the server had already closed. */
+function staleConnection(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string; message?: string } } | null)?.cause;
+  return cause?.code === 'UND_ERR_SOCKET' && cause.message === 'other side closed';
 }
