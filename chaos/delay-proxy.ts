@@ -1,5 +1,5 @@
 import { type Socket, connect, createServer } from 'node:net';
-import { mulberry32 } from './rng';
+import { seededRng } from './random';
 
 /**
  * A delaying, connection-resetting TCP proxy, run inside a host's namespace (this
@@ -21,7 +21,7 @@ if (
   );
   process.exit(2);
 }
-const rand = mulberry32(seed!);
+const rand = seededRng(seed!);
 
 /**
  * Forwards `from` to `to`, each chunk held until its due time, strictly in order: one

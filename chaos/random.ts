@@ -1,6 +1,7 @@
 /**
- * A small seeded PRNG (mulberry32) so a chaos run's choices repeat for the same seed.
- * For schedules and workload mixes only, never for anything secret.
+ * A small seeded PRNG (mulberry32) so a chaos run's choices repeat for the same seed:
+ * the nemesis schedule, the delay proxy and the workload mix draw from it. Never for
+ * anything secret.
  */
 export type Rng = () => number;
 
@@ -14,6 +15,11 @@ export function seededRng(seed: number): Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** An integer in [lo, hi]. */
+export function intIn(rng: Rng, lo: number, hi: number): number {
+  return lo + Math.floor(rng() * (hi - lo + 1));
 }
 
 /** An integer in [0, n). */

@@ -1,4 +1,4 @@
-import { intIn, mulberry32 } from './rng';
+import { intIn, seededRng } from './random';
 
 /**
  * The nemesis schedule, drawn from a seed alone: which faults, in which order, how
@@ -70,7 +70,7 @@ export function makeSchedule(
   count: number,
   maxCloses = Number.POSITIVE_INFINITY,
 ): ScheduledFault[] {
-  const rand = mulberry32(seed);
+  const rand = seededRng(seed);
   const kinds = (Object.keys(FAULT_KINDS) as FaultKind[]).filter((k) => classes.includes(FAULT_KINDS[k].cls));
   const out: ScheduledFault[] = [];
   let closes = 0;
