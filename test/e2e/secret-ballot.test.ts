@@ -28,7 +28,7 @@ import {
   newTrusteeKeys,
 } from '../../shared/secret/trustee-client';
 import { castBallot, challengeBallot, makeBallot } from '../../shared/secret/voter-client';
-import { type Api, makeApi, testKeyDir } from '../helpers/api';
+import { type Api, fetchFresh, makeApi, testKeyDir } from '../helpers/api';
 import { TestCluster, type TestOffline, eventually, startTestOffline } from '../helpers/stack';
 import { mapLimit } from '../helpers/voters';
 
@@ -486,7 +486,7 @@ describe('secret ballots end to end', () => {
     expect(record.decryption).toMatchObject({ used: [1, 3, 5], totals: expected });
     expect(verifyRecord(record, { group: defaultGroup })).toEqual({ ok: true, failures: [] });
 
-    const res = await fetch(`${offline.httpUrl}/elections/${electionId}/record`, {
+    const res = await fetchFresh(`${offline.httpUrl}/elections/${electionId}/record`, {
       headers: { authorization: `Bearer ${admin}`, accept: 'application/x-ndjson' },
     });
     expect(res.headers.get('content-type')).toContain('application/x-ndjson');

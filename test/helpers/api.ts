@@ -17,6 +17,7 @@ export interface Api {
     method: string,
     path: string,
     opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+    // biome-ignore lint/suspicious/noExplicitAny: answers are untyped JSON that each test reads per route
   ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
@@ -63,14 +64,10 @@ async function callOnce(
     headers['content-type'] ??= 'application/json';
     body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   }
-  const init = { method, headers, ...(body === undefined ? {} : { body }) };
-  const res = await fetch(`${base}${path}`, init).catch((err: unknown) => {
-    // A kept-alive connection that the server closed as idle while this process was busy
-    // (making ballots, on a loaded machine) fails before any byte of an answer; browsers
-    // send such a request again on a new connection, and so does this client, once. Had
-    // the server in fact run it, the repeat shows (a 409, another id): never hidden.
-    if (!staleConnection(err)) throw err;
-    return fetch(`${base}${path}`, init);
+  const res = await fetchFresh(`${base}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
   });
   const text = await res.text();
   let parsed: unknown = text;
@@ -80,6 +77,21 @@ async function callOnce(
     // keep text
   }
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/**
+ * `fetch`, sent once more when it failed on a kept-alive connection that the server had
+ * closed as idle while this process was busy (making or verifying ballots in the test
+ * process blocks its event loop for seconds, so the client never saw the close): the
+ * error comes before any byte of an answer. Browsers send such a request again on a new
+ * connection; so does this client, once. Had the server in fact run it, the repeat
+ * shows (a 409, another id): never hidden.
+ */
+export function fetchFresh(url: string, init: RequestInit): Promise<Response> {
+  return fetch(url, init).catch((err: unknown) => {
+    if (!staleConnection(err)) throw err;
+    return fetch(url, init);
+  });
 }
 
 /** undici's error for a reused connection that the server had already closed. */
