@@ -50,8 +50,11 @@ describe('chaos workload on a healthy stack', () => {
 
   test('every invariant holds for a few seconds of clients with a close in the middle', async () => {
     const elections = [await openElection(), await openElection()];
+    // Enough voters that the clients cannot use them all up before the close at 2 s (each
+    // votes once per election): with 30, a fast run spent the first election's voters before
+    // never sent a vote after its close. The run stops as soon as everything is covered.
     const voters = await Promise.all(
-      Array.from({ length: 30 }, async (_, i) => ({
+      Array.from({ length: 200 }, async (_, i) => ({
         id: `chaos-v${i}`,
         token: await api.token(`chaos-v${i}`, 'voter'),
       })),
