@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { generateClusterSecret } from '../coordinator/peer-secret';
 import { findFreePortRange } from '../local/ports';
+import { clusterNodeArgs } from '../local/redis-cluster';
 import { type ManagedProcess, spawnManaged } from '../local/processes';
 import { repoRoot, startOffline } from '../local/stack';
 import { parseClusterNodeLines } from '../shared/redis/cluster-nodes';
@@ -125,26 +126,7 @@ export class HostStack {
       '127.0.0.1',
       '--cluster-announce-ip',
       h.ip,
-      '--dir',
-      dir,
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      'nodes.conf',
-      '--cluster-node-timeout',
-      String(this.o.nodeTimeoutMs ?? 2000),
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'everysec',
-      '--save',
-      '',
-      '--repl-diskless-sync',
-      'yes',
-      '--repl-diskless-sync-delay',
-      '0',
-      '--protected-mode',
-      'no',
+      ...clusterNodeArgs(dir, this.o.nodeTimeoutMs ?? 2000),
       '--daemonize',
       'no',
     ]);
@@ -212,6 +194,10 @@ export class HostStack {
       '--cluster-yes',
     ]);
     await waitFor(async () => (await redisHealth(t.redis)).ok, 30000, 'a healthy Redis Cluster');
+    // Healthy by each node's own INFO is not yet settled for everyone: a node learns by
+    // gossip that another one became a replica, and until then lists it as a master
+    // without slots (seen in CI under load: no replica in the first node's view).
+    await waitFor(() => redisViewsSettled(t.redis), 30000, 'every Redis node seeing every role');
   }
 
   /** Starts Redis (cluster created fresh), coordinators and serverless-offline. */
@@ -318,20 +304,24 @@ export interface RedisNodeView {
   slots: boolean;
 }
 
+/** Node id → its master's id ('-' for a master); parseClusterNodeLines keeps no master id: it is the 4th field. */
+function masterIdsOf(clusterNodesText: string): Map<string, string> {
+  return new Map(
+    clusterNodesText
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter((p) => p.length >= 8)
+      .map((p) => [p[0]!, p[3]!]),
+  );
+}
+
 /** Who is master and who replicates whom, as the first answering node sees it. */
 export async function redisRoles(hosts: readonly HostSpec[]): Promise<RedisNodeView[] | undefined> {
   for (const h of hosts) {
     const text = await withRedis(h, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
     if (!text) continue;
     const nodes = parseClusterNodeLines(text);
-    // parseClusterNodeLines keeps no master id: it is the 4th field of each line.
-    const masterIds = new Map(
-      text
-        .split('\n')
-        .map((l) => l.trim().split(' '))
-        .filter((p) => p.length >= 8)
-        .map((p) => [p[0]!, p[3]!]),
-    );
+    const masterIds = masterIdsOf(text);
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const hostOf = (address: string): HostSpec | undefined =>
       hosts.find((x) => address.startsWith(`${x.ip}:`));
@@ -376,6 +366,27 @@ export async function redisHealth(hosts: readonly HostSpec[]): Promise<{ ok: boo
       problems.push(`${h.name} replica link down`);
   }
   return { ok: problems.length === 0, problems };
+}
+
+/**
+ * Every node lists every node, none failing, and each as a master serving slots or a
+ * replica of a known master: the gossip of the cluster's creation has reached everyone.
+ */
+export async function redisViewsSettled(hosts: readonly HostSpec[]): Promise<boolean> {
+  for (const h of hosts) {
+    const text = await withRedis(h, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
+    if (!text) return false;
+    const nodes = parseClusterNodeLines(text);
+    if (nodes.length !== hosts.length) return false;
+    const ids = new Set(nodes.map((n) => n.id));
+    const masterOf = masterIdsOf(text);
+    for (const n of nodes) {
+      if (n.failing || n.flags.includes('handshake') || n.flags.includes('noaddr')) return false;
+      if (n.role === 'master' && n.slots === 0) return false;
+      if (n.role === 'replica' && !ids.has(masterOf.get(n.id) ?? '-')) return false;
+    }
+  }
+  return true;
 }
 
 async function masterServesSlots(h: HostSpec): Promise<boolean> {

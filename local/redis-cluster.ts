@@ -286,26 +286,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     o.secure ? '0' : String(port),
     '--bind',
     '127.0.0.1',
-    '--dir',
-    dir,
-    '--cluster-enabled',
-    'yes',
-    '--cluster-config-file',
-    'nodes.conf',
-    '--cluster-node-timeout',
-    String(o.nodeTimeoutMs),
-    '--appendonly',
-    'yes',
-    '--appendfsync',
-    'everysec',
-    '--save',
-    '',
-    '--repl-diskless-sync',
-    'yes',
-    '--repl-diskless-sync-delay',
-    '0',
-    '--protected-mode',
-    'no',
+    ...clusterNodeArgs(dir, o.nodeTimeoutMs),
     ...(o.daemonize
       ? ['--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log')]
       : ['--daemonize', 'no']),
@@ -425,4 +406,35 @@ export async function stopRedisCluster(
     while (!(await portFree(port)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   }
   return stopped;
+}
+
+/**
+ * The arguments every cluster node of ours runs with, wherever it runs (here or on a
+ * chaos host): cluster mode with its nodes.conf in `dir`, AOF fsynced every second
+ * (what PROTOCOL.md's durability argument assumes, with WAIT), diskless replication so
+ * a replica resyncs without touching the disk, and no protected mode (we bind ourselves).
+ */
+export function clusterNodeArgs(dir: string, nodeTimeoutMs: number): string[] {
+  return [
+    '--dir',
+    dir,
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    String(nodeTimeoutMs),
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--repl-diskless-sync',
+    'yes',
+    '--repl-diskless-sync-delay',
+    '0',
+    '--protected-mode',
+    'no',
+  ];
 }

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostStack, redisHealth, redisRoles, waitFor } from '../../chaos/host-stack';
+import { HostStack, redisHealth, redisRoles, redisViewsSettled, waitFor } from '../../chaos/host-stack';
+import type { HostSpec } from '../../chaos/hosts';
 import { type Net, hostsDown, hostsUnavailableReason, hostsUp, topology } from '../../chaos/hosts';
 
 /**
@@ -27,13 +28,21 @@ suite('chaos host stack: crashed Redis node relaunched', () => {
     stack = new HostStack({ topology: t, runDir: dir, keyDir: dir, onCrash: (name) => crashes.push(name) });
     await stack.startRedis();
   }, 90000);
+  /** A replica, once every node agrees on the roles (a relaunched node rejoins by gossip). */
+  async function someReplica(): Promise<HostSpec> {
+    await waitFor(() => redisViewsSettled(t.redis), 30000, 'every Redis node seeing every role');
+    const replica = (await redisRoles(t.redis))?.find((r) => r.role === 'replica')?.host;
+    if (!replica)
+      throw new Error(`no replica in the cluster's view: ${JSON.stringify(await redisRoles(t.redis))}`);
+    return replica;
+  }
   afterAll(async () => {
     await stack?.stop();
     hostsDown(() => {}, net);
   }, 30000);
 
   test('a replica killed behind the stack’s back comes back and replicates again', async () => {
-    const replica = (await redisRoles(t.redis))!.find((r) => r.role === 'replica')!.host;
+    const replica = await someReplica();
     const before = stack.redisProcs.get(replica.name)!;
     before.signal('SIGKILL');
     await waitFor(
@@ -48,7 +57,7 @@ suite('chaos host stack: crashed Redis node relaunched', () => {
   }, 90000);
 
   test('a kill announced with expectExit is left to whoever announced it', async () => {
-    const replica = (await redisRoles(t.redis))!.find((r) => r.role === 'replica')!.host;
+    const replica = await someReplica();
     const proc = stack.redisProcs.get(replica.name)!;
     stack.expectExit(proc);
     proc.signal('SIGKILL');
