@@ -1,6 +1,7 @@
 import { badRequest } from '../shared/errors';
 import { readAuditPage } from '../shared/votes/read';
 import { electionIdParam, elections } from './lib/elections';
+import { assertElection } from './lib/auth';
 import { httpHandler } from './lib/http';
 import { authenticateRead } from './lib/read-limits';
 import { redis } from './lib/redis';
@@ -12,6 +13,7 @@ import type { AuditLogResponse } from '../shared/api-bodies';
  */
 export const handler = httpHandler('GET /elections/{id}/audit', async (req) => {
   const claims = await authenticateRead(req, 'audit');
+  assertElection(claims, electionIdParam(req.params));
   const e = await elections.require(electionIdParam(req.params));
   const limitText = req.query['limit'] ?? '100';
   const limit = Number(limitText);

@@ -6,7 +6,9 @@ import type { ElectionList } from '../shared/api-bodies';
 
 /** `GET /elections` (any role). */
 export const handler = httpHandler('GET /elections', async (req) => {
-  await authenticateRead(req);
+  const claims = await authenticateRead(req);
   const all = await elections.list();
-  return { status: 200, body: { elections: all.map(publicElection) } satisfies ElectionList };
+  // A token bound to one election (voting credential, join code) sees only that one.
+  const seen = claims.eid === undefined ? all : all.filter((e) => e.id === claims.eid);
+  return { status: 200, body: { elections: seen.map(publicElection) } satisfies ElectionList };
 });

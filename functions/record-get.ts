@@ -1,4 +1,5 @@
 import { electionIdParam, elections } from './lib/elections';
+import { assertElection } from './lib/auth';
 import { httpHandler } from './lib/http';
 import { authenticateRead } from './lib/read-limits';
 import { redis } from './lib/redis';
@@ -11,7 +12,8 @@ import { manifestOf } from '../shared/secret/election-manifest';
  * `Accept: application/x-ndjson`.
  */
 export const handler = httpHandler('GET /elections/{id}/record', async (req) => {
-  await authenticateRead(req);
+  const claims = await authenticateRead(req);
+  assertElection(claims, electionIdParam(req.params));
   const e = await elections.require(electionIdParam(req.params));
   manifestOf(e);
   const record = await buildRecord(redis(), e);

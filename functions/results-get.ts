@@ -2,6 +2,7 @@ import { systemClock } from '../shared/clock';
 import { readResults } from '../shared/votes/read';
 import { secretResults } from '../shared/secret/tally';
 import { electionIdParam, elections } from './lib/elections';
+import { assertElection } from './lib/auth';
 import { httpHandler } from './lib/http';
 import { authenticateRead } from './lib/read-limits';
 import { redis } from './lib/redis';
@@ -15,6 +16,7 @@ import { cachedResults } from './lib/results-cache';
  */
 export const handler = httpHandler('GET /elections/{id}/results', async (req) => {
   const claims = await authenticateRead(req);
+  assertElection(claims, electionIdParam(req.params));
   const e = await elections.require(electionIdParam(req.params));
   const body = claims.role === 'voter' ? await cachedResults(e) : await readResults(redis(), systemClock, e);
   // Secret ballots: totals only once the trustees decrypted them, else what is awaited.

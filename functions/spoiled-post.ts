@@ -1,4 +1,4 @@
-import { requireRole } from './lib/auth';
+import { requireVoterFor } from './lib/auth';
 import { cachedElection, electionIdParam } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
@@ -9,8 +9,9 @@ import { publishSpoiled } from '../shared/secret/spoiled';
  * checked and published as spoiled (never counted); 422 `bad_opening` names the option.
  */
 export const handler = httpHandler('POST /elections/{id}/spoiled', async (req) => {
-  await requireRole(req, 'voter');
-  const e = await cachedElection(electionIdParam(req.params));
+  const electionId = electionIdParam(req.params);
+  await requireVoterFor(req, electionId);
+  const e = await cachedElection(electionId);
   const s = await publishSpoiled(redis(), e, req.body);
   return { status: 201, body: { tracker: s.ballot.tracker, state: 'spoiled' } };
 });

@@ -1,4 +1,4 @@
-import { requireRole } from './lib/auth';
+import { requireVoterFor } from './lib/auth';
 import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
@@ -11,8 +11,9 @@ import { registerVoterKey } from '../shared/secret/voter-roll';
  * theirs; 409 `voter_key_mismatch` / `key_in_use`.
  */
 export const handler = httpHandler('POST /elections/{id}/voter-key', async (req) => {
-  const claims = await requireRole(req, 'voter');
-  const e = await elections.require(electionIdParam(req.params));
+  const electionId = electionIdParam(req.params);
+  const claims = await requireVoterFor(req, electionId);
+  const e = await elections.require(electionId);
   const { publicKey } = parseVoterKeyRequest(req.body);
   const entry = await registerVoterKey(redis(), e, claims.sub, publicKey);
   return {

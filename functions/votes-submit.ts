@@ -4,7 +4,7 @@ import { loadSettings } from '../shared/settings/load';
 import { checkRateLimits, rateLimitFromEnv } from '../shared/votes/rate-limit';
 import { withParsed } from '../shared/votes/ballot';
 import { submitVote } from '../shared/votes/submit';
-import { requireRole } from './lib/auth';
+import { requireVoterFor } from './lib/auth';
 import { cachedElection, electionIdParam, refuseLateVote } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
@@ -31,8 +31,8 @@ const submitOptions = {
  * client retries with the same Idempotency-Key); 422 when the key was used for another choice.
  */
 export const handler = httpHandler('POST /elections/{id}/votes', async (req) => {
-  const claims = await requireRole(req, 'voter');
   const electionId = electionIdParam(req.params);
+  const claims = await requireVoterFor(req, electionId);
   const [election] = await Promise.all([
     cachedElection(electionId),
     checkRateLimits(redis(), systemClock, [

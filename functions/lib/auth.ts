@@ -6,6 +6,7 @@ import {
 } from '../../shared/auth/tokens';
 import { isExternalTokenRevoked, RevocationList } from '../../shared/auth/revocations';
 import type { Role } from '../../shared/auth/roles';
+import { assertElection } from '../../shared/auth/election-binding';
 import { ApiError, forbidden, unavailable } from '../../shared/errors';
 import type { HttpRequest } from './http';
 import { config, redis } from './redis';
@@ -91,3 +92,17 @@ export async function requireRole(req: HttpRequest, ...roles: Role[]): Promise<A
   }
   return claims;
 }
+
+/**
+ * The voter's claims for acting in `electionId` (vote submit, secret-ballot voter
+ * routes): `401` without a valid token, `403 forbidden` for another role, `403
+ * wrong_election` for a token bound to another election.
+ */
+export async function requireVoterFor(req: HttpRequest, electionId: string): Promise<AuthClaims> {
+  const claims = await requireRole(req, 'voter');
+  assertElection(claims, electionId);
+  return claims;
+}
+
+/** Re-exported so that routes find every authorization check in this module. */
+export { assertElection };

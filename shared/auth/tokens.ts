@@ -14,6 +14,7 @@ import { ensureKeyPair, type KeySourceOptions, loadSigningKey, type SigningKey }
 import type { OidcConfig } from './oidc/config';
 import { claimedIssuer, type ExternalIdentity, OidcVerifier } from './oidc/verifier';
 import { loadPublicJwks } from './public-keys';
+import { electionIdPattern } from '../ids';
 import { isRole, type Role } from './roles';
 
 /**
@@ -39,6 +40,12 @@ export interface TokenSubject {
    * Absent means 0.
    */
   sv?: number;
+  /**
+   * The one election this token may act in (claim `eid`): set on tokens made from a
+   * voting credential (`POST /auth/credential`) or a join code (`POST /join`). Absent
+   * means any election, as for an account's token. functions/lib/auth.ts enforces it.
+   */
+  eid?: string;
 }
 
 /** The verified claims of a token, typed: what handlers authorize on. */
@@ -138,6 +145,7 @@ export async function issueToken(subject: TokenSubject, options: IssueOptions): 
       role: subject.role,
       ...(subject.username === undefined ? {} : { username: subject.username }),
       ...(subject.sv === undefined || subject.sv === 0 ? {} : { sv: subject.sv }),
+      ...(subject.eid === undefined ? {} : { eid: subject.eid }),
       iss: issuer,
       aud: audience,
       iat,
@@ -392,7 +400,7 @@ function externalClaims(identity: ExternalIdentity, config: OidcConfig): AuthCla
 }
 
 function toClaims(payload: JWTPayload): AuthClaims {
-  const { sub, role, username, iss, aud, iat, exp, jti, sv } = payload as JWTPayload &
+  const { sub, role, username, iss, aud, iat, exp, jti, sv, eid } = payload as JWTPayload &
     Record<string, unknown>;
   if (typeof sub !== 'string' || sub === '')
     throw new InvalidTokenError('claims', 'Token claim "sub" is invalid');
@@ -402,6 +410,10 @@ function toClaims(payload: JWTPayload): AuthClaims {
   }
   if (sv !== undefined && !(typeof sv === 'number' && Number.isSafeInteger(sv) && sv >= 0)) {
     throw new InvalidTokenError('claims', 'Token claim "sv" is invalid');
+  }
+  // A malformed binding must never read as "no binding" (which would mean every election).
+  if (eid !== undefined && !(typeof eid === 'string' && electionIdPattern.test(eid))) {
+    throw new InvalidTokenError('claims', 'Token claim "eid" is invalid');
   }
   return {
     sub,
@@ -413,5 +425,6 @@ function toClaims(payload: JWTPayload): AuthClaims {
     exp,
     ...(typeof jti === 'string' ? { jti } : {}),
     ...(typeof sv === 'number' && sv > 0 ? { sv } : {}),
+    ...(typeof eid === 'string' ? { eid } : {}),
   };
 }

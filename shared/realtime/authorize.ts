@@ -1,5 +1,6 @@
 import { decodeVoteLogEntry } from '../votes/vote-log';
 import type { Cluster } from 'ioredis';
+import { mayActIn } from '../auth/election-binding';
 import type { Role } from '../auth/roles';
 import { partitionKeys } from '../redis/keys';
 import { WsError } from './protocol';
@@ -23,10 +24,16 @@ export interface TopicDirectory {
 export interface Subscriber {
   sub: string;
   role: Role;
+  /** The one election the connection's token is bound to (claim `eid`), if any. */
+  eid?: string;
 }
 
 /** Resolves when `who` may subscribe to `topic`; else throws {@link WsError} (`forbidden`, `not_found`). */
 export async function authorizeTopic(who: Subscriber, topic: Topic, dir: TopicDirectory): Promise<void> {
+  // A token bound to one election (voting credential, join code) watches that one only.
+  if (who.eid !== undefined && (topic.kind === 'cluster' || !mayActIn(who.eid, topic.electionId))) {
+    throw new WsError('wrong_election', 'This token is valid for another election only', topic.name);
+  }
   switch (topic.kind) {
     case 'cluster':
       if (who.role !== 'admin')

@@ -24,6 +24,7 @@ export type WsErrorCode =
   | 'unknown_action'
   | 'invalid_topic'
   | 'forbidden'
+  | 'wrong_election'
   | 'not_found'
   | 'too_many_subscriptions'
   | 'rate_limited'

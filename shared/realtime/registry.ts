@@ -33,6 +33,8 @@ export interface ConnectionRecord {
   tokenExpiresAt: number;
   /** The token's session version (claim `sv`, 0 when absent): checked against revocations. */
   sv: number;
+  /** The election the token is bound to (claim `eid`), if any: authorizeTopic enforces it. */
+  eid?: string;
   /** Topic names this connection subscribes to. */
   topics: string[];
 }
@@ -77,7 +79,7 @@ export class ConnectionRegistry {
   /** Records a new connection (the `$connect` route). */
   async add(
     id: string,
-    who: { sub: string; role: Role; exp: number; sv?: number },
+    who: { sub: string; role: Role; exp: number; sv?: number; eid?: string },
     nowMs: number,
   ): Promise<ConnectionRecord> {
     const record: ConnectionRecord = {
@@ -88,6 +90,7 @@ export class ConnectionRegistry {
       expiresAt: nowMs + this.options.connectionTtlMs,
       tokenExpiresAt: who.exp * 1000,
       sv: who.sv ?? 0,
+      ...(who.eid === undefined ? {} : { eid: who.eid }),
       topics: [],
     };
     const key = this.keys.connection(id);
@@ -102,6 +105,7 @@ export class ConnectionRegistry {
           expiresAt: String(record.expiresAt),
           tokenExpiresAt: String(record.tokenExpiresAt),
           sv: String(record.sv),
+          ...(record.eid === undefined ? {} : { eid: record.eid }),
         })
         .pexpireat(key, record.expiresAt)
         .exec(),
@@ -132,6 +136,7 @@ export class ConnectionRegistry {
       expiresAt: Number(h['expiresAt'] ?? 0),
       tokenExpiresAt: Number(h['tokenExpiresAt'] ?? 0),
       sv: Number(h['sv'] ?? 0) || 0,
+      ...(h['eid'] ? { eid: h['eid'] } : {}),
       topics: Object.keys(h)
         .filter((f) => f.startsWith(TOPIC_FIELD))
         .map((f) => f.slice(TOPIC_FIELD.length)),
