@@ -202,7 +202,15 @@ export class Finalizer {
         acceptedAt: entry.at,
         countKey: this.ballot.countKey(entry.option),
         recorded: entry.option,
-        entry: { ballotId: entry.ballotId, receipt: entry.receipt, option: entry.option, outcome, reason },
+        entry: {
+          ballotId: entry.ballotId,
+          receipt: entry.receipt,
+          option: entry.option,
+          outcome,
+          reason,
+          // Only a weighted vote's entry names its weight (audit-encoding.ts).
+          ...(entry.weight === 1 ? {} : { weight: entry.weight }),
+        },
       });
     }
     if (outcomes.length === 0) return 0;
@@ -262,6 +270,7 @@ export class Finalizer {
           o.entry.reason,
           hash,
           o.entry.ballotId,
+          o.entry.weight === undefined ? '' : String(o.entry.weight),
         );
         prev = hash;
       }

@@ -6,6 +6,7 @@ import { type Logger, errorFields } from '../../shared/logger';
 import { partitionKeys } from '../../shared/redis/keys';
 import { defineScript, reply, runScript } from '../../shared/redis/scripts';
 import type { BallotScheme } from '../../shared/votes/ballot';
+import { isVoteWeight } from '../../shared/votes/weight';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 import { rollKeysOf } from '../../shared/secret/voter-roll';
 import { PartitionRounds, PollBackoff } from './poll-backoff';
@@ -36,6 +37,8 @@ interface PendingVote {
   id: string;
   voter: string;
   option: string;
+  /** The vote's weight (vote-log.ts: 1 unless the entry carries one; 0 when unreadable). */
+  weight: number;
   /** The voter map's value for this voter ('' when none). */
   owner: string;
   eligible: boolean;
@@ -138,6 +141,7 @@ export class Validator {
         id: v.id,
         voter: v.voter,
         option: v.option,
+        weight: v.weight,
         owner: owners[i] ?? '',
         eligible: eligible ? eligible[i] === 1 : true,
         closePoint,
@@ -222,7 +226,7 @@ export class Validator {
       const now = this.clock.now();
       return votes.map((v) => this.judge(e, v, now));
     }
-    const reasons: (string | null)[] = votes.map((v) => this.judgeVoter(v));
+    const reasons: (string | null)[] = votes.map((v) => this.judgeVoter(e, v));
     const pending = votes.filter((_, i) => reasons[i] === null);
     const ballotReasons = await batch.judge(
       e,
@@ -234,11 +238,15 @@ export class Validator {
     return votes.map((v, i) => reasons[i] ?? ballotReasons[next++] ?? this.judgeTime(v, now));
   }
 
-  /** The checks before the ballot's own: one vote per voter, eligibility. */
-  private judgeVoter(v: PendingVote): string | null {
+  /** The checks before the ballot's own: one vote per voter, eligibility, the weight. */
+  private judgeVoter(e: ElectionRecord, v: PendingVote): string | null {
     // One vote per voter: the voter map must point at exactly this entry.
     if (!v.owner || v.owner.split('|')[0] !== v.id) return 'duplicate_vote';
     if (!v.eligible) return 'not_eligible';
+    // The submit path writes only weights of 1..MAX_VOTE_WEIGHT, and none other than 1 for
+    // a secret ballot (its encrypted tally counts each ballot once): anything else was
+    // written past it.
+    if (!isVoteWeight(v.weight) || (v.weight !== 1 && e.ballot === 'secret')) return 'invalid_weight';
     return null;
   }
 
@@ -264,7 +272,7 @@ export class Validator {
    */
   private judge(e: ElectionRecord, v: PendingVote, now: number): string | null {
     return (
-      this.judgeVoter(v) ??
+      this.judgeVoter(e, v) ??
       this.ballot.judge(e, v.option, { voter: v.voter, rollKey: v.rollKey }) ??
       this.judgeTime(v, now)
     );

@@ -38,6 +38,11 @@ export interface AuditEntryContent {
   option: string;
   outcome: 'counted' | 'rejected';
   reason: string;
+  /**
+   * The vote's weight when it is not 1 (absent = 1). Only a weighted vote's entry has it,
+   * so every entry of an unweighted election hashes exactly as before weights existed.
+   */
+  weight?: number;
 }
 
 const utf8 = new TextEncoder();
@@ -76,8 +81,11 @@ export function genesisInput(electionId: string, partition: number): Uint8Array<
 /**
  * Input of the hash of the `seq`-th entry (1-based) of partition `partition`:
  * `"qv/audit/v2/entry", electionId, u64(p), u64(seq), prev, ballotId, receipt, option,
- * outcome, reason`. The sequence number makes a dropped or reordered entry visible even
- * where the published head was not compared.
+ * outcome, reason`, then `"weight", u64(weight)` only when the entry has a weight other
+ * than 1. The sequence number makes a dropped or reordered entry visible even where the
+ * published head was not compared. Optional fields come as (name, value) pairs after
+ * `reason`, each only when it differs from its default: the length prefixes keep lists
+ * of different lengths apart, the names keep one optional field from passing for another.
  */
 export function entryInput(
   prev: string,
@@ -97,6 +105,7 @@ export function entryInput(
     e.option,
     e.outcome,
     e.reason,
+    ...(e.weight !== undefined && e.weight !== 1 ? ['weight', u64(e.weight)] : []),
   ]);
 }
 

@@ -5,6 +5,7 @@ import {
   genesisInput,
   receiptInput,
 } from './audit-encoding';
+import { choiceIds } from './ballot-choice';
 import type { AuditEntry } from './read';
 
 /**
@@ -101,11 +102,15 @@ export function verifyAuditWith(
       continue;
     }
     const before = problems.length;
+    // A weight is a whole number (absent = 1); anything else can be neither hashed nor counted.
+    const weight = e.weight ?? 1;
+    const weighable = Number.isSafeInteger(weight) && weight >= 0;
+    if (!weighable) problems.push(`${name}: weight ${JSON.stringify(e.weight)} is not a whole number`);
     if (e.seq !== chain.entries + 1) {
       problems.push(`${name}: sequence number ${e.seq} where ${chain.entries + 1} comes next`);
     }
     if (e.prev !== chain.head) problems.push(`${name} does not link to the previous hash`);
-    if (hash.entry(chain.head, electionId, e.partition, chain.entries + 1, e) !== e.hash) {
+    if (weighable && hash.entry(chain.head, electionId, e.partition, chain.entries + 1, e) !== e.hash) {
       problems.push(`${name}: hash does not match its content`);
     }
     if (problems.length > before) broken.add(e.partition);
@@ -116,7 +121,9 @@ export function verifyAuditWith(
     byBallot.set(e.ballotId, (byBallot.get(e.ballotId) ?? 0) + 1);
     if (e.outcome === 'counted') {
       counted++;
-      totals[e.option] = (totals[e.option] ?? 0) + 1;
+      // Each option the ballot chose gains its weight (ballot-choice.ts: ids joined by ",").
+      if (weighable)
+        for (const option of choiceIds(e.option)) totals[option] = (totals[option] ?? 0) + weight;
     } else {
       rejected++;
     }
@@ -246,7 +253,19 @@ export async function verifyAuditAsync(
     genesis: (id, p) => known(JSON.stringify(['g', id, p]), () => genesisInput(id, p)),
     entry: (prev, id, p, seq, e) =>
       known(
-        JSON.stringify(['e', prev, id, p, seq, e.ballotId, e.receipt, e.option, e.outcome, e.reason]),
+        JSON.stringify([
+          'e',
+          prev,
+          id,
+          p,
+          seq,
+          e.ballotId,
+          e.receipt,
+          e.option,
+          e.outcome,
+          e.reason,
+          e.weight ?? 1,
+        ]),
         () => entryInput(prev, id, p, seq, e),
       ),
     receipt: (id, ballotId, recorded, nonce) =>

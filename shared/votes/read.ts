@@ -186,6 +186,11 @@ export interface AuditEntry {
   option: string;
   outcome: 'counted' | 'rejected';
   reason: string;
+  /**
+   * The ballot's weight, only when it is not 1 (a voter weighted on the roll): each
+   * option it chose counts this many times, and the entry's hash covers it.
+   */
+  weight?: number;
   prev: string;
   hash: string;
   /**
@@ -251,6 +256,7 @@ export async function readAuditPage(
         option: f['option'] ?? '',
         outcome: f['outcome'] === 'rejected' ? 'rejected' : 'counted',
         reason: f['reason'] ?? '',
+        ...(f['weight'] === undefined ? {} : { weight: Number(f['weight']) }),
         prev: f['prev'] ?? '',
         hash: f['hash'] ?? '',
         ...(operator ? { voteId: makeVoteId(e.id, p, f['vote'] ?? ''), finalizedAt: f['at'] ?? '' } : {}),

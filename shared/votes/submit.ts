@@ -8,6 +8,7 @@ import { type MasterTarget, ReplicaWaits } from '../redis/replica-waits';
 import { defineScript, reply, runScript } from '../redis/scripts';
 import { type BallotScheme, makeReceipt } from './ballot';
 import { decodeReceiptToken, encodeReceiptToken } from './vote-log';
+import { isVoteWeight, MAX_VOTE_WEIGHT } from './weight';
 
 /** The partition data the submit path needs about an election (cached by callers). */
 export interface SubmitElection extends Election {
@@ -23,6 +24,15 @@ export interface SubmitOptions {
    */
   waitReplicas: number;
   waitTimeoutMs: number;
+  /**
+   * The vote's weight (an integer from 1 to {@link MAX_VOTE_WEIGHT}; default 1): the
+   * voter's weight on the election's roll, which the caller looked up. It travels in the
+   * vote log entry, each chosen option's tally grows by it at finalize, the audit entry
+   * records it, and every recount (`npm run verify`) multiplies by it. Open ballots only:
+   * a secret ballot's tally is a sum of encrypted 0/1 selections (BALLOTS.md qv/v1), so a
+   * weight other than 1 on a secret election is refused (409 `weight_not_supported`).
+   */
+  weight?: number;
 }
 
 export interface SubmitResult {
@@ -63,6 +73,11 @@ const errors: Record<string, ApiError> = {
   election_not_open: new ApiError(409, 'election_not_open', 'This election is not open for voting'),
   not_eligible: new ApiError(403, 'not_eligible', 'You are not on the voter list of this election'),
   already_voted: new ApiError(409, 'already_voted', 'You have already voted in this election'),
+  weight_not_supported: new ApiError(
+    409,
+    'weight_not_supported',
+    'This election counts every ballot once: a secret ballot cannot carry a weight other than 1',
+  ),
   idempotency_key_reused: new ApiError(
     422,
     'idempotency_key_reused',
@@ -193,6 +208,12 @@ export async function submitVote(
   if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
     throw badRequest('Idempotency-Key must be 1-200 printable characters without spaces or "|"');
   }
+  const weight = opts.weight ?? 1;
+  if (!isVoteWeight(weight)) {
+    // The roll validated every weight at import: another value is a caller's bug.
+    throw new RangeError(`A vote weight must be an integer from 1 to ${MAX_VOTE_WEIGHT}, got ${weight}`);
+  }
+  if (weight !== 1 && election.ballot === 'secret') throw errors['weight_not_supported']!;
   const recorded = ballot.parse(election, body);
   const p = partitionOf(voter, election.partitions, election.partitionSalt);
   const tag = election.tags[p];
@@ -212,6 +233,7 @@ export async function submitVote(
     clock.now(),
     election.restricted ? '1' : '0',
     hash,
+    weight === 1 ? '' : String(weight), // weight 1: no field, the entry as before weights
   ];
   let r: EnqueueReply;
   let replicated: number | undefined;

@@ -24,6 +24,10 @@ const vectors = {
   receipt: '9f35b1edb8622e196d48fea93b62dce35edc5c224fcb88198056e3e1e9cbcc76',
   entry1: '6197d096e3a91a6e3cfa66b7f8f8128e5b13b30f80b9cb471b1ccbd1b0976aac',
   entry2: '2797ef2b93ac34fe0167cd0e8606d52f65e981c889b55bcad75dc56f973e78c8',
+  /** Entry 3: an approval ballot ("yes,no") of weight 3; its hash ends `"weight", u64(3)`. */
+  entry3: 'ab81d6ef05f7f857dd60f58d3a4e68a56dc38dd2bd84ddced4ffe53abf1854c3',
+  /** The same entry with weight 1: no weight part at all (as every entry before weights). */
+  entry3Unweighted: '0a7cf2c9edc23a1ac8ffdf02e2d2a0ac1ed45672079db1eccf5a9f30389023c0',
 };
 const first: AuditEntryContent = {
   ballotId: BALLOT,
@@ -38,6 +42,15 @@ const second: AuditEntryContent = {
   option: 'no',
   outcome: 'rejected',
   reason: 'invalid_option',
+};
+
+const third: AuditEntryContent = {
+  ballotId: '0123456789abcdef0123456789abcdef',
+  receipt: 'cd'.repeat(32),
+  option: 'yes,no',
+  outcome: 'counted',
+  reason: '',
+  weight: 3,
 };
 
 describe('audit log encoding (qv/audit/v2): fixed vectors', () => {
@@ -65,6 +78,43 @@ describe('audit log encoding (qv/audit/v2): fixed vectors', () => {
     expect(inBrowser.problems).toEqual([]);
     expect(inBrowser.heads['3']).toEqual({ hash: vectors.entry2, entries: 2 });
     expect(verifyAudit(E, 4, vectorLog, null).heads).toEqual(inBrowser.heads);
+  });
+
+  test('a weighted approval entry: "weight", u64(w) after reason; weight 1 adds nothing (server and browser)', async () => {
+    expect(entryHash(vectors.entry2, E, 3, 3, third)).toBe(vectors.entry3);
+    expect(entryHash(vectors.entry2, E, 3, 3, { ...third, weight: 1 })).toBe(vectors.entry3Unweighted);
+    const { weight: _w, ...unweighted } = third;
+    expect(entryHash(vectors.entry2, E, 3, 3, unweighted)).toBe(vectors.entry3Unweighted);
+    // Entries 1 and 2 (no weight) still hash to the vectors of before weights.
+    expect(entryHash(vectors.genesis, E, 3, 1, { ...first, weight: 1 })).toBe(vectors.entry1);
+    const log: AuditEntry[] = [
+      { partition: 3, seq: 1, ...first, prev: vectors.genesis, hash: vectors.entry1 },
+      { partition: 3, seq: 2, ...second, prev: vectors.entry1, hash: vectors.entry2 },
+      { partition: 3, seq: 3, ...third, prev: vectors.entry2, hash: vectors.entry3 },
+    ];
+    // The recount adds the weight to every option the ballot chose.
+    const published = { totals: { yes: 4, no: 3 }, finalized: 2, rejected: 1 };
+    const cli = verifyAudit(E, 4, log, published);
+    expect(cli.problems).toEqual([]);
+    expect(cli.totals).toEqual({ yes: 4, no: 3 });
+    const inBrowser = await web.verifyAudit(E, 4, log, published);
+    expect(inBrowser.problems).toEqual([]);
+    expect(inBrowser.totals).toEqual(cli.totals);
+    // A weight changed in place no longer matches the entry's hash, and the totals differ.
+    const tampered = log.map((e) => (e.seq === 3 ? { ...e, weight: 30 } : e));
+    expect(verifyAudit(E, 4, tampered, published).problems).toEqual([
+      'partition 3 entry 3: hash does not match its content',
+      'option yes: audit log counts 31, results say 4',
+      'option no: audit log counts 30, results say 3',
+    ]);
+    const dropped = log.map((e) => (e.seq === 3 ? { ...e, weight: undefined } : e));
+    expect(verifyAudit(E, 4, dropped, null).problems).toEqual([
+      'partition 3 entry 3: hash does not match its content',
+    ]);
+    const junk = log.map((e) => (e.seq === 3 ? { ...e, weight: 'x' as unknown as number } : e));
+    expect(verifyAudit(E, 4, junk, null).problems).toEqual([
+      'partition 3 entry 3: weight "x" is not a whole number',
+    ]);
   });
 
   test('no two different contents share an encoding (a "|" cannot move between fields)', () => {
@@ -247,6 +297,7 @@ describe('entry hash: every field it commits to changes it', () => {
     ['option', () => entryHash(prev, E, 3, 1, { ...first, option: 'no' })],
     ['outcome', () => entryHash(prev, E, 3, 1, { ...first, outcome: 'rejected' })],
     ['reason', () => entryHash(prev, E, 3, 1, { ...first, reason: 'invalid_option' })],
+    ['weight', () => entryHash(prev, E, 3, 1, { ...first, weight: 2 })],
   ])('%s', (_field, changed) => {
     expect(changed()).toMatch(/^[0-9a-f]{64}$/);
     expect(changed()).not.toBe(base);

@@ -19,6 +19,7 @@ const webSrc = join(root, 'web/src');
 const BROWSER_SAFE = [
   'shared/votes/audit-encoding.ts',
   'shared/votes/audit-verify.ts',
+  'shared/votes/ballot-choice.ts',
   'shared/errors.ts',
   'shared/secret/api-call.ts',
   'shared/secret/election-manifest.ts',

@@ -6,7 +6,8 @@
 -- ARGV[1] voter id, ARGV[2] option id (or ballot), ARGV[3] receipt,
 -- ARGV[4] idempotency key ('' when none), ARGV[5] acceptedAt (ms, caller's clock),
 -- ARGV[6] '1' when the election is restricted to listed voters,
--- ARGV[7] request hash (hex, binds the idempotency key to the choice; '' when no key)
+-- ARGV[7] request hash (hex, binds the idempotency key to the choice; '' when no key),
+-- ARGV[8] the vote's weight as decimal digits, '' for weight 1 (absent: the same)
 -- Reply: {'ok', streamId, receipt} new vote | {'dup', streamId, receipt} same idempotency key
 --        and same request | {'err', code} with code election_not_open | not_eligible |
 --        already_voted | idempotency_key_reused (same key, another request)
@@ -36,7 +37,14 @@ end
 if ARGV[6] == '1' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
   return {'err', 'not_eligible'}
 end
--- One packed field (see shared/votes/vote-log.ts): option|receipt|acceptedAt|voter
-local sid = redis.call('XADD', KEYS[4], '*', 'v', ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[5] .. '|' .. ARGV[1])
+-- One packed field (see shared/votes/vote-log.ts): option|receipt|acceptedAt|voter, and
+-- a weight field only for a weighted vote, so a weight-1 entry stays as it always was.
+local packed = ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[5] .. '|' .. ARGV[1]
+local sid
+if ARGV[8] and ARGV[8] ~= '' then
+  sid = redis.call('XADD', KEYS[4], '*', 'v', packed, 'w', ARGV[8])
+else
+  sid = redis.call('XADD', KEYS[4], '*', 'v', packed)
+end
 redis.call('HSET', KEYS[3], ARGV[1], sid .. '|' .. ARGV[4] .. '|' .. ARGV[7] .. '|' .. ARGV[3])
 return {'ok', sid, ARGV[3]}
