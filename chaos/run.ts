@@ -51,6 +51,7 @@ export async function runChaos(o: ChaosRunOptions, hooks: ChaosRunHooks = {}): P
   const t0 = performance.now();
   const history = new HistoryRecorder(t0);
   const leaderEvents: LeaderEvent[] = [];
+  let fencedFinalizes = 0;
   const keyDir = join(runDir, 'keys');
   const stack = new HostStack({
     topology: t,
@@ -64,7 +65,10 @@ export async function runChaos(o: ChaosRunOptions, hooks: ChaosRunHooks = {}): P
       history.nemesis('crash', { targets: [name], code: String(code) });
     },
     onLine: (name, line) => {
-      if (!name.startsWith('coordinator-') || !line.includes('role changed')) return;
+      if (!name.startsWith('coordinator-')) return;
+      // Evidence that fencing was exercised, not only that nothing slipped through it.
+      if (line.includes('"finalize fenced')) fencedFinalizes++;
+      if (!line.includes('role changed')) return;
       try {
         const l = JSON.parse(line) as { msg?: string; role?: string; term?: number };
         if (l.msg === 'role changed' && l.role === 'leader' && typeof l.term === 'number')
@@ -182,7 +186,7 @@ export async function runChaos(o: ChaosRunOptions, hooks: ChaosRunHooks = {}): P
         ],
       }),
     );
-    const summary = summarize(o, report, nemesis.windows, runDir);
+    const summary = summarize(o, report, nemesis.windows, runDir, { fencedFinalizes });
     writeFileSync(join(runDir, 'summary.txt'), summary);
     return { runDir, report, faults: nemesis.windows, summary };
   } finally {
@@ -261,10 +265,17 @@ export function summarize(
   r: CheckReport,
   faults: readonly FaultWindow[],
   runDir: string,
+  evidence?: { fencedFinalizes: number },
 ): string {
   const lines: string[] = [];
   lines.push(`seed ${o.seed}, ${o.durationS} s, fault classes ${o.faults.join(',')}`);
   lines.push(formatReport(r));
+  if (evidence)
+    lines.push(
+      `  fencing exercised: ${evidence.fencedFinalizes} finalize batches of owners that had lost their partition were refused by the fence (coordinators' logs)`,
+    );
+  lines.push('');
+  lines.push(...perKindTable(r, faults));
   lines.push('');
   lines.push(
     '| # | fault | targets | held s | recovered after s | ops in window | failed share | intake stop s | finalization stop s |',
@@ -284,4 +295,57 @@ export function summarize(
   lines.push('');
   lines.push(`verdict: ${r.valid ? 'VALID' : 'INVALID'}; history, logs and report in ${runDir}`);
   return lines.join('\n');
+}
+
+/**
+ * One row per fault kind: how often it was injected and the worst it did to
+ * availability, the table docs/chaos.md publishes for a long run.
+ */
+export function perKindTable(r: CheckReport, faults: readonly FaultWindow[]): string[] {
+  interface Row {
+    n: number;
+    ops: number;
+    bad: number;
+    intake: number;
+    finalization: number;
+    recovery: number;
+    unseen: number;
+  }
+  const rows = new Map<string, Row>();
+  for (const f of faults) {
+    const j = r.windows.findIndex((x) => x.startOp === f.startOp);
+    const w = j >= 0 ? r.availability.windows[j] : undefined;
+    const row = rows.get(f.kind) ?? {
+      n: 0,
+      ops: 0,
+      bad: 0,
+      intake: 0,
+      finalization: 0,
+      recovery: 0,
+      unseen: 0,
+    };
+    row.n++;
+    if (w) {
+      row.ops += w.ops;
+      row.bad += w.failedShare * w.ops;
+      row.intake = Math.max(row.intake, w.intakeStopMs);
+      row.finalization = Math.max(row.finalization, w.finalizationStopMs);
+    }
+    if (f.recovered === null) row.unseen++;
+    else row.recovery = Math.max(row.recovery, f.recovered - f.end);
+    rows.set(f.kind, row);
+  }
+  const lines = [
+    '| fault | injected | ops in windows | failed or unknown | longest intake stop s | longest finalization stop s | slowest recovery after heal s |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const [kind, x] of [...rows].sort(([a], [b]) => a.localeCompare(b))) {
+    const share = x.ops > 0 ? ((100 * x.bad) / x.ops).toFixed(1) : '0.0';
+    const unseen = x.unseen > 0 ? ` (${x.unseen} not seen)` : '';
+    lines.push(
+      `| ${kind} | ${x.n} | ${x.ops} | ${share} % | ${(x.intake / 1000).toFixed(1)} | ` +
+        `${(x.finalization / 1000).toFixed(1)} | ${(x.recovery / 1000).toFixed(1)}${unseen} |`,
+    );
+  }
+  return lines;
 }
