@@ -9,7 +9,7 @@
  *   npm run bench                 # all
  *   npm run bench -- pipeline     # only the named ones: pipeline scaling http mutex failover
  *                                 # redis-failover fanout ballot-crypto ballot-browser
- *                                 # secret-pipeline
+ *                                 # memory secret-pipeline
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -49,6 +49,11 @@ const runs: { name: string; file: string; args: string[] }[] = [
   { name: 'fanout', file: 'fanout.ts', args: ['--subscribers', '1000', '--votes', '1000', '--rate', '100'] },
   { name: 'ballot-crypto', file: 'ballot-crypto.ts', args: ['--ballots', '200', '--batch', '100'] },
   { name: 'ballot-browser', file: 'ballot-browser.ts', args: ['--ballots', '20'] },
+  {
+    name: 'memory',
+    file: 'memory.ts',
+    args: ['--votes', '30000', '--steps', '3', '--http-votes', '2000', '--idle', '100'],
+  },
   {
     name: 'secret-pipeline',
     file: 'secret-pipeline.ts',
