@@ -38,6 +38,8 @@ export interface Session {
   sub: string;
   username: string;
   expiresAt: number;
+  /** Set for a session from a voting link or a join code: its token is valid for this election only. */
+  electionId?: string;
 }
 
 /** Plain-language explanations of the error codes of API.md. */
@@ -61,6 +63,10 @@ const MESSAGES: Record<string, string> = {
   voter_key_mismatch:
     'This ballot is signed with another key than the one registered for you in this election: import the voter key file of the device you first used.',
   key_in_use: 'This voter key is already registered to another voter.',
+  not_on_roll: 'You are not on the voter roll of this election.',
+  wrong_election: 'This sign-in is valid for another election only.',
+  unknown_code: 'No poll has this code. Check the code and try again.',
+  invalid_roll: 'The voter roll was not imported: fix the lines listed below and import it again.',
 };
 
 export class ApiError extends Error {
@@ -69,6 +75,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfterS?: number,
+    /** `error.details` of the answer, e.g. the line-numbered problems of a refused roll. */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -120,7 +128,7 @@ export async function request<T>(
     body = null;
   }
   if (!res.ok) {
-    const e = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    const e = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
     const code = e?.code ?? (res.status === 502 ? 'unavailable' : `http_${res.status}`);
     const retryAfter = Number(res.headers.get('retry-after') ?? '') || undefined;
     const friendly = MESSAGES[code];
@@ -130,7 +138,7 @@ export async function request<T>(
         : friendly
       : (e?.message ?? `The server answered ${res.status}.`);
     if (res.status === 401 && code !== 'invalid_credentials') onUnauthorized?.();
-    throw new ApiError(res.status, code, message, retryAfter);
+    throw new ApiError(res.status, code, message, retryAfter, e?.details);
   }
   return body as T;
 }
@@ -176,6 +184,8 @@ export const api = {
       opensAt?: string;
       closesAt?: string;
       voters?: string[];
+      access?: 'roll' | 'code';
+      maxChoices?: number;
     },
   ) => request<Election>('POST', '/elections', { token, body }),
   open: (token: string, id: string) =>
