@@ -2,6 +2,9 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { api, type Session, setUnauthorizedHandler } from './api';
 import { ErrorBox } from './common';
 import { Realtime, useConnState } from './realtime';
+import { CredentialSignIn } from './room/credential-sign-in';
+import { JoinPage } from './room/join-page';
+import { PresenterView } from './room/presenter';
 import { AdminView } from './views/Admin';
 import { AuditorView } from './views/Auditor';
 import { MonitorView } from './views/Monitor';
@@ -19,7 +22,11 @@ function loadSession(): Session | null {
   }
 }
 
-/** `#/vote`, `#/admin`, `#/monitor`, `#/trustee`, `#/audit/<electionId>?receipt=<r>`. */
+/**
+ * `#/vote`, `#/admin`, `#/monitor`, `#/trustee`, `#/audit/<electionId>?receipt=<r>`;
+ * without a password: `#/c/<credential>` (voting link), `#/join/<code>`; and the
+ * full-screen `#/present/<electionId>`.
+ */
 function parseHash(hash: string): { page: string; id?: string; receipt?: string } {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const [page = '', id] = path.split('/');
@@ -71,21 +78,42 @@ export function App() {
     sessionStorage.removeItem(SESSION_KEY);
     setSession(null);
   };
+  const keep = (s: Session) => {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+    setSession(s);
+  };
   useEffect(() => {
     setUnauthorizedHandler(signOut);
     return () => setUnauthorizedHandler(undefined);
   });
 
+  // A voting link or a join code signs in by itself (replacing any session of this tab).
+  if (route.page === 'c') {
+    return (
+      <Shell>
+        <CredentialSignIn credential={route.id} onSignIn={keep} />
+      </Shell>
+    );
+  }
+  if (route.page === 'join') {
+    return (
+      <Shell>
+        <JoinPage code={route.id} onSignIn={keep} />
+      </Shell>
+    );
+  }
   if (!session) {
     return (
       <Shell>
-        <SignIn
-          onSignIn={(s) => {
-            sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
-            setSession(s);
-          }}
-        />
+        <SignIn onSignIn={keep} />
       </Shell>
+    );
+  }
+  if (route.page === 'present' && route.id) {
+    return (
+      <main id="main" className="present-main">
+        <PresenterView session={session} rt={rt} electionId={route.id} />
+      </main>
     );
   }
   const pages = PAGES[session.role];

@@ -2,6 +2,9 @@ import { type FormEvent, useState } from 'react';
 import { api, type Election, type Role, type Session } from '../api';
 import { ErrorBox, ResultsChart, StatusBadge, useElections, useLiveResults } from '../common';
 import type { Realtime } from '../realtime';
+import { RoomControl } from '../room/room-control';
+import type { UserSummary } from '../room/room-api';
+import { UserPicker } from '../room/user-picker';
 
 const slug = (s: string, i: number) =>
   s
@@ -108,6 +111,7 @@ function ElectionControl({
         Turnout: <strong data-testid="turnout">{turnout}</strong> vote{turnout === 1 ? '' : 's'} received
       </p>
       <ResultsChart election={election} results={results} />
+      <RoomControl session={session} election={election} />
     </section>
   );
 }
@@ -117,7 +121,9 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
   const [options, setOptions] = useState<string[]>(['', '']);
   const [opensAt, setOpensAt] = useState('');
   const [closesAt, setClosesAt] = useState('');
-  const [voters, setVoters] = useState('');
+  const [voters, setVoters] = useState<UserSummary[]>([]);
+  const [access, setAccess] = useState<'roll' | 'code'>('roll');
+  const [maxChoices, setMaxChoices] = useState(1);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState('');
@@ -135,10 +141,11 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
       ids.add(id);
       return { id, label };
     });
-    const list = voters
-      .split(/[\s,]+/)
-      .map((v) => v.trim())
-      .filter(Boolean);
+    const list = voters.map((u) => u.id);
+    if (maxChoices < 1 || maxChoices > opts.length)
+      return setError(
+        new Error(`“Choose up to” must be between 1 and ${opts.length} (the number of options).`),
+      );
     setBusy(true);
     try {
       const e = await api.createElection(session.token, {
@@ -147,11 +154,15 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
         ...(opensAt ? { opensAt: new Date(opensAt).toISOString() } : {}),
         ...(closesAt ? { closesAt: new Date(closesAt).toISOString() } : {}),
         ...(list.length ? { voters: list } : {}),
+        // Sent only when not the default, as the API's defaults are exactly these.
+        ...(access === 'code' ? { access } : {}),
+        ...(maxChoices > 1 ? { maxChoices } : {}),
       });
       setDone(`Created “${e.title}” (draft). Open it when ready.`);
       setTitle('');
       setOptions(['', '']);
-      setVoters('');
+      setVoters([]);
+      setMaxChoices(1);
       onCreated(e);
     } catch (e) {
       setError(e);
@@ -216,10 +227,34 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
           <input type="datetime-local" value={closesAt} onChange={(e) => setClosesAt(e.target.value)} />
         </label>
       </div>
-      <label>
-        Voter list (optional: user ids, separated by spaces or commas; empty = any voter)
-        <textarea value={voters} onChange={(e) => setVoters(e.target.value)} rows={2} />
-      </label>
+      <div className="row">
+        <label className="grow">
+          Who votes
+          <select name="access" value={access} onChange={(e) => setAccess(e.target.value as 'roll' | 'code')}>
+            <option value="roll">Voter roll</option>
+            <option value="code">Join code (a room joins)</option>
+          </select>
+        </label>
+        <label className="grow">
+          Choose up to (options per ballot)
+          <input
+            type="number"
+            name="maxChoices"
+            min={1}
+            max={Math.max(1, options.length)}
+            value={maxChoices}
+            onChange={(e) => setMaxChoices(Math.trunc(Number(e.target.value)) || 1)}
+          />
+        </label>
+      </div>
+      {access === 'roll' && (
+        <UserPicker
+          session={session}
+          label="Voter list (optional: empty = any voter; a roll can be imported after creating)"
+          value={voters}
+          onChange={setVoters}
+        />
+      )}
       <ErrorBox error={error} />
       {done && (
         <p className="ok" role="status">

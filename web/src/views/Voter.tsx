@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import { ApiError, api, type Election, type Session, type VoteStatus } from '../api';
 import { ErrorBox, ResultsChart, StatusBadge, useElections, useLiveResults } from '../common';
 import { type Realtime, useTopic } from '../realtime';
+import { ApprovalChoices, choicesValid } from '../room/approval-choices';
+import { type RoomElection, roomApi } from '../room/room-api';
 import { loadSecretVote } from '../secret';
 import { SecretBallot } from './SecretBallot';
 
@@ -9,6 +11,8 @@ interface StoredVote {
   voteId: string;
   receipt: string;
   optionId: string;
+  /** The options of a "choose up to m" ballot (then `optionId` is the first of them). */
+  optionIds?: string[];
   /** The receipt's secret nonce (kept on this device only): proves the entry is this ballot. */
   nonce?: string;
 }
@@ -22,6 +26,52 @@ function loadVote(s: Session, electionId: string): StoredVote | null {
 }
 
 export function VoterView({ session, rt }: { session: Session; rt: Realtime | undefined }) {
+  return session.electionId ? (
+    <BoundVoterView session={session} rt={rt} electionId={session.electionId} />
+  ) : (
+    <ElectionsVoterView session={session} rt={rt} />
+  );
+}
+
+/**
+ * A voter signed in with a voting link or a join code: the token is valid for one
+ * election only, so the page is that election's ballot, with no list to go back to.
+ */
+function BoundVoterView({
+  session,
+  rt,
+  electionId,
+}: {
+  session: Session;
+  rt: Realtime | undefined;
+  electionId: string;
+}) {
+  const [election, setElection] = useState<Election | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = () =>
+    api.election(session.token, electionId).then(
+      (e) => {
+        setElection(e);
+        setError(null);
+      },
+      (e: unknown) => setError(e),
+    );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: read once per election and token
+  useEffect(() => {
+    load();
+  }, [session.token, electionId]);
+  const update = (e: Election) => setElection((x) => (x ? { ...x, ...e } : e));
+  if (!election) {
+    return error ? <ErrorBox error={error} onRetry={load} /> : <p className="muted">Loading your ballot…</p>;
+  }
+  return election.ballot === 'secret' ? (
+    <SecretBallot session={session} rt={rt} election={election} onBack={load} onUpdate={update} />
+  ) : (
+    <ElectionBallot session={session} rt={rt} election={election} onUpdate={update} />
+  );
+}
+
+function ElectionsVoterView({ session, rt }: { session: Session; rt: Realtime | undefined }) {
   const { elections, error, reload, update } = useElections(session.token);
   const [selected, setSelected] = useState<string | null>(null);
   const election = elections?.find((e) => e.id === selected) ?? null;
@@ -104,11 +154,14 @@ function ElectionBallot({
   session: Session;
   rt: Realtime | undefined;
   election: Election;
-  onBack: () => void;
+  /** Absent for a voter bound to this one election. */
+  onBack?: () => void;
   onUpdate: (e: Election) => void;
 }) {
   const { results } = useLiveResults(session.token, rt, election.id, onUpdate);
   const [choice, setChoice] = useState<string>('');
+  const maxChoices = (election as RoomElection).maxChoices ?? 1;
+  const [choices, setChoices] = useState<string[]>([]);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -126,16 +179,22 @@ function ElectionBallot({
     return k;
   };
   const label = (id: string) => election.options.find((o) => o.id === id)?.label ?? id;
+  const labels = (ids: readonly string[]) => ids.map(label).join(', ');
+  const chosen = maxChoices > 1 ? choices : choice ? [choice] : [];
 
   const submit = async () => {
     setBusy(true);
     setError(null);
     try {
-      const r = await api.vote(session.token, election.id, choice, keyFor(choice));
+      const r =
+        maxChoices > 1
+          ? await roomApi.voteMany(session.token, election.id, choices, keyFor(choices.join('\n')))
+          : await api.vote(session.token, election.id, choice, keyFor(choice));
       const v = {
         voteId: r.voteId,
         receipt: r.receipt,
-        optionId: choice,
+        optionId: chosen[0] ?? choice,
+        ...(maxChoices > 1 ? { optionIds: choices } : {}),
         ...(r.receiptNonce ? { nonce: r.receiptNonce } : {}),
       };
       localStorage.setItem(storeKey(session, election.id), JSON.stringify(v));
@@ -151,9 +210,11 @@ function ElectionBallot({
 
   return (
     <section aria-labelledby="ballot-h">
-      <button type="button" className="link" onClick={onBack}>
-        ← All elections
-      </button>
+      {onBack && (
+        <button type="button" className="link" onClick={onBack}>
+          ← All elections
+        </button>
+      )}
       <h2 id="ballot-h">
         {election.title} <StatusBadge status={election.status} />
       </h2>
@@ -163,14 +224,14 @@ function ElectionBallot({
           rt={rt}
           electionId={election.id}
           vote={vote}
-          label={label(vote.optionId)}
+          label={labels(vote.optionIds ?? [vote.optionId])}
         />
       ) : election.status === 'open' ? (
         confirming ? (
           <section className="panel confirm" aria-labelledby="confirm-h">
             <h3 id="confirm-h">Confirm your vote</h3>
             <p>
-              You are voting for <strong>{label(choice)}</strong>. You cannot change your vote afterwards.
+              You are voting for <strong>{labels(chosen)}</strong>. You cannot change your vote afterwards.
             </p>
             <ErrorBox
               error={error}
@@ -195,26 +256,35 @@ function ElectionBallot({
             className="panel"
             onSubmit={(ev) => {
               ev.preventDefault();
-              if (choice) setConfirming(true);
+              if (choicesValid(chosen, maxChoices)) setConfirming(true);
             }}
           >
-            <fieldset>
-              <legend>Choose one option</legend>
-              {election.options.map((o) => (
-                <label key={o.id} className="choice">
-                  <input
-                    type="radio"
-                    name="option"
-                    value={o.id}
-                    checked={choice === o.id}
-                    onChange={() => setChoice(o.id)}
-                  />
-                  {o.label}
-                </label>
-              ))}
-            </fieldset>
+            {maxChoices > 1 ? (
+              <ApprovalChoices
+                options={election.options}
+                maxChoices={maxChoices}
+                value={choices}
+                onChange={setChoices}
+              />
+            ) : (
+              <fieldset>
+                <legend>Choose one option</legend>
+                {election.options.map((o) => (
+                  <label key={o.id} className="choice">
+                    <input
+                      type="radio"
+                      name="option"
+                      value={o.id}
+                      checked={choice === o.id}
+                      onChange={() => setChoice(o.id)}
+                    />
+                    {o.label}
+                  </label>
+                ))}
+              </fieldset>
+            )}
             <ErrorBox error={error} />
-            <button type="submit" disabled={!choice}>
+            <button type="submit" disabled={!choicesValid(chosen, maxChoices)}>
               Review my vote
             </button>
           </form>
