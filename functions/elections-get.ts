@@ -1,13 +1,18 @@
-import { publicElection } from '../shared/elections/store';
-import { electionIdParam, elections } from './lib/elections';
+import { adminElection, publicElection } from '../shared/elections/store';
+import { electionIdParam, elections, joins } from './lib/elections';
 import { assertElection } from './lib/auth';
 import { httpHandler } from './lib/http';
 import { authenticateRead } from './lib/read-limits';
 
-/** `GET /elections/{id}` (any role). */
+/**
+ * `GET /elections/{id}` (any role). Admins also see a code-access election's join code
+ * and how many joined (exact: the size of its joined set).
+ */
 export const handler = httpHandler('GET /elections/{id}', async (req) => {
   const claims = await authenticateRead(req);
   assertElection(claims, electionIdParam(req.params));
   const e = await elections.require(electionIdParam(req.params));
-  return { status: 200, body: publicElection(e) };
+  if (claims.role !== 'admin') return { status: 200, body: publicElection(e) };
+  const joined = e.access === 'code' ? await joins.joined(e.id) : 0;
+  return { status: 200, body: adminElection(e, joined) };
 });

@@ -5,7 +5,7 @@ import { checkRateLimits, rateLimitFromEnv } from '../shared/votes/rate-limit';
 import { withParsed } from '../shared/votes/ballot';
 import { submitVote } from '../shared/votes/submit';
 import { requireVoterFor } from './lib/auth';
-import { cachedElection, electionIdParam, refuseLateVote } from './lib/elections';
+import { cachedElection, electionIdParam, refuseLateVote, requireJoined } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
 import type { VoteAccepted } from '../shared/api-bodies';
@@ -40,6 +40,7 @@ export const handler = httpHandler('POST /elections/{id}/votes', async (req) => 
       { subject: `ip:${req.sourceIp}`, rule: limits.ip },
     ]),
   ]);
+  requireJoined(election, claims);
   if (req.body === undefined) throw new ApiError(400, 'invalid_request', 'Send a JSON body {optionId}');
   await refuseLateVote(election, claims.sub, systemClock.now());
   // Secret ballots: shape and tracker checked, the key on the roll, before the enqueue.

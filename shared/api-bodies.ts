@@ -24,6 +24,11 @@ export interface TokenResponse {
   username: string;
 }
 
+/** `POST /join` → 200: a token for one joined device of one code-access election (claim `eid`). */
+export interface JoinResponse extends TokenResponse {
+  electionId: string;
+}
+
 /** `GET /elections` → 200. */
 export interface ElectionList {
   elections: Election[];

@@ -1,12 +1,34 @@
+import type { AuthClaims } from '../../shared/auth/tokens';
+import { isJoinedIdentity } from '../../shared/auth/join-identity';
 import { systemClock } from '../../shared/clock';
 import { ApiError, notFound } from '../../shared/errors';
 import { clearlyPastClose, partitionOf } from '../../shared/elections/model';
+import { JoinStore } from '../../shared/elections/join-store';
 import { type ElectionRecord, ElectionStore } from '../../shared/elections/store';
 import { partitionKeys } from '../../shared/redis/keys';
 import { config, redis } from './redis';
 
 /** The election store every function uses (one per Lambda container). */
 export const elections = new ElectionStore(redis(), systemClock, config.partitions);
+
+/** Join codes and joined identities of code-access elections. */
+export const joins = new JoinStore(redis());
+
+/**
+ * A code-access election takes votes from the devices that joined it (`POST /join`)
+ * and from nobody else: `403 not_joined` for an account's token, or a token bound to
+ * this election that is not a joined identity. (A token bound to another election is
+ * refused before, `403 wrong_election`.)
+ */
+export function requireJoined(e: ElectionRecord, claims: AuthClaims): void {
+  if (e.access !== 'code') return;
+  if (claims.eid === e.id && isJoinedIdentity(claims.sub)) return;
+  throw new ApiError(
+    403,
+    'not_joined',
+    'This poll is joined with its code: open its join link (or enter the code) to vote',
+  );
+}
 
 const cache = new Map<string, { record: ElectionRecord; at: number }>();
 const CACHE_MS = 2000;

@@ -10,6 +10,13 @@ import type { NewSecretConfig, SecretElectionFields } from './secret-config';
  */
 export type ElectionStatus = 'draft' | 'open' | 'closed';
 
+/**
+ * Who may vote: `roll` (the default) is the voter accounts the election admits (all of
+ * them, or its voter list); `code` is whoever joins with the election's join code
+ * (`POST /join`), each joined device one anonymous identity.
+ */
+export type ElectionAccess = 'roll' | 'code';
+
 export interface ElectionOption {
   id: string;
   label: string;
@@ -29,6 +36,12 @@ export interface Election extends Partial<SecretElectionFields> {
   createdAt: string;
   /** True when only the listed voters may vote. */
   restricted: boolean;
+  /**
+   * Who may vote. Every record read from Redis has it (`roll` for records made before
+   * access existed); optional in the type so that elections built in memory (tests,
+   * tools) need not name it: absent means `roll`.
+   */
+  access?: ElectionAccess;
   /** Number of partitions of this election's votes. */
   partitions: number;
   /** Hide totals until close (default false: live totals). */
@@ -52,6 +65,8 @@ export interface NewElection {
   hideTotalsUntilClosed: boolean;
   /** Secret-ballot settings; null or absent for an open election. */
   secret?: NewSecretConfig | null;
+  /** Who may vote (default `roll`). */
+  access?: ElectionAccess;
 }
 
 /** How far past `closesAt` a clock must be before submit refuses on its own. */

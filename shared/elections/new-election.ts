@@ -37,6 +37,8 @@ export const newElectionSchema = z
     closesAt: timestamp,
     voters: z.array(z.string().min(1).max(128)).max(100000).nullable().optional(),
     hideTotalsUntilClosed: z.boolean().default(false),
+    // Who may vote: voter accounts (`roll`) or whoever joins with a code (`code`).
+    access: z.enum(['roll', 'code']).default('roll'),
     // Secret ballots (shared/elections/secret-config.ts checks them against each other).
     ballot: z.enum(['open', 'secret']).default('open'),
     trustees: z.array(z.string()).min(1).max(32).optional(),
@@ -90,6 +92,8 @@ function explain(issue: BodyIssue): ApiError {
       return badRequest('voters must be an array of user ids (sub)', { field });
     case 'ballot':
       return badRequest('ballot must be "open" or "secret"', { field });
+    case 'access':
+      return badRequest('access must be "roll" or "code"', { field });
     case 'trustees':
     case 'threshold':
     case 'minSelections':
@@ -105,9 +109,29 @@ function explain(issue: BodyIssue): ApiError {
 const iso = (t: string | null | undefined): string | null =>
   t ? new Date(Date.parse(t)).toISOString() : null;
 
+/**
+ * A code-access election admits whoever joins with its code, so a voter list (which
+ * names accounts) means nothing for it; and joined devices hold no voter key, so it
+ * takes open ballots only (for now).
+ */
+function checkAccess(b: { access: 'roll' | 'code'; voters?: string[] | null; ballot: string }): void {
+  if (b.access !== 'code') return;
+  if (b.voters) {
+    throw badRequest('voters cannot be given for access "code": whoever joins with the code votes', {
+      field: 'voters',
+    });
+  }
+  if (b.ballot === 'secret') {
+    throw badRequest('access "code" is for open ballots only (a secret ballot needs voter accounts)', {
+      field: 'access',
+    });
+  }
+}
+
 /** Validates the body of POST /elections; throws 400 invalid_request naming the field. */
 export function parseNewElection(body: unknown): NewElection {
   const b = parseBody(newElectionSchema, body, explain);
+  checkAccess(b);
   return {
     title: b.title.trim(),
     options: b.options,
@@ -117,5 +141,6 @@ export function parseNewElection(body: unknown): NewElection {
     hideTotalsUntilClosed: b.hideTotalsUntilClosed,
     // The secret fields as sent (not the schema's defaults): an open election must carry none.
     secret: parseSecretConfig(body as Record<string, unknown>, b.options.length),
+    access: b.access,
   };
 }

@@ -15,6 +15,7 @@ import {
 import { defineScript, reply, runScript } from '../redis/scripts';
 import type { ChainHead } from '../votes/audit-chain';
 import { closeGate, openGate, replicate } from './gates';
+import { reserveJoinCode } from './join-store';
 import {
   type Election,
   type ElectionStatus,
@@ -41,6 +42,13 @@ export interface ElectionRecord extends Election {
   closePoints: string[] | null;
   /** The `opensAt` an early manual open moved to the moment it opened (null otherwise). */
   scheduledOpensAt: string | null;
+  /** Code access: the join code (shown to admins only, see {@link adminElection}). */
+  joinCode?: string;
+  /**
+   * Code access: the key of the joined identities (hex, shared/auth/join-identity.ts).
+   * Never published: with it, a device secret would name its identity anywhere.
+   */
+  joinKey?: string;
 }
 
 /** Options of {@link ElectionStore.reset}. */
@@ -89,6 +97,9 @@ function toRecord(h: Record<string, string>): ElectionRecord | null {
     closesAt: h['closesAt'] || null,
     createdAt: h['createdAt'] ?? '',
     restricted: h['restricted'] === '1',
+    access: h['access'] === 'code' ? 'code' : 'roll',
+    ...(h['joinCode'] ? { joinCode: h['joinCode'] } : {}),
+    ...(h['joinKey'] ? { joinKey: h['joinKey'] } : {}),
     partitions: Number(h['partitions'] ?? 0),
     hideTotalsUntilClosed: h['hideTotals'] === '1',
     closedAt: h['closedAt'] || null,
@@ -112,9 +123,26 @@ export function publicElection(e: ElectionRecord): Election {
     closePoints: _p,
     scheduledOpensAt: _s,
     partitionSalt: _salt,
+    joinCode: _code,
+    joinKey: _key,
     ...rest
   } = e;
   return rest;
+}
+
+/**
+ * What admins see of an election (`POST /elections`, `GET /elections/{id}`): the public
+ * view plus, for code access, the join code and how many joined (`joined`, read by the
+ * caller). Voters never get the code from the API: it is handed out in the room.
+ */
+export interface AdminElection extends Election {
+  joinCode?: string;
+  joined?: number;
+}
+
+export function adminElection(e: ElectionRecord, joined: number): AdminElection {
+  const view: AdminElection = publicElection(e);
+  return e.access === 'code' && e.joinCode ? { ...view, joinCode: e.joinCode, joined } : view;
 }
 
 /**
@@ -144,6 +172,8 @@ export class ElectionStore {
         [...byPartition].map(([p, voters]) => this.redis.sadd(partitionKeys(tags[p]!).eligible, ...voters)),
       );
     }
+    // Reserved first: a code always names an election that exists or is being made.
+    const join = input.access === 'code' ? await reserveJoinCode(this.redis, id) : null;
     const now = new Date(this.clock.now()).toISOString();
     const fields: Record<string, string> = {
       id,
@@ -158,6 +188,8 @@ export class ElectionStore {
       hideTotals: input.hideTotalsUntilClosed ? '1' : '0',
       tags: JSON.stringify(tags),
       partitionSalt,
+      access: input.access ?? 'roll',
+      ...(join ?? {}),
       ...(input.secret ? secretMetaFields(input.secret) : {}),
     };
     await this.redis.hset(electionKeys(id).meta, fields);

@@ -78,8 +78,20 @@ export function electionKeys(electionId: string) {
     leaderFence: `${t}:leader-fence`,
     /** list of JSON records: every reset of this election (the audit trail of resets). */
     resets: `${t}:resets`,
+    /**
+     * set: the identities (`sub`) that joined a code-access election with `POST /join`;
+     * its size is the election's `joined` count (join-election.lua adds, within the cap).
+     */
+    joined: `${t}:joined`,
   } as const;
 }
+
+/**
+ * string: the election id a join code stands for (code-access elections). Set once with
+ * NX when the election is made, so two elections can never share a code; one slot per
+ * code, like the users' `{u:…}` keys.
+ */
+export const joinCodeKey = (code: string): string => `{jc:${keySafe(code)}}`;
 
 /**
  * Keys of a secret-ballot election's public ceremony, roll, spoiled ballots and
@@ -188,6 +200,19 @@ export const rateLimitKey = (subject: string): string => `{rl:${clusterName}:${s
  * short-lived counters that any request may move, unlike the application's state.
  */
 export const isRateLimitKey = (key: string): boolean => key.startsWith('{rl:');
+
+/**
+ * Join limits of one code-access election (`POST /join`): the election's bucket and
+ * one per client address, all under one tag, so join-limits.lua takes from both
+ * atomically; `{rl:` marks them as rate-limit state.
+ */
+export const joinLimitKeys = {
+  /** hash tokens, at: every first join of the election. */
+  election: (electionId: string) => `{rl:${clusterName}:join:${electionId}}`,
+  /** hash tokens, at: first joins of the election from one client address. */
+  address: (electionId: string, address: string) =>
+    `{rl:${clusterName}:join:${electionId}}:a:${keySafe(address)}`,
+} as const;
 
 /** Sharded pub/sub channel of one election's pipeline events. */
 export const electionChannel = (electionId: string): string => `{el:${electionId}}:events`;

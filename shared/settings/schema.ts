@@ -58,6 +58,12 @@ export const settingsSchema = z.object({
   RATE_LIMIT_AUDIT: num(100, { min: 0 }),
   RATE_LIMIT_READ_IP: num(1000, { min: 0 }),
   RATE_LIMIT_READ_WINDOW_MS: num(10000, { min: 0 }),
+  // Joining code-access elections (POST /join), per client address and per election
+  // (docs/operations.md "Limits": sized for a lecture hall behind one NAT address).
+  RATE_LIMIT_JOIN_IP: num(500, { min: 0 }),
+  RATE_LIMIT_JOIN_ELECTION: num(2000, { min: 0 }),
+  RATE_LIMIT_JOIN_WINDOW_MS: num(300000, { min: 0 }),
+  JOIN_MAX_PER_ELECTION: num(10000, { int: true, min: 0 }),
   RATE_LIMIT_WS_CONNECT: num(60, { min: 0 }),
   RATE_LIMIT_WS_WINDOW_MS: num(60000, { min: 0 }),
   RATE_LIMIT_WS_MESSAGES: num(60, { min: 0 }),

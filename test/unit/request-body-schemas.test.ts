@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { newUserSchema, tokenRequestSchema } from '../../shared/auth/user-input';
 import { electionOptionSchema, newElectionSchema } from '../../shared/elections/new-election';
+import { joinRequestSchema } from '../../shared/elections/join-request';
 import { voteRequestSchema } from '../../shared/votes/vote-request';
 import { secretRequestSchemas } from '../../shared/secret/request-schemas';
 import { OpenApiContract } from '../helpers/openapi';
@@ -17,6 +18,7 @@ const schemas: Record<string, z.ZodType> = {
   TokenRequest: tokenRequestSchema,
   NewUser: newUserSchema,
   NewElection: newElectionSchema,
+  JoinRequest: joinRequestSchema,
   ElectionOption: electionOptionSchema,
   VoteRequest: voteRequestSchema,
   ...secretRequestSchemas,
