@@ -6,11 +6,16 @@
  *  - a bare Redis Streams consumer-group pipeline (one consumer, batches of 200).
  *
  *   node --import tsx bench/pipeline.ts [--votes 40000] [--coordinators 3] [--rate 5000]
- *        [--latency-votes 15000] [--masters 3]
+ *        [--latency-votes 15000] [--masters 3] [--low-rate 100] [--low-seconds 8]
+ *
+ * Each run also reports what it cost: Redis commands per finalized vote (INFO
+ * commandstats, every master) and each coordinator's CPU-ms per finalized vote (its
+ * process CPU time from /proc); a low-rate run reports each coordinator's CPU share
+ * while votes trickle in (what polling costs when there is little to do).
  *
  * Starts and stops its own Redis Cluster and coordinators on free ports.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
@@ -27,6 +32,7 @@ import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
 import { benchOptions, runBench } from './common';
+import { processCpuMs, redisCommandCalls, totalCalls } from './process-cpu';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 import { loadSettings } from '../shared/settings/load';
 
@@ -38,6 +44,8 @@ const opts = benchOptions('node --import tsx bench/pipeline.ts', {
   rate: { default: 5000, rule: { above: 0 }, help: 'votes per second of the latency run' },
   'latency-votes': { default: 15000, rule: { int: true, min: 0 }, help: 'votes of the latency run' },
   masters: { default: 3, rule: { int: true, min: 3 }, help: 'Redis masters' },
+  'low-rate': { default: 100, rule: { above: 0 }, help: 'votes per second of the low-rate run' },
+  'low-seconds': { default: 8, rule: { min: 0 }, help: 'seconds of the low-rate run (0: none)' },
   partitions: {
     default: benchSettings.PARTITIONS,
     rule: { int: true, min: 1 },
@@ -50,6 +58,8 @@ const RATE = opts.rate;
 const LATENCY_VOTES = opts['latency-votes'];
 const MASTERS = opts.masters;
 const PARTITIONS = opts.partitions;
+const LOW_RATE = opts['low-rate'];
+const LOW_SECONDS = opts['low-seconds'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(sorted: number[], p: number): number {
@@ -156,6 +166,50 @@ async function anchorBullmq(seeds: string, jobs = 20000): Promise<number> {
   return rate;
 }
 
+/**
+ * What one run cost: each coordinator's CPU time and Redis's commands (every master),
+ * from just before the first vote is sent until all are finalized (the benchmark's
+ * own reads of the results afterwards are not counted).
+ */
+class CostProbe {
+  private cpu0: number[] = [];
+  private calls0 = 0;
+  private t0 = 0;
+  /** Per coordinator: CPU ms used during the run. */
+  cpuMs: number[] = [];
+  wallMs = 0;
+  calls = 0;
+
+  constructor(
+    private readonly redis: Cluster,
+    private readonly pids: number[],
+  ) {}
+
+  async start(): Promise<void> {
+    this.calls0 = totalCalls(await redisCommandCalls(this.redis));
+    this.cpu0 = this.pids.map(processCpuMs);
+    this.t0 = performance.now();
+  }
+
+  async end(): Promise<void> {
+    this.wallMs = performance.now() - this.t0;
+    this.cpuMs = this.pids.map((pid, i) => processCpuMs(pid) - this.cpu0[i]!);
+    this.calls = totalCalls(await redisCommandCalls(this.redis)) - this.calls0;
+  }
+
+  /** The figures per finalized vote (`votes` of them). */
+  summary(votes: number) {
+    const perVote = this.cpuMs.map((ms) => +(ms / votes).toFixed(4));
+    return {
+      wallMs: Math.round(this.wallMs),
+      redisCallsPerVote: +(this.calls / votes).toFixed(2),
+      coordinatorCpuMsPerVote: perVote,
+      coordinatorCpuMsPerVoteMean: +(perVote.reduce((a, b) => a + b, 0) / perVote.length).toFixed(4),
+      coordinatorCpuPercent: this.cpuMs.map((ms) => +((100 * ms) / this.wallMs).toFixed(1)),
+    };
+  }
+}
+
 interface Run {
   votes: number;
   seconds: number;
@@ -204,6 +258,7 @@ async function runPipeline(
   votes: number,
   rate: number,
   tag: string,
+  probe?: CostProbe,
 ): Promise<Run> {
   const store = new ElectionStore(redis, systemClock, PARTITIONS);
   const e = await store.create({
@@ -238,6 +293,8 @@ async function runPipeline(
     for (const r of ev.rejected) finalizedAt.set(r.voteId, now);
     lastFinal = now;
   });
+  // Costs are counted from the first vote the coordinators can see: after a preload.
+  if (!preload) await probe?.start();
   let started = performance.now();
   const submitOne = async (i: number, t: number): Promise<void> => {
     const r = await submitVote(
@@ -281,6 +338,7 @@ async function runPipeline(
     `${tag}: injected ${votes} votes in ${injectedS.toFixed(2)} s (${Math.round(votes / injectedS)}/s)`,
   );
   if (preload) {
+    await probe?.start();
     started = performance.now();
     for (const id of submitted.keys()) submitted.set(id, started);
     await store.open(e.id);
@@ -292,6 +350,7 @@ async function runPipeline(
     await sleep(100);
   }
   await sleep(300);
+  await probe?.end();
   // Done: close it, so the coordinators retire it (as an administrator would) and the
   // next run does not pay for polling an election that gets no more votes.
   await store.close(e.id).catch(() => {});
@@ -375,18 +434,21 @@ async function main(): Promise<void> {
     const streams = await anchorStreams(redis, 60000);
     const bullmq = await anchorBullmq(cluster.seeds);
     await Promise.all(redis.nodes('master').map((n) => n.config('RESETSTAT')));
-    const throughput = await runPipeline(redis, inject, sub, VOTES, 0, 'tp');
+    const pids = procs.map((p) => p.pid);
+    const tpCost = new CostProbe(redis, pids);
+    const throughput = await runPipeline(redis, inject, sub, VOTES, 0, 'tp', tpCost);
     const latency = await runPipeline(redis, inject, sub, LATENCY_VOTES, RATE, 'lat');
+    const lowVotes = Math.round(LOW_RATE * LOW_SECONDS);
+    const lowCost = new CostProbe(redis, pids);
+    if (lowVotes > 0) await runPipeline(redis, inject, sub, lowVotes, LOW_RATE, 'low', lowCost);
+    const cost = {
+      throughputRun: tpCost.summary(VOTES),
+      ...(lowVotes > 0 ? { lowRateRun: { offeredPerSecond: LOW_RATE, ...lowCost.summary(lowVotes) } } : {}),
+    };
+    console.log(`cost: ${JSON.stringify(cost)}`);
     // Where Redis spends its time (all masters, whole run): the per-vote cost breakdown.
-    const stats = new Map<string, { calls: number; usec: number }>();
-    for (const node of redis.nodes('master')) {
-      const text = (await node.info('commandstats')) as string;
-      for (const m of text.matchAll(/^cmdstat_(\S+):calls=(\d+),usec=(\d+)/gm)) {
-        const cur = stats.get(m[1]!) ?? { calls: 0, usec: 0 };
-        stats.set(m[1]!, { calls: cur.calls + Number(m[2]), usec: cur.usec + Number(m[3]) });
-      }
-    }
-    const totalVotes = VOTES + LATENCY_VOTES;
+    const stats = await redisCommandCalls(redis);
+    const totalVotes = VOTES + LATENCY_VOTES + lowVotes;
     const redisRows = [...stats]
       .sort((a, b) => b[1].usec - a[1].usec)
       .slice(0, 12)
@@ -411,6 +473,8 @@ async function main(): Promise<void> {
         ratioToBullmq: throughput.perSecond / bullmq,
       },
       latency: { offeredPerSecond: RATE, ...latency },
+      cost,
+      loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(),
     };
     const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 100 ? 1 : 0) : '-');
     console.log('\nquorumvote pipeline benchmark');
@@ -434,6 +498,19 @@ async function main(): Promise<void> {
     console.log(
       `| throughput run: latency p50 / p99 (ms) | ${fmt(throughput.p50)} / ${fmt(throughput.p99)} | - | - | - |`,
     );
+    const tc = cost.throughputRun;
+    console.log(
+      `| throughput run: Redis commands per finalized vote | ${tc.redisCallsPerVote} | - | - | recorded |`,
+    );
+    console.log(
+      `| throughput run: CPU-ms per finalized vote, each coordinator | ${tc.coordinatorCpuMsPerVote.join(' / ')} | - | - | falls as 3/N beyond 3 |`,
+    );
+    if (cost.lowRateRun) {
+      const lc = cost.lowRateRun;
+      console.log(
+        `| ${LOW_RATE} votes/s: coordinator CPU % (each) / Redis commands per vote | ${lc.coordinatorCpuPercent.join(' / ')} / ${lc.redisCallsPerVote} | - | - | recorded |`,
+      );
+    }
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
     writeFileSync(
       join(repoRoot, `bench/results/pipeline-c${COORDINATORS}-m${MASTERS}.json`),

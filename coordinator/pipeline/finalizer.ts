@@ -12,6 +12,7 @@ import type { BallotScheme } from '../../shared/votes/ballot';
 import { compareStreamIds } from '../../shared/votes/stream-ids';
 import { countVerdicts, decide, majorityCheckpoint } from '../../shared/votes/verdict';
 import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
+import { WAKE_FLAG_TTL_MS } from './wake-ups';
 import type { PipelineObserver } from './observer';
 import type { Group } from '../../shared/ballots';
 import { createSodiumGroup } from '../../shared/ballots/group-sodium';
@@ -103,6 +104,8 @@ export class Finalizer {
   private readonly prefetched = new Map<string, Promise<(string | null)[]>>();
   /** Told of every batch this node finalizes (the metrics); none by default. */
   observer: PipelineObserver | undefined;
+  /** Partitions whose last checkpoint read found nothing to do with the wake-up flag set (push). */
+  private readonly waitingKeys = new Set<string>();
 
   constructor(
     private readonly redis: Cluster,
@@ -113,10 +116,28 @@ export class Finalizer {
     private readonly batchSize = 1000,
     /** Test mode only: wait between deciding a batch and writing it (a widened pause window). */
     private readonly writeDelayMs = 0,
+    /**
+     * Push, per partition ("<election>|<p>"): a fresh checkpoints read sets the
+     * partition's owner-waiting flag first, so the next recorded verdict sends a notice;
+     * the pipeline says true for the partitions whose notices it hears.
+     */
+    private readonly push: (key: string) => boolean = () => false,
   ) {}
 
-  private checkpointsOf(e: ElectionRecord, p: number): Promise<(string | null)[]> {
-    return this.redis.hmget(partitionKeys(e.tags[p]!).checkpoints, ...this.committee);
+  /** True when partition `key`'s last poll found nothing and left the wake-up flag: it may wait. */
+  waiting(key: string): boolean {
+    return this.waitingKeys.has(key);
+  }
+
+  /**
+   * The committee's checkpoints. With `arm`, the owner-waiting flag is set first on the
+   * same connection: a verdict recorded after the read sees it and sends a notice.
+   */
+  private checkpointsOf(e: ElectionRecord, p: number, arm = false): Promise<(string | null)[]> {
+    const k = partitionKeys(e.tags[p]!);
+    const flag = arm ? this.redis.set(k.ownerWaiting, '1', 'PX', WAKE_FLAG_TTL_MS) : null;
+    const cps = this.redis.hmget(k.checkpoints, ...this.committee);
+    return flag ? Promise.all([flag, cps]).then(([, c]) => c) : cps;
   }
 
   private async position(e: ElectionRecord, p: number, key: string): Promise<Position> {
@@ -147,6 +168,7 @@ export class Finalizer {
       if ((!electionId || id === electionId) && (partition === undefined || Number(p) === partition)) {
         this.positions.delete(key);
         this.prefetched.delete(key);
+        this.waitingKeys.delete(key);
       }
     }
   }
@@ -157,6 +179,7 @@ export class Finalizer {
     const key = `${e.id}|${p}`;
     const prefetched = this.prefetched.get(key);
     this.prefetched.delete(key);
+    this.waitingKeys.delete(key);
     // An idle poll costs one command: the committee's checkpoints. A prefetched read that
     // shows nothing new is stale by now: read afresh.
     const { fin, head, entries, etally } = await this.position(e, p, key);
@@ -165,9 +188,20 @@ export class Finalizer {
       return agreed && (!fin || compareStreamIds(agreed, fin) > 0) ? agreed : undefined;
     };
     let cps = prefetched ? await prefetched : null;
-    if (!cps || !agreedIn(cps)) cps = await this.checkpointsOf(e, p);
+    // A fresh read arms the wake-up flag (push): if it shows nothing to do, the owner may
+    // wait for the next verdict's notice. A prefetched one did not: nothing found after
+    // it is polled again soon (then afresh).
+    let armed = false;
+    if (!cps || !agreedIn(cps)) {
+      armed = this.push(key);
+      cps = await this.checkpointsOf(e, p, armed);
+    }
     const agreed = agreedIn(cps);
-    if (!agreed) return 0;
+    const idle = (): number => {
+      if (armed) this.waitingKeys.add(key);
+      return 0;
+    };
+    if (!agreed) return idle();
     const n = this.committee.length;
     // The gate is read after the log (same connection, in order): open means every row
     // lies before the point a later close records; closed gives the final point.
@@ -213,7 +247,7 @@ export class Finalizer {
         },
       });
     }
-    if (outcomes.length === 0) return 0;
+    if (outcomes.length === 0) return idle(); // the next verdict may decide the first one
     const firstPrev = head || genesisHash(e.id, p);
     let prev = firstPrev;
     let newTally = etally;

@@ -16,6 +16,7 @@ import { type SecretBallotJudge, createSecretBallotJudge } from './secret-judge'
 import type { LeadershipView } from '../leadership';
 import type { PipelineObserver } from './observer';
 import { Validator } from './validator';
+import { Alarm, PartitionWakeUps, type WakeKind } from './wake-ups';
 
 export interface PipelineDeps {
   /** The pipeline's own client: commands of one loop are issued together, so they share trips. */
@@ -44,6 +45,12 @@ export interface PipelineDeps {
   observer?: PipelineObserver;
   /** Test mode only: delay before each fenced finalize write (see CoordinatorConfig). */
   finalizeWriteDelayMs?: number;
+  /**
+   * Push, not poll (wake-ups.ts): on by default when there is a `subscriber`
+   * (PIPELINE_PUSH), with a safety-net poll every `safetyPollMs` (PIPELINE_SAFETY_POLL_MS).
+   */
+  push?: boolean;
+  safetyPollMs?: number;
 }
 
 /** Rendezvous hashing: the member with the highest hash for the key owns it. */
@@ -98,7 +105,13 @@ export class Pipeline {
   private readonly mutex: RedisMutex;
   private readonly store: ElectionStore;
   private readonly owned = new Map<number, Lock>();
-  private readonly finalizeRounds = new PartitionRounds(new PollBackoff(IDLE_POLL_MAX_MS), () => {});
+  private readonly finalizeRounds: PartitionRounds;
+  /** Push: the partitions' wake channels (null: polling only). */
+  private readonly wakeUps: PartitionWakeUps | null;
+  /** The longest pause of a loop: the safety-net poll with push, else the idle poll. */
+  private readonly maxPauseMs: number;
+  private readonly validateAlarm = new Alarm();
+  private readonly finalizeAlarm = new Alarm();
   /** Rendezvous rankings of partitions ("<election>|<p>") for the healthy view `rankingView`. */
   private readonly rankings = new Map<string, string[]>();
   private rankingView = '';
@@ -111,6 +124,15 @@ export class Pipeline {
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly d: PipelineDeps) {
+    const settings = loadSettings();
+    const push = (d.push ?? settings.PIPELINE_PUSH !== 'off') && d.subscriber !== undefined;
+    const safetyMs = d.safetyPollMs ?? settings.PIPELINE_SAFETY_POLL_MS;
+    this.wakeUps =
+      push && d.subscriber ? new PartitionWakeUps(d.subscriber, (kind, key) => this.wake(kind, key), d.log) : null;
+    this.maxPauseMs = push ? Math.max(IDLE_POLL_MAX_MS, safetyMs) : IDLE_POLL_MAX_MS;
+    const listening = (key: string): boolean => this.wakeUps?.listening(key) ?? false;
+    const pace = (): PollBackoff =>
+      new PollBackoff(IDLE_POLL_MAX_MS, undefined, push ? safetyMs : undefined);
     this.validator = new Validator(
       d.redis,
       d.nodeId,
@@ -118,8 +140,9 @@ export class Pipeline {
       electionBallots,
       d.log,
       500,
-      new PollBackoff(IDLE_POLL_MAX_MS),
+      pace(),
       this.secretJudge,
+      listening,
     );
     this.finalizer = new Finalizer(
       d.redis,
@@ -129,6 +152,12 @@ export class Pipeline {
       d.log,
       1000,
       d.finalizeWriteDelayMs ?? 0,
+      listening,
+    );
+    this.finalizeRounds = new PartitionRounds(
+      pace(),
+      () => {},
+      (key) => this.finalizer.waiting(key),
     );
     this.finalizer.observer = d.observer;
     this.mutex = new RedisMutex(d.redis, { ttlMs: 3000 });
@@ -140,7 +169,10 @@ export class Pipeline {
     const sub = this.d.subscriber;
     if (sub) {
       sub.on('smessage', (channel: string, electionId: string) => {
-        if (channel !== clusterKeys.electionsChanged) return;
+        if (channel !== clusterKeys.electionsChanged) {
+          this.wakeUps?.handle(channel, electionId);
+          return;
+        }
         // Cached positions of a changed (possibly reset) election are re-read.
         this.validator.forget(electionId);
         this.finalizer.forget(electionId);
@@ -162,6 +194,7 @@ export class Pipeline {
         'validate',
         () => this.validateOnce(),
         () => this.validator.msUntilNextPoll(),
+        this.validateAlarm,
       ),
     );
     this.loops.push(
@@ -169,14 +202,29 @@ export class Pipeline {
         'finalize',
         () => this.finalizeOnce(),
         () => this.finalizeRounds.msUntilNextDue(),
+        this.finalizeAlarm,
       ),
     );
+  }
+
+  /** A notice: the partition is due at once, and its loop stops pausing. */
+  private wake(kind: WakeKind, key: string): void {
+    if (kind === 'votes') {
+      this.validator.wake(key);
+      this.validateAlarm.wake();
+    } else {
+      this.finalizeRounds.wake(key);
+      this.finalizeAlarm.wake();
+    }
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe();
     for (const t of this.timers) clearInterval(t);
+    this.validateAlarm.wake();
+    this.finalizeAlarm.wake();
+    this.wakeUps?.follow([]);
     await Promise.all(this.loops);
     await this.secretJudge.close();
     await Promise.all([...this.owned.values()].map((l) => l.release().catch(() => {})));
@@ -194,7 +242,12 @@ export class Pipeline {
     };
   }
 
-  private async loop(name: string, once: () => Promise<number>, nextDueMs: () => number): Promise<void> {
+  private async loop(
+    name: string,
+    once: () => Promise<number>,
+    nextDueMs: () => number,
+    alarm: Alarm,
+  ): Promise<void> {
     while (this.running) {
       let did = 0;
       try {
@@ -204,8 +257,9 @@ export class Pipeline {
         await sleep(100);
       }
       // Go round again at once while there is work; otherwise wait for the next partition
-      // due for a poll (each quiet partition backs off on its own, up to IDLE_POLL_MAX_MS).
-      await sleep(did > 0 ? 0 : Math.max(1, Math.min(IDLE_POLL_MAX_MS, nextDueMs())));
+      // due for a poll (each quiet partition backs off on its own, up to IDLE_POLL_MAX_MS;
+      // one waiting for a notice up to the safety-net poll) or for a notice.
+      await alarm.sleep(did > 0 ? 0 : Math.max(1, Math.min(this.maxPauseMs, nextDueMs())));
     }
   }
 
@@ -294,6 +348,7 @@ export class Pipeline {
           if (lock) {
             lock.startWatchdog();
             this.owned.set(p, lock);
+            this.finalizeAlarm.wake(); // its partitions are due at once
             this.d.log.info('partition owned', { partition: p, fencingToken: lock.fencingToken });
           }
         } catch (err) {
@@ -330,6 +385,15 @@ export class Pipeline {
       const all = await Promise.all(ids.map((id) => this.store.get(id)));
       const before = this.elections;
       this.elections = all.filter((e): e is ElectionRecord => e !== null);
+      if (this.wakeUps && this.running) {
+        this.wakeUps.follow(this.elections.filter((e) => e.status !== 'draft'));
+        const ids = (list: ElectionRecord[]) => list.map((e) => `${e.id}:${e.status}`).join(',');
+        if (ids(before) !== ids(this.elections)) {
+          // New partitions are due at once: neither loop may sleep through them.
+          this.validateAlarm.wake();
+          this.finalizeAlarm.wake();
+        }
+      }
       if (this.running && this.elections.some((e) => e.ballot === 'secret')) this.secretJudge.warm();
       for (const old of before) {
         if (this.elections.some((e) => e.id === old.id)) continue;

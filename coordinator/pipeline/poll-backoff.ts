@@ -12,6 +12,10 @@ export const IDLE_POLL_MAX_MS = loadSettings().PIPELINE_IDLE_POLL_MS;
  * Every poll is a Redis round trip, and on a small machine polling every partition of
  * every election at full speed costs more CPU than the votes themselves: with this, a
  * quiet partition costs at most 1000 / maxMs polls a second, a busy one is never slowed.
+ *
+ * With push (`waitingMs` given), a poll that found nothing *and* left a wake-up flag
+ * behind (the poller is "waiting": the next arrival sends it a notice) pauses for
+ * `waitingMs` instead, the safety-net poll; {@link wake} makes it due at once.
  */
 export class PollBackoff {
   private readonly state = new Map<string, { pauseMs: number; nextAt: number }>();
@@ -19,6 +23,8 @@ export class PollBackoff {
   constructor(
     private readonly maxMs: number,
     private readonly now: () => number = () => performance.now(),
+    /** The safety-net pause of a waiting partition (push); none: waiting polls back off as idle ones. */
+    private readonly waitingMs?: number,
   ) {}
 
   /** True when `key` is due for a poll. */
@@ -27,19 +33,32 @@ export class PollBackoff {
     return !s || this.now() >= s.nextAt;
   }
 
-  /** Records a poll's outcome: work found resets the pause, none doubles it. */
-  record(key: string, foundWork: boolean): void {
+  /**
+   * Records a poll's outcome: work found resets the pause, none doubles it; none while
+   * waiting for a notice pauses for the safety-net interval.
+   */
+  record(key: string, foundWork: boolean, waiting = false): void {
     if (foundWork || this.maxMs <= 0) {
       this.state.delete(key);
       return;
     }
-    const pauseMs = Math.min(this.maxMs, Math.max(1, (this.state.get(key)?.pauseMs ?? 0) * 2));
+    if (waiting && this.waitingMs !== undefined) {
+      this.state.set(key, { pauseMs: this.waitingMs, nextAt: this.now() + this.waitingMs });
+      return;
+    }
+    const before = Math.min(this.maxMs, this.state.get(key)?.pauseMs ?? 0);
+    const pauseMs = Math.min(this.maxMs, Math.max(1, before * 2));
     this.state.set(key, { pauseMs, nextAt: this.now() + pauseMs });
+  }
+
+  /** A notice for `key` arrived: it is due at once. */
+  wake(key: string): void {
+    this.state.delete(key);
   }
 
   /** Milliseconds until the earliest paused key is due (`maxMs` when none is paused). */
   msUntilNextDue(): number {
-    let soonest = this.maxMs;
+    let soonest = this.state.size > 0 ? Number.POSITIVE_INFINITY : this.maxMs;
     const now = this.now();
     for (const s of this.state.values()) soonest = Math.min(soonest, s.nextAt - now);
     return Math.max(0, soonest);
@@ -59,12 +78,16 @@ export class PollBackoff {
  */
 export class PartitionRounds {
   private readonly running = new Set<string>();
+  /** Running keys a notice arrived for: polled again at once, whatever they find. */
+  private readonly wokenWhileRunning = new Set<string>();
   /** Votes done by work that finished after its round stopped waiting for it. */
   private late = 0;
 
   constructor(
     private readonly pace: PollBackoff,
     private readonly onError: (key: string, err: unknown) => void,
+    /** True when the key's last poll left a wake-up flag (push): it may wait for a notice. */
+    private readonly waiting: (key: string) => boolean = () => false,
   ) {}
 
   /** One round: starts `work(key)` for each due, idle key; returns votes done. */
@@ -83,12 +106,15 @@ export class PartitionRounds {
         work(key).then(
           (n) => {
             this.running.delete(key);
-            this.pace.record(key, n > 0);
+            // A notice that came while this poll ran may be for work it did not see.
+            const woken = this.wokenWhileRunning.delete(key);
+            this.pace.record(key, n > 0 || woken, this.waiting(key));
             if (waiting) done += n;
             else this.late += n;
           },
           (err: unknown) => {
             this.running.delete(key);
+            this.wokenWhileRunning.delete(key);
             this.pace.record(key, false);
             this.onError(key, err);
           },
@@ -116,6 +142,12 @@ export class PartitionRounds {
   /** Milliseconds until a paused key is due (see PollBackoff). */
   msUntilNextDue(): number {
     return this.pace.msUntilNextDue();
+  }
+
+  /** A notice for `key` arrived: due at once, or again at once when its poll is running. */
+  wake(key: string): void {
+    if (this.running.has(key)) this.wokenWhileRunning.add(key);
+    this.pace.wake(key);
   }
 
   forget(prefix?: string): void {

@@ -11,9 +11,10 @@ import { decodeVoteLogEntry } from '../../shared/votes/vote-log';
 import { rollKeysOf } from '../../shared/secret/voter-roll';
 import { PartitionRounds, PollBackoff } from './poll-backoff';
 import type { SecretBallotJudge } from './secret-judge';
+import { WAKE_FLAG_TTL_MS } from './wake-ups';
 
 export const recordVerdictsScript = defineScript('recordVerdicts', {
-  keys: 2,
+  keys: 4,
   parse: (r) => {
     const a = reply.array('recordVerdicts', r, 2);
     return {
@@ -68,6 +69,8 @@ interface PartitionState {
 export class Validator {
   private readonly partitions = new Map<string, PartitionState>();
   private readonly rounds: PartitionRounds;
+  /** Partitions whose last read came back empty with the wake-up flag set (push). */
+  private readonly waiting = new Set<string>();
   judged = 0;
   objected = 0;
 
@@ -85,10 +88,24 @@ export class Validator {
      * one). Without it, `ballot.judge` checks them one at a time on this thread.
      */
     private readonly secretJudge?: SecretBallotJudge,
+    /**
+     * Push, per partition ("<election>|<p>"): a fresh read sets the partition's
+     * validators-waiting flag first, so the next vote's enqueue sends a notice
+     * ({@link wake}); the pipeline says true for the partitions whose notices it hears.
+     * False (the default): reads set nothing and quiet partitions are polled.
+     */
+    private readonly push: (key: string) => boolean = () => false,
   ) {
-    this.rounds = new PartitionRounds(pace, (key, err) =>
-      this.log.debug('judging failed', { partition: key, ...errorFields(err) }),
+    this.rounds = new PartitionRounds(
+      pace,
+      (key, err) => this.log.debug('judging failed', { partition: key, ...errorFields(err) }),
+      (key) => this.waiting.has(key),
     );
+  }
+
+  /** A notice said partition `key` ("<election>|<p>") has new votes: poll it at once. */
+  wake(key: string): void {
+    this.rounds.wake(key);
   }
 
   /** Milliseconds until a quiet partition is due for another poll. */
@@ -150,9 +167,16 @@ export class Validator {
     );
   }
 
-  private readLog(e: ElectionRecord, p: number, after: string): Promise<[string, string[]][]> {
+  /**
+   * The log past `after`. With `arm`, the validators-waiting flag is set first, on the
+   * same connection (same slot): a vote enqueued after the read then sees the flag and
+   * sends a notice, and one enqueued before is in the read, so an empty read may wait.
+   */
+  private readLog(e: ElectionRecord, p: number, after: string, arm = false): Promise<[string, string[]][]> {
     const k = partitionKeys(e.tags[p]!);
-    return this.redis.xrange(k.votes, after ? `(${after}` : '-', '+', 'COUNT', this.batchSize);
+    const flag = arm ? this.redis.set(k.validatorsWaiting, '1', 'PX', WAKE_FLAG_TTL_MS) : null;
+    const rows = this.redis.xrange(k.votes, after ? `(${after}` : '-', '+', 'COUNT', this.batchSize);
+    return flag ? Promise.all([flag, rows]).then(([, r]) => r) : rows;
   }
 
   private async judgePartition(e: ElectionRecord, p: number): Promise<number> {
@@ -165,20 +189,28 @@ export class Validator {
     }
     const pending = st.prefetched;
     st.prefetched = null;
+    this.waiting.delete(key);
     let votes: PendingVote[];
+    let fresh = false;
+    const arm = this.push(key);
     try {
-      // A prefetched read that found nothing is stale by now: read afresh.
+      // A prefetched read that found nothing is stale by now: read afresh (and, with
+      // push, arm the wake-up flag: if this read finds nothing too, the partition waits).
       const early = pending ? await pending : [];
+      fresh = early.length === 0;
       votes = await this.read(
         e,
         p,
-        early.length > 0 ? Promise.resolve(early) : this.readLog(e, p, st.checkpoint),
+        fresh ? this.readLog(e, p, st.checkpoint, arm) : Promise.resolve(early),
       );
     } catch (err) {
       this.partitions.delete(key); // start over from what Redis holds
       throw err;
     }
-    if (votes.length === 0) return 0;
+    if (votes.length === 0) {
+      if (fresh && arm) this.waiting.add(key);
+      return 0;
+    }
     const reasons = await this.judgeAll(e, votes);
     const objections: string[] = [];
     votes.forEach((v, i) => {
@@ -189,7 +221,7 @@ export class Validator {
     const recorded = runScript(
       this.redis,
       recordVerdictsScript,
-      [k.checkpoints, k.objections],
+      [k.checkpoints, k.objections, k.ownerWaiting, k.wake],
       [this.id, cp, last, ...objections],
     );
     // Same slot, same connection, same tick: the next log read rides in the verdict's trip.
@@ -282,6 +314,9 @@ export class Validator {
   forget(electionId?: string): void {
     for (const key of [...this.partitions.keys()]) {
       if (!electionId || key.startsWith(`${electionId}|`)) this.partitions.delete(key);
+    }
+    for (const key of [...this.waiting]) {
+      if (!electionId || key.startsWith(`${electionId}|`)) this.waiting.delete(key);
     }
     this.rounds.forget(electionId ? `${electionId}|` : undefined);
   }

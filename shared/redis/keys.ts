@@ -181,6 +181,19 @@ export function partitionKeys(tag: string) {
     /** stream: the hash-chained audit log of this partition. */
     audit: `${tag}:audit`,
     /**
+     * string '1' while a validator waits for this partition's next vote (set with its
+     * last empty read): the enqueue script deletes it and publishes on {@link wake}, so
+     * the waiting validators are woken by the vote instead of polling for it.
+     */
+    validatorsWaiting: `${tag}:wake-v`,
+    /** string '1' while the partition's owner waits for verdicts (the same, for record-verdicts). */
+    ownerWaiting: `${tag}:wake-f`,
+    /**
+     * sharded pub/sub channel (same slot): 'votes' when a vote arrived and a validator
+     * was waiting, 'judged' when a verdict was recorded and the owner was waiting.
+     */
+    wake: `${tag}:wake`,
+    /**
      * string: secret ballots only, the partition's running encrypted tally (JSON
      * `[{alpha, beta}…L]`), compare-and-set by the fenced finalize step.
      */

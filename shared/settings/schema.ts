@@ -109,6 +109,10 @@ export const settingsSchema = z.object({
   TEST_FINALIZE_WRITE_DELAY_MS: num(0, { min: 0 }),
   PIPELINE_ACTIVE_VALIDATORS: num(3, { int: true, min: 1 }),
   PIPELINE_IDLE_POLL_MS: num(40, { above: 0 }),
+  // Push, not poll (coordinator/pipeline/wake-ups.ts): `off` polls as before; the
+  // safety-net poll of a partition whose waiters wait for a notice.
+  PIPELINE_PUSH: optionalOneOf(['on', 'off']),
+  PIPELINE_SAFETY_POLL_MS: num(1000, { above: 0 }),
   // Secret ballots: verification worker threads (0 = one per core), ballots per batch.
   VERIFY_WORKERS: num(0, { int: true, min: 0 }),
   VERIFY_BATCH: num(50, { int: true, min: 1 }),

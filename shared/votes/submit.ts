@@ -50,7 +50,7 @@ export interface SubmitResult {
 }
 
 export const enqueueVoteScript = defineScript('enqueueVote', {
-  keys: 4,
+  keys: 6,
   parse: (r) => {
     const a = reply.array('enqueueVote', r, 2);
     const kind = reply.oneOf('enqueueVote', a[0], ['ok', 'dup', 'err'] as const);
@@ -223,7 +223,7 @@ export async function submitVote(
   const receipt = encodeReceiptToken(
     ballot.receipt?.(election, recorded) ?? makeReceipt(election.id, recorded),
   );
-  const keys = [k.gate, k.eligible, k.voters, k.votes];
+  const keys = [k.gate, k.eligible, k.voters, k.votes, k.validatorsWaiting, k.wake];
   const hash = idempotencyKey === undefined ? '' : requestHash(election.id, idempotencyKey, recorded);
   const args = [
     voter,

@@ -3,6 +3,8 @@
 -- KEYS[2] eligible  (set of eligible voters of this partition; used when ARGV[6] == '1')
 -- KEYS[3] voters    (hash voter -> "<streamId>|<idempotencyKey>|<requestHash>|<receipt>")
 -- KEYS[4] votes     (stream: the partition's vote log)
+-- KEYS[5] validators-waiting flag (string: set while a validator waits for the next vote)
+-- KEYS[6] wake      (sharded pub/sub channel of the partition, same slot)
 -- ARGV[1] voter id, ARGV[2] option id (or ballot), ARGV[3] receipt,
 -- ARGV[4] idempotency key ('' when none), ARGV[5] acceptedAt (ms, caller's clock),
 -- ARGV[6] '1' when the election is restricted to listed voters,
@@ -47,4 +49,10 @@ else
   sid = redis.call('XADD', KEYS[4], '*', 'v', packed)
 end
 redis.call('HSET', KEYS[3], ARGV[1], sid .. '|' .. ARGV[4] .. '|' .. ARGV[7] .. '|' .. ARGV[3])
+-- Push, not poll: wake the validators that read this log empty and wait (they set the
+-- flag before that read, so a vote is either in their read or sees the flag). One notice
+-- per wait, not per vote: busy validators read on without a flag and get none.
+if redis.call('DEL', KEYS[5]) == 1 then
+  redis.call('SPUBLISH', KEYS[6], 'votes')
+end
 return {'ok', sid, ARGV[3]}
