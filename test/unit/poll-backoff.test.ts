@@ -1,4 +1,5 @@
 import { PartitionRounds, PollBackoff } from '../../coordinator/pipeline/poll-backoff';
+import { Alarm } from '../../coordinator/pipeline/wake-ups';
 
 describe('PollBackoff: quiet partitions are polled less, busy ones at once', () => {
   let now = 0;
@@ -99,5 +100,71 @@ describe('PartitionRounds: a stuck partition does not hold up the others', () =>
     );
     expect(n).toBe(3);
     expect(errors).toEqual(['bad']);
+  });
+});
+
+describe('push: a partition waiting for a notice is polled only by the safety net', () => {
+  let now = 0;
+  beforeEach(() => {
+    now = 1000;
+  });
+
+  it('an empty poll that left a wake-up flag pauses for the safety-net interval; a wake makes it due', () => {
+    const p = new PollBackoff(40, () => now, 1000);
+    p.record('e|0', false, true);
+    expect(p.due('e|0')).toBe(false);
+    expect(p.msUntilNextDue()).toBe(1000);
+    now += 999;
+    expect(p.due('e|0')).toBe(false);
+    now += 1;
+    expect(p.due('e|0')).toBe(true);
+    p.record('e|0', false, true);
+    p.wake('e|0');
+    expect(p.due('e|0')).toBe(true);
+    p.record('e|1', false, false); // no flag left: backs off as before (1 ms)
+    expect(p.msUntilNextDue()).toBe(1);
+  });
+
+  it('without a safety-net interval (push off) a waiting poll backs off as an idle one', () => {
+    const p = new PollBackoff(40, () => now);
+    p.record('e|0', false, true);
+    expect(p.msUntilNextDue()).toBe(1);
+  });
+
+  it('a notice during a running poll makes the partition due again at once, whatever the poll found', async () => {
+    const rounds = new PartitionRounds(
+      new PollBackoff(40, () => now, 1000),
+      () => {},
+      () => true,
+    );
+    let finish!: (n: number) => void;
+    const calls: string[] = [];
+    const work = (key: string) => {
+      calls.push(key);
+      return new Promise<number>((r) => (finish = r));
+    };
+    const round = rounds.round(['e|0'], work, Number.POSITIVE_INFINITY);
+    rounds.wake('e|0'); // the notice of a vote the running read may have missed
+    finish(0);
+    await round;
+    expect(rounds.msUntilNextDue()).toBe(40); // nothing paused: due now
+    const again = rounds.round(['e|0'], work, Number.POSITIVE_INFINITY);
+    finish(0);
+    await again;
+    expect(calls).toEqual(['e|0', 'e|0']);
+    expect(rounds.msUntilNextDue()).toBe(1000); // no notice this time: waits for the safety net
+  });
+});
+
+describe('Alarm: a notice ends the loop pause', () => {
+  it('wake ends a pause early; a wake while not pausing ends the next one at once', async () => {
+    const alarm = new Alarm();
+    const t0 = performance.now();
+    const paused = alarm.sleep(60_000);
+    alarm.wake();
+    await paused;
+    alarm.wake();
+    await alarm.sleep(60_000);
+    expect(performance.now() - t0).toBeLessThan(30_000); // neither pause ran its course
   });
 });
