@@ -26,7 +26,9 @@ export function processCpuMs(pid: number): number {
 }
 
 /** Calls per command since the last `CONFIG RESETSTAT`, summed over every master. */
-export async function redisCommandCalls(redis: Cluster): Promise<Map<string, { calls: number; usec: number }>> {
+export async function redisCommandCalls(
+  redis: Cluster,
+): Promise<Map<string, { calls: number; usec: number }>> {
   const stats = new Map<string, { calls: number; usec: number }>();
   for (const node of redis.nodes('master')) {
     const text = (await node.info('commandstats')) as string;

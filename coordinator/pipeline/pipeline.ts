@@ -128,11 +128,12 @@ export class Pipeline {
     const push = (d.push ?? settings.PIPELINE_PUSH !== 'off') && d.subscriber !== undefined;
     const safetyMs = d.safetyPollMs ?? settings.PIPELINE_SAFETY_POLL_MS;
     this.wakeUps =
-      push && d.subscriber ? new PartitionWakeUps(d.subscriber, (kind, key) => this.wake(kind, key), d.log) : null;
+      push && d.subscriber
+        ? new PartitionWakeUps(d.subscriber, (kind, key) => this.wake(kind, key), d.log)
+        : null;
     this.maxPauseMs = push ? Math.max(IDLE_POLL_MAX_MS, safetyMs) : IDLE_POLL_MAX_MS;
     const listening = (key: string): boolean => this.wakeUps?.listening(key) ?? false;
-    const pace = (): PollBackoff =>
-      new PollBackoff(IDLE_POLL_MAX_MS, undefined, push ? safetyMs : undefined);
+    const pace = (): PollBackoff => new PollBackoff(IDLE_POLL_MAX_MS, undefined, push ? safetyMs : undefined);
     this.validator = new Validator(
       d.redis,
       d.nodeId,

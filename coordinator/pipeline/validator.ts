@@ -198,11 +198,7 @@ export class Validator {
       // push, arm the wake-up flag: if this read finds nothing too, the partition waits).
       const early = pending ? await pending : [];
       fresh = early.length === 0;
-      votes = await this.read(
-        e,
-        p,
-        fresh ? this.readLog(e, p, st.checkpoint, arm) : Promise.resolve(early),
-      );
+      votes = await this.read(e, p, fresh ? this.readLog(e, p, st.checkpoint, arm) : Promise.resolve(early));
     } catch (err) {
       this.partitions.delete(key); // start over from what Redis holds
       throw err;

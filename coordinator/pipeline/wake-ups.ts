@@ -84,7 +84,9 @@ export class PartitionWakeUps {
   /** Subscribes the partitions of `elections` not yet subscribed, unsubscribes the rest. */
   follow(elections: ElectionRecord[]): void {
     const want = new Map<string, string>();
-    for (const e of elections) e.tags.forEach((t, p) => want.set(partitionKeys(t).wake, `${e.id}|${p}`));
+    for (const e of elections) {
+      for (const [p, t] of e.tags.entries()) want.set(partitionKeys(t).wake, `${e.id}|${p}`);
+    }
     for (const [channel, key] of want) {
       if (this.channels.has(channel)) continue;
       const c = { key, listening: false };

@@ -134,10 +134,19 @@ async function vote(e: Awaited<ReturnType<typeof openElection>>, p: number): Pro
   let voter: string;
   do voter = `push-voter-${voterSeq++}`;
   while (m.model.partitionOf(voter, P, e.partitionSalt) !== p);
-  const r = await m.submit.submitVote(redis, clock, m.ballot.plainBallot, e, voter, { optionId: 'a' }, undefined, {
-    waitReplicas: 0,
-    waitTimeoutMs: 0,
-  });
+  const r = await m.submit.submitVote(
+    redis,
+    clock,
+    m.ballot.plainBallot,
+    e,
+    voter,
+    { optionId: 'a' },
+    undefined,
+    {
+      waitReplicas: 0,
+      waitTimeoutMs: 0,
+    },
+  );
   return r.voteId;
 }
 
@@ -151,7 +160,8 @@ async function finalizedWithin(
   for (;;) {
     const v = await m.read.readVote(redis, e, voteId, COMMITTEE, { sub: 'x', role: 'admin' });
     if (v.status === 'finalized') return Date.now() - started;
-    if (Date.now() - started > deadlineMs) throw new Error(`vote ${voteId} still ${v.status} after ${deadlineMs} ms`);
+    if (Date.now() - started > deadlineMs)
+      throw new Error(`vote ${voteId} still ${v.status} after ${deadlineMs} ms`);
     await sleep(20);
   }
 }
