@@ -8,6 +8,7 @@ import { requireVoterFor } from './lib/auth';
 import { cachedElection, electionIdParam, refuseLateVote, requireJoined } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { redis } from './lib/redis';
+import { rolls } from './lib/roll';
 import type { VoteAccepted } from '../shared/api-bodies';
 import type { SecretVoteAccepted } from '../shared/secret/cast';
 import { ballotSchemeOf } from '../shared/secret/election-ballots';
@@ -33,14 +34,20 @@ const submitOptions = {
 export const handler = httpHandler('POST /elections/{id}/votes', async (req) => {
   const electionId = electionIdParam(req.params);
   const claims = await requireVoterFor(req, electionId);
-  const [election] = await Promise.all([
+  const [election, onRoll] = await Promise.all([
     cachedElection(electionId),
+    // Read on every submit, never cached: a voter imported or revoked a moment ago counts.
+    rolls.voterOf(electionId, claims.sub),
     checkRateLimits(redis(), systemClock, [
       { subject: `v:${claims.sub}`, rule: limits.voter },
       { subject: `ip:${req.sourceIp}`, rule: limits.ip },
     ]),
   ]);
   requireJoined(election, claims);
+  // Code-access elections admit their joined identities (requireJoined), roll or not.
+  if (election.access !== 'code' && !onRoll.onRoll) {
+    throw new ApiError(403, 'not_on_roll', 'This election has a voter roll and you are not on it');
+  }
   if (req.body === undefined) throw new ApiError(400, 'invalid_request', 'Send a JSON body {optionId}');
   await refuseLateVote(election, claims.sub, systemClock.now());
   // Secret ballots: shape and tracker checked, the key on the roll, before the enqueue.

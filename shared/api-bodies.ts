@@ -29,6 +29,17 @@ export interface JoinResponse extends TokenResponse {
   electionId: string;
 }
 
+/** `POST /auth/credential` → 200: a voter token bound to one election (claim `eid`). */
+export interface CredentialTokenResponse extends TokenResponse {
+  electionId: string;
+}
+
+/** `GET /users` → 200: one page of the user directory. */
+export interface UserList {
+  users: { id: string; username: string; role: Role; disabled: boolean }[];
+  nextCursor?: string;
+}
+
 /** `GET /elections` → 200. */
 export interface ElectionList {
   elections: Election[];

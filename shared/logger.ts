@@ -52,6 +52,7 @@ export const REDACTED_FIELDS = [
   'idempotency-key',
   'x-api-key',
   'receiptNonce',
+  'credential',
 ] as const;
 const sensitive = new Set<string>(REDACTED_FIELDS.map((f) => f.toLowerCase()));
 

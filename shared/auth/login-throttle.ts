@@ -130,4 +130,25 @@ export class LoginThrottle {
       runScript(this.redis, settleScript, [loginThrottleKeys.address(address)], ['refund']),
     ]);
   }
+
+  /**
+   * Voting-credential sign-ins (`POST /auth/credential`) are throttled per client
+   * address only: a 160-bit credential cannot be guessed, so there is no per-name
+   * back-off to keep, but a flood from one address still waits (same rule as the
+   * address's password logins, in its own bucket).
+   */
+  async admitCredential(address: string): Promise<void> {
+    const wait = await this.admitOne(loginThrottleKeys.credentialAddress(address), this.config.address);
+    if (wait > 0) throw loginRateLimited(wait, 'address');
+  }
+
+  /** An unknown, revoked or reissued credential: the address's back-off its count calls for starts now. */
+  async credentialFailed(address: string): Promise<void> {
+    await this.failOne(loginThrottleKeys.credentialAddress(address), this.config.address);
+  }
+
+  /** A credential sign-in that worked: the address gets its attempt back. */
+  async credentialSucceeded(address: string): Promise<void> {
+    await runScript(this.redis, settleScript, [loginThrottleKeys.credentialAddress(address)], ['refund']);
+  }
 }

@@ -17,4 +17,15 @@ export function canonicalUsername(username: string): string {
 export const userKeys = {
   /** hash: id, username, role, passwordHash, createdAt (and updatedAt after a password change). */
   record: (username: string) => `{u:${canonicalUsername(username)}}:user`,
+  /**
+   * sorted set, every member at score 0: canonical usernames, for `GET /users` (prefix
+   * search and cursor paging with ZRANGEBYLEX). Written after a user's record, so a user
+   * is in the directory before it is listed; users made before the index existed are
+   * added once by a scan (`indexed` marks that it ran).
+   */
+  index: '{users}:index',
+  /** string '1' once the index holds every user record that existed when it was built. */
+  indexed: '{users}:indexed',
+  /** SCAN pattern of every user record, for building the index. */
+  recordPattern: '{u:*}:user',
 } as const;

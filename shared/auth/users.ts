@@ -18,7 +18,7 @@ import {
   passwordChars,
   validateNewUser,
 } from './user-input';
-import { userKeys } from './user-keys';
+import { canonicalUsername, userKeys } from './user-keys';
 import { runCreateUser, runSetUserPassword } from './user-scripts';
 
 /**
@@ -87,6 +87,8 @@ export class UserStore {
       createdAt: user.createdAt,
     });
     if (!created) throw new ApiError(409, 'user_exists', `Username "${username}" is already taken`);
+    // The directory of GET /users; a failure here leaves the user to the index's rebuild scan.
+    await this.redis.zadd(userKeys.index, 0, canonicalUsername(username));
     return user;
   }
 

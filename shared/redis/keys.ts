@@ -124,6 +124,26 @@ export function secretElectionKeys(electionId: string) {
   } as const;
 }
 
+/**
+ * Keys of an election's voter roll (issue 17: imported voters, one-time voting
+ * credentials), all under the election's own tag `{el:<id>}` with its record, so an
+ * import, a reissue or a revoke is one single-slot script that also sees the status.
+ * (Not to be confused with a secret election's key roll, `secretElectionKeys().roll`.)
+ */
+export function voterRollKeys(electionId: string) {
+  const t = `{el:${electionId}}`;
+  return {
+    /** hash: voter id → JSON entry {n?, e?, x?, u?, w, g?, s, c, h?, q} (roll-store.ts). */
+    entries: `${t}:voters:entries`,
+    /** sorted set: import sequence → voter id (the listing's order and cursor). */
+    order: `${t}:voters:order`,
+    /** hash: "e:<email>" / "x:<external id>" / "u:<username>" / "s:<sub>" → voter id. */
+    unique: `${t}:voters:unique`,
+    /** hash: SHA-256 (hex) of an active credential → voter id. */
+    credentials: `${t}:voters:credentials`,
+  } as const;
+}
+
 /** Index of all elections, newest last (sorted set: createdAt → id). */
 export const electionIndexKey = clusterKeys.electionIndex;
 /** Set of elections the coordinators work on (open, or closed with work left). */
@@ -241,6 +261,8 @@ export const loginThrottleKeys = {
   user: (username: string) => `{rl:login:u:${keySafe(username.toLowerCase())}}`,
   /** hash n, until: one client address. */
   address: (address: string) => `{rl:login:a:${keySafe(address)}}`,
+  /** hash n, until: one client address's voting-credential sign-ins (apart from password logins). */
+  credentialAddress: (address: string) => `{rl:login:c:${keySafe(address)}}`,
 } as const;
 
 /**

@@ -82,6 +82,8 @@ export const settingsSchema = z.object({
   WS_MAX_CONNECTIONS_PER_USER: num(20, { min: 0 }),
   WS_CONNECTION_TTL_S: num(7200, { above: 0 }),
   WS_ENDPOINT: text('http://127.0.0.1:3001'),
+  // Origin of the web app in voting links (`<WEB_ORIGIN>/#/c/<credential>`); unset: the admin request's Origin, else http://127.0.0.1:<WEB_PORT>.
+  WEB_ORIGIN: optionalText(),
   WS_POST_CONCURRENCY: num(48, { above: 0 }),
 
   // Coordinators

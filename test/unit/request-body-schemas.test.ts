@@ -4,6 +4,7 @@ import { electionOptionSchema, newElectionSchema } from '../../shared/elections/
 import { joinRequestSchema } from '../../shared/elections/join-request';
 import { voteRequestSchema } from '../../shared/votes/vote-request';
 import { secretRequestSchemas } from '../../shared/secret/request-schemas';
+import { rollRequestSchemas } from '../../shared/roll/request-schemas';
 import { OpenApiContract } from '../helpers/openapi';
 
 /**
@@ -22,6 +23,7 @@ const schemas: Record<string, z.ZodType> = {
   ElectionOption: electionOptionSchema,
   VoteRequest: voteRequestSchema,
   ...secretRequestSchemas,
+  ...rollRequestSchemas,
 };
 
 type Json = unknown;

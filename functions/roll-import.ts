@@ -1,0 +1,31 @@
+import { systemClock } from '../shared/clock';
+import { ApiError } from '../shared/errors';
+import { parseRollImport } from '../shared/roll/roll-input';
+import { requireRole } from './lib/auth';
+import { electionIdParam, elections } from './lib/elections';
+import { httpHandler } from './lib/http';
+import { rolls, webOrigin } from './lib/roll';
+
+/** A 10,000-voter CSV with names and emails is ~0.5 MB; 6 MB is a synchronous Lambda's own limit. */
+const MAX_ROLL_BODY_BYTES = 5 * 1024 * 1024;
+
+/**
+ * `POST /elections/{id}/roll` (admin): `{voters:[...]}` or `{csv:"..."}` → `201
+ * {imported, voters}` with each new voter's credential and voting link (shown only
+ * here); `400 invalid_roll` listing every bad line, nothing stored; `409
+ * election_closed`. Never logs a credential: the answer goes to the caller only.
+ */
+export const handler = httpHandler(
+  'POST /elections/{id}/roll',
+  async (req) => {
+    await requireRole(req, 'admin');
+    const e = await elections.require(electionIdParam(req.params));
+    if (e.status === 'closed' || (e.closesAt !== null && systemClock.now() >= Date.parse(e.closesAt))) {
+      throw new ApiError(409, 'election_closed', 'This election is closed: its roll can no longer change');
+    }
+    const voters = parseRollImport(req.body);
+    const body = await rolls.import(e.id, voters, webOrigin(req));
+    return { status: 201, body };
+  },
+  { maxBodyBytes: MAX_ROLL_BODY_BYTES },
+);
