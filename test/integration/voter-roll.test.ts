@@ -93,7 +93,7 @@ beforeAll(async () => {
   });
   // pino writes with fs.writeSync on fds 1 and 2 (sonic-boom): both names of the module.
   // biome-ignore lint/style/useNodejsImportProtocol: the bare name is what sonic-boom requires
-  for (const fs of [require('fs'), require('node:fs')] as typeof import('node:fs')[]) {
+  for (const fs of new Set([require('fs'), require('node:fs')] as typeof import('node:fs')[])) {
     const writeSync = fs.writeSync;
     jest.spyOn(fs, 'writeSync').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
       if (fd === 1 || fd === 2) {
