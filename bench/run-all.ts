@@ -4,7 +4,8 @@
  * writes bench/results/*.json, then ONE summary table of every figure against its goal.
  * A benchmark program adds its figures to that table with `recordFigures` from
  * bench/summary.ts (see there); goals of issue 18 no program measured show as
- * "not measured". About 5 minutes on this machine (2026-11-27); must stay under 15.
+ * "not measured". About 5 minutes on this machine at load 4 (2026-11-27), plus about a
+ * minute expected for bench/memory.ts (5.6 min at load 48, 2026-12-02); the goal is under 15.
  *
  *   npm run bench                 # all
  *   npm run bench -- pipeline     # only the named ones: pipeline scaling http mutex failover

@@ -90,6 +90,7 @@ export const GOALS: { id: string; figure: string; goal: string }[] = [
   { id: 'fanout.intake', figure: 'intake while fanning out', goal: 'unaffected' },
   { id: 'coldstart.p99', figure: 'cold start: first 1,000 submissions after start, p99', goal: 'recorded' },
   { id: 'memory.per-vote', figure: 'Redis memory per finalized vote', goal: 'recorded' },
+  { id: 'memory.growth', figure: 'Redis memory growth of one election', goal: 'linear' },
   { id: 'memory.per-idle-election', figure: 'Redis memory per idle election', goal: 'recorded' },
   { id: 'memory.10m', figure: 'Redis memory for 10 million votes (extrapolated)', goal: 'recorded' },
   { id: 'cost.commands-per-vote', figure: 'Redis commands per finalized vote', goal: 'recorded' },
