@@ -7,12 +7,15 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { isLocalEndpoint } from './config';
 import type { ConnectionPoster, PostOutcome } from './delivery';
+import { localHttpPoster } from './http-poster';
 
 /**
  * The {@link ConnectionPoster} over API Gateway's Management API
- * (`PostToConnection`). Locally it talks to serverless-offline's WebSocket port with
- * dummy credentials. A gone connection shows up as HTTP 410 in
+ * (`PostToConnection`), SigV4-signed. A gone connection shows up as HTTP 410 in
  * `$metadata.httpStatusCode` (serverless-offline does not send a `GoneException`).
+ * Against a local endpoint the same two calls go as plain keep-alive HTTP requests
+ * (http-poster.ts): no SDK middleware per post in the one process that also serves
+ * the posts.
  */
 export function apiGatewayPoster(options: {
   endpoint: string;
@@ -20,6 +23,9 @@ export function apiGatewayPoster(options: {
   maxSockets: number;
 }): ConnectionPoster {
   const local = isLocalEndpoint(options.endpoint);
+  if (local) {
+    return localHttpPoster({ endpoint: options.endpoint, maxSockets: options.maxSockets });
+  }
   const client = new ApiGatewayManagementApiClient({
     endpoint: options.endpoint,
     region: options.region,
@@ -29,17 +35,9 @@ export function apiGatewayPoster(options: {
     requestHandler: {
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets }),
-      // Generous: locally the poster shares one busy process with the endpoint it posts to.
       connectionTimeout: 5000,
       requestTimeout: 10000,
     },
-    ...(local && !process.env['AWS_ACCESS_KEY_ID']
-      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-    // serverless-offline does not check SigV4 signatures, and signing is most of the
-    // SDK's cost per post (measured ~2.5x faster without). In AWS (not a local
-    // endpoint) the default signer is used, unchanged.
-    ...(local ? { signer: { sign: async <T>(request: T): Promise<T> => request } } : {}),
   });
   const outcome = (err: unknown): PostOutcome => {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
