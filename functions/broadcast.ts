@@ -1,8 +1,11 @@
+import { isWarmUp } from '../shared/warm-up';
 import { createLogger, errorFields } from '../shared/logger';
 import { apiGatewayPoster } from '../shared/realtime/api-gateway-poster';
 import { loadRealtimeConfig } from '../shared/realtime/config';
 import { type DeliveryReport, deliver } from '../shared/realtime/delivery';
-import { type BroadcastRequest, parseBroadcastRequest } from '../shared/realtime/events';
+import { type BroadcastRequest, isRealtimeEvent, parseBroadcastRequest } from '../shared/realtime/events';
+import { realtimeKeys } from '../shared/realtime/keys';
+import { parseTopic } from '../shared/realtime/topics';
 import { invokeSecret, openInvoke } from '../shared/realtime/invoke-auth';
 import { ConnectionRegistry } from '../shared/realtime/registry';
 import { redis } from './lib/redis';
@@ -19,12 +22,33 @@ const poster = apiGatewayPoster({
 });
 
 /**
+ * The newest tally of an election topic, as the fan-out last wrote it (keys.ts
+ * `tallyLatest`): a delivery under way posts it instead of the one it was given.
+ */
+async function latestTally(topic: string): Promise<Uint8Array | null> {
+  const t = parseTopic(topic);
+  if (t?.kind !== 'election') return null;
+  const text = await redis().get(realtimeKeys.tallyLatest(t.electionId));
+  if (!text) return null;
+  try {
+    const e: unknown = JSON.parse(text);
+    return isRealtimeEvent(e) && e.type === 'tally.updated' && e.topic === topic
+      ? Buffer.from(text, 'utf8')
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * `broadcast` (invoked asynchronously by the coordinator that fans out, never over
  * HTTP): one invocation carries many events; each goes to every live subscriber of its
- * topic through the Management API. Gone connections (410) are removed.
+ * topic (or of its shard of them) through the Management API, tallies latest-wins.
+ * Gone connections (410) are removed.
  */
 export async function handler(event: unknown): Promise<DeliveryReport | { refused: string }> {
   const started = Date.now();
+  if (isWarmUp(event)) return { refused: 'warm-up' };
   let req: BroadcastRequest;
   try {
     req = parseBroadcastRequest(secret ? openInvoke(secret, event, started) : event);
@@ -38,6 +62,8 @@ export async function handler(event: unknown): Promise<DeliveryReport | { refuse
   const report = await deliver(req.events, registry, poster, {
     concurrency: rt.postConcurrency,
     now: Date.now,
+    latest: latestTally,
+    ...(req.shard ? { shard: req.shard } : {}),
     onError: (connectionId, err) => {
       if (errors++ < 5) log.warn('post failed', { connectionId, ...errorFields(err) });
     },
@@ -53,6 +79,7 @@ export async function handler(event: unknown): Promise<DeliveryReport | { refuse
   log.info('broadcast', {
     ...report,
     from: req.from,
+    ...(req.shard ? { shard: `${req.shard.index}/${req.shard.count}` } : {}),
     ms: Date.now() - started,
     ...(req.sentAt ? { queuedMs: started - req.sentAt } : {}),
   });

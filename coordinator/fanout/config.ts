@@ -25,6 +25,11 @@ export interface FanoutConfig {
   lifecycleGraceMs: number;
   /** How long events wait to share one invocation. */
   batchMs: number;
+  /**
+   * Most subscribers one broadcast invocation delivers a tally to: a bigger fan-out is
+   * split into concurrent invocations (shards), as Lambda scales them.
+   */
+  shardSize: number;
 }
 
 export function loadFanoutConfig(env: NodeJS.ProcessEnv = process.env): FanoutConfig {
@@ -41,5 +46,6 @@ export function loadFanoutConfig(env: NodeJS.ProcessEnv = process.env): FanoutCo
     replayWindowMs: s.FANOUT_REPLAY_MS,
     lifecycleGraceMs: s.FANOUT_LIFECYCLE_GRACE_MS,
     batchMs: s.FANOUT_BATCH_MS,
+    shardSize: s.FANOUT_SHARD_SIZE,
   };
 }

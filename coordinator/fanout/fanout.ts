@@ -11,7 +11,7 @@ import {
   lifecycleMessage,
   parseChannelMessage,
 } from '../../shared/realtime/channel-messages';
-import { type RealtimeEvent, tallyEvent } from '../../shared/realtime/events';
+import { MAX_BROADCAST_SHARDS, type RealtimeEvent, tallyEvent } from '../../shared/realtime/events';
 import { realtimeKeys } from '../../shared/realtime/keys';
 import { ConnectionRegistry } from '../../shared/realtime/registry';
 import { electionTopic } from '../../shared/realtime/topics';
@@ -70,13 +70,23 @@ export class Fanout {
   private readonly knownNodes = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly checkingAck = new Set<string>();
+  /** Into how many shards the delivery each election awaits was split (its ack keys). */
+  private readonly ackShards = new Map<string, number>();
   private clusterSubscribed = false;
   private leading = false;
   private running = false;
   private unsubscribe: () => void = () => {};
   private refreshing = false;
   private seq = 0;
-  private readonly counts = { tallies: 0, votes: 0, lifecycle: 0, cluster: 0, replays: 0, takeovers: 0 };
+  private readonly counts = {
+    tallies: 0,
+    latestOnly: 0,
+    votes: 0,
+    lifecycle: 0,
+    cluster: 0,
+    replays: 0,
+    takeovers: 0,
+  };
 
   constructor(private readonly d: FanoutDeps) {
     this.redis = d.redis;
@@ -126,6 +136,7 @@ export class Fanout {
       sent: { ...this.counts },
       invocations: this.outbox.invocations,
       events: this.outbox.events,
+      superseded: this.outbox.superseded,
       invokeFailures: this.outbox.failures,
       lastInvokeError: this.outbox.lastError,
     };
@@ -166,12 +177,11 @@ export class Fanout {
     const now = this.d.clock.now();
     for (const id of this.tally.ready(now)) {
       const awaited = this.tally.blockedBy(id, now);
-      if (awaited !== null) {
-        this.checkAck(id, awaited);
-        continue;
-      }
+      // A delivery under way: read anyway, so that it posts the newest totals to the
+      // connections it has not reached yet; the election is owed a delivery after it.
+      if (awaited !== null) this.checkAck(id, awaited);
       this.tally.begin(id, now);
-      void this.sendTally(id).then(
+      void this.sendTally(id, awaited === null).then(
         (seq) => this.tally.end(id, seq, this.d.clock.now()),
         (err: unknown) => {
           this.d.log.debug('tally failed', { election: id, ...errorFields(err) });
@@ -181,33 +191,63 @@ export class Fanout {
     }
   }
 
-  /** Has the broadcast function finished delivering tally `seq`? (One check in flight per election.) */
+  /** Has the broadcast function finished delivering tally `seq` (every shard)? One check in flight per election. */
   private checkAck(id: string, seq: string): void {
     if (this.checkingAck.has(id)) return;
     this.checkingAck.add(id);
+    const shards = this.ackShards.get(id) ?? 1;
+    const keys =
+      shards === 1
+        ? [realtimeKeys.tallyAck(id)]
+        : Array.from({ length: shards }, (_, k) => realtimeKeys.tallyAck(id, k));
     this.redis
-      .get(realtimeKeys.tallyAck(id))
-      .then((value) => {
-        if (value === seq) this.tally.acked(id, seq);
+      .mget(...keys)
+      .then((values) => {
+        if (values.every((v) => v === seq)) this.tally.acked(id, seq);
       })
       .catch(() => {})
       .finally(() => this.checkingAck.delete(id));
   }
 
-  /** Reads and sends one election's full results; the delivery's seq, or null when nothing went out. */
-  private async sendTally(id: string): Promise<string | null> {
+  /**
+   * Reads one election's full results and makes them its newest tally (the key a
+   * delivery under way posts from); with `deliver`, also sends them to every
+   * subscriber, split into shards of at most `shardSize` subscribers, each its own
+   * invocation (as Lambda scales a large fan-out out). The delivery's seq, or null when
+   * nothing was sent.
+   */
+  private async sendTally(id: string, deliver = true): Promise<string | null> {
     const now = this.d.clock.now();
-    if ((await this.registry.countSubscribers(electionTopic(id), now)) === 0) return null;
+    const subscribers = await this.registry.countSubscribers(electionTopic(id), now);
+    if (subscribers === 0) return null;
     const record = (await this.store.get(id)) ?? this.elections.get(id);
     if (!record) return null;
     const results = await readResults(this.redis, this.d.clock, record);
     const seq = `${this.d.nodeId}:${++this.seq}`;
+    const event = tallyEvent({ ...results, seq });
+    // Written before the invocation: a delivery never finds an older tally here than its own.
+    await this.redis.set(realtimeKeys.tallyLatest(id), JSON.stringify(event), 'PX', 60_000);
+    if (!deliver) {
+      this.counts.latestOnly++;
+      return null;
+    }
     this.counts.tallies++;
-    this.outbox.add([tallyEvent({ ...results, seq })], {
-      key: realtimeKeys.tallyAck(id),
-      value: seq,
-      ttlMs: 60_000,
-    });
+    const shards = Math.min(
+      MAX_BROADCAST_SHARDS,
+      Math.max(1, Math.ceil(subscribers / Math.max(1, this.d.config.shardSize))),
+    );
+    this.ackShards.set(id, shards);
+    if (shards === 1) {
+      this.outbox.add([event], { key: realtimeKeys.tallyAck(id), value: seq, ttlMs: 60_000 });
+      return seq;
+    }
+    for (let k = 0; k < shards; k++) {
+      this.outbox.sendNow({
+        events: [event],
+        shard: { index: k, count: shards },
+        acks: [{ key: realtimeKeys.tallyAck(id, k), value: seq, ttlMs: 60_000 }],
+      });
+    }
     return seq;
   }
 
@@ -354,6 +394,7 @@ export class Fanout {
     }
     this.elections.delete(id);
     this.tally.forget(id);
+    this.ackShards.delete(id);
     for (const type of ['election.opened', 'election.closed']) this.announced.delete(`${id}|${type}`);
     await this.redis.sunsubscribe(electionChannel(id)).catch(() => {});
   }

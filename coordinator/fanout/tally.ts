@@ -10,12 +10,18 @@
  *   coalesces more instead of queueing stale tallies.
  *
  * Changes that arrive meanwhile fold into the next update, which reads full totals.
+ * A due election whose delivery is still under way is read anyway (`begin` while
+ * awaiting): the read refreshes the newest tally that the delivery under way posts to
+ * the connections it has not reached yet (latest wins), and the election is *owed* a
+ * full delivery once the one under way ends, for the connections it had already passed.
  */
 interface ElectionTally {
   dirty: boolean;
   reading: boolean;
   lastSentAt: number;
   awaiting: { seq: string; since: number } | null;
+  /** Read while a delivery was under way: deliver again once it ends. */
+  owed: boolean;
 }
 
 export class TallyCoalescer {
@@ -29,7 +35,13 @@ export class TallyCoalescer {
   private get(id: string): ElectionTally {
     let s = this.state.get(id);
     if (!s) {
-      s = { dirty: false, reading: false, lastSentAt: Number.NEGATIVE_INFINITY, awaiting: null };
+      s = {
+        dirty: false,
+        reading: false,
+        lastSentAt: Number.NEGATIVE_INFINITY,
+        awaiting: null,
+        owed: false,
+      };
       this.state.set(id, s);
     }
     return s;
@@ -57,7 +69,7 @@ export class TallyCoalescer {
     const s = this.state.get(id);
     if (!s?.awaiting) return null;
     if (now - s.awaiting.since > this.ackTimeoutMs) {
-      s.awaiting = null;
+      this.settle(s);
       return null;
     }
     return s.awaiting.seq;
@@ -66,12 +78,24 @@ export class TallyCoalescer {
   /** The awaited delivery `seq` was acknowledged. */
   acked(id: string, seq: string): void {
     const s = this.state.get(id);
-    if (s?.awaiting?.seq === seq) s.awaiting = null;
+    if (s?.awaiting?.seq === seq) this.settle(s);
+  }
+
+  private settle(s: ElectionTally): void {
+    s.awaiting = null;
+    if (s.owed) s.dirty = true;
+    s.owed = false;
+  }
+
+  /** True while a delivery of `id` is under way (a read now only refreshes the newest tally). */
+  isAwaiting(id: string): boolean {
+    return this.state.get(id)?.awaiting != null;
   }
 
   /** A read for `id` starts: what is dirty now will be in it. */
   begin(id: string, now: number): void {
     const s = this.get(id);
+    if (s.awaiting) s.owed = true;
     s.dirty = false;
     s.reading = true;
     s.lastSentAt = now;

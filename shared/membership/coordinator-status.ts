@@ -71,6 +71,8 @@ export interface FanoutStatus {
   clusterSubscribed: boolean;
   sent: {
     tallies: number;
+    /** Tally reads during a delivery under way: they refreshed the newest tally only. */
+    latestOnly: number;
     votes: number;
     lifecycle: number;
     cluster: number;
@@ -79,6 +81,8 @@ export interface FanoutStatus {
   };
   invocations: number;
   events: number;
+  /** Tallies replaced by a newer one of the same election before they went out. */
+  superseded: number;
   invokeFailures: number;
   lastInvokeError: string | null;
 }

@@ -55,7 +55,20 @@ export interface BroadcastRequest {
    * delivery finished (the fan-out keeps one tally delivery per election in flight).
    */
   acks?: BroadcastAck[];
+  /**
+   * A large fan-out split across concurrent invocations (as Lambda scales them): this
+   * one delivers only to the subscribers with `shardOf(connectionId, count) === index`.
+   */
+  shard?: BroadcastShard;
 }
+
+export interface BroadcastShard {
+  index: number;
+  count: number;
+}
+
+/** Most invocations one fan-out is split into. */
+export const MAX_BROADCAST_SHARDS = 64;
 
 export interface BroadcastAck {
   key: string;
@@ -87,6 +100,21 @@ export function parseBroadcastRequest(v: unknown): BroadcastRequest {
     )
   ) {
     throw new Error('broadcast: acks must be [{key: "{ws:...", value, ttlMs}]');
+  }
+  const sh = r.shard;
+  if (
+    sh !== undefined &&
+    (!sh ||
+      !Number.isInteger(sh.count) ||
+      !Number.isInteger(sh.index) ||
+      sh.count < 1 ||
+      sh.count > MAX_BROADCAST_SHARDS ||
+      sh.index < 0 ||
+      sh.index >= sh.count)
+  ) {
+    throw new Error(
+      `broadcast: shard must be {index, count} with 0 <= index < count <= ${MAX_BROADCAST_SHARDS}`,
+    );
   }
   return r;
 }

@@ -40,8 +40,18 @@ export function realtimeKeysFor(cluster: string) {
      * watches never cost a delivery.
      */
     voteWatch: (electionId: string) => `{${ns}:v:${electionId}}:watch`,
-    /** string: the last tally delivery of an election that the broadcast function finished. */
-    tallyAck: (electionId: string) => `{${ns}:ack:${electionId}}`,
+    /**
+     * string: the last tally delivery of an election that the broadcast function
+     * finished (shard k of a split fan-out: its own key, in the same slot).
+     */
+    tallyAck: (electionId: string, shard?: number) =>
+      shard === undefined ? `{${ns}:ack:${electionId}}` : `{${ns}:ack:${electionId}}:${shard}`,
+    /**
+     * string: the newest `tally.updated` event of an election (JSON), written by the
+     * fan-out at every tally read: a delivery under way posts this one to the
+     * connections it has not reached yet ("latest wins"), not the one it was given.
+     */
+    tallyLatest: (electionId: string) => `{${ns}:ack:${electionId}}:latest`,
   } as const;
 }
 

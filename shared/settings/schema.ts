@@ -131,6 +131,7 @@ export const settingsSchema = z.object({
   FANOUT_REPLAY_MS: num(5000, { min: 0 }),
   FANOUT_LIFECYCLE_GRACE_MS: num(15000, { min: 0 }),
   FANOUT_BATCH_MS: num(5, { min: 0 }),
+  FANOUT_SHARD_SIZE: num(500, { int: true, min: 1 }),
 
   // npm start and the CLIs (a CLI reads the same ports the stack listens on)
   HTTP_PORT: port(3000),

@@ -30,6 +30,7 @@ describe('fan-out: leadership is pushed, not polled', () => {
     refreshMs: 60000,
     replayWindowMs: 5000,
     lifecycleGraceMs: 15000,
+    shardSize: 500,
     batchMs: 5,
   };
 

@@ -20,9 +20,10 @@ describe('coordinator metrics (prom-client)', () => {
     leading: true,
     elections: 1,
     clusterSubscribed: true,
-    sent: { tallies: 1, votes: 2, lifecycle: 0, cluster: 0, replays: 0, takeovers: 1 },
+    sent: { tallies: 1, latestOnly: 0, votes: 2, lifecycle: 0, cluster: 0, replays: 0, takeovers: 1 },
     invocations: 4,
     events: 9,
+    superseded: 0,
     invokeFailures: 1,
     lastInvokeError: null,
   };

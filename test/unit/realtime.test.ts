@@ -178,8 +178,9 @@ describe('fan-out messages', () => {
 });
 
 describe('delivery', () => {
+  // Events that are each a fact of their own (tallies are latest-wins: fanout-latest-wins.test.ts).
   const ev = (topic: string, n: number): RealtimeEvent => ({
-    type: 'tally.updated',
+    type: 'vote.finalized',
     topic,
     data: { n },
     ts: 't',
