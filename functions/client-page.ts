@@ -16,6 +16,7 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.ch
 const html = page.replace('__WS_URL__', escapeHtml(wsUrl(process.env)));
 
 export async function handler(): Promise<APIGatewayProxyStructuredResultV2> {
+  // No work to skip: a warm-up invoke gets the page like anyone.
   return {
     statusCode: 200,
     headers: {

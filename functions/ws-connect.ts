@@ -1,3 +1,4 @@
+import { isWarmUp } from '../shared/warm-up';
 import { systemClock } from '../shared/clock';
 import { ApiError, toEnvelope } from '../shared/errors';
 import { ConnectionQuota, maxConnectionsPerUser } from '../shared/realtime/connection-quota';
@@ -32,6 +33,7 @@ function refuse(err: ApiError) {
  * registers the connection in Redis with its expiry.
  */
 export async function handler(event: ConnectEvent): Promise<{ statusCode: number; body?: string }> {
+  if (isWarmUp(event)) return { statusCode: 204 };
   const connectionId = event.requestContext.connectionId;
   try {
     const claims = await authenticateToken(event.queryStringParameters?.['token']);

@@ -1,3 +1,4 @@
+import { isWarmUp } from '../shared/warm-up';
 import { createLogger, errorFields } from '../shared/logger';
 import { loadRealtimeConfig } from '../shared/realtime/config';
 import { ConnectionRegistry } from '../shared/realtime/registry';
@@ -16,6 +17,7 @@ const registry = new ConnectionRegistry(redis(), loadRealtimeConfig());
  * to it answers 410 and removes it.
  */
 export async function handler(event: DisconnectEvent): Promise<{ statusCode: number }> {
+  if (isWarmUp(event)) return { statusCode: 204 };
   const connectionId = event.requestContext.connectionId;
   try {
     const topics = await withDeadline(registry.remove(connectionId, Date.now()), 3000);

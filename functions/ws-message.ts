@@ -1,3 +1,4 @@
+import { isWarmUp } from '../shared/warm-up';
 import { systemClock } from '../shared/clock';
 import { createLogger, errorFields } from '../shared/logger';
 import { apiGatewayPoster } from '../shared/realtime/api-gateway-poster';
@@ -65,6 +66,7 @@ const getPoster = (): ConnectionPoster =>
  * thrown error would reach the client as API Gateway's generic "Internal server error".
  */
 export async function handler(event: MessageEvent): Promise<{ statusCode: number; body?: string }> {
+  if (isWarmUp(event)) return { statusCode: 204 };
   const connectionId = event.requestContext.connectionId;
   let out: Outgoing[];
   try {

@@ -5,6 +5,8 @@ import { ensureKeyPair } from '../shared/auth/keys';
 import { portFree, waitForPortBusy } from './ports';
 import { type ManagedProcess, spawnManaged } from './processes';
 import { type RedisClusterHandle, type RedisClusterOptions, startRedisCluster } from './redis-cluster';
+import { type WarmUpReport, warmFunctions } from './warm-up';
+import { loadSettings } from '../shared/settings/load';
 
 /**
  * Starts the parts of the stack as child processes: the Redis Cluster, coordinators
@@ -132,6 +134,11 @@ export interface OfflineOptions extends OfflinePorts {
   redisSeeds: string;
   env?: NodeJS.ProcessEnv;
   onLine?: LineSink;
+  /**
+   * Invoke every function once before returning (local/warm-up.ts), so the first
+   * requests do not pay for loading the handlers; told how it went. `npm start` does.
+   */
+  warm?: (report: WarmUpReport) => void;
 }
 
 /** Starts serverless-offline (HTTP, WebSocket, Lambda invoke) on the given ports. */
@@ -167,6 +174,9 @@ export async function startOffline(o: OfflineOptions): Promise<ManagedProcess> {
   await waitStarted(proc, [o.httpPort, o.lambdaPort], 60000, async (code) => {
     throw new Error(`serverless-offline exited during start (${code})`);
   });
+  if (o.warm) {
+    o.warm(await warmFunctions({ repoRoot, lambdaPort: o.lambdaPort, stage: loadSettings(env).STAGE }));
+  }
   return proc;
 }
 
@@ -183,6 +193,8 @@ export interface StackOptions {
    * loop: `onGiveUp` is called and it stays down. Absent: nothing is relaunched.
    */
   relaunchCoordinators?: CoordinatorRelaunch;
+  /** Warm every function once serverless-offline listens (see {@link OfflineOptions.warm}). */
+  warm?: (report: WarmUpReport) => void;
 }
 
 export interface CoordinatorRelaunch {
@@ -283,6 +295,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       redisSeeds: redis.seeds,
       ...(o.env ? { env: o.env } : {}),
       ...(o.onLine ? { onLine: o.onLine } : {}),
+      ...(o.warm ? { warm: o.warm } : {}),
     });
     started.push(offline);
     return { redis, coordinators, offline, stop: stopAll };

@@ -138,6 +138,15 @@ async function main(): Promise<void> {
     coordinators,
     offline: { httpPort, wsPort, lambdaPort },
     onLine: (name, line) => print(name, line),
+    // Provisioned concurrency, locally: every function loaded before "ready", not by the first voters.
+    warm: (report) => {
+      const cold = Object.entries(report.functions).filter(([, status]) => status !== 200);
+      print(
+        'stack',
+        `warmed ${Object.keys(report.functions).length - cold.length} functions in ${report.ms} ms` +
+          (cold.length ? `; not warmed: ${cold.map(([k, s]) => `${k} (${s})`).join(', ')}` : ''),
+      );
+    },
     // Killing a coordinator (even the leader) is a drill the cluster survives: it is
     // reported and relaunched, as a container's restart policy would. A crash loop is not.
     relaunchCoordinators: {

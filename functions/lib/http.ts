@@ -1,3 +1,4 @@
+import { isWarmUp } from '../../shared/warm-up';
 import { withDeadline } from '../../shared/deadline';
 import { loadSettings } from '../../shared/settings/load';
 import { randomUUID } from 'node:crypto';
@@ -121,6 +122,7 @@ export function httpHandler(
   options: { maxBodyBytes?: number } = {},
 ): HttpHandler {
   return async (raw) => {
+    if (isWarmUp(raw)) return respond(204, undefined, 'warm-up');
     const started = performance.now();
     // A direct invoke can hand over anything (null, an array): never throw on its shape.
     const event = (raw !== null && typeof raw === 'object' ? raw : {}) as APIGatewayProxyEventV2;
