@@ -5,12 +5,20 @@
  * `tally.updated` that subscriber received whose counts include it; and messages
  * delivered per second over all subscribers.
  *
+ * In the same run, on the same stack: the intake alone (the same votes at the same
+ * rate on an election nobody watches, before any subscriber connects), so "intake
+ * unaffected" compares votes/s and submit latency while fanning out with those; and the
+ * anchor, serverless-offline's own `PostToConnection` ceiling: raw keep-alive POSTs
+ * from this process straight to its `@connections` endpoint for every subscriber (no
+ * SDK, no Lambda, no Redis), as many as it serves in a few seconds.
+ *
  *   node --import tsx bench/fanout.ts [--subscribers 1000] [--votes 1500] [--rate 100]
  *
  * Starts and stops its own Redis Cluster, three coordinators and serverless-offline on
  * free ports. Prints a table and writes bench/results/fanout.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -22,7 +30,9 @@ import { mintToken } from '../shared/auth/tokens';
 import { parseSeeds } from '../shared/config';
 import { createRedisCluster } from '../shared/redis/client';
 import { electionChannel } from '../shared/redis/keys';
-import { benchOptions, runBench } from './common';
+import { realtimeKeys } from '../shared/realtime/keys';
+import { electionTopic } from '../shared/realtime/topics';
+import { benchOptions, httpCall, percentile, runBench } from './common';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 import { loadSettings } from '../shared/settings/load';
 
@@ -32,10 +42,12 @@ const opts = benchOptions('node --import tsx bench/fanout.ts', {
   subscribers: { default: 1000, rule: { int: true, min: 1 }, help: 'WebSocket subscribers' },
   votes: { default: 1500, rule: { int: true, min: 1 }, help: 'votes submitted' },
   rate: { default: 100, rule: { above: 0 }, help: 'votes per second' },
+  'anchor-seconds': { default: 3, rule: { above: 0 }, help: 'seconds of raw PostToConnection (anchor)' },
 });
 const SUBSCRIBERS = opts.subscribers;
 const VOTES = opts.votes;
 const RATE = opts.rate;
+const ANCHOR_S = opts['anchor-seconds'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(sorted: Float64Array, p: number): number {
@@ -60,6 +72,7 @@ async function main(): Promise<void> {
   const redisBase = await findFreePortRange(6, 10000);
   const cluster = await startRedisCluster({ basePort: redisBase, dataDir: dir, fresh: true });
   const sub = createRedisCluster(parseSeeds(cluster.seeds), { shardedSubscribers: true });
+  const plain = createRedisCluster(parseSeeds(cluster.seeds));
   try {
     const base = await findFreePortRange(3);
     const ports = { httpPort: base, wsPort: base + 1, lambdaPort: base + 2 };
@@ -132,6 +145,69 @@ async function main(): Promise<void> {
     const id = String(created.body['id']);
     if ((await call('POST', `/elections/${id}/open`, admin)).status !== 200) throw new Error('open failed');
 
+    /** VOTES votes at RATE per second on `electionId`, each by its own voter: intake as measured by the voters. */
+    const intake = async (electionId: string, prefix: string) => {
+      const started = Date.now();
+      let next = 0;
+      let accepted = 0;
+      let retries = 0;
+      const lat: number[] = [];
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < VOTES) {
+            const i = next++;
+            const wait = started + (i * 1000) / RATE - Date.now();
+            if (wait > 0) await sleep(wait);
+            const voter = await token(`${prefix}-voter-${i}`, 'voter');
+            const t0 = performance.now();
+            for (let attempt = 1; attempt <= 3; attempt++) {
+              // Network errors and 503 are retried (the same voter: at most one vote counts).
+              const r = await call(
+                'POST',
+                `/elections/${electionId}/votes`,
+                voter,
+                { optionId: ['a', 'b', 'c'][i % 3] },
+                `${prefix}-${i}`,
+              ).catch(() => ({ status: 0, body: {} }));
+              if (r.status === 202) accepted++;
+              if (r.status !== 0 && r.status !== 503) break;
+              retries++;
+            }
+            lat.push(performance.now() - t0);
+          }
+        }),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      lat.sort((a, b) => a - b);
+      return {
+        started,
+        accepted,
+        retries,
+        seconds,
+        perSecond: accepted / seconds,
+        p50: percentile(lat, 50),
+        p99: percentile(lat, 99),
+      };
+    };
+
+    // Intake alone: the same votes at the same rate on an election nobody watches.
+    const quietElection = await call('POST', '/elections', admin, {
+      title: 'fan-out bench (intake alone)',
+      options: [
+        { id: 'a', label: 'A' },
+        { id: 'b', label: 'B' },
+        { id: 'c', label: 'C' },
+      ],
+    });
+    const quietId = String(quietElection.body['id']);
+    if ((await call('POST', `/elections/${quietId}/open`, admin)).status !== 200)
+      throw new Error('open failed');
+    const alone = await intake(quietId, 'alone');
+    console.log(
+      `intake alone: ${alone.accepted}/${VOTES} votes accepted in ${alone.seconds.toFixed(1)} s, submit p50 ${alone.p50.toFixed(0)} ms p99 ${alone.p99.toFixed(0)} ms`,
+    );
+    await sleep(1000); // its finalizations settle
+
     // Finalizations as the pipeline announces them.
     const batches: { at: number; n: number }[] = [];
     await sub.ssubscribe(electionChannel(id));
@@ -187,36 +263,44 @@ async function main(): Promise<void> {
       `${SUBSCRIBERS} subscribers connected and subscribed in ${connectS.toFixed(1)} s (${retries} retries)`,
     );
 
-    // Votes at RATE per second, each by its own voter.
-    const flowStarted = Date.now();
-    let next = 0;
-    let accepted = 0;
-    let voteRetries = 0;
+    // Anchor: serverless-offline's own PostToConnection ceiling, from this process.
+    const connectionIds = await plain.zrange(realtimeKeys.topic(electionTopic(id)), '0', '-1');
+    const anchorAgent = new Agent({ keepAlive: true, maxSockets: 32 });
+    const anchorBody = JSON.stringify({ type: 'bench.anchor', data: { pad: 'x'.repeat(300) } });
+    let anchorPosts = 0;
+    let anchorErrors = 0;
+    const anchorUntil = Date.now() + ANCHOR_S * 1000;
+    const anchorStarted = performance.now();
     await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (next < VOTES) {
-          const i = next++;
-          const wait = flowStarted + (i * 1000) / RATE - Date.now();
-          if (wait > 0) await sleep(wait);
-          const voter = await token(`bench-voter-${i}`, 'voter');
-          for (let attempt = 1; attempt <= 3; attempt++) {
-            // Network errors and 503 are retried (the same voter: at most one vote counts).
-            const r = await call(
-              'POST',
-              `/elections/${id}/votes`,
-              voter,
-              { optionId: ['a', 'b', 'c'][i % 3] },
-              `bench-${i}`,
-            ).catch(() => ({ status: 0, body: {} }));
-            if (r.status === 202) accepted++;
-            if (r.status !== 0 && r.status !== 503) break;
-            voteRetries++;
-          }
+      Array.from({ length: 32 }, async (_, w) => {
+        for (let i = w; Date.now() < anchorUntil; i += 32) {
+          const cid = connectionIds[i % connectionIds.length]!;
+          const r = await httpCall(
+            anchorAgent,
+            ports.wsPort,
+            'POST',
+            `/@connections/${encodeURIComponent(cid)}`,
+            { 'content-type': 'application/json' },
+            anchorBody,
+          ).catch(() => ({ status: 0, text: '' }));
+          if (r.status >= 200 && r.status < 300) anchorPosts++;
+          else anchorErrors++;
         }
       }),
     );
-    const flowS = (Date.now() - flowStarted) / 1000;
-    console.log(`${accepted}/${VOTES} votes accepted in ${flowS.toFixed(1)} s (${voteRetries} retries)`);
+    const anchorPerSecond = anchorPosts / ((performance.now() - anchorStarted) / 1000);
+    anchorAgent.destroy();
+    console.log(
+      `anchor: serverless-offline PostToConnection ${anchorPerSecond.toFixed(0)} posts/s (${anchorErrors} errors, ${connectionIds.length} connections)`,
+    );
+    await sleep(1000);
+
+    const flow = await intake(id, 'bench');
+    const { accepted } = flow;
+    const flowStarted = flow.started;
+    console.log(
+      `${accepted}/${VOTES} votes accepted in ${flow.seconds.toFixed(1)} s while fanning out (${flow.retries} retries), submit p50 ${flow.p50.toFixed(0)} ms p99 ${flow.p99.toFixed(0)} ms`,
+    );
 
     // Wait until every subscriber saw a tally with every vote in it.
     const deadline = Date.now() + 60000;
@@ -279,7 +363,19 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(1))
         .join(' ')}`,
       subscribers: SUBSCRIBERS,
-      votes: { offered: VOTES, accepted, ratePerSecond: RATE, flowSeconds: flowS, drainedSeconds: drainedS },
+      votes: {
+        offered: VOTES,
+        accepted,
+        ratePerSecond: RATE,
+        flowSeconds: flow.seconds,
+        drainedSeconds: drainedS,
+      },
+      intake: {
+        alone: { perSecond: alone.perSecond, p50: alone.p50, p99: alone.p99, accepted: alone.accepted },
+        fanningOut: { perSecond: flow.perSecond, p50: flow.p50, p99: flow.p99, accepted },
+        ratio: flow.perSecond / alone.perSecond,
+      },
+      anchor: { postsPerSecond: anchorPerSecond, errors: anchorErrors, seconds: ANCHOR_S },
       batches: batches.length,
       delayMs: {
         samples: k,
@@ -295,6 +391,7 @@ async function main(): Promise<void> {
         peakPerSecond: Math.max(0, ...perSecond.values()),
         windowSeconds: windowS,
       },
+      deliveredToAnchor: deliveries / windowS / anchorPerSecond,
       tallyUpdatesPerSubscriber: {
         min: tallyCounts[0] ?? 0,
         median: tallyCounts[Math.floor(tallyCounts.length / 2)] ?? 0,
@@ -318,6 +415,15 @@ async function main(): Promise<void> {
     console.log(
       `| tally.updated per subscriber: total (median) / per second | ${result.tallyUpdatesPerSubscriber.median} / ${fmt(result.tallyUpdatesPerSubscriber.perSecond)} |`,
     );
+    console.log(
+      `| intake votes/s alone / while fanning out (ratio) | ${fmt(alone.perSecond)} / ${fmt(flow.perSecond)} (${(flow.perSecond / alone.perSecond).toFixed(2)}) |`,
+    );
+    console.log(
+      `| submit latency p99 alone / while fanning out (ms) | ${fmt(alone.p99)} / ${fmt(flow.p99)} |`,
+    );
+    console.log(
+      `| anchor: serverless-offline PostToConnection ceiling (posts/s) | ${fmt(anchorPerSecond)}; deliveries at ${(result.deliveredToAnchor).toFixed(2)}× it |`,
+    );
     console.log(`| (subscriber, vote) pairs never delivered | ${missing} |`);
     console.log(`| finalized batches announced | ${batches.length} |`);
     console.log(`| connect + subscribe ${SUBSCRIBERS} clients (s) | ${fmt(connectS)} |`);
@@ -329,6 +435,7 @@ async function main(): Promise<void> {
     stopping = true;
     for (const s of subs) s.ws.terminate();
     sub.disconnect();
+    plain.disconnect();
     for (const p of procs.reverse()) await p.stop().catch(() => {});
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
