@@ -57,7 +57,7 @@ export async function warmFunctions(o: {
             method: 'POST',
             headers: { 'x-amz-invocation-type': 'RequestResponse', 'content-type': 'application/json' },
             body,
-            signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
+            signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
           },
         );
         const payload = await res.text();
