@@ -46,6 +46,13 @@ export interface Election extends Partial<SecretElectionFields> {
   partitions: number;
   /** Hide totals until close (default false: live totals). */
   hideTotalsUntilClosed: boolean;
+  /**
+   * How many options a ballot may choose ("choose up to m", issue 17): 1 (single choice)
+   * unless the election was made with more. A secret ballot's is its `maxSelections`.
+   * Every election read from the store has it; absent only on records built by hand
+   * (tests), which count as 1.
+   */
+  maxChoices?: number;
   closedAt: string | null;
   /**
    * Once the result is final: every partition's audit chain head, recorded with the
@@ -63,6 +70,8 @@ export interface NewElection {
   closesAt: string | null;
   voters: string[] | null;
   hideTotalsUntilClosed: boolean;
+  /** Up to how many options an open ballot may choose (1 ≤ m ≤ options); absent = 1. */
+  maxChoices?: number;
   /** Secret-ballot settings; null or absent for an open election. */
   secret?: NewSecretConfig | null;
   /** Who may vote (default `roll`). */

@@ -39,6 +39,8 @@ export const newElectionSchema = z
     hideTotalsUntilClosed: z.boolean().default(false),
     // Who may vote: voter accounts (`roll`) or whoever joins with a code (`code`).
     access: z.enum(['roll', 'code']).default('roll'),
+    // "Choose up to m" (issue 17); at most the number of options (a refinement below).
+    maxChoices: z.number().int().min(1).max(64).default(1),
     // Secret ballots (shared/elections/secret-config.ts checks them against each other).
     ballot: z.enum(['open', 'secret']).default('open'),
     trustees: z.array(z.string()).min(1).max(32).optional(),
@@ -46,6 +48,21 @@ export const newElectionSchema = z
     minSelections: z.number().int().min(0).max(64).default(1),
     maxSelections: z.number().int().min(1).max(64).default(1),
   })
+  .refine(
+    (b: unknown) => {
+      // Runs whatever else failed, so `b` may be anything.
+      if (typeof b !== 'object' || b === null) return true;
+      const { maxChoices, options } = b as Record<string, unknown>;
+      if (typeof maxChoices !== 'number' || !Array.isArray(options)) return true;
+      return maxChoices <= options.length;
+    },
+    {
+      path: ['maxChoices'],
+      message: 'maxChoices must be at most the number of options',
+      params: EXACT,
+      when: () => true,
+    },
+  )
   .refine(
     (b: unknown) => {
       // Runs whatever else failed, so `b` may be anything.
@@ -94,6 +111,8 @@ function explain(issue: BodyIssue): ApiError {
       return badRequest('ballot must be "open" or "secret"', { field });
     case 'access':
       return badRequest('access must be "roll" or "code"', { field });
+    case 'maxChoices':
+      return badRequest('maxChoices must be an integer from 1 to the number of options', { field });
     case 'trustees':
     case 'threshold':
     case 'minSelections':
@@ -132,6 +151,14 @@ function checkAccess(b: { access: 'roll' | 'code'; voters?: string[] | null; bal
 export function parseNewElection(body: unknown): NewElection {
   const b = parseBody(newElectionSchema, body, explain);
   checkAccess(b);
+  if (b.ballot === 'secret' && b.maxChoices > 1) {
+    // qv/v1 (BALLOTS.md) has its own rule for how many options a ballot selects, proven
+    // inside each encrypted ballot: a second, unproven limit would only disagree with it.
+    throw badRequest(
+      'maxChoices applies to open ballots; a secret ballot sets how many options it may select with minSelections/maxSelections (docs/api.md "Secret ballots")',
+      { field: 'maxChoices' },
+    );
+  }
   return {
     title: b.title.trim(),
     options: b.options,
@@ -139,6 +166,7 @@ export function parseNewElection(body: unknown): NewElection {
     closesAt: iso(b.closesAt),
     voters: b.voters ? [...new Set(b.voters)] : null,
     hideTotalsUntilClosed: b.hideTotalsUntilClosed,
+    ...(b.maxChoices === 1 ? {} : { maxChoices: b.maxChoices }), // absent = single choice
     // The secret fields as sent (not the schema's defaults): an open election must carry none.
     secret: parseSecretConfig(body as Record<string, unknown>, b.options.length),
     access: b.access,

@@ -102,6 +102,9 @@ function toRecord(h: Record<string, string>): ElectionRecord | null {
     ...(h['joinKey'] ? { joinKey: h['joinKey'] } : {}),
     partitions: Number(h['partitions'] ?? 0),
     hideTotalsUntilClosed: h['hideTotals'] === '1',
+    // Elections made before "choose up to m" are single choice; a secret ballot's limit is
+    // its maxSelections (secretFieldsOf).
+    maxChoices: Number(h['ballot'] === 'secret' ? (h['maxSelections'] ?? 1) : (h['maxChoices'] ?? 1)),
     closedAt: h['closedAt'] || null,
     openedAt: h['openedAt'] || null,
     closingAt: h['closingAt'] || null,
@@ -186,6 +189,7 @@ export class ElectionStore {
       restricted: input.voters ? '1' : '0',
       partitions: String(P),
       hideTotals: input.hideTotalsUntilClosed ? '1' : '0',
+      maxChoices: String(input.maxChoices ?? 1),
       tags: JSON.stringify(tags),
       partitionSalt,
       access: input.access ?? 'roll',

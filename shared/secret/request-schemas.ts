@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { voteRequestSchema } from '../votes/vote-request';
+import { approvalVoteRequestSchema, voteRequestSchema } from '../votes/vote-request';
 
 /**
  * The request bodies of the secret-ballot routes, written once as schemas:
@@ -52,8 +52,12 @@ export const secretBallotSchema = z.object({
 
 export const secretVoteRequestSchema = z.strictObject({ ballot: secretBallotSchema });
 
-/** `POST /elections/{id}/votes`: an open ballot `{optionId}` or a secret one `{ballot}`. */
-export const castRequestSchema = z.union([voteRequestSchema, secretVoteRequestSchema]);
+/** `POST /elections/{id}/votes`: an open ballot `{optionId}` or `{optionIds}`, or a secret one `{ballot}`. */
+export const castRequestSchema = z.union([
+  voteRequestSchema,
+  approvalVoteRequestSchema,
+  secretVoteRequestSchema,
+]);
 
 export const spoilRequestSchema = z.strictObject({
   ballot: secretBallotSchema,

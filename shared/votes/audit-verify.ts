@@ -55,6 +55,8 @@ export interface VerifyReport {
 /** What the results publish that the log is checked against. */
 export interface PublishedResults {
   totals: Record<string, number>;
+  /** Ballots counted (results since issue 17); checked when published. */
+  ballots?: number;
   finalized: number;
   rejected: number;
   chainHeads?: Record<string, ChainHead>;
@@ -145,6 +147,9 @@ export function verifyAuditWith(
       const mine = totals[opt] ?? 0;
       const theirs = published.totals[opt] ?? 0;
       if (mine !== theirs) problems.push(`option ${opt}: audit log counts ${mine}, results say ${theirs}`);
+    }
+    if (published.ballots !== undefined && published.ballots !== counted) {
+      problems.push(`audit log has ${counted} counted ballots, results say ${published.ballots}`);
     }
     if (published.finalized !== counted) {
       problems.push(`audit log has ${counted} counted votes, results say ${published.finalized} finalized`);

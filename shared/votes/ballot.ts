@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { ApiError } from '../errors';
 import type { Election } from '../elections/model';
 import { receiptHash } from './audit-chain';
-import { parseVoteRequest } from './vote-request';
+import { type ChoiceProblem, choiceProblem, encodeChoice, judgeChoice } from './ballot-choice';
+import { parseChoiceRequest } from './vote-request';
 
 /**
  * The ballot behind one interface: parse what a voter sends, record it (the text kept
@@ -41,18 +42,46 @@ export interface JudgeContext {
   rollKey?: string | null;
 }
 
-/** Plain (open) ballots: the recorded text is the chosen option id. */
+/** What the submit path answers for each {@link ChoiceProblem} (nothing is stored). */
+function refuseChoice(problem: { code: ChoiceProblem; optionId?: string }, maxChoices: number): ApiError {
+  switch (problem.code) {
+    case 'invalid_option':
+      return new ApiError(400, 'invalid_option', `Option "${problem.optionId}" is not on this ballot`);
+    case 'duplicate_option':
+      return new ApiError(400, 'duplicate_option', `Option "${problem.optionId}" is chosen more than once`, {
+        field: 'optionIds',
+      });
+    case 'too_many_choices':
+      return new ApiError(
+        400,
+        'too_many_choices',
+        maxChoices === 1
+          ? 'This election allows only one choice'
+          : `This election allows at most ${maxChoices} choices`,
+        { field: 'optionIds', maxChoices },
+      );
+    default:
+      return new ApiError(400, 'invalid_request', 'Choose at least one option', { field: 'optionIds' });
+  }
+}
+
+/**
+ * Plain (open) ballots: the recorded text is the chosen option id, or for a "choose up
+ * to m" ballot (`maxChoices` > 1) the chosen ids in ballot order joined by ","
+ * (ballot-choice.ts). Submit and validators apply the same rule: distinct ids on the
+ * ballot, at most `maxChoices` of them; validators also refuse a text in another order.
+ */
 export const plainBallot: BallotScheme = {
   name: 'plain',
   parse(election, body) {
-    const optionId = parseVoteRequest(body);
-    if (!election.options.some((o) => o.id === optionId)) {
-      throw new ApiError(400, 'invalid_option', `Option "${optionId}" is not on this ballot`);
-    }
-    return optionId;
+    const ids = parseChoiceRequest(body);
+    const maxChoices = election.maxChoices ?? 1;
+    const problem = choiceProblem(ids, election.options, maxChoices);
+    if (problem) throw refuseChoice(problem, maxChoices);
+    return encodeChoice(ids, election.options);
   },
   judge(election, recorded) {
-    return election.options.some((o) => o.id === recorded) ? null : 'invalid_option';
+    return judgeChoice(recorded, election.options, election.maxChoices ?? 1);
   },
   countKey: (recorded) => recorded,
 };

@@ -5,6 +5,7 @@ import { makeVoteId, parseVoteId } from '../elections/model';
 import type { ElectionRecord } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
 import { type ChainHead, genesisHash } from './audit-chain';
+import { CHOICE_SEPARATOR, choiceIds } from './ballot-choice';
 import { compareStreamIds, isStreamId, U64_MAX } from './stream-ids';
 import { countVerdicts } from './verdict';
 import { decodeVoteLogEntry } from './vote-log';
@@ -23,6 +24,8 @@ export interface VoteView {
   receiptNonce?: string;
   /** The choice; not shown to anyone but its voter while the election hides its totals. */
   optionId?: string;
+  /** The choices of a ballot that chose several ("choose up to m"), in ballot order; shown as `optionId` is. */
+  optionIds?: string[];
   acceptedAt: string;
 }
 
@@ -89,7 +92,11 @@ export async function readVote(
     receipt: f.receipt,
     ballotId: f.ballotId,
     ...(own && f.nonce ? { receiptNonce: f.nonce } : {}),
-    ...(showOption ? { optionId: f.option } : {}),
+    ...(!showOption
+      ? {}
+      : f.option.includes(CHOICE_SEPARATOR)
+        ? { optionIds: choiceIds(f.option) }
+        : { optionId: f.option }),
     acceptedAt: new Date(f.at).toISOString(),
   };
 }
@@ -109,7 +116,10 @@ export type { ChainHead } from './audit-chain';
 export interface Results {
   electionId: string;
   status: string;
+  /** Per option: the weights of the counted ballots that chose it (1 each without weights). */
   totals: Record<string, number>;
+  /** Ballots counted. With "choose up to m" ballots or weights the totals add up to more. */
+  ballots: number;
   finalized: number;
   pending: number;
   rejected: number;
@@ -163,6 +173,8 @@ export async function readResults(redis: Cluster, clock: Clock, e: ElectionRecor
     electionId: e.id,
     status: e.status,
     totals: hidden ? {} : totals,
+    // Every counted ballot is a finalized vote: the same count, named for what totals sum.
+    ballots: finalized,
     finalized,
     pending,
     rejected,

@@ -8,7 +8,7 @@ import { createLogger } from '../../shared/logger';
 import { partitionKeys, partitionTag } from '../../shared/redis/keys';
 import { electionBallots } from '../../shared/secret/election-ballots';
 import { plainBallot } from '../../shared/votes/ballot';
-import { readAuditPage, readResults } from '../../shared/votes/read';
+import { readAuditPage, readResults, readVote } from '../../shared/votes/read';
 import { type SubmitOptions, submitVote } from '../../shared/votes/submit';
 import { verifyAudit } from '../../shared/votes/verify';
 import { deleteNamespace, testRedis } from '../helpers/redis';
@@ -88,6 +88,134 @@ describe('weighted votes and approval ballots through the pipeline', () => {
   async function auditOf(e: ElectionRecord) {
     return (await readAuditPage(redis, e, undefined, 1000)).entries;
   }
+
+  /** Every vote log entry and voter record of an election (to show nothing was stored). */
+  async function stored(e: ElectionRecord): Promise<number> {
+    let n = 0;
+    for (const t of e.tags) {
+      const k = partitionKeys(t);
+      n += (await redis.xlen(k.votes)) + (await redis.hlen(k.voters));
+    }
+    return n;
+  }
+
+  /** Appends an entry straight to the vote log (past the submit path), as the script would. */
+  async function inject(e: ElectionRecord, voter: string, option: string, n: number, weight?: string) {
+    const k = partitionKeys(e.tags[partitionOf(voter, P, e.partitionSalt)]!);
+    const token = `${String(n % 10).repeat(64)}.${String(n % 10).repeat(32)}.${'f'.repeat(32)}`;
+    const fields = ['v', `${option}|${token}|${Date.now()}|${voter}`, ...(weight ? ['w', weight] : [])];
+    const sid = await redis.xadd(k.votes, '*', ...fields);
+    await redis.hset(k.voters, voter, `${sid}|||${token}`);
+  }
+
+  test('an approval ballot of 2 of 3 options counts once for each, weighted; ballots counts ballots', async () => {
+    const e = await openElection({ maxChoices: 2 });
+    const submit = (voter: string, body: unknown, weight = 1) =>
+      submitVote(redis, systemClock, plainBallot, e, voter, body, undefined, { ...noWait, weight });
+    const two = await submit('two', { optionIds: ['c', 'a'] });
+    const one = await submit('one', { optionIds: ['b'] });
+    const single = await submit('single', { optionId: 'b' });
+    const heavy = await submit('heavy', { optionIds: ['a', 'b'] }, 3);
+    expect(await settle(e)).toBe(4);
+
+    const results = await readResults(redis, systemClock, e);
+    expect(results.totals).toEqual({ a: 1 + 3, b: 1 + 1 + 3, c: 1 });
+    expect(results).toMatchObject({ ballots: 4, finalized: 4, rejected: 0 });
+    const entries = await auditOf(e);
+    const optionOf = (r: { receipt: string }) => entries.find((x) => x.receipt === r.receipt)?.option;
+    // Recorded in ballot order; a single choice (either body) exactly as before.
+    expect([optionOf(two), optionOf(one), optionOf(single), optionOf(heavy)]).toEqual([
+      'a,c',
+      'b',
+      'b',
+      'a,b',
+    ]);
+    const report = verifyAudit(e.id, P, entries, results, [
+      { receipt: two.receipt, nonce: two.receiptNonce },
+      { receipt: heavy.receipt, nonce: heavy.receiptNonce },
+    ]);
+    expect(report.problems).toEqual([]);
+    expect(report.totals).toEqual({ a: 4, b: 5, c: 1 });
+    expect(report.counted).toBe(4);
+    expect(verifyAudit(e.id, P, entries, { ...results, ballots: 5 }).problems).toEqual([
+      'audit log has 4 counted ballots, results say 5',
+    ]);
+    // The voter reads their choices back as a list; a single choice as optionId.
+    const view = await readVote(redis, e, two.voteId, COMMITTEE, { sub: 'two', role: 'voter' });
+    expect(view).toMatchObject({ status: 'finalized', optionIds: ['a', 'c'] });
+    expect(view.optionId).toBeUndefined();
+    const singleView = await readVote(redis, e, one.voteId, COMMITTEE, { sub: 'one', role: 'voter' });
+    expect(singleView.optionId).toBe('b');
+    expect(singleView.optionIds).toBeUndefined();
+  });
+
+  test('duplicates, too many, none and unknown options: 400 with a clear code, nothing stored', async () => {
+    const e = await openElection({ maxChoices: 2 });
+    const single = await openElection();
+    const cases: [ElectionRecord, unknown, number, string][] = [
+      [e, { optionIds: ['a', 'a'] }, 400, 'duplicate_option'],
+      [e, { optionIds: ['a', 'b', 'c'] }, 400, 'too_many_choices'],
+      [e, { optionIds: [] }, 400, 'invalid_request'],
+      [e, { optionIds: ['a', 'zz'] }, 400, 'invalid_option'],
+      [e, { optionId: 'a', optionIds: ['a'] }, 400, 'invalid_request'],
+      [single, { optionIds: ['a', 'b'] }, 400, 'too_many_choices'],
+    ];
+    for (const [election, body, status, code] of cases) {
+      await expect(
+        submitVote(redis, systemClock, plainBallot, election, 'refused', body, 'key-1', noWait),
+      ).rejects.toMatchObject({ status, code });
+    }
+    expect(await stored(e)).toBe(0);
+    expect(await stored(single)).toBe(0);
+  });
+
+  test('Idempotency-Key: the same set (any order) is a replay, another set is 422', async () => {
+    const e = await openElection({ maxChoices: 3 });
+    const submit = (body: unknown) =>
+      submitVote(redis, systemClock, plainBallot, e, 'retrying', body, 'same-key', noWait);
+    const first = await submit({ optionIds: ['a', 'b'] });
+    const again = await submit({ optionIds: ['b', 'a'] });
+    expect(again).toMatchObject({ duplicate: true, voteId: first.voteId, receipt: first.receipt });
+    await expect(submit({ optionIds: ['a', 'c'] })).rejects.toMatchObject({
+      status: 422,
+      code: 'idempotency_key_reused',
+    });
+    await expect(submit({ optionId: 'a' })).rejects.toMatchObject({ status: 422 });
+    expect(await redis.xlen(partitionKeys(e.tags[partitionOf('retrying', P, e.partitionSalt)]!).votes)).toBe(
+      1,
+    );
+  });
+
+  test('a multi-choice entry written past the submit path is rejected by the validators, with a reason', async () => {
+    const single = await openElection();
+    const e = await openElection({ maxChoices: 2 });
+    await inject(single, 'two-in-single', 'a,b', 1);
+    await inject(e, 'three', 'a,b,c', 2);
+    await inject(e, 'twice', 'a,a', 3);
+    await inject(e, 'unknown', 'a,zz', 4);
+    await inject(e, 'unordered', 'b,a', 5);
+    await inject(e, 'empty', '', 6);
+    await inject(e, 'fine', 'a,b', 7);
+    expect(await settle(single)).toBe(1);
+    expect(await settle(e)).toBe(6);
+    const reasons = async (x: ElectionRecord) =>
+      (await auditOf(x)).map((en) => `${en.option}:${en.outcome}:${en.reason}`).sort();
+    expect(await reasons(single)).toEqual(['a,b:rejected:too_many_choices']);
+    expect(await reasons(e)).toEqual(
+      [
+        'a,b,c:rejected:too_many_choices',
+        'a,a:rejected:duplicate_option',
+        'a,zz:rejected:invalid_option',
+        'b,a:rejected:malformed_choice',
+        ':rejected:invalid_option',
+        'a,b:counted:',
+      ].sort(),
+    );
+    const results = await readResults(redis, systemClock, e);
+    expect(results).toMatchObject({ totals: { a: 1, b: 1, c: 0 }, ballots: 1, rejected: 5 });
+    expect((await readResults(redis, systemClock, single)).totals).toEqual({ a: 0, b: 0, c: 0 });
+    expect(verifyAudit(e.id, P, await auditOf(e), results).problems).toEqual([]);
+  });
 
   test('a vote of weight 3 counts 3 in the totals and in the recount of npm run verify', async () => {
     const e = await openElection();
@@ -187,14 +315,8 @@ describe('weighted votes and approval ballots through the pipeline', () => {
 
   test('a weight written past the submit path (out of range, unreadable) is rejected by the validators', async () => {
     const e = await openElection();
-    const inject = async (voter: string, weight: string, n: number) => {
-      const k = partitionKeys(e.tags[partitionOf(voter, P, e.partitionSalt)]!);
-      const token = `${String(n).repeat(64)}.${String(n).repeat(32)}.${'f'.repeat(32)}`;
-      const sid = await redis.xadd(k.votes, '*', 'v', `a|${token}|${Date.now()}|${voter}`, 'w', weight);
-      await redis.hset(k.voters, voter, `${sid}|||${token}`);
-    };
-    await inject('huge', '1001', 1);
-    await inject('junk', '3x', 2);
+    await inject(e, 'huge', 'a', 1, '1001');
+    await inject(e, 'junk', 'a', 2, '3x');
     expect(await settle(e)).toBe(2);
     const entries = await auditOf(e);
     expect(entries.map((x) => [x.outcome, x.reason, x.weight]).sort()).toEqual([

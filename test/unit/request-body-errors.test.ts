@@ -1,7 +1,7 @@
 import { parseTokenRequest } from '../../shared/auth/user-input';
 import { parseNewElection } from '../../shared/elections/new-election';
 import { ApiError } from '../../shared/errors';
-import { parseVoteRequest } from '../../shared/votes/vote-request';
+import { parseChoiceRequest, parseVoteRequest } from '../../shared/votes/vote-request';
 
 /**
  * The 400s a client gets for a bad body are API.md's hand-written messages, one per
@@ -142,6 +142,48 @@ describe('POST /elections body', () => {
     ],
   ])('several problems: %s', (_what, body, expected) => {
     expect(refusal(parseNewElection, body)).toEqual(expected);
+  });
+});
+
+describe('"choose up to m" (issue 17): maxChoices and optionIds', () => {
+  test('maxChoices: default 1 (absent), 1 ≤ m ≤ options, open ballots only', () => {
+    expect(parseNewElection(election).maxChoices).toBeUndefined();
+    expect(parseNewElection({ ...election, maxChoices: 1 }).maxChoices).toBeUndefined();
+    expect(parseNewElection({ ...election, maxChoices: 2 }).maxChoices).toBe(2);
+    expect(refusal(parseNewElection, { ...election, maxChoices: 3 })).toEqual(
+      bad('maxChoices must be at most the number of options', { field: 'maxChoices' }),
+    );
+    for (const maxChoices of [0, 1.5, '2', null, 65]) {
+      expect(refusal(parseNewElection, { ...election, maxChoices })).toEqual(
+        bad('maxChoices must be an integer from 1 to the number of options', { field: 'maxChoices' }),
+      );
+    }
+    const secret = { ...election, ballot: 'secret', trustees: ['t1'], threshold: 1 };
+    expect(parseNewElection({ ...secret, maxChoices: 1 }).secret).toMatchObject({ maxSelections: 1 });
+    expect(refusal(parseNewElection, { ...secret, maxChoices: 2 })).toEqual(
+      bad(
+        'maxChoices applies to open ballots; a secret ballot sets how many options it may select with minSelections/maxSelections (docs/api.md "Secret ballots")',
+        { field: 'maxChoices' },
+      ),
+    );
+  });
+
+  test('vote: {optionId} is one id, {optionIds} 1 to 64 non-empty ids, never both', () => {
+    expect(parseChoiceRequest({ optionId: 'yes' })).toEqual(['yes']);
+    expect(parseChoiceRequest({ optionIds: ['no', 'yes'] })).toEqual(['no', 'yes']);
+    const shape = bad('optionIds must be an array of 1 to 64 option ids (non-empty strings)', {
+      field: 'optionIds',
+    });
+    for (const optionIds of [[], 'yes', [''], [1], Array.from({ length: 65 }, (_, i) => `o${i}`), null]) {
+      expect(refusal(parseChoiceRequest, { optionIds })).toEqual(shape);
+    }
+    expect(refusal(parseChoiceRequest, { optionId: 'yes', optionIds: ['yes'] })).toEqual(
+      bad('Send either optionId or optionIds, not both', { fields: ['optionId', 'optionIds'] }),
+    );
+    expect(refusal(parseChoiceRequest, { optionIds: ['yes'], x: 1 })).toEqual(
+      bad('Unknown field(s): x', { fields: ['x'] }),
+    );
+    expect(refusal(parseChoiceRequest, null)).toEqual(bad('Body must be a JSON object {optionId}'));
   });
 });
 
