@@ -604,6 +604,64 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     await fails('POST', '/join', { body: { code: joinCode, device: device() } }, 409, 'election_not_open');
   });
 
+  test('"choose up to m": maxChoices, {optionIds}, ballots and the audit entry of an approval ballot', async () => {
+    const abc = [...yesNo, { id: 'maybe', label: 'Maybe' }];
+    const id = await openElection({ options: abc, maxChoices: 2 });
+    expect((await call('GET', `/elections/${id}`, { token: auditor })).body.maxChoices).toBe(2);
+    const single = await openElection();
+    expect((await call('GET', `/elections/${single}`, { token: auditor })).body.maxChoices).toBe(1);
+    for (const [body, field] of [
+      [{ title: 't', options: yesNo, maxChoices: 3 }, 'maxChoices'],
+      [{ title: 't', options: yesNo, maxChoices: 0 }, 'maxChoices'],
+      [
+        { title: 't', options: yesNo, maxChoices: 2, ballot: 'secret', trustees: ['t1'], threshold: 1 },
+        'maxChoices',
+      ],
+    ] as const) {
+      const res = await fails('POST', '/elections', { token: admin, body }, 400, 'invalid_request');
+      expect(res.body.error.details).toEqual({ field });
+    }
+    const ann = await api.token(`ct-ann-${id}`, 'voter');
+    const ben = await api.token(`ct-ben-${id}`, 'voter');
+    const votes = `/elections/${id}/votes`;
+    await fails('POST', votes, { token: ann, body: { optionIds: ['yes', 'yes'] } }, 400, 'duplicate_option');
+    await fails(
+      'POST',
+      votes,
+      { token: ann, body: { optionIds: abc.map((o) => o.id) } },
+      400,
+      'too_many_choices',
+    );
+    await fails('POST', votes, { token: ann, body: { optionIds: [] } }, 400, 'invalid_request');
+    await fails('POST', votes, { token: ann, body: { optionIds: ['yes', 'nope'] } }, 400, 'invalid_option');
+    const headers = { 'Idempotency-Key': `ct-approval-${id}` };
+    const first = await call('POST', votes, { token: ann, body: { optionIds: ['maybe', 'yes'] }, headers });
+    expect(first.status).toBe(202);
+    const replay = await call('POST', votes, { token: ann, body: { optionIds: ['yes', 'maybe'] }, headers });
+    expect(replay.body.voteId).toBe(first.body.voteId);
+    await fails(
+      'POST',
+      votes,
+      { token: ann, body: { optionIds: ['no'] }, headers },
+      422,
+      'idempotency_key_reused',
+    );
+    expect((await call('POST', votes, { token: ben, body: { optionId: 'yes' } })).status).toBe(202);
+    const results = await eventually(
+      async () => {
+        const r = await call('GET', `/elections/${id}/results`, { token: auditor });
+        return r.body.finalized === 2 && r.body.pending === 0 ? r.body : undefined;
+      },
+      15000,
+      'two ballots finalized',
+    );
+    expect(results).toMatchObject({ totals: { yes: 2, no: 0, maybe: 1 }, ballots: 2 });
+    const mine = await call('GET', `/votes/${first.body.voteId}`, { token: ann });
+    expect(mine.body).toMatchObject({ status: 'finalized', optionIds: ['yes', 'maybe'] });
+    const audit = await call('GET', `/elections/${id}/audit`, { token: auditor });
+    expect(audit.body.entries.map((e: { option: string }) => e.option).sort()).toEqual(['yes', 'yes,maybe']);
+  });
+
   test('secret ballots: ceremony, roll, spoiled ballots, casting, tally, decryption and record', async () => {
     const t1 = await api.token('ct-trustee-1', 'trustee');
     const t2 = await api.token('ct-trustee-2', 'trustee');
