@@ -9,6 +9,7 @@ import {
   decryptAndPost,
   newTrusteeKeys,
 } from '../../shared/secret/trustee-client';
+import { expectAccessible } from '../helpers/axe';
 import { eventually } from '../helpers/stack';
 import { type LaunchedStack, launchStack } from '../helpers/launcher';
 
@@ -124,6 +125,7 @@ describe('secret ballot in the web app', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: /Colour secret/ }).click();
     await page.getByTestId('decryption').filter({ hasText: 'No totals yet' }).waitFor();
+    await expectAccessible(page, 'the secret ballot');
 
     // A first ballot, challenged: the browser checks the opening, the server keeps it as spoiled.
     await page.getByLabel('Green').check();
@@ -135,6 +137,7 @@ describe('secret ballot in the web app', () => {
       .getByTestId('challenge-result')
       .filter({ hasText: 'encrypt Green' })
       .waitFor({ timeout: 20000 });
+    await expectAccessible(page, 'a challenged secret ballot');
 
     // A fresh ballot, cast.
     await page.getByLabel('Red').check();
@@ -147,6 +150,7 @@ describe('secret ballot in the web app', () => {
     await page.getByTestId('vote-status').filter({ hasText: 'finalized' }).waitFor({ timeout: 30000 });
     await page.getByRole('button', { name: 'Find my ballot in the record' }).click();
     await page.getByTestId('record-found').filter({ hasText: 'Found' }).waitFor({ timeout: 10000 });
+    await expectAccessible(page, 'a cast secret ballot found in the record');
     // This device remembers the cast ballot: the list of open elections says so.
     await page.reload();
     await page.getByRole('button', { name: /Colour secret.*You voted/ }).waitFor();
@@ -171,6 +175,7 @@ describe('secret ballot in the web app', () => {
     await page.getByTestId('decryption').filter({ hasText: 'Decrypted' }).waitFor({ timeout: 15000 });
     await page.getByTestId('count-red').filter({ hasText: /^1 / }).waitFor();
     expect(await page.getByTestId('count-green').textContent()).toMatch(/^0 /);
+    await expectAccessible(page, 'the decrypted totals');
   }, 90000);
 
   test('the audit page verifies the record in the browser and names what an altered record breaks', async () => {
@@ -181,6 +186,7 @@ describe('secret ballot in the web app', () => {
       .waitFor({ timeout: 30000 });
     await page.getByTestId('receipt-result').filter({ hasText: 'counted' }).waitFor();
     expect(await page.getByTestId('recount-red').textContent()).toBe('1');
+    await expectAccessible(page, 'the verified secret-ballot record');
 
     // The same page given a record whose counted ballot carries a flipped signature byte.
     await page.route('**/api/elections/*/record', async (route) => {
@@ -195,6 +201,7 @@ describe('secret ballot in the web app', () => {
     const failures = (await page.getByTestId('failures').textContent()) ?? '';
     expect(failures).toContain('ballot_state');
     expect(failures).toContain('bad_signature');
+    await expectAccessible(page, 'a record that fails verification');
     expect(errors).toEqual([]);
   }, 90000);
 });

@@ -20,6 +20,7 @@ import {
   newTrusteeKeys,
 } from '../../shared/secret/trustee-client';
 import { type LaunchedStack, launchStack } from '../helpers/launcher';
+import { expectAccessible } from '../helpers/axe';
 import { eventually } from '../helpers/stack';
 
 /**
@@ -158,6 +159,7 @@ describe('the trustee page and key files in the web app', () => {
     await page.getByRole('link', { name: 'Ceremonies' }).click();
     await page.getByRole('button', { name: /Trustee colours/ }).click();
     await page.getByTestId('keys-state').filter({ hasText: 'No keys' }).waitFor();
+    await expectAccessible(page, 'the trustee page before the ceremony');
     await page.getByRole('button', { name: 'Create my keys and take part' }).click();
     await page.getByTestId('keys-state').filter({ hasText: 'This browser holds your keys' }).waitFor();
 
@@ -210,6 +212,7 @@ describe('the trustee page and key files in the web app', () => {
       .filter({ hasText: 'Trustee 1 complained against trustee 3: not answered yet' })
       .waitFor();
     await page.getByTestId('ceremony-log').filter({ hasText: 'complained against trustee 3' }).waitFor();
+    await expectAccessible(page, 'the trustee page with a complaint');
 
     // The key file in the CLI's format, checked as the CLI checks it.
     trusteeKeyFile = await download(page, 'Download key file');
@@ -254,6 +257,7 @@ describe('the trustee page and key files in the web app', () => {
       .getByTestId('voter-key-state')
       .filter({ hasText: `public key ${publicKey}` })
       .waitFor();
+    await expectAccessible(voterPage, 'the secret ballot with an imported voter key');
 
     await voterPage.getByLabel('Red').check();
     await voterPage.getByRole('button', { name: 'Encrypt my ballot' }).click();
@@ -273,6 +277,7 @@ describe('the trustee page and key files in the web app', () => {
       })
       .waitFor({ timeout: 15000 });
     expect(await adminPage.getByTestId('count-red').count()).toBe(0);
+    await expectAccessible(adminPage, "the admin's view of an encrypted tally");
   }, 120000);
 
   test('after close, trustee 1 imports its key file on another device; a tampered share is refused and named; its share and trustee 2’s publish the totals', async () => {
@@ -314,6 +319,7 @@ describe('the trustee page and key files in the web app', () => {
           'The server refused your decryption share: its proof of correct decryption does not verify for option 1',
       })
       .waitFor({ timeout: 20000 });
+    await expectAccessible(page, 'the trustee page with a refused decryption share');
     await page.unroute('**/api/elections/*/decryption-shares');
     await page.getByRole('button', { name: 'Compute and submit my decryption share' }).click();
     await page
@@ -329,6 +335,7 @@ describe('the trustee page and key files in the web app', () => {
       .getByTestId('decrypt-state')
       .filter({ hasText: 'The totals are published (decrypted by trustees 1, 2): Red 1, Green 0, Blue 0.' })
       .waitFor({ timeout: 15000 });
+    await expectAccessible(page, 'the trustee page with published totals');
     // The voter's page picks the totals up by itself.
     await voterPage.getByTestId('decryption').filter({ hasText: 'Decrypted' }).waitFor({ timeout: 15000 });
     await voterPage.getByTestId('count-red').filter({ hasText: /^1 / }).waitFor();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { repoRoot } from '../../local/stack';
+import { expectAccessible } from '../helpers/axe';
 import { type LaunchedStack, launchStack } from '../helpers/launcher';
 
 /**
@@ -11,7 +12,8 @@ import { type LaunchedStack, launchStack } from '../helpers/launcher';
  * the whole stack started the way `npm start` starts it, on free ports. Journeys: admin
  * creates and opens an election, a voter votes and watches it finalize, the admin closes
  * it and sees the final result, the auditor verifies the log and a receipt in the browser.
- * Screenshots of the main screens go to docs/screenshots/.
+ * Screenshots of the main screens go to docs/screenshots/. Every screen is checked with
+ * axe-core in the light and the dark scheme.
  */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -80,6 +82,15 @@ async function signIn(page: Page, username: string): Promise<void> {
   await page.locator('.conn-open').waitFor({ timeout: 15000 });
 }
 
+/** Relative luminance (WCAG) of a computed `rgb(r, g, b)` colour: 0 black, 1 white. */
+function luminance(rgb: string): number {
+  const [r = 0, g = 0, b = 0] = (rgb.match(/\d+(\.\d+)?/g) ?? []).map((c) => {
+    const v = Number(c) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
@@ -127,6 +138,7 @@ describe('web app in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
     await shot(page, 'sign-in');
+    await expectAccessible(page, 'the sign-in form with an error');
     // The 401 of a wrong password is logged by the browser itself: drop that one entry only.
     await dropExpectedError('401 (Unauthorized)', /^\/api\/auth\/token$/);
     await page.context().close();
@@ -147,17 +159,39 @@ describe('web app in Chromium', () => {
       .waitFor();
     await adminPage.getByRole('button', { name: 'Open election' }).click();
     await adminPage.locator('#control-h .badge-open').waitFor();
+    await expectAccessible(adminPage, 'the admin page with an open election');
   }, 60000);
+
+  test('the app follows the system: dark colours under prefers-color-scheme: dark, no motion under prefers-reduced-motion', async () => {
+    const background = () => adminPage.evaluate('getComputedStyle(document.documentElement).backgroundColor');
+    const text = () => adminPage.evaluate('getComputedStyle(document.body).color');
+    const transition = () =>
+      adminPage.evaluate("getComputedStyle(document.querySelector('.bar-fill')).transitionDuration");
+    await adminPage.emulateMedia({ colorScheme: 'dark' });
+    expect(luminance(String(await background()))).toBeLessThan(0.05);
+    expect(luminance(String(await text()))).toBeGreaterThan(0.7);
+    await adminPage.emulateMedia({ colorScheme: 'light' });
+    expect(luminance(String(await background()))).toBeGreaterThan(0.85);
+    expect(luminance(String(await text()))).toBeLessThan(0.05);
+    // The result bars grow smoothly, unless the system asks for no motion.
+    await adminPage.emulateMedia({ reducedMotion: 'no-preference' });
+    expect(await transition()).toBe('0.4s');
+    await adminPage.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await transition()).toBe('0s');
+    await adminPage.emulateMedia({ reducedMotion: 'no-preference' });
+  });
 
   test('voter votes with a confirmation step, sees it finalize live with a receipt, and live results', async () => {
     const page = await newPage();
     await signIn(page, 'alice');
     await page.getByRole('button', { name: new RegExp(title) }).click();
+    await expectAccessible(page, 'the ballot');
     await page.getByLabel('Pizza').check();
     await shot(page, 'voter-ballot');
     await page.getByRole('button', { name: 'Review my vote' }).click();
     await page.getByText('You are voting for').waitFor();
     await shot(page, 'voter-confirm');
+    await expectAccessible(page, 'the vote confirmation');
     await page.getByRole('button', { name: 'Confirm vote' }).click();
     await page.getByTestId('receipt').waitFor();
     receipt = (await page.getByTestId('receipt').textContent()) ?? '';
@@ -170,6 +204,7 @@ describe('web app in Chromium', () => {
     await page.getByTestId('vote-status').filter({ hasText: 'finalized' }).waitFor({ timeout: 20000 });
     await page.getByTestId('count-pizza').filter({ hasText: /^1 / }).waitFor({ timeout: 15000 });
     await shot(page, 'voter-finalized');
+    await expectAccessible(page, 'the receipt and live results');
     // The same screen on a phone.
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'voter-finalized-phone');
@@ -183,6 +218,7 @@ describe('web app in Chromium', () => {
       "for (const k of Object.keys(localStorage)) if (k.startsWith('qv:vote:')) localStorage.removeItem(k)",
     );
     await page.reload();
+    await expectAccessible(page, 'the list of elections');
     await page.getByRole('button', { name: new RegExp(title) }).click();
     await page.getByLabel('Sushi').check();
     await page.getByRole('button', { name: 'Review my vote' }).click();
@@ -190,6 +226,7 @@ describe('web app in Chromium', () => {
     await page.getByRole('alert').filter({ hasText: 'already voted' }).waitFor();
     // The 409 is logged by the browser itself: drop that one entry only.
     await dropExpectedError('409 (Conflict)', /^\/api\/elections\/[^/]+\/votes$/);
+    await expectAccessible(page, 'the refusal of a second vote');
     await page.context().close();
   }, 90000);
 
@@ -199,6 +236,7 @@ describe('web app in Chromium', () => {
     await adminPage.getByTestId('final').waitFor({ timeout: 20000 });
     expect(await adminPage.getByTestId('count-pizza').textContent()).toMatch(/^1 /);
     await shot(adminPage, 'admin-elections');
+    await expectAccessible(adminPage, 'the admin page with a final result');
   }, 60000);
 
   test('auditor verifies the hash chains, the recount and a receipt in the browser', async () => {
@@ -219,6 +257,7 @@ describe('web app in Chromium', () => {
     await page.getByTestId('receipt-binding').filter({ hasText: 'does not commit' }).waitFor();
     await page.getByLabel('Receipt').fill(receipt);
     await shot(page, 'auditor-verified');
+    await expectAccessible(page, 'the verified audit log');
     await page.context().close();
   }, 60000);
 
@@ -232,6 +271,52 @@ describe('web app in Chromium', () => {
     for (const id of ['c1', 'c2', 'c3']) await adminPage.getByTestId(`node-${id}`).waitFor();
     await adminPage.waitForTimeout(4500); // a few samples for the charts
     await shot(adminPage, 'monitoring');
+    await expectAccessible(adminPage, 'the monitoring page');
+
+    // The charts: a value axis with its unit, clock times on the time axis, an accessible
+    // name with the span and latest value, and a tooltip from the keyboard and the mouse.
+    const chart = adminPage.getByTestId('chart-throughput');
+    const tip = adminPage.getByTestId('chart-throughput-tip');
+    const times = await chart.locator('.time-label').allTextContents();
+    expect(times.length).toBeGreaterThanOrEqual(1);
+    for (const t of times) expect(t).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await chart.locator('.axis-y text').allTextContents()).toEqual(
+      expect.arrayContaining(['0', '/s']),
+    );
+    expect(await chart.getByRole('img').getAttribute('aria-label')).toMatch(
+      /^Finalized votes per second from \d\d:\d\d:\d\d to \d\d:\d\d:\d\d; latest: finalized \d+(\.\d)? \/s$/,
+    );
+    expect(await tip.textContent()).toBe('');
+    await chart.getByRole('group').focus();
+    const samples = await chart.locator('polyline').getAttribute('points');
+    const count = (samples ?? '').trim().split(' ').length;
+    expect(count).toBeGreaterThanOrEqual(2);
+    await adminPage.keyboard.press('End');
+    const last = (await tip.textContent()) ?? '';
+    expect(last).toMatch(/^\d\d:\d\d:\d\dfinalized: \d+(\.\d)? \/s$/);
+    const lastIndex = Number(await tip.getAttribute('data-sample'));
+    expect(lastIndex).toBeGreaterThanOrEqual(count - 1);
+    await adminPage.keyboard.press('Home');
+    expect(await tip.getAttribute('data-sample')).toBe('0');
+    const first = (await tip.textContent()) ?? '';
+    expect(first).toMatch(/^\d\d:\d\d:\d\d/);
+    expect(first.slice(0, 8) < last.slice(0, 8)).toBe(true);
+    await adminPage.keyboard.press('ArrowRight');
+    expect(await tip.getAttribute('data-sample')).toBe('1');
+    expect(((await tip.textContent()) ?? '').slice(0, 8) >= first.slice(0, 8)).toBe(true);
+    await adminPage.keyboard.press('ArrowLeft');
+    await adminPage.keyboard.press('ArrowLeft');
+    expect(await tip.getAttribute('data-sample')).toBe('0');
+    await adminPage.keyboard.press('Escape');
+    expect(await tip.textContent()).toBe('');
+    const offsets = adminPage.getByTestId('chart-offsets');
+    await offsets.getByRole('group').hover();
+    await adminPage
+      .getByTestId('chart-offsets-tip')
+      .filter({ hasText: /^\d\d:\d\d:\d\dc1: .*c2: .*c3: / })
+      .waitFor();
+    await expectAccessible(adminPage, 'the monitoring page with a chart tooltip');
+    await adminPage.mouse.move(0, 0);
 
     // The dashboard follows a killed leader by itself: a new leader, the dead node
     // unhealthy, and a leader.changed event in the live feed.
@@ -249,6 +334,7 @@ describe('web app in Chromium', () => {
     await adminPage.locator(`tr.mismatch[data-testid="node-${oldLeader}"]`).waitFor({ timeout: 20000 });
     await adminPage.locator('.feed li.ev-leader-changed').first().waitFor({ timeout: 20000 });
     await shot(adminPage, 'monitoring-leader-killed');
+    await expectAccessible(adminPage, 'the monitoring page after a leader change');
     // npm start relaunches it: the dashboard shows it healthy again, no longer leading.
     await adminPage.locator(`tr[data-testid="node-${oldLeader}"]:not(.mismatch)`).waitFor({ timeout: 30000 });
     expect((await adminPage.getByTestId('leader').textContent())?.trim()).not.toBe(oldLeader);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { api, describeError, type Election, type Results } from './api';
 import { type Realtime, useTopic } from './realtime';
 import type { DecryptionState } from './secret';
@@ -180,4 +180,26 @@ export function useElections(token: string): {
     [],
   );
   return { elections, error, reload, update };
+}
+
+/**
+ * A box that scrolls sideways or down (a wide table, a long feed). It is focusable and
+ * named so that keyboard users can scroll it too (WCAG 2.1.1; axe's
+ * scrollable-region-focusable), not only people with a mouse or a touch screen.
+ */
+export function ScrollRegion({
+  label,
+  className = 'scroll',
+  children,
+}: {
+  label: string;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard to scroll it
+    <section className={className} aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
 }

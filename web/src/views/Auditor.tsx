@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { type AuditEntry, api, type Results, type Session } from '../api';
 import { type VerifyReport, receiptHash, verifyAudit } from '../audit';
-import { ErrorBox, StatusBadge, useElections } from '../common';
+import { ErrorBox, ScrollRegion, StatusBadge, useElections } from '../common';
 import { SecretAudit } from './SecretAudit';
 
 interface Loaded {
@@ -271,7 +271,7 @@ export function AuditorView({
           </div>
           <div className="panel">
             <h3>Entries ({loaded.entries.length})</h3>
-            <div className="scroll">
+            <ScrollRegion label="Audit log entries">
               <table className="entries">
                 <thead>
                   <tr>
@@ -304,7 +304,7 @@ export function AuditorView({
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
             {shown < loaded.entries.length && (
               <button type="button" className="secondary" onClick={() => setShown(shown + 200)}>
                 Show more

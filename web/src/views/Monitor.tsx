@@ -1,59 +1,17 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, type ClusterView, type Session } from '../api';
-import { ErrorBox } from '../common';
+import { ErrorBox, ScrollRegion } from '../common';
 import { type Realtime, type ServerMessage, useTopic } from '../realtime';
+import { TimeChart } from '../time-chart';
 
 const HISTORY = 60;
-const COLORS = ['#1f6feb', '#c2410c', '#15803d', '#7c3aed', '#be185d'];
 
+/** One poll of GET /cluster, as the charts plot it. */
 interface Sample {
   t: number;
   offsets: Record<string, number | null>;
   finalizedPerS: number;
-}
-
-function Sparkline({
-  series,
-  label,
-  unit,
-}: {
-  series: { name: string; values: (number | null)[] }[];
-  label: string;
-  unit: string;
-}) {
-  const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const max = Math.max(1, ...all.map(Math.abs));
-  const min = Math.min(0, ...all);
-  const w = 300;
-  const h = 80;
-  const y = (v: number) => h - ((v - min) / (max - min || 1)) * (h - 4) - 2;
-  return (
-    <figure className="chart">
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={label} preserveAspectRatio="none">
-        {series.map((s, i) => (
-          <polyline
-            key={s.name}
-            fill="none"
-            stroke={COLORS[i % COLORS.length]}
-            strokeWidth="2"
-            points={s.values
-              .map((v, j) => (v === null ? null : `${(j / Math.max(1, s.values.length - 1)) * w},${y(v)}`))
-              .filter(Boolean)
-              .join(' ')}
-          />
-        ))}
-      </svg>
-      <figcaption>
-        {label} (max {max.toFixed(1)} {unit}){' '}
-        {series.length > 1 &&
-          series.map((s, i) => (
-            <span key={s.name} style={{ color: COLORS[i % COLORS.length] }}>
-              ■ {s.name}{' '}
-            </span>
-          ))}
-      </figcaption>
-    </figure>
-  );
+  pending: number;
 }
 
 function describeEvent(m: ServerMessage): string {
@@ -101,6 +59,7 @@ export function MonitorView({ session, rt }: { session: Session; rt: Realtime | 
             {
               t,
               finalizedPerS: rate,
+              pending: v.queues.pending,
               offsets: Object.fromEntries(v.nodes.map((n) => [n.id, n.clockOffsetMs])),
             },
           ].slice(-HISTORY),
@@ -136,6 +95,7 @@ export function MonitorView({ session, rt }: { session: Session; rt: Realtime | 
     );
   });
 
+  const times = history.map((s) => s.t);
   const nodeIds = [...new Set(history.flatMap((s) => Object.keys(s.offsets)))].sort();
   return (
     <section aria-labelledby="mon-h">
@@ -149,7 +109,7 @@ export function MonitorView({ session, rt }: { session: Session; rt: Realtime | 
             <p>
               Leader: <strong data-testid="leader">{view.leader ?? 'none'}</strong> · term {view.term}
             </p>
-            <div className="scroll">
+            <ScrollRegion label="Coordinators">
               <table>
                 <thead>
                   <tr>
@@ -180,10 +140,12 @@ export function MonitorView({ session, rt }: { session: Session; rt: Realtime | 
                   ))}
                 </tbody>
               </table>
-            </div>
-            <Sparkline
-              label="Clock offsets"
+            </ScrollRegion>
+            <TimeChart
+              title="Clock offset from the leader"
               unit="ms"
+              testId="chart-offsets"
+              times={times}
               series={nodeIds.map((id) => ({ name: id, values: history.map((s) => s.offsets[id] ?? null) }))}
             />
           </div>
@@ -209,10 +171,19 @@ export function MonitorView({ session, rt }: { session: Session; rt: Realtime | 
               Pending <strong>{view.queues.pending}</strong> · finalized {view.queues.finalized ?? 0} ·
               rejected {view.queues.rejected ?? 0} · active elections {view.queues.activeElections ?? 0}
             </p>
-            <Sparkline
-              label="Finalized votes per second"
+            <TimeChart
+              title="Finalized votes per second"
               unit="/s"
-              series={[{ name: 'finalized/s', values: history.map((s) => s.finalizedPerS) }]}
+              testId="chart-throughput"
+              times={times}
+              series={[{ name: 'finalized', values: history.map((s) => s.finalizedPerS) }]}
+            />
+            <TimeChart
+              title="Votes pending"
+              unit="votes"
+              testId="chart-pending"
+              times={times}
+              series={[{ name: 'pending', values: history.map((s) => s.pending) }]}
             />
           </div>
         </div>
@@ -222,13 +193,15 @@ export function MonitorView({ session, rt }: { session: Session; rt: Realtime | 
         {events.length === 0 && (
           <p className="muted">No cluster events yet (leader changes, nodes, clock alarms).</p>
         )}
-        <ol className="feed" aria-live="polite">
-          {events.map((e) => (
-            <li key={e.key} className={`ev-${e.type.replace('.', '-')}`}>
-              <time>{new Date(e.ts).toLocaleTimeString()}</time> {e.text}
-            </li>
-          ))}
-        </ol>
+        <ScrollRegion label="Live events" className="feed-box">
+          <ol className="feed" aria-live="polite">
+            {events.map((e) => (
+              <li key={e.key} className={`ev-${e.type.replace('.', '-')}`}>
+                <time>{new Date(e.ts).toLocaleTimeString()}</time> {e.text}
+              </li>
+            ))}
+          </ol>
+        </ScrollRegion>
       </div>
     </section>
   );
