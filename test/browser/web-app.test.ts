@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { repoRoot } from '../../local/stack';
 import { expectAccessible } from '../helpers/axe';
+import { focused, tabTo } from '../helpers/keyboard';
 import { type LaunchedStack, launchStack } from '../helpers/launcher';
 
 /**
@@ -13,7 +14,8 @@ import { type LaunchedStack, launchStack } from '../helpers/launcher';
  * creates and opens an election, a voter votes and watches it finalize, the admin closes
  * it and sees the final result, the auditor verifies the log and a receipt in the browser.
  * Screenshots of the main screens go to docs/screenshots/. Every screen is checked with
- * axe-core in the light and the dark scheme.
+ * axe-core in the light and the dark scheme; a voter also goes through the whole journey
+ * with the keyboard only.
  */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -227,6 +229,49 @@ describe('web app in Chromium', () => {
     // The 409 is logged by the browser itself: drop that one entry only.
     await dropExpectedError('409 (Conflict)', /^\/api\/elections\/[^/]+\/votes$/);
     await expectAccessible(page, 'the refusal of a second vote');
+    await page.context().close();
+  }, 90000);
+
+  test('a voter signs in, votes and checks the receipt with the keyboard only, with visible focus', async () => {
+    const page = await newPage();
+    await page.goto(webUrl);
+    await tabTo(page, 'the username field', (f) => f.name === 'Username');
+    await page.keyboard.type('bob');
+    await tabTo(page, 'the password field', (f) => f.name === 'Password');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: new RegExp(title) }).waitFor();
+    // Each new screen takes the focus to its heading: the next Tab goes on from there.
+    expect(await focused(page)).toMatchObject({ tag: 'h2', name: 'Elections' });
+    // Shift+Tab from the page heading the sign-in focused lands in the top bar: back down to the list.
+    await tabTo(page, 'the sign-out button', (f) => f.name === 'Sign out', { back: true });
+    await tabTo(page, 'the open election', (f) => f.tag === 'button' && f.name.includes(title));
+    await page.keyboard.press('Enter');
+    expect(await focused(page)).toMatchObject({ tag: 'h2', name: `${title} open` });
+    await tabTo(page, 'the first option', (f) => f.type === 'radio');
+    // Arrow keys move through a radio group and choose: Pizza, Sushi, Salad, back to Sushi.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
+    expect(await page.getByLabel('Sushi').isChecked()).toBe(true);
+    await tabTo(page, 'the review button', (f) => f.name === 'Review my vote');
+    await page.keyboard.press('Enter');
+    await page.getByText('You are voting for').filter({ hasText: 'Sushi' }).waitFor();
+    expect(await focused(page)).toMatchObject({ tag: 'h3', name: 'Confirm your vote' });
+    await tabTo(page, 'the confirm button', (f) => f.name === 'Confirm vote');
+    await page.keyboard.press('Space');
+    const bobReceipt = (await page.getByTestId('receipt').textContent()) ?? '';
+    expect(await focused(page)).toMatchObject({ tag: 'h3', name: 'Your vote' });
+    expect(bobReceipt).toMatch(/^[0-9a-f]{16,}$/i);
+    await page.getByTestId('vote-status').filter({ hasText: 'finalized' }).waitFor({ timeout: 20000 });
+    await tabTo(page, 'the receipt link', (f) => f.name === 'Check my receipt in the audit log');
+    await page.keyboard.press('Enter');
+    await page
+      .getByTestId('receipt-result')
+      .filter({ hasText: 'Found: counted for “Sushi”' })
+      .waitFor({ timeout: 20000 });
+    expect(await page.getByLabel('Receipt').inputValue()).toContain(bobReceipt);
+    await expectAccessible(page, "the voter's audit page with a receipt");
     await page.context().close();
   }, 90000);
 

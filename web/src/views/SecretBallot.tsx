@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, type Election, type Session, type VoteStatus } from '../api';
 import { downloadFile } from '../download';
 import { ErrorBox, ResultsChart, StatusBadge, useLiveResults } from '../common';
+import { FocusHeading } from '../focus-heading';
 import type { Realtime } from '../realtime';
 import {
   type Ballot,
@@ -47,9 +48,9 @@ export function SecretBallot({
       <button type="button" className="link" onClick={onBack}>
         ← All elections
       </button>
-      <h2 id="ballot-h">
+      <FocusHeading level={2} id="ballot-h">
         {election.title} <StatusBadge status={election.status} /> <span className="badge">secret ballot</span>
-      </h2>
+      </FocusHeading>
       <p className="muted">
         Your choice is encrypted on this device; nobody, not even the server, sees it. Only the count is
         decrypted, by {election.threshold} of the {election.trustees?.length} trustees, after the election
@@ -137,7 +138,9 @@ function SecretForm({
   if (step.kind === 'review') {
     return (
       <section className="panel confirm" aria-labelledby="confirm-h">
-        <h3 id="confirm-h">Your encrypted ballot</h3>
+        <FocusHeading level={3} id="confirm-h">
+          Your encrypted ballot
+        </FocusHeading>
         <p>
           You chose <strong>{step.selections.flatMap((s, l) => (s ? [label(l)] : [])).join(', ')}</strong>.
           Tracking code: <code data-testid="draft-tracker">{step.ballot.tracker}</code>
@@ -188,7 +191,9 @@ function SecretForm({
     >
       {step.kind === 'challenged' && (
         <section className="panel" aria-labelledby="challenge-h" data-testid="challenge-result">
-          <h3 id="challenge-h">Challenge passed</h3>
+          <FocusHeading level={3} id="challenge-h">
+            Challenge passed
+          </FocusHeading>
           <p>
             Ballot <code>{step.tracker}</code> was opened on this device: its ciphertexts encrypt{' '}
             <strong>
@@ -269,7 +274,9 @@ function SecretReceipt({
   const chose = vote.selections.flatMap((s, l) => (s ? [election.options[l]?.label ?? ''] : [])).join(', ');
   return (
     <section className="panel" aria-labelledby="your-vote-h">
-      <h3 id="your-vote-h">Your ballot</h3>
+      <FocusHeading level={3} id="your-vote-h">
+        Your ballot
+      </FocusHeading>
       <p>
         You chose <strong>{chose}</strong> (only this device knows).
       </p>

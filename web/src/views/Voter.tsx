@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError, api, type Election, type Session, type VoteStatus } from '../api';
 import { ErrorBox, ResultsChart, StatusBadge, useElections, useLiveResults } from '../common';
+import { FocusHeading } from '../focus-heading';
 import { type Realtime, useTopic } from '../realtime';
 import { ApprovalChoices, choicesValid } from '../room/approval-choices';
 import { type RoomElection, roomApi } from '../room/room-api';
@@ -101,7 +102,9 @@ function ElectionsVoterView({ session, rt }: { session: Session; rt: Realtime | 
   const other = elections?.filter((e) => e.status === 'closed') ?? [];
   return (
     <section aria-labelledby="voter-h">
-      <h2 id="voter-h">Elections</h2>
+      <FocusHeading level={2} id="voter-h">
+        Elections
+      </FocusHeading>
       <ErrorBox error={error} onRetry={reload} />
       {elections === null && !error && <p className="muted">Loading…</p>}
       <h3>Open for voting</h3>
@@ -215,9 +218,9 @@ function ElectionBallot({
           ← All elections
         </button>
       )}
-      <h2 id="ballot-h">
+      <FocusHeading level={2} id="ballot-h">
         {election.title} <StatusBadge status={election.status} />
-      </h2>
+      </FocusHeading>
       {vote ? (
         <VoteTracker
           session={session}
@@ -229,7 +232,9 @@ function ElectionBallot({
       ) : election.status === 'open' ? (
         confirming ? (
           <section className="panel confirm" aria-labelledby="confirm-h">
-            <h3 id="confirm-h">Confirm your vote</h3>
+            <FocusHeading level={3} id="confirm-h">
+              Confirm your vote
+            </FocusHeading>
             <p>
               You are voting for <strong>{labels(chosen)}</strong>. You cannot change your vote afterwards.
             </p>
@@ -355,7 +360,9 @@ function VoteTracker({
   const auditLink = `#/audit/${encodeURIComponent(electionId)}?receipt=${encodeURIComponent(check)}`;
   return (
     <section className="panel" aria-labelledby="your-vote-h">
-      <h3 id="your-vote-h">Your vote</h3>
+      <FocusHeading level={3} id="your-vote-h">
+        Your vote
+      </FocusHeading>
       <p>
         You voted for <strong>{label}</strong>.
       </p>
