@@ -10,7 +10,7 @@
  *   npm run bench                 # all
  *   npm run bench -- pipeline     # only the named ones: pipeline scaling http mutex failover
  *                                 # redis-failover fanout ballot-crypto ballot-browser
- *                                 # memory secret-pipeline
+ *                                 # memory secret-pipeline voter-roll
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -55,6 +55,7 @@ const runs: { name: string; file: string; args: string[] }[] = [
     file: 'memory.ts',
     args: ['--votes', '30000', '--steps', '3', '--http-votes', '2000', '--idle', '100'],
   },
+  { name: 'voter-roll', file: 'voter-roll.ts', args: ['--voters', '10000', '--rounds', '3'] },
   {
     name: 'secret-pipeline',
     file: 'secret-pipeline.ts',
