@@ -1,6 +1,6 @@
 import { systemClock } from '../shared/clock';
 import { ApiError } from '../shared/errors';
-import { parseRollImport } from '../shared/roll/roll-input';
+import { invalidRoll, parseRollImport } from '../shared/roll/roll-input';
 import { requireRole } from './lib/auth';
 import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
@@ -24,6 +24,19 @@ export const handler = httpHandler(
       throw new ApiError(409, 'election_closed', 'This election is closed: its roll can no longer change');
     }
     const voters = parseRollImport(req.body);
+    // A secret ballot's tally is a sum of encrypted 0/1 selections: it cannot weigh a ballot.
+    if (e.ballot === 'secret') {
+      const weighted = voters.filter((v) => v.weight !== 1);
+      if (weighted.length > 0) {
+        throw invalidRoll(
+          weighted.map((v) => ({
+            line: v.line,
+            field: 'weight',
+            message: 'a secret-ballot election counts every ballot once: weight must be 1',
+          })),
+        );
+      }
+    }
     const body = await rolls.import(e.id, voters, webOrigin(req));
     return { status: 201, body };
   },

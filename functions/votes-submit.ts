@@ -61,7 +61,8 @@ export const handler = httpHandler('POST /elections/{id}/votes', async (req) => 
     claims.sub,
     req.body,
     req.headers['idempotency-key'],
-    submitOptions,
+    // The roll entry's weight (1 when the roll is empty or the voter has none).
+    { ...submitOptions, weight: onRoll.onRoll ? onRoll.weight : 1 },
   );
   if (secret) {
     return {

@@ -156,6 +156,18 @@ describe('election-bound tokens (claim eid)', () => {
   });
 });
 
+/** The weight stored in a vote's log entry (the partition stream). */
+async function storedWeight(voteId: string): Promise<number> {
+  const [electionId, p, streamId] = voteId.split('.') as [string, string, string];
+  const { elections } = await import('../../functions/lib/elections');
+  const { redis } = await import('../../functions/lib/redis');
+  const { partitionKeys } = await import('../../shared/redis/keys');
+  const { decodeVoteLogEntry } = await import('../../shared/votes/vote-log');
+  const e = await elections.get(electionId);
+  const rows = await redis().xrange(partitionKeys(e!.tags[Number(p)]!).votes, streamId, streamId);
+  return decodeVoteLogEntry(rows[0]![1]).weight;
+}
+
 const importRoll = (id: string, body: unknown) =>
   call(h.rollImport, 'POST', `/elections/${id}/roll`, { headers: adminAuth, body, params: { id } });
 const listRoll = (id: string, query: Record<string, string> = {}) =>
@@ -255,7 +267,10 @@ describe('voting credentials', () => {
     expect(login.status).toBe(200);
     expect(login.body).toMatchObject({ role: 'voter', sub: ann.voterId, electionId: a, tokenType: 'Bearer' });
     const token: string = login.body.token;
-    expect((await vote(token, a, 'ann-1')).status).toBe(202);
+    const annVote = await vote(token, a, 'ann-1');
+    expect(annVote.status).toBe(202);
+    // The roll entry's weight travels with the vote (counted at finalize).
+    expect(await storedWeight(annVote.body.voteId)).toBe(3);
     const twice = await vote(token, a, 'ann-2');
     expect([twice.status, twice.body.error.code]).toEqual([409, 'already_voted']);
     const other = await vote(token, b, 'ann-3');
