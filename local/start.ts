@@ -18,6 +18,7 @@ import { loadSettings } from '../shared/settings/load';
 import { demoPasswords, passwordFor, seedDemoUsers } from './seed-users';
 import { CLUSTER_SECRET_FILE_NAME, ensureClusterSecretFile } from '../coordinator/peer-secret';
 import { buildWebApp, startWebServer, type WebServer } from './web-server';
+import { loopbackOnly, webUrls } from './lan-urls';
 
 const colors = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m', '\x1b[34m', '\x1b[31m'];
 const names = new Map<string, string>();
@@ -174,13 +175,25 @@ async function main(): Promise<void> {
   const users = await seedDemoUsers(redis, passwords);
   redis.disconnect();
   // An explicit WEB_PORT must be free; the default falls back to any free port.
-  web = await startWebServer({
-    port: webPort,
-    httpPort,
-    wsPort,
-    fallbackPort: !webPortExplicit,
-    ...(proxyUsable ? { proxyAddress } : {}),
-  });
+  // WEB_HOST puts the web app (and, through its same-origin /api and /ws proxy, the
+  // API and the WebSocket) on a LAN address, so phones in the room can join a poll.
+  const webHost = settings.WEB_HOST;
+  try {
+    web = await startWebServer({
+      port: webPort,
+      host: webHost,
+      httpPort,
+      wsPort,
+      fallbackPort: !webPortExplicit,
+      ...(proxyUsable ? { proxyAddress } : {}),
+    });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `the web server cannot listen on WEB_HOST=${webHost} (${why}): is it an address of this machine?`,
+    );
+  }
+  const webAt = webUrls(webHost, web.port);
 
   if (stopping) return;
   // Whatever died while the stack came up (and is not already being handled) means it
@@ -192,7 +205,7 @@ async function main(): Promise<void> {
     throw new Error(`${dead.map((p) => p.name).join(', ')} exited while the stack was starting`);
   }
   const rows: [string, string][] = [
-    ['Web app', web.url],
+    ['Web app', webAt.join('  ')],
     ['HTTP API', `http://127.0.0.1:${httpPort}`],
     ['WebSocket', `ws://127.0.0.1:${wsPort}`],
     ['Lambda invoke', `http://127.0.0.1:${lambdaPort}`],
@@ -219,6 +232,17 @@ async function main(): Promise<void> {
       ([name, u]) =>
         `  ${name.padEnd(8)} ${u.role.padEnd(8)} ${u.id}  password: ${passwordFor(passwords, u.role)}`,
     ),
+    '',
+    `Join links of code polls: ${webAt[0]}/#/join/<code>`,
+    ...(loopbackOnly(webHost)
+      ? [
+          'Only this machine can reach the web app: for a poll that phones in the room join, start',
+          "with WEB_HOST=<this machine's LAN address> (or WEB_HOST=0.0.0.0 for all of them).",
+        ]
+      : [
+          `Phones on this network open ${webAt[0]}: the web app, the API and the WebSocket through`,
+          'one port. Open the admin pages at this address, so the join links and QR codes carry it.',
+        ]),
     '',
     `Try: curl -s -XPOST http://127.0.0.1:${httpPort}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"${passwords.others}"}'`,
     'Press Ctrl-C to stop everything.',
