@@ -3,7 +3,7 @@ import { electionIdParam, elections, joins } from './lib/elections';
 import { assertElection } from './lib/auth';
 import { httpHandler } from './lib/http';
 import { authenticateRead } from './lib/read-limits';
-import { rolls } from './lib/roll';
+import { rolls, webOrigin } from './lib/roll';
 
 /**
  * `GET /elections/{id}` (any role). Admins also see a code-access election's join code
@@ -16,5 +16,8 @@ export const handler = httpHandler('GET /elections/{id}', async (req) => {
   const e = await elections.require(electionIdParam(req.params));
   if (claims.role !== 'admin') return { status: 200, body: publicElection(e) };
   const joined = e.access === 'code' ? await joins.joined(e.id) : 0;
-  return { status: 200, body: { ...adminElection(e, joined), roll: await rolls.summary(e.id) } };
+  return {
+    status: 200,
+    body: { ...adminElection(e, joined, webOrigin(req)), roll: await rolls.summary(e.id) },
+  };
 });

@@ -115,6 +115,32 @@ async function main(): Promise<void> {
   if (proxyUsable) process.env['TRUSTED_PROXIES'] ||= proxyAddress;
   else print('stack', `cannot bind ${proxyAddress}: the API sees every browser as 127.0.0.1`);
 
+  // The web server starts first (until the API is up, its proxy answers 502): a WEB_HOST
+  // that cannot be bound ends npm start at once. An explicit WEB_PORT must be free; the
+  // default falls back to any free port.
+  // WEB_HOST puts the web app (and, through its same-origin /api and /ws proxy, the
+  // API and the WebSocket) on a LAN address, so phones in the room can join a poll.
+  const webHost = settings.WEB_HOST;
+  try {
+    web = await startWebServer({
+      port: webPort,
+      host: webHost,
+      httpPort,
+      wsPort,
+      fallbackPort: !webPortExplicit,
+      ...(proxyUsable ? { proxyAddress } : {}),
+    });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `the web server cannot listen on WEB_HOST=${webHost} (${why}): is it an address of this machine?`,
+    );
+  }
+  const webAt = webUrls(webHost, web.port);
+  // Links the API makes for people to open elsewhere (voting links, join links) carry
+  // the address the web app is reachable at; the functions inherit it.
+  process.env['WEB_ORIGIN'] ||= webAt[0]!;
+
   stack = await startStack({
     redis: {
       basePort: redisBase,
@@ -174,26 +200,6 @@ async function main(): Promise<void> {
   const passwords = demoPasswords();
   const users = await seedDemoUsers(redis, passwords);
   redis.disconnect();
-  // An explicit WEB_PORT must be free; the default falls back to any free port.
-  // WEB_HOST puts the web app (and, through its same-origin /api and /ws proxy, the
-  // API and the WebSocket) on a LAN address, so phones in the room can join a poll.
-  const webHost = settings.WEB_HOST;
-  try {
-    web = await startWebServer({
-      port: webPort,
-      host: webHost,
-      httpPort,
-      wsPort,
-      fallbackPort: !webPortExplicit,
-      ...(proxyUsable ? { proxyAddress } : {}),
-    });
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `the web server cannot listen on WEB_HOST=${webHost} (${why}): is it an address of this machine?`,
-    );
-  }
-  const webAt = webUrls(webHost, web.port);
 
   if (stopping) return;
   // Whatever died while the stack came up (and is not already being handled) means it

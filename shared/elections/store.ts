@@ -135,17 +135,20 @@ export function publicElection(e: ElectionRecord): Election {
 
 /**
  * What admins see of an election (`POST /elections`, `GET /elections/{id}`): the public
- * view plus, for code access, the join code and how many joined (`joined`, read by the
- * caller). Voters never get the code from the API: it is handed out in the room.
+ * view plus, for code access, the join code, the join link made from the web app's
+ * origin, and how many joined (`joined`, read by the caller). Voters never get the code
+ * from the API: it is handed out in the room.
  */
 export interface AdminElection extends Election {
   joinCode?: string;
+  joinLink?: string;
   joined?: number;
 }
 
-export function adminElection(e: ElectionRecord, joined: number): AdminElection {
+export function adminElection(e: ElectionRecord, joined: number, webOrigin: string): AdminElection {
   const view: AdminElection = publicElection(e);
-  return e.access === 'code' && e.joinCode ? { ...view, joinCode: e.joinCode, joined } : view;
+  if (e.access !== 'code' || !e.joinCode) return view;
+  return { ...view, joinCode: e.joinCode, joinLink: `${webOrigin}/#/join/${e.joinCode}`, joined };
 }
 
 /**

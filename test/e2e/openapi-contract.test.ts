@@ -563,6 +563,7 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     expect(again.body.sub).toBe(joined.body.sub);
     const seen = await call('GET', `/elections/${id}`, { token: admin });
     expect(seen.body).toMatchObject({ access: 'code', joinCode, joined: 1 });
+    expect(seen.body.joinLink).toMatch(new RegExp(`^http://[^/]+/#/join/${joinCode}$`));
     expect(
       (await call('POST', `/elections/${id}/votes`, { token: joined.body.token, body: { optionId: 'yes' } }))
         .status,

@@ -93,6 +93,8 @@ describe('whole-stack launcher (npm start)', () => {
         admin.body.token,
       );
       expect(poll.status).toBe(201);
+      // The join link the admin page shows (and makes a QR code of) carries WEB_HOST.
+      expect(poll.body.joinLink).toBe(`http://${WEB_HOST}:${stack.web}/#/join/${poll.body.joinCode}`);
       expect((await viaWeb(stack.web, `/elections/${poll.body.id}/open`, {}, admin.body.token)).status).toBe(
         200,
       );

@@ -75,6 +75,8 @@ beforeAll(() => {
     // A 202 waits for a replica; on a busy machine that can take more than 250 ms.
     SUBMIT_WAIT_MS: '3000',
     REQUEST_DEADLINE_MS: '20000',
+    // Where the web app is: join links are made from it.
+    WEB_ORIGIN: 'https://vote.example.org',
   });
   loose = load({
     RATE_LIMIT_JOIN_IP: '3',
@@ -152,6 +154,7 @@ describe('code-access elections: creation', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ access: 'code', joined: 0, status: 'draft' });
     expect(created.body.joinCode).toMatch(joinCodePattern);
+    expect(created.body.joinLink).toBe(`https://vote.example.org/#/join/${created.body.joinCode}`);
     const id: string = created.body.id;
     expect((await viewAs(admin, id)).body).toMatchObject({ access: 'code', joinCode: created.body.joinCode });
     const voter = await mintToken({ sub: `${ns}-v`, role: 'voter' }, { keyDir, ttlS: 600 });
