@@ -19,6 +19,7 @@ import { type Stack, startStack } from '../local/stack';
 import type { WarmUpReport } from '../local/warm-up';
 import { mintToken } from '../shared/auth/tokens';
 import { benchOptions, machine, percentile, runBench, sleep, writeResult } from './common';
+import { recordFigures } from './summary';
 
 const opts = benchOptions('node --import tsx bench/cold-start.ts', {
   votes: { default: 1000, rule: { int: true, min: 1 }, help: 'submissions measured after the start' },
@@ -178,6 +179,17 @@ async function main(): Promise<void> {
   }
   console.log(`machine: ${machine()}`);
   writeResult('cold-start', { votes: opts.votes, rate: opts.rate, cold, warm, machine: machine() });
+  recordFigures('cold-start', [
+    {
+      id: 'coldstart.p99',
+      figure: `cold start: first ${opts.votes} submissions after start (${opts.rate}/s), p99, warmed at start`,
+      value: `${f(warm.p99)} ms (ready ${(warm.readyMs / 1000).toFixed(1)} s)`,
+      anchor: `not warmed ${f(cold.p99)} ms (ready ${(cold.readyMs / 1000).toFixed(1)} s)`,
+      ratio: warm.p99 / cold.p99,
+      goal: 'recorded',
+      met: null,
+    },
+  ]);
 }
 
 runBench(main);

@@ -33,6 +33,7 @@ import { electionChannel } from '../shared/redis/keys';
 import { realtimeKeys } from '../shared/realtime/keys';
 import { electionTopic } from '../shared/realtime/topics';
 import { benchOptions, httpCall, percentile, runBench } from './common';
+import { recordFigures } from './summary';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 import { loadSettings } from '../shared/settings/load';
 
@@ -431,6 +432,35 @@ async function main(): Promise<void> {
     if (leader) console.log(`leader fan-out: ${JSON.stringify(leader.fanout)}`);
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
     writeFileSync(join(repoRoot, 'bench/results/fanout.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const perSub = result.tallyUpdatesPerSubscriber.perSecond;
+    const intakeRatio = flow.perSecond / alone.perSecond;
+    recordFigures('fanout', [
+      {
+        id: 'fanout.delivery-p99',
+        figure: `WebSocket fan-out delivery p99, ${SUBSCRIBERS} subscribers, ${RATE} votes/s`,
+        value: `${fmt(result.delayMs.p99)} ms (p50 ${fmt(result.delayMs.p50)})`,
+        anchor: `serverless-offline PostToConnection ${fmt(anchorPerSecond)}/s`,
+        ratio: result.deliveredToAnchor,
+        goal: 'p99 <= 1,500 ms',
+        met: result.delayMs.p99 <= 1500,
+      },
+      {
+        id: 'fanout.updates',
+        figure: 'tally updates/s per subscriber',
+        value: `${perSub.toFixed(2)}/s`,
+        goal: '>= 1/s',
+        met: perSub >= 1,
+      },
+      {
+        id: 'fanout.intake',
+        figure: `intake while fanning out (votes/s; submit p99)`,
+        value: `${fmt(flow.perSecond)}/s; p99 ${fmt(flow.p99)} ms`,
+        anchor: `alone ${fmt(alone.perSecond)}/s; p99 ${fmt(alone.p99)} ms`,
+        ratio: intakeRatio,
+        goal: 'unaffected (>= 0.95x)',
+        met: intakeRatio >= 0.95,
+      },
+    ]);
   } finally {
     stopping = true;
     for (const s of subs) s.ws.terminate();

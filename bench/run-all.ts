@@ -10,7 +10,7 @@
  *   npm run bench                 # all
  *   npm run bench -- pipeline     # only the named ones: pipeline scaling http mutex failover
  *                                 # redis-failover fanout ballot-crypto ballot-browser
- *                                 # memory secret-pipeline voter-roll
+ *                                 # memory secret-pipeline voter-roll cold-start
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -48,6 +48,7 @@ const runs: { name: string; file: string; args: string[] }[] = [
   { name: 'failover', file: 'failover.ts', args: ['--trials', '10'] },
   { name: 'redis-failover', file: 'redis-failover.ts', args: ['--rate', '600', '--seconds', '12'] },
   { name: 'fanout', file: 'fanout.ts', args: ['--subscribers', '1000', '--votes', '1000', '--rate', '100'] },
+  { name: 'cold-start', file: 'cold-start.ts', args: ['--votes', '1000', '--rate', '300'] },
   { name: 'ballot-crypto', file: 'ballot-crypto.ts', args: ['--ballots', '200', '--batch', '100'] },
   { name: 'ballot-browser', file: 'ballot-browser.ts', args: ['--ballots', '20'] },
   {
