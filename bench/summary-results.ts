@@ -71,6 +71,22 @@ export function derivedFigures(since: number): (Figure & { stale?: string })[] {
       met: c5 / c3 >= 0.95,
     });
   }
+  // Committees: each partition is judged by 3 coordinators and owned by one, so with 5
+  // each coordinator should do 3/5 of the work per vote it did with 3.
+  const cpu = scaling.map(
+    (s) => s?.r['cost']?.throughputRun?.coordinatorCpuMsPerVoteMean as number | undefined,
+  );
+  if (cpu[1] !== undefined && cpu[2] !== undefined) {
+    add(scaling[2]?.stale ?? scaling[1]?.stale, {
+      id: 'scaling.cpu-per-coordinator',
+      figure: 'CPU-ms per finalized vote per coordinator (mean), 3 -> 5 coordinators',
+      value: `${fmt(cpu[1], 4)} -> ${fmt(cpu[2], 4)} ms`,
+      anchor: `3/5 of 3's: ${fmt((cpu[1] * 3) / 5, 4)} ms`,
+      ratio: cpu[2] / cpu[1],
+      goal: 'falls as 3/N beyond 3 (ratio <= 0.6, 10% slack: <= 0.66)',
+      met: cpu[2] / cpu[1] <= 0.66,
+    });
+  }
   const m6 = read('pipeline-c3-m6', since);
   if (m6)
     add(m6.stale, {
