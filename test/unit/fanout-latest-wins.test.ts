@@ -49,14 +49,14 @@ describe('fan-out: latest wins for tallies, never for a voter event', () => {
       () => 0,
     );
     for (let i = 1; i <= 20; i++) {
-      outbox.add([tally('a', i)], { key: '{ws:x:ack:a}', value: `s${i}`, ttlMs: 1000 });
+      outbox.add([tally('a', i)], { key: 'ack-of-election-a', value: `s${i}`, ttlMs: 1000 });
       outbox.add([vote(`v${i}`)]);
     }
     await outbox.drain();
     const events = sent.flatMap((r) => r.events);
     expect(events.filter((e) => e.type === 'tally.updated')).toEqual([tally('a', 20)]);
     expect(events.filter((e) => e.type === 'vote.finalized')).toHaveLength(20);
-    expect(sent.flatMap((r) => r.acks ?? [])).toEqual([{ key: '{ws:x:ack:a}', value: 's20', ttlMs: 1000 }]);
+    expect(sent.flatMap((r) => r.acks ?? [])).toEqual([{ key: 'ack-of-election-a', value: 's20', ttlMs: 1000 }]);
     expect(outbox.superseded).toBe(19);
   });
 
