@@ -78,7 +78,8 @@ async function createElection(
     if (i >= 2) await admin.getByRole('button', { name: 'Add option' }).click();
     await admin.getByLabel(`Option ${i + 1}`, { exact: true }).fill(label);
   }
-  if (opts.access) await admin.getByLabel('Who votes').selectOption(opts.access);
+  // The form keeps the last access chosen (several code polls in a row): always set it.
+  await admin.getByLabel('Who votes').selectOption(opts.access ?? 'roll');
   if (opts.maxChoices) await admin.getByLabel('Choose up to').fill(String(opts.maxChoices));
   for (const name of opts.voters ?? []) {
     await admin.getByLabel('Find users by username').fill(name.slice(0, 3));
