@@ -1,4 +1,4 @@
-import { ApiError, withRetries } from '../../web/src/api';
+import { ApiError, api, isLambdaErrorEnvelope, request, withRetries } from '../../web/src/api';
 
 /**
  * The web app retries a vote answered 503 (not yet on two Redis processes) or lost on
@@ -62,5 +62,39 @@ describe('web withRetries', () => {
       expect(calls).toBe(1);
     }
     expect(waits).toEqual([]);
+  });
+});
+
+/**
+ * serverless-offline answers a Lambda that timed out with 200 and the Lambda error
+ * envelope; under load a sign-in got that, the app took it for a token and crashed.
+ */
+describe('web request: a Lambda error envelope is not an answer', () => {
+  const realFetch = globalThis.fetch;
+  afterEach(() => {
+    globalThis.fetch = realFetch;
+  });
+  const envelope = () =>
+    new Response(JSON.stringify({ errorMessage: 'Task timed out after 10.00 seconds', errorType: 'Error' }), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
+
+  it('is refused as 502 unavailable', async () => {
+    globalThis.fetch = async () => envelope();
+    await expect(request('GET', '/elections')).rejects.toMatchObject({ status: 502, code: 'unavailable' });
+    expect(isLambdaErrorEnvelope({ errorMessage: 'x', errorType: 'Error' })).toBe(true);
+    expect(isLambdaErrorEnvelope({ token: 't' })).toBe(false);
+  });
+
+  it('a sign-in that met it is tried again and gets its token', async () => {
+    const answers = [
+      envelope(),
+      new Response(JSON.stringify({ token: 't', role: 'voter', sub: 'u1' }), { status: 200 }),
+    ];
+    let calls = 0;
+    globalThis.fetch = async () => answers[calls++]!;
+    await expect(api.signIn('ada', 'pw')).resolves.toMatchObject({ token: 't' });
+    expect(calls).toBe(2);
   });
 });

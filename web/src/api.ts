@@ -127,6 +127,11 @@ export async function request<T>(
   } catch {
     body = null;
   }
+  // serverless-offline answers a Lambda that timed out or crashed with 200 and the
+  // Lambda error envelope (AWS answers 5xx): never take that for the route's answer.
+  if (res.ok && isLambdaErrorEnvelope(body)) {
+    throw new ApiError(502, 'unavailable', MESSAGES['unavailable'] ?? 'The service is busy. Try again.');
+  }
   if (!res.ok) {
     const e = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
     const code = e?.code ?? (res.status === 502 ? 'unavailable' : `http_${res.status}`);
@@ -141,6 +146,13 @@ export async function request<T>(
     throw new ApiError(res.status, code, message, retryAfter, e?.details);
   }
   return body as T;
+}
+
+/** A Lambda runtime error (`{errorMessage, errorType}`), not an answer of ours. */
+export function isLambdaErrorEnvelope(body: unknown): boolean {
+  if (body === null || typeof body !== 'object') return false;
+  const b = body as Record<string, unknown>;
+  return typeof b['errorMessage'] === 'string' && typeof b['errorType'] === 'string';
 }
 
 /** Attempts of an idempotent request before its last error is shown. */
@@ -169,10 +181,13 @@ export async function withRetries<T>(
 }
 
 export const api = {
+  // Safe to repeat: a sign-in the server never finished is retried like a busy one.
   signIn: (username: string, password: string) =>
-    request<TokenResponse>('POST', '/auth/token', {
-      body: { username, password },
-    }),
+    withRetries(() =>
+      request<TokenResponse>('POST', '/auth/token', {
+        body: { username, password },
+      }),
+    ),
   elections: (token: string) => request<ElectionList>('GET', '/elections', { token }),
   election: (token: string, id: string) =>
     request<Election>('GET', `/elections/${encodeURIComponent(id)}`, { token }),
