@@ -1,13 +1,10 @@
 import { systemClock } from '../shared/clock';
 import { ApiError } from '../shared/errors';
-import { invalidRoll, parseRollImport } from '../shared/roll/roll-input';
+import { MAX_ROLL_BODY_BYTES, invalidRoll, parseRollImport } from '../shared/roll/roll-input';
 import { requireRole } from './lib/auth';
 import { electionIdParam, elections } from './lib/elections';
 import { httpHandler } from './lib/http';
 import { rolls, webOrigin } from './lib/roll';
-
-/** A 10,000-voter CSV with names and emails is ~0.5 MB; 6 MB is a synchronous Lambda's own limit. */
-const MAX_ROLL_BODY_BYTES = 5 * 1024 * 1024;
 
 /**
  * `POST /elections/{id}/roll` (admin): `{voters:[...]}` or `{csv:"..."}` → `201

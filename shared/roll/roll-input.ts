@@ -246,3 +246,10 @@ export function parseRollImport(body: unknown): RollVoterInput[] {
   if (voters.length === 0) throw invalidRoll([{ line: 1, message: 'the roll lists no voter' }]);
   return voters;
 }
+
+/**
+ * The body limit of `POST /elections/{id}/roll` (the one route above the usual 64 KiB):
+ * a 10,000-voter CSV with names and emails is ~0.5 MB; 6 MB is a synchronous Lambda's
+ * own limit.
+ */
+export const MAX_ROLL_BODY_BYTES = 5 * 1024 * 1024;

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findFreePortRange } from '../../local/ports';
 import { mintToken } from '../../shared/auth/tokens';
+import { MAX_ROLL_BODY_BYTES } from '../../shared/roll/roll-input';
 import { generateVoterKey, toHex } from '../../shared/ballots';
 import type { Election } from '../../shared/elections/model';
 import type { ApiCall } from '../../shared/secret/api-call';
@@ -33,7 +34,11 @@ const UNREACHABLE_CODES = new Set(['fenced']);
 const NEEDS_BROKEN_STACK = new Set(['500', '503']);
 
 /** A sample value for a path parameter that names nothing. */
-const SAMPLE_PARAMS: Record<string, string> = { id: 'elzzzzzzzzzz', voteId: 'elzzzzzzzzzz.0.1-1' };
+const SAMPLE_PARAMS: Record<string, string> = {
+  id: 'elzzzzzzzzzz',
+  voteId: 'elzzzzzzzzzz.0.1-1',
+  voterId: 'vzzzzzzzzzzz',
+};
 const fill = (template: string) => template.replace(/\{(\w+)\}/g, (_, name: string) => SAMPLE_PARAMS[name]!);
 
 function sourceFiles(dir: string): string[] {
@@ -605,6 +610,120 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     await fails('POST', '/join', { body: { code: joinCode, device: device() } }, 409, 'election_not_open');
   });
 
+  test('voter rolls: import, list, voting credentials, reissue, revoke, GET /users, and their errors', async () => {
+    const username = `ct-roll-${randomBytes(4).toString('hex')}`;
+    const listed = await call('POST', '/users', {
+      token: admin,
+      body: { username, password: 'correct-horse-3', role: 'voter' },
+    });
+    expect(listed.status).toBe(201);
+    const users = await call('GET', `/users?q=${username}&limit=5`, { token: admin });
+    expect(users.body.users).toEqual([expect.objectContaining({ username, role: 'voter' })]);
+    await fails('GET', '/users?limit=0', { token: admin }, 400, 'invalid_request');
+
+    const id = (await call('POST', '/elections', { token: admin, body: { title: 'Roll', options: yesNo } }))
+      .body.id as string;
+    const refused = await fails(
+      'POST',
+      `/elections/${id}/roll`,
+      { token: admin, body: { csv: 'name,email\nAda,ada@example.org\nBo,not-an-email\n' } },
+      400,
+      'invalid_roll',
+    );
+    expect(refused.body.error.details).toEqual([expect.objectContaining({ line: 3 })]);
+    const imported = await call('POST', `/elections/${id}/roll`, {
+      token: admin,
+      body: {
+        voters: [
+          { name: 'Ada', email: 'ada@example.org' },
+          { name: 'Bo', externalId: 'M-2', weight: 2 },
+          { username },
+        ],
+      },
+    });
+    expect(imported.status).toBe(201);
+    expect(imported.body.imported).toBe(3);
+    const [ada, bo, byName] = imported.body.voters as { voterId: string; credential?: string }[];
+    expect(ada!.credential).toMatch(new RegExp(`^${id}\\.`));
+    expect(byName!.credential).toBeUndefined();
+    const page = await call('GET', `/elections/${id}/roll?limit=2`, { token: admin });
+    expect(page.body.voters).toHaveLength(2);
+    await fails('GET', `/elections/${id}/roll?limit=x`, { token: admin }, 400, 'invalid_request');
+
+    expect((await call('POST', `/elections/${id}/open`, { token: admin })).status).toBe(200);
+    const signedIn = await call('POST', '/auth/credential', { body: { credential: ada!.credential } });
+    expect(signedIn.body).toMatchObject({ role: 'voter', electionId: id });
+    expect(
+      (
+        await call('POST', `/elections/${id}/votes`, {
+          token: signedIn.body.token,
+          body: { optionId: 'yes' },
+        })
+      ).status,
+    ).toBe(202);
+    // Ada's token is for this election only.
+    const other = await openElection();
+    for (const path of ['', '/audit', '/ceremony', '/record', '/results', '/tally']) {
+      await fails('GET', `/elections/${other}${path}`, { token: signedIn.body.token }, 403, 'wrong_election');
+    }
+    // Another voter account is not on this roll.
+    await fails(
+      'POST',
+      `/elections/${id}/votes`,
+      { token: await api.token(`ct-outsider-${id}`, 'voter'), body: { optionId: 'no' } },
+      403,
+      'not_on_roll',
+    );
+
+    const reissued = await call('POST', `/elections/${id}/roll/${bo!.voterId}/reissue`, { token: admin });
+    expect(reissued.body.credential).not.toBe(bo!.credential);
+    await fails(
+      'POST',
+      '/auth/credential',
+      { body: { credential: bo!.credential } },
+      401,
+      'invalid_credentials',
+    );
+    const revoked = await call('POST', `/elections/${id}/roll/${bo!.voterId}/revoke`, { token: admin });
+    expect(revoked.body).toMatchObject({ voterId: bo!.voterId, credential: 'revoked' });
+    await fails(
+      'POST',
+      `/elections/${id}/roll/${byName!.voterId}/reissue`,
+      { token: admin },
+      409,
+      'no_credential',
+    );
+    await fails(
+      'POST',
+      `/elections/${id}/roll/${byName!.voterId}/revoke`,
+      { token: admin },
+      409,
+      'no_credential',
+    );
+    await fails('POST', `/elections/${id}/roll/nobody/reissue`, { token: admin }, 404, 'not_found');
+    await fails('POST', '/auth/credential', { body: {} }, 400, 'invalid_request');
+
+    expect((await call('POST', `/elections/${id}/close`, { token: admin })).status).toBe(200);
+    await fails(
+      'POST',
+      `/elections/${id}/roll`,
+      { token: admin, body: { voters: [{ name: 'Late', email: 'late@example.org' }] } },
+      409,
+      'election_closed',
+    );
+    // Guessing credentials from one address ends in back-off (20 free failures).
+    let last: Res | undefined;
+    for (let i = 0; i < 25 && last?.status !== 429; i++) {
+      last = await call('POST', '/auth/credential', {
+        body: { credential: `${id}.${randomBytes(20).toString('base64url')}` },
+      });
+    }
+    expect({ status: last?.status, code: last?.body?.error?.code }).toEqual({
+      status: 429,
+      code: 'rate_limited',
+    });
+  });
+
   test('"choose up to m": maxChoices, {optionIds}, ballots and the audit entry of an approval ballot', async () => {
     const abc = [...yesNo, { id: 'maybe', label: 'Maybe' }];
     const id = await openElection({ options: abc, maxChoices: 2 });
@@ -977,15 +1096,16 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
     }
   });
 
-  test('every operation with a body: 413 over 64 KiB, 415 when not JSON', async () => {
+  test('every operation with a body: 413 over its limit (64 KiB, a roll import 5 MiB), 415 when not JSON', async () => {
     const withBody = contract.operations.filter((o) => o.requestSchema);
     expect(withBody.length).toBeGreaterThan(0);
     for (const o of withBody) {
       const path = fill(o.template);
+      const limit = o.key === 'POST /elections/{id}/roll' ? MAX_ROLL_BODY_BYTES : 64 * 1024;
       await fails(
         o.method,
         path,
-        { body: JSON.stringify({ pad: 'x'.repeat(70000) }) },
+        { body: JSON.stringify({ pad: 'x'.repeat(limit + 1000) }) },
         413,
         'payload_too_large',
       );
