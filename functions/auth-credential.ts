@@ -2,11 +2,11 @@ import { systemClock } from '../shared/clock';
 import { loadSigningKey } from '../shared/auth/keys';
 import { LoginThrottle, loadLoginThrottleConfig } from '../shared/auth/login-throttle';
 import { RevocationList } from '../shared/auth/revocations';
-import { issueToken } from '../shared/auth/tokens';
 import { ApiError, badRequest } from '../shared/errors';
 import { parseBody } from '../shared/request-body';
 import { credentialRequestSchema } from '../shared/roll/request-schemas';
 import { httpHandler } from './lib/http';
+import { signedIn } from './lib/sign-in';
 import { config, redis } from './lib/redis';
 import { rolls } from './lib/roll';
 import type { CredentialTokenResponse } from '../shared/api-bodies';
@@ -45,25 +45,18 @@ export const handler = httpHandler('POST /auth/credential', async (req) => {
     await throttle.credentialFailed(req.sourceIp);
     throw invalid();
   }
-  const { ttlS, issuer, audience } = config.jwt;
-  const username = match.name ?? match.voterId;
-  const [token] = await Promise.all([
-    issueToken(
-      { sub: match.voterId, role: 'voter', username, sv: state.version, eid: match.electionId },
-      { ttlS, issuer, audience, key: signingKey },
+  const [answer] = await Promise.all([
+    signedIn(
+      {
+        sub: match.voterId,
+        role: 'voter',
+        username: match.name ?? match.voterId,
+        sv: state.version,
+        eid: match.electionId,
+      },
+      signingKey,
     ),
     throttle.credentialSucceeded(req.sourceIp),
   ]);
-  return {
-    status: 200,
-    body: {
-      token,
-      tokenType: 'Bearer',
-      expiresIn: ttlS,
-      role: 'voter',
-      sub: match.voterId,
-      username,
-      electionId: match.electionId,
-    } satisfies CredentialTokenResponse,
-  };
+  return answer as { status: 200; body: CredentialTokenResponse };
 });

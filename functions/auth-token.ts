@@ -3,13 +3,12 @@ import { HashSlots, loadHashSlotsOptions } from '../shared/auth/hash-slots';
 import { loadSigningKey } from '../shared/auth/keys';
 import { LoginThrottle, loadLoginThrottleConfig } from '../shared/auth/login-throttle';
 import { RevocationList } from '../shared/auth/revocations';
-import { issueToken } from '../shared/auth/tokens';
 import { parseTokenRequest } from '../shared/auth/user-input';
 import { UserStore } from '../shared/auth/users';
 import { ApiError } from '../shared/errors';
 import { httpHandler } from './lib/http';
+import { signedIn } from './lib/sign-in';
 import { config, redis } from './lib/redis';
-import type { TokenResponse } from '../shared/api-bodies';
 
 // The token issuer is the only function that holds the private key; read at start, so
 // a missing key fails this function's start loudly instead of minting with a new key.
@@ -43,20 +42,5 @@ export const handler = httpHandler('POST /auth/token', async (req) => {
   // A token carries the session version in force when it is issued.
   const state = await revocations.state(user.id);
   if (state.disabled) throw new ApiError(403, 'user_disabled', 'This user has been disabled');
-  const { ttlS, issuer, audience } = config.jwt;
-  const token = await issueToken(
-    { sub: user.id, role: user.role, username: user.username, sv: state.version },
-    { ttlS, issuer, audience, key: signingKey },
-  );
-  return {
-    status: 200,
-    body: {
-      token,
-      tokenType: 'Bearer',
-      expiresIn: ttlS,
-      role: user.role,
-      sub: user.id,
-      username: user.username,
-    } satisfies TokenResponse,
-  };
+  return signedIn({ sub: user.id, role: user.role, username: user.username, sv: state.version }, signingKey);
 });

@@ -1,7 +1,6 @@
 import { loadSigningKey } from '../shared/auth/keys';
 import { joinedIdentity } from '../shared/auth/join-identity';
 import { RevocationList } from '../shared/auth/revocations';
-import { issueToken } from '../shared/auth/tokens';
 import { systemClock } from '../shared/clock';
 import { clearlyPastClose } from '../shared/elections/model';
 import { parseJoinRequest } from '../shared/elections/join-request';
@@ -12,6 +11,7 @@ import { takeJoin } from '../shared/elections/join-limits';
 import type { JoinResponse } from '../shared/api-bodies';
 import { elections, joins } from './lib/elections';
 import { httpHandler } from './lib/http';
+import { signedIn } from './lib/sign-in';
 import { config, redis } from './lib/redis';
 
 // Like POST /auth/token, this function mints tokens: the private key is read at start.
@@ -58,22 +58,10 @@ export const handler = httpHandler('POST /join', async (req) => {
   // An admin may end a joined identity's sessions or disable it, as for any account.
   const state = await revocations.state(sub);
   if (state.disabled) throw new ApiError(403, 'user_disabled', 'This participant has been disabled');
-  const { ttlS, issuer, audience } = config.jwt;
   const username = `guest-${sub.slice(3, 9)}`;
-  const token = await issueToken(
+  const answer = await signedIn(
     { sub, role: 'voter', username, sv: state.version, eid: election.id },
-    { ttlS, issuer, audience, key: signingKey },
+    signingKey,
   );
-  return {
-    status: 200,
-    body: {
-      token,
-      tokenType: 'Bearer',
-      expiresIn: ttlS,
-      role: 'voter',
-      sub,
-      username,
-      electionId: election.id,
-    } satisfies JoinResponse,
-  };
+  return answer as { status: 200; body: JoinResponse };
 });

@@ -56,7 +56,9 @@ describe('fan-out: latest wins for tallies, never for a voter event', () => {
     const events = sent.flatMap((r) => r.events);
     expect(events.filter((e) => e.type === 'tally.updated')).toEqual([tally('a', 20)]);
     expect(events.filter((e) => e.type === 'vote.finalized')).toHaveLength(20);
-    expect(sent.flatMap((r) => r.acks ?? [])).toEqual([{ key: 'ack-of-election-a', value: 's20', ttlMs: 1000 }]);
+    expect(sent.flatMap((r) => r.acks ?? [])).toEqual([
+      { key: 'ack-of-election-a', value: 's20', ttlMs: 1000 },
+    ]);
     expect(outbox.superseded).toBe(19);
   });
 
