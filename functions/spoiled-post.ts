@@ -9,8 +9,7 @@ import { publishSpoiled } from '../shared/secret/spoiled';
  * checked and published as spoiled (never counted); 422 `bad_opening` names the option.
  */
 export const handler = httpHandler('POST /elections/{id}/spoiled', async (req) => {
-  const electionId = electionIdParam(req.params);
-  await requireVoterFor(req, electionId);
+  const { electionId } = await requireVoterFor(req, () => electionIdParam(req.params));
   const e = await cachedElection(electionId);
   const s = await publishSpoiled(redis(), e, req.body);
   return { status: 201, body: { tracker: s.ballot.tracker, state: 'spoiled' } };

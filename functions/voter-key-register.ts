@@ -11,8 +11,7 @@ import { registerVoterKey } from '../shared/secret/voter-roll';
  * theirs; 409 `voter_key_mismatch` / `key_in_use`.
  */
 export const handler = httpHandler('POST /elections/{id}/voter-key', async (req) => {
-  const electionId = electionIdParam(req.params);
-  const claims = await requireVoterFor(req, electionId);
+  const { claims, electionId } = await requireVoterFor(req, () => electionIdParam(req.params));
   const e = await elections.require(electionId);
   const { publicKey } = parseVoterKeyRequest(req.body);
   const entry = await registerVoterKey(redis(), e, claims.sub, publicKey);

@@ -32,8 +32,7 @@ const submitOptions = {
  * client retries with the same Idempotency-Key); 422 when the key was used for another choice.
  */
 export const handler = httpHandler('POST /elections/{id}/votes', async (req) => {
-  const electionId = electionIdParam(req.params);
-  const claims = await requireVoterFor(req, electionId);
+  const { claims, electionId } = await requireVoterFor(req, () => electionIdParam(req.params));
   const [election, onRoll] = await Promise.all([
     cachedElection(electionId),
     // Read on every submit, never cached: a voter imported or revoked a moment ago counts.

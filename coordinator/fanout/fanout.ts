@@ -175,6 +175,8 @@ export class Fanout {
 
   private sendDueTallies(): void {
     const now = this.d.clock.now();
+    // An owed election is not dirty: nothing else would ask whether its delivery ended.
+    for (const { id, seq } of this.tally.pendingAcks(now)) this.checkAck(id, seq);
     for (const id of this.tally.ready(now)) {
       const awaited = this.tally.blockedBy(id, now);
       // A delivery under way: read anyway, so that it posts the newest totals to the

@@ -75,6 +75,22 @@ export class TallyCoalescer {
     return s.awaiting.seq;
   }
 
+  /**
+   * Deliveries an owed election waits for (read while they were under way, nothing dirty
+   * since): their acknowledgements must still be polled, or the owed delivery never goes
+   * out when no further vote arrives. One that outlived `ackTimeoutMs` is settled here
+   * (the election becomes dirty) and not listed.
+   */
+  pendingAcks(now: number): { id: string; seq: string }[] {
+    const out: { id: string; seq: string }[] = [];
+    for (const [id, s] of this.state) {
+      if (!s.owed || !s.awaiting || s.dirty || s.reading) continue;
+      if (now - s.awaiting.since > this.ackTimeoutMs) this.settle(s);
+      else out.push({ id, seq: s.awaiting.seq });
+    }
+    return out;
+  }
+
   /** The awaited delivery `seq` was acknowledged. */
   acked(id: string, seq: string): void {
     const s = this.state.get(id);

@@ -94,14 +94,19 @@ export async function requireRole(req: HttpRequest, ...roles: Role[]): Promise<A
 }
 
 /**
- * The voter's claims for acting in `electionId` (vote submit, secret-ballot voter
- * routes): `401` without a valid token, `403 forbidden` for another role, `403
- * wrong_election` for a token bound to another election.
+ * The voter's claims for acting in the election `electionIdOf()` names (vote submit,
+ * secret-ballot voter routes): `401` without a valid token, `403 forbidden` for another
+ * role, `403 wrong_election` for a token bound to another election. The path is read
+ * only after the token: a caller who may not ask learns nothing about ids (no 404).
  */
-export async function requireVoterFor(req: HttpRequest, electionId: string): Promise<AuthClaims> {
+export async function requireVoterFor(
+  req: HttpRequest,
+  electionIdOf: () => string,
+): Promise<{ claims: AuthClaims; electionId: string }> {
   const claims = await requireRole(req, 'voter');
+  const electionId = electionIdOf();
   assertElection(claims, electionId);
-  return claims;
+  return { claims, electionId };
 }
 
 /** Re-exported so that routes find every authorization check in this module. */

@@ -90,6 +90,9 @@ export function fuzzArbitraries(world: FuzzWorld) {
       fc.constantFrom(...voteIds).map((v) => v.replace(/\.\d+\./, '.1.')),
       fc.string({ unit: idChars, maxLength: 80 }),
     );
+  // A roll voter's id (`/roll/{voterId}/…`): shaped like one, or anything.
+  const voterIdArb = () =>
+    fc.oneof(fc.stringMatching(/^v[a-z0-9]{4,24}$/), fc.string({ unit: idChars, maxLength: 40 }));
   const jsonText = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null');
   const optionValue = fc.oneof(
     fc.constantFrom(...world.optionIds),
@@ -260,6 +263,7 @@ export function fuzzArbitraries(world: FuzzWorld) {
         route: fc.constantFrom(...routes),
         id: anyId(),
         voteId: voteIdArb(),
+        voterId: voterIdArb(),
         query: queryArb,
         token: tokenArb(),
         authFormat: fc.oneof(
@@ -278,7 +282,7 @@ export function fuzzArbitraries(world: FuzzWorld) {
       .map(
         (r): FuzzRequest => ({
           route: r.route,
-          params: { id: r.id, voteId: r.voteId },
+          params: { id: r.id, voteId: r.voteId, voterId: r.voterId },
           query: r.query,
           token: r.token,
           authFormat: r.authFormat,
@@ -341,6 +345,7 @@ export function fuzzArbitraries(world: FuzzWorld) {
     const shared = {
       id: sometimes(fc.constantFrom(...Object.values(ids)), anyId()),
       voteId: sometimes(fc.constantFrom(...voteIds), voteIdArb()),
+      voterId: voterIdArb(),
       body: bodyArb(bodies),
       token: tokenArb(),
     };
@@ -351,6 +356,7 @@ export function fuzzArbitraries(world: FuzzWorld) {
           .record({
             id: shared.id,
             voteId: shared.voteId,
+            voterId: shared.voterId,
             query: sometimes(
               fc.record({
                 limit: fc.integer({ min: 1, max: 1000 }).map(String),
@@ -379,7 +385,7 @@ export function fuzzArbitraries(world: FuzzWorld) {
           .map(
             (x): FuzzRequest => ({
               route: r,
-              params: { id: x.id, voteId: x.voteId },
+              params: { id: x.id, voteId: x.voteId, voterId: x.voterId },
               query: r.name === 'getAudit' ? x.query : {},
               token: x.token,
               authFormat: x.authFormat,

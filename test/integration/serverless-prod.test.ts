@@ -208,6 +208,7 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
       );
     };
     const holders: string[] = [];
+    const signers: string[] = [];
     for (const { id, p } of functions()) {
       const env = (p['Environment'] as { Variables: Json }).Variables;
       for (const [name, value] of Object.entries(env)) {
@@ -217,9 +218,18 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
       }
       if ('JWT_PRIVATE_JWK' in env) holders.push(id);
       // Code that signs tokens must be the holder, and nothing else may hold the key.
-      if (uses(p['Handler'] as string).signs) expect(env['JWT_PRIVATE_JWK']).toBeDefined();
+      if (uses(p['Handler'] as string).signs) {
+        signers.push(id);
+        expect(env['JWT_PRIVATE_JWK']).toBeDefined();
+      }
     }
-    expect(holders).toEqual(['AuthTokenLambdaFunction']);
+    // The three sign-in routes (password, voting credential, join code) and nothing else.
+    expect(holders.sort()).toEqual(signers.sort());
+    expect(holders).toEqual([
+      'AuthCredentialLambdaFunction',
+      'AuthTokenLambdaFunction',
+      'JoinLambdaFunction',
+    ]);
     // Secrets Manager generates the Redis AUTH token and the cluster secret.
     for (const id of ['RedisAuthSecret', 'ClusterSecret']) {
       const p = template.Resources[id]!.Properties;

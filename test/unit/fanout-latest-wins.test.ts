@@ -143,9 +143,26 @@ describe('fan-out: latest wins for tallies, never for a voter event', () => {
     t.begin('e', 300);
     t.end('e', null, 301);
     expect(t.ready(600)).toEqual([]);
+    // Nothing is dirty now, yet the delivery's acknowledgement must still be asked for
+    // (CI: the last tally of a quiet election never went out).
+    expect(t.pendingAcks(600)).toEqual([{ id: 'e', seq: 's1' }]);
     t.acked('e', 's1');
+    expect(t.pendingAcks(600)).toEqual([]);
     // The connections the delivery had passed before the read still need these totals.
     expect(t.ready(600)).toEqual(['e']);
     expect(t.blockedBy('e', 600)).toBeNull();
+  });
+
+  test('an owed election whose delivery is never acknowledged is settled by the ack timeout', () => {
+    const t = new TallyCoalescer(250, 30_000);
+    t.markDirty('e');
+    t.begin('e', 0);
+    t.end('e', 's1', 1);
+    t.markDirty('e');
+    t.begin('e', 300);
+    t.end('e', null, 301);
+    expect(t.pendingAcks(20_000)).toEqual([{ id: 'e', seq: 's1' }]);
+    expect(t.pendingAcks(31_000)).toEqual([]);
+    expect(t.ready(31_000)).toEqual(['e']);
   });
 });

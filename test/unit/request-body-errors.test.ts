@@ -48,6 +48,7 @@ describe('POST /elections body', () => {
       closesAt: null,
       voters: ['u1', 'u2'],
       hideTotalsUntilClosed: false,
+      access: 'roll', // the default: voter accounts (or the roll once it has entries)
       secret: null, // an open ballot: no trustees, threshold or selection bounds
     });
   });
