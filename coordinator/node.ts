@@ -1,3 +1,4 @@
+import { indexExistingUsers } from '../shared/auth/user-directory';
 import type { Server } from 'node:http';
 import type { Cluster } from 'ioredis';
 import { SkewedClock, systemClock } from '../shared/clock';
@@ -185,6 +186,10 @@ export class CoordinatorNode {
       this.config.adminHost,
     );
     await this.heartbeatOnce();
+    // Users made before the user directory existed get into it (GET /users never writes).
+    void indexExistingUsers(this.redis).catch((err: unknown) =>
+      this.log.warn('user directory not indexed', errorFields(err)),
+    );
     this.every(membershipTiming.heartbeatMs, () => this.heartbeatOnce());
     this.every(this.config.tickMs, () => this.apply(this.raft.tick(monotonicClock.now())));
     this.every(this.config.heartbeatIntervalMs, () => this.renewLeadership());

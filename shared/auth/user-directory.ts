@@ -25,8 +25,12 @@ export async function indexUser(redis: Cluster, username: string): Promise<void>
   await redis.zadd(userKeys.index, 0, canonicalUsername(username));
 }
 
-/** Builds the index from every user record once (users created before it existed). */
-async function ensureIndexed(redis: Cluster): Promise<void> {
+/**
+ * Builds the index from every user record once (users created before it existed, by an
+ * older version). Run by every coordinator at start, never by `GET /users`: a read
+ * changes nothing. Idempotent; `indexed` marks that it ran.
+ */
+export async function indexExistingUsers(redis: Cluster): Promise<void> {
   if ((await redis.get(userKeys.indexed)) === '1') return;
   for (const node of redis.nodes('master')) {
     let cursor = '0';
@@ -53,7 +57,6 @@ export async function listUsers(
   if (opts.cursor !== undefined && !/^[a-z0-9_.-]{3,64}$/.test(opts.cursor)) {
     throw badRequest('cursor is not valid', { field: 'cursor' });
   }
-  await ensureIndexed(redis);
   const min = opts.cursor !== undefined && opts.cursor >= q ? `(${opts.cursor}` : `[${q}`;
   // Usernames are ASCII: every name starting with q sorts below q + 0xff.
   const max = q === '' ? '+' : `[${q}\xff`;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { parsePasswordHash, scryptRunsByCost } from '../../shared/auth/passwords';
 import { userKeys } from '../../shared/auth/user-keys';
+import { indexExistingUsers, listUsers } from '../../shared/auth/user-directory';
 import { UserStore } from '../../shared/auth/users';
 import { ManualClock } from '../../shared/clock';
 import { parseSeeds } from '../../shared/config';
@@ -285,5 +286,22 @@ describe('demo passwords: the admin has its own', () => {
         role: u.role,
       });
     }
+  });
+});
+
+describe('the user directory behind GET /users', () => {
+  test('users made before the directory existed are indexed by indexExistingUsers (run at coordinator start), never by a read', async () => {
+    const name = uniqueName('pre-index');
+    await store.create({ username: name, password: 'correct-horse-9', role: 'voter' });
+    // As an older version left it: the record without its directory entry.
+    await redis.zrem(userKeys.index, name);
+    await redis.del(userKeys.indexed);
+    expect((await listUsers(redis, { q: name, limit: 5 })).users).toEqual([]);
+    expect(await redis.get(userKeys.indexed)).toBeNull(); // the read wrote nothing
+    await indexExistingUsers(redis);
+    expect((await listUsers(redis, { q: name, limit: 5 })).users).toEqual([
+      expect.objectContaining({ username: name, role: 'voter', disabled: false }),
+    ]);
+    expect(await redis.get(userKeys.indexed)).toBe('1');
   });
 });
