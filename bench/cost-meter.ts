@@ -10,16 +10,22 @@ import type { Cluster } from 'ioredis';
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const TICKS = 100;
 
-/** utime+stime of one process in ms, or 0 when it is gone (or not on Linux). */
-function ownCpuMs(pid: number): number {
+/** CPU time (user + system, ms) a process has used so far; NaN when it cannot be read. */
+export function processCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start after the last ')'.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
   } catch {
-    return 0;
+    return Number.NaN;
   }
+}
+
+/** utime+stime of one process in ms, or 0 when it is gone (or not on Linux). */
+function ownCpuMs(pid: number): number {
+  const ms = processCpuMs(pid);
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 /** Every live process's parent, read once (to find a process's descendants). */
@@ -53,16 +59,29 @@ export function treeCpuMs(pid: number, children = parents()): number {
   return total;
 }
 
-/** Total calls per command over every master since its last RESETSTAT. */
-export async function commandCalls(redis: Cluster): Promise<Map<string, number>> {
-  const calls = new Map<string, number>();
+/** Calls and time per command over every master since its last RESETSTAT. */
+export async function commandStats(redis: Cluster): Promise<Map<string, { calls: number; usec: number }>> {
+  const stats = new Map<string, { calls: number; usec: number }>();
   for (const node of redis.nodes('master')) {
     const text = (await node.info('commandstats')) as string;
-    for (const m of text.matchAll(/^cmdstat_(\S+):calls=(\d+)/gm)) {
-      calls.set(m[1]!, (calls.get(m[1]!) ?? 0) + Number(m[2]));
+    for (const m of text.matchAll(/^cmdstat_(\S+):calls=(\d+),usec=(\d+)/gm)) {
+      const cur = stats.get(m[1]!) ?? { calls: 0, usec: 0 };
+      stats.set(m[1]!, { calls: cur.calls + Number(m[2]), usec: cur.usec + Number(m[3]) });
     }
   }
-  return calls;
+  return stats;
+}
+
+/** Total calls per command over every master since its last RESETSTAT. */
+export async function commandCalls(redis: Cluster): Promise<Map<string, number>> {
+  return new Map([...(await commandStats(redis))].map(([cmd, v]) => [cmd, v.calls]));
+}
+
+/** Total calls of every command but `info` and `config` (the measurement's own). */
+export function totalCalls(stats: Map<string, { calls: number }>): number {
+  let n = 0;
+  for (const [cmd, v] of stats) if (cmd !== 'info' && cmd !== 'config|resetstat') n += v.calls;
+  return n;
 }
 
 /** The pid of every Redis node (masters and replicas) of the cluster `redis` sees. */

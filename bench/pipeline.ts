@@ -32,7 +32,7 @@ import { plainBallot } from '../shared/votes/ballot';
 import { readResults } from '../shared/votes/read';
 import { submitVote } from '../shared/votes/submit';
 import { benchOptions, runBench } from './common';
-import { processCpuMs, redisCommandCalls, totalCalls } from './process-cpu';
+import { commandStats, processCpuMs, totalCalls } from './cost-meter';
 import { fmt as fmtNum, recordFigures } from './summary';
 import type { CoordinatorStatus } from '../shared/membership/coordinator-status';
 import { loadSettings } from '../shared/settings/load';
@@ -187,7 +187,7 @@ class CostProbe {
   ) {}
 
   async start(): Promise<void> {
-    this.calls0 = totalCalls(await redisCommandCalls(this.redis));
+    this.calls0 = totalCalls(await commandStats(this.redis));
     this.cpu0 = this.pids.map(processCpuMs);
     this.t0 = performance.now();
   }
@@ -195,7 +195,7 @@ class CostProbe {
   async end(): Promise<void> {
     this.wallMs = performance.now() - this.t0;
     this.cpuMs = this.pids.map((pid, i) => processCpuMs(pid) - this.cpu0[i]!);
-    this.calls = totalCalls(await redisCommandCalls(this.redis)) - this.calls0;
+    this.calls = totalCalls(await commandStats(this.redis)) - this.calls0;
   }
 
   /** The figures per finalized vote (`votes` of them). */
@@ -448,7 +448,7 @@ async function main(): Promise<void> {
     };
     console.log(`cost: ${JSON.stringify(cost)}`);
     // Where Redis spends its time (all masters, whole run): the per-vote cost breakdown.
-    const stats = await redisCommandCalls(redis);
+    const stats = await commandStats(redis);
     const totalVotes = VOTES + LATENCY_VOTES + lowVotes;
     const redisRows = [...stats]
       .sort((a, b) => b[1].usec - a[1].usec)
