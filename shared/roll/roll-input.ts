@@ -10,10 +10,8 @@ import { CsvSyntaxError, parseCsv } from './csv';
  * so an administrator fixes a 10,000-line file in one round, not one error per try.
  */
 
-/** One voter as imported (validated, normalized). */
-export interface RollVoterInput {
-  /** The line (CSV) or index + 1 (JSON) it came from: what errors name. */
-  line: number;
+/** What the roll keeps of a voter (validated, normalized), as imported and as shown. */
+export interface RollVoterFields {
   name?: string;
   email?: string;
   externalId?: string;
@@ -21,6 +19,12 @@ export interface RollVoterInput {
   /** Integer 1..1000: how much this voter's ballot counts. */
   weight: number;
   group?: string;
+}
+
+/** One voter as imported. */
+export interface RollVoterInput extends RollVoterFields {
+  /** The line (CSV) or index + 1 (JSON) it came from: what errors name. */
+  line: number;
 }
 
 /** One refused line of an import. */

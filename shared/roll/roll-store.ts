@@ -5,7 +5,14 @@ import { partitionOf } from '../elections/model';
 import { electionKeys, partitionKeys, voterRollKeys } from '../redis/keys';
 import { defineScript, reply, runScript } from '../redis/scripts';
 import { credentialElection, credentialHash, newCredential, newVoterId, votingLink } from './credentials';
-import { invalidRoll, type RollLineError, type RollVoterInput, uniqueField, uniqueKeys } from './roll-input';
+import {
+  invalidRoll,
+  type RollLineError,
+  type RollVoterFields,
+  type RollVoterInput,
+  uniqueField,
+  uniqueKeys,
+} from './roll-input';
 
 /**
  * An election's voter roll on Redis (issue 17): imported voters, their one-time voting
@@ -33,14 +40,8 @@ interface StoredEntry {
 }
 
 /** A roll entry as the API shows it (never a credential or its hash). */
-export interface RollVoter {
+export interface RollVoter extends RollVoterFields {
   voterId: string;
-  name?: string;
-  email?: string;
-  externalId?: string;
-  username?: string;
-  weight: number;
-  group?: string;
   credential: 'active' | 'revoked' | 'none';
 }
 
