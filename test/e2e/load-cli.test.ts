@@ -19,10 +19,11 @@ describe('load generator (npm run load)', () => {
   let keyEnv: Record<string, string>;
 
   beforeAll(async () => {
-    stack = await launchStack('demo-password-123', 90000);
+    // Ready takes 20-30 s alone (every function is warmed first); far longer on a busy machine.
+    stack = await launchStack('demo-password-123', 150000);
     ({ dir, http } = stack);
     keyEnv = { JWT_KEY_DIR: stack.keyDir };
-  }, 120000);
+  }, 180000);
 
   afterAll(async () => {
     if (!stack) return;

@@ -23,6 +23,11 @@ const saved = { ...process.env };
 let m: Modules;
 const created: string[] = [];
 const closers: (() => void)[] = [];
+// Logins hash at the production scrypt cost (~0.4 s at N=2^17; seconds each on a busy
+// 2-core machine) one at a time: a test of a few logins needs more than the 15 s default.
+// A test cut off mid-hash would also leave the one hash slot taken and turn the next
+// test's logins into 503s.
+jest.setTimeout(60_000);
 
 beforeAll(() => {
   process.env['REDIS_SEEDS'] = process.env['TEST_REDIS_SEEDS'];
