@@ -6,7 +6,11 @@
  * the handler's, not the handler's plus the pipeline's on the same 2 cores.
  * Goal: our submit handler reaches at least 80% of the trivial handler's rate.
  *
- *   node --import tsx bench/http.ts [--seconds 6] [--concurrency 32]
+ *   node --import tsx bench/http.ts [--seconds 6] [--concurrency 32] [--rate-limits 0|1]
+ *
+ * `--rate-limits 1` runs the submit rate limits at their defaults (RATE_LIMIT_VOTER 30,
+ * RATE_LIMIT_IP 100000 per 10 s: every vote is by a new voter and the run stays under
+ * the address's burst, so nothing is refused) instead of off, to measure what they cost.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,12 +37,22 @@ import {
   writeResult,
 } from './common';
 import { loadSettings } from '../shared/settings/load';
+import { costDelta, redisPids, snapshot } from './cost-meter';
 
 const benchSettings = loadSettings();
 
-const { seconds: SECONDS, concurrency: CONCURRENCY } = benchOptions('node --import tsx bench/http.ts', {
+const {
+  seconds: SECONDS,
+  concurrency: CONCURRENCY,
+  'rate-limits': RATE_LIMITS,
+} = benchOptions('node --import tsx bench/http.ts', {
   seconds: { default: 6, rule: { above: 0 }, help: 'measuring time per route' },
   concurrency: { default: 32, rule: { int: true, min: 1 }, help: 'keep-alive clients' },
+  'rate-limits': {
+    default: 0,
+    rule: { int: true, min: 0, max: 1 },
+    help: '1: submit rate limits at their defaults (voter 30, address 100000 per 10 s); 0: off',
+  },
 });
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
@@ -65,8 +79,11 @@ async function main(): Promise<void> {
         ...env,
         COORDINATORS: members.join(','),
         JWT_KEY_DIR: keyDir,
-        RATE_LIMIT_VOTER: '0',
-        RATE_LIMIT_IP: '0',
+        // Off by default (the figure is the handler's); on, at the shipped defaults, the
+        // bench never refuses: one vote per voter, and under the address's burst.
+        RATE_LIMIT_VOTER: RATE_LIMITS ? '30' : '0',
+        RATE_LIMIT_IP: RATE_LIMITS ? '100000' : '0',
+        RATE_LIMIT_WINDOW_MS: '10000',
         // Profiling hook: OFFLINE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/p'
         ...(benchSettings.OFFLINE_NODE_OPTIONS ? { NODE_OPTIONS: benchSettings.OFFLINE_NODE_OPTIONS } : {}),
       },
@@ -100,10 +117,19 @@ async function main(): Promise<void> {
     // Warm both paths (handler modules load on first use), then measure.
     await load(1, () => call(base, 'GET', '/ping', {}).then((r) => r.status));
     await sleep(200);
-    const trivial = await load(SECONDS, () => call(base, 'GET', '/ping', {}).then((r) => r.status));
     const masters = () => createRedisCluster(parseSeeds(cluster.seeds));
     const stats = masters();
     await stats.cluster('INFO');
+    // CPU time per request of serverless-offline (handlers included) and of every Redis
+    // node: on 2 shared cores a steadier figure than req/s, which the neighbours set.
+    const kinds = { functions: [offline.pid], redis: await redisPids(stats) };
+    const trivialStart = await snapshot(stats, kinds);
+    let pings = 0;
+    const trivial = await load(SECONDS, () => {
+      pings++;
+      return call(base, 'GET', '/ping', {}).then((r) => r.status);
+    });
+    const trivialCost = costDelta(trivialStart, await snapshot(stats, kinds), Math.max(1, pings));
     await Promise.all(stats.nodes('master').map((n) => n.config('RESETSTAT')));
     // Warm the submit path too: serverless-offline makes a handler instance (and loads
     // its bundle) per concurrent request the first time; that is start-up, not steady state.
@@ -125,6 +151,7 @@ async function main(): Promise<void> {
     );
     await sleep(200);
     await Promise.all(stats.nodes('master').map((n) => n.config('RESETSTAT')));
+    const submitStart = await snapshot(stats, kinds);
     let v = 0;
     const submit = await load(SECONDS, () => {
       const token = tokens[v++ % tokens.length]!;
@@ -139,6 +166,7 @@ async function main(): Promise<void> {
     // Redis work per accepted vote on the submit path (all masters).
     const perVote: Record<string, number> = {};
     const accepted = Math.max(1, v - submit.errors);
+    const submitCost = costDelta(submitStart, await snapshot(stats, kinds), accepted);
     for (const node of stats.nodes('master')) {
       const text = (await node.info('commandstats')) as string;
       for (const m of text.matchAll(/^cmdstat_(\S+):calls=(\d+)/gm)) {
@@ -147,7 +175,17 @@ async function main(): Promise<void> {
     }
     stats.disconnect();
     const ratio = submit.perSecond / trivial.perSecond;
-    console.log('\nHTTP submission through serverless-offline (--useInProcess)');
+    const commands = Object.entries(perVote)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+      .join(', ');
+    console.log(
+      `\nHTTP submission through serverless-offline (--useInProcess), rate limits ${RATE_LIMITS ? 'on (defaults)' : 'off'}`,
+    );
+    console.log(`Redis commands per accepted vote (masters): ${commands}`);
+    const cpu = (c: typeof submitCost) =>
+      `functions ${c.cpuMs['functions']!.toFixed(3)}, redis ${c.cpuMs['redis']!.toFixed(3)}`;
+    console.log(`CPU-ms per request: /ping ${cpu(trivialCost)}; submit ${cpu(submitCost)}`);
     console.log('| route | req/s | p50 ms | p99 ms | errors | ratio | goal |');
     console.log('|---|---|---|---|---|---|---|');
     console.log(
@@ -159,6 +197,9 @@ async function main(): Promise<void> {
     writeResult('http', {
       machine: machine(),
       concurrency: CONCURRENCY,
+      rateLimits: RATE_LIMITS === 1,
+      commandsPerVote: perVote,
+      cpuMsPerRequest: { trivial: trivialCost.cpuMs, submit: submitCost.cpuMs },
       trivial,
       submit,
       ratio,
