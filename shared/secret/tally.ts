@@ -107,10 +107,53 @@ function shareOf(body: unknown, j: number): DecryptionShare {
 }
 
 /**
+ * 403 `trustee_disqualified` for trustee `j`, left out of the qualified set Q by the
+ * ceremony: its share cannot count (BALLOTS.md §3: the tally is decrypted by Q). The
+ * details say why, as the ceremony decided it: `no_commitments` (it never published
+ * any) or `upheld_complaint` (with the trustees whose complaints were upheld); else
+ * `not_qualified`.
+ */
+function disqualified(
+  j: number,
+  ceremony: {
+    complaints: { from: number; against: number; upheld: boolean }[];
+    commitments: { trustee: number }[];
+  },
+): ApiError {
+  if (!ceremony.commitments.some((c) => c.trustee === j)) {
+    return new ApiError(
+      403,
+      'trustee_disqualified',
+      `You were disqualified in the key ceremony (you published no commitments): your decryption share cannot count, and nothing was stored`,
+      { trustee: j, reason: 'no_commitments' },
+    );
+  }
+  const complainants = ceremony.complaints
+    .filter((c) => c.against === j && c.upheld)
+    .map((c) => c.from)
+    .sort((a, b) => a - b);
+  if (complainants.length === 0) {
+    return new ApiError(
+      403,
+      'trustee_disqualified',
+      'You are not in the qualified set of the key ceremony: your decryption share cannot count, and nothing was stored',
+      { trustee: j, reason: 'not_qualified' },
+    );
+  }
+  return new ApiError(
+    403,
+    'trustee_disqualified',
+    `You were disqualified in the key ceremony (upheld complaint(s) from trustee(s) ${complainants.join(', ')}): your decryption share cannot count, and nothing was stored`,
+    { trustee: j, reason: 'upheld_complaint', complainants },
+  );
+}
+
+/**
  * Trustee `j` submits its decryption share of the final tally. The proof of every
  * option is checked with `X_j` computed from the qualified commitments: 422
  * `bad_decryption_proof` (naming the option) or `wrong_share_key`. With k valid shares
- * the totals are combined and published (once).
+ * the totals are combined and published (once). A trustee outside Q (disqualified in
+ * the ceremony) is refused first, whatever it sends: 403 `trustee_disqualified`.
  */
 export async function submitDecryptionShare(
   redis: Cluster,
@@ -119,6 +162,8 @@ export async function submitDecryptionShare(
   j: number,
   body: unknown,
 ): Promise<{ accepted: true; decryption: PublishedDecryption | null; waitingFor: number }> {
+  const ceremony = e.ceremony === 'done' ? await new CeremonyStore(redis).outcome(e) : null;
+  if (ceremony && !ceremony.qualified.includes(j)) throw disqualified(j, ceremony);
   const share = shareOf(body, j);
   const view = await tallyView(redis, clock, e);
   if (e.status !== 'closed' || !view.final) {
@@ -129,7 +174,7 @@ export async function submitDecryptionShare(
     );
   }
   const g = defaultGroup;
-  const { commitments, qualified } = await new CeremonyStore(redis).outcome(e);
+  const { commitments, qualified } = ceremony ?? (await new CeremonyStore(redis).outcome(e));
   const entries = commitments.filter((c) => qualified.includes(c.trustee));
   const X = publicShareKey(g, entries, j);
   const fault = checkDecryptionShare(g, fromHex(e.electionHash!, 32), view.encrypted, share, X);

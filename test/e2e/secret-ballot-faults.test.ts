@@ -23,6 +23,7 @@ import { parseSeeds } from '../../shared/config';
 import type { Election } from '../../shared/elections/model';
 import { ElectionStore } from '../../shared/elections/store';
 import { createRedisCluster } from '../../shared/redis/client';
+import { secretElectionKeys } from '../../shared/redis/keys';
 import { type ApiCall, expectStatus } from '../../shared/secret/api-call';
 import { manifestOf } from '../../shared/secret/election-manifest';
 import { secretBallot } from '../../shared/secret/secret-ballot';
@@ -423,6 +424,24 @@ describe('secret ballots: misbehaving trustees and voters', () => {
       30000,
       'the tally final',
     );
+    // Trustee 3, disqualified by the upheld complaint, still holds valid shares from 1
+    // and 2 and so could make a share that verifies: it is refused, named, not stored.
+    await expect(decryptAndPost(as(mainTokens[2]!), main, mainKeys[3]!)).rejects.toThrow(
+      /403 trustee_disqualified/,
+    );
+    const refused = await api.call('POST', `/elections/${id}/decryption-shares`, {
+      token: mainTokens[2]!,
+      body: { shareKey: 'ab'.repeat(32), values: [] },
+    });
+    expect({ status: refused.status, error: refused.body.error }).toEqual({
+      status: 403,
+      error: expect.objectContaining({
+        code: 'trustee_disqualified',
+        message: expect.stringContaining('upheld complaint(s) from trustee(s) 1'),
+        details: { trustee: 3, reason: 'upheld_complaint', complainants: [1] },
+      }),
+    });
+    expect(await redis.hlen(secretElectionKeys(id).shares)).toBe(0);
     // Trustee 1 got a bad share from 3, but 3 is not in Q: x_1 sums the shares of Q only.
     const one = await decryptAndPost(as(mainTokens[0]!), main, mainKeys[1]!);
     expect(one.waitingFor).toBe(1);

@@ -141,6 +141,7 @@ const REFUSALS: Record<string, (e: ApiCallError) => string> = {
   ceremony_phase: (e) => `The ceremony moved on: ${e.serverMessage}.`,
   shares_missing: (e) => `Not every trustee has dealt its share yet: ${e.serverMessage}.`,
   not_a_trustee: () => 'You are not a trustee of this election.',
+  trustee_disqualified: (e) => `The server refused your decryption share. ${e.serverMessage}.`,
 };
 
 function explain(err: unknown): Error {
