@@ -1,5 +1,5 @@
 import { badRequest } from '../shared/errors';
-import { readAuditPage } from '../shared/votes/read';
+import { readAuditPage, readSecretAuditPage } from '../shared/votes/read';
 import { electionIdParam, elections } from './lib/elections';
 import { assertElection } from './lib/auth';
 import { httpHandler } from './lib/http';
@@ -9,7 +9,8 @@ import type { AuditLogResponse } from '../shared/api-bodies';
 
 /**
  * `GET /elections/{id}/audit?cursor=&limit=`: the hash-chained log, paged. Empty (with
- * `hidden: true`) while the election hides its totals.
+ * `hidden: true`) while the election hides its totals. A secret election's page says
+ * `ballot: "secret"` and its entries have the secret shape (docs/api.md).
  */
 export const handler = httpHandler('GET /elections/{id}/audit', async (req) => {
   const claims = await authenticateRead(req, 'audit');
@@ -22,8 +23,10 @@ export const handler = httpHandler('GET /elections/{id}/audit', async (req) => {
   }
   // Admins also see each entry's private vote id and time (load runs reconcile with them).
   const operator = claims.role === 'admin';
+  // A secret election's entries have their own shape (what their hashes cover).
+  const read = e.ballot === 'secret' ? readSecretAuditPage : readAuditPage;
   const [page, resets] = await Promise.all([
-    readAuditPage(redis(), e, req.query['cursor'] || undefined, limit, operator),
+    read(redis(), e, req.query['cursor'] || undefined, limit, operator),
     elections.resets(e.id), // a reset is part of the audit trail: never silent
   ]);
   return {

@@ -3,7 +3,7 @@ import type { ClusterView } from './cluster-view';
 import type { Election } from './elections/model';
 import type { ResetRecord } from './elections/store';
 import type { SubmitResult } from './votes/submit';
-import type { AuditPage } from './votes/read';
+import type { AuditPage, SecretAuditPage } from './votes/read';
 
 /**
  * The JSON bodies the HTTP API answers with that are not a domain view of their own
@@ -48,12 +48,18 @@ export interface ElectionList {
 /** `POST /elections/{id}/votes` → 202. */
 export type VoteAccepted = Pick<SubmitResult, 'voteId' | 'status' | 'receipt' | 'ballotId' | 'receiptNonce'>;
 
-/** `GET /elections/{id}/audit` → 200: one page, with the election's resets (never silent). */
-export interface AuditLogResponse extends AuditPage {
+/** What every audit page adds to its entries. */
+interface AuditLogFields {
   electionId: string;
   partitions: number;
   resets: ResetRecord[];
 }
+
+/**
+ * `GET /elections/{id}/audit` → 200: one page, with the election's resets (never
+ * silent). A secret election's page says `ballot: "secret"` and has its own entry shape.
+ */
+export type AuditLogResponse = (AuditPage & AuditLogFields) | (SecretAuditPage & AuditLogFields);
 
 /** `GET /cluster` → 200: the cluster view plus the pipeline's queues over active elections. */
 export interface ClusterResponse extends ClusterView {

@@ -54,3 +54,20 @@ export function secretEntryInput(
     ...e.tally.flatMap((t) => [t.alpha, t.beta]),
   ]);
 }
+
+/**
+ * A secret ballot's entry as `GET /elections/{id}/audit` publishes it (docs/api.md,
+ * an extension of the open entry's shape): exactly what its hash covers
+ * ({@link secretEntryInput}) besides the election id, so anyone can recompute the chain
+ * from the page alone. No option: the ballot's choice is only in its ciphertexts.
+ */
+export interface SecretAuditEntry extends SecretAuditEntryContent {
+  partition: number;
+  /** Position in the partition's chain, 1-based. */
+  seq: number;
+  prev: string;
+  hash: string;
+  /** Admins only, not covered by the hash (as for open entries). */
+  voteId?: string;
+  finalizedAt?: string;
+}

@@ -4,6 +4,8 @@ import { ApiError, badRequest } from '../errors';
 import { makeVoteId, parseVoteId } from '../elections/model';
 import type { ElectionRecord } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
+import type { Ciphertext } from '../ballots/types';
+import type { SecretAuditEntry } from '../secret/audit-entry';
 import { type ChainHead, genesisHash } from './audit-chain';
 import { CHOICE_SEPARATOR, choiceIds } from './ballot-choice';
 import { compareStreamIds, isStreamId, U64_MAX } from './stream-ids';
@@ -221,17 +223,63 @@ export interface AuditPage {
 }
 
 /**
- * One page of the audit log, partition by partition; the cursor is "<partition>:<last
- * id>" (entry ids carry no time, see finalize-votes.lua). `operator` (an admin) also
- * gets each entry's private vote id and finalization time.
+ * A page of a secret election's log: its entries have their own shape
+ * ({@link SecretAuditEntry}), told apart by `ballot: "secret"`.
  */
-export async function readAuditPage(
+export interface SecretAuditPage {
+  ballot: 'secret';
+  entries: SecretAuditEntry[];
+  nextCursor: string | null;
+  hidden?: boolean;
+}
+
+/** A secret entry's stored fields as published: what its hash covers (audit-entry.ts). */
+function secretEntryOf(f: Record<string, string>, partition: number): SecretAuditEntry {
+  let signature = '';
+  try {
+    const cast = JSON.parse(f['cast'] ?? '') as { signature?: unknown } | null;
+    if (typeof cast?.signature === 'string') signature = cast.signature;
+  } catch {
+    // An unparsable ballot was rejected as malformed; its entry hashed signature ''.
+  }
+  return {
+    partition,
+    seq: Number(f['seq'] ?? 0),
+    ballotId: f['ballot'] ?? '',
+    tracker: f['receipt'] ?? '',
+    publicKey: f['publicKey'] ?? '',
+    signature,
+    outcome: f['outcome'] === 'rejected' ? 'rejected' : 'counted',
+    reason: f['reason'] ?? '',
+    tally: JSON.parse(f['tally'] ?? '[]') as Ciphertext[],
+    prev: f['prev'] ?? '',
+    hash: f['hash'] ?? '',
+  };
+}
+
+/** Admins' fields of an entry (`operator` reads): never in the public log, not hashed. */
+function operatorFieldsOf(
+  e: ElectionRecord,
+  p: number,
+  f: Record<string, string>,
+  operator: boolean,
+): { voteId?: string; finalizedAt?: string } {
+  // The stored `vote` and `at` are the operator's (see finalize-votes.lua), not the public's.
+  return operator ? { voteId: makeVoteId(e.id, p, f['vote'] ?? ''), finalizedAt: f['at'] ?? '' } : {};
+}
+
+/**
+ * One page of the audit log, partition by partition, each stored entry made into a
+ * published one by `entryOf`; the cursor is "<partition>:<last id>" (entry ids carry no
+ * time, see finalize-votes.lua).
+ */
+async function readAuditRows<T>(
   redis: Cluster,
   e: ElectionRecord,
   cursor: string | undefined,
   limit: number,
-  operator = false,
-): Promise<AuditPage> {
+  entryOf: (f: Record<string, string>, partition: number) => T,
+): Promise<{ entries: T[]; nextCursor: string | null; hidden?: true }> {
   let p = 0;
   let after = '';
   if (cursor) {
@@ -248,31 +296,18 @@ export async function readAuditPage(
     p = Number(m[1]);
     after = last ?? '';
   }
-  // Every entry carries its ballot's option, and its hash commits to it: while the totals
-  // are hidden, none is published (after a valid cursor check, so a bad one still gets 400).
+  // An open entry carries its ballot's option, and its hash commits to it: while the
+  // totals are hidden, none is published (after a valid cursor check, so a bad one still
+  // gets 400). A secret election that hides its totals hides its log alike.
   if (totalsHidden(e)) return { entries: [], nextCursor: null, hidden: true };
-  const entries: AuditEntry[] = [];
+  const entries: T[] = [];
   const cursors: string[] = [];
   while (p < e.tags.length && entries.length < limit) {
     const k = partitionKeys(e.tags[p]!);
     const start = after ? `(${after}` : '-';
     const rows = await redis.xrange(k.audit, start, '+', 'COUNT', limit - entries.length);
     for (const [id, fields] of rows) {
-      const f = fieldsToRecord(fields);
-      // The stored `vote` and `at` are the operator's (see finalize-votes.lua), not the public's.
-      entries.push({
-        partition: p,
-        seq: Number(f['seq'] ?? 0),
-        ballotId: f['ballot'] ?? '',
-        receipt: f['receipt'] ?? '',
-        option: f['option'] ?? '',
-        outcome: f['outcome'] === 'rejected' ? 'rejected' : 'counted',
-        reason: f['reason'] ?? '',
-        ...(f['weight'] === undefined ? {} : { weight: Number(f['weight']) }),
-        prev: f['prev'] ?? '',
-        hash: f['hash'] ?? '',
-        ...(operator ? { voteId: makeVoteId(e.id, p, f['vote'] ?? ''), finalizedAt: f['at'] ?? '' } : {}),
-      });
+      entries.push(entryOf(fieldsToRecord(fields), p));
       cursors.push(id);
     }
     if (entries.length < limit) {
@@ -284,4 +319,49 @@ export async function readAuditPage(
   }
   const nextCursor = p < e.tags.length ? `${p}:${after}` : null;
   return { entries, nextCursor };
+}
+
+/**
+ * One page of an open election's audit log (`GET /elections/{id}/audit`; a secret
+ * election's is {@link readSecretAuditPage}). `operator` (an admin) also gets each
+ * entry's private vote id and finalization time.
+ */
+export async function readAuditPage(
+  redis: Cluster,
+  e: ElectionRecord,
+  cursor: string | undefined,
+  limit: number,
+  operator = false,
+): Promise<AuditPage> {
+  return readAuditRows(redis, e, cursor, limit, (f, p) => ({
+    partition: p,
+    seq: Number(f['seq'] ?? 0),
+    ballotId: f['ballot'] ?? '',
+    receipt: f['receipt'] ?? '',
+    option: f['option'] ?? '',
+    outcome: f['outcome'] === 'rejected' ? 'rejected' : 'counted',
+    reason: f['reason'] ?? '',
+    ...(f['weight'] === undefined ? {} : { weight: Number(f['weight']) }),
+    prev: f['prev'] ?? '',
+    hash: f['hash'] ?? '',
+    ...operatorFieldsOf(e, p, f, operator),
+  }));
+}
+
+/**
+ * One page of a secret election's audit log: the same paging and cursor as
+ * {@link readAuditPage}, each entry in the secret shape its hash covers.
+ */
+export async function readSecretAuditPage(
+  redis: Cluster,
+  e: ElectionRecord,
+  cursor: string | undefined,
+  limit: number,
+  operator = false,
+): Promise<SecretAuditPage> {
+  const page = await readAuditRows(redis, e, cursor, limit, (f, p) => ({
+    ...secretEntryOf(f, p),
+    ...operatorFieldsOf(e, p, f, operator),
+  }));
+  return { ballot: 'secret', ...page };
 }

@@ -1000,6 +1000,13 @@ describe('docs/openapi.yaml matches the HTTP API', () => {
       headers: { accept: 'application/x-ndjson' },
     });
     expect(String(lines.body).trim().split('\n')).toHaveLength(7);
+    // The audit page of a secret election: its own entry shape (SecretAuditEntry).
+    const audit = await call('GET', `${e}/audit`, { token: auditor });
+    expect(audit.body.ballot).toBe('secret');
+    expect(audit.body.entries).toEqual([
+      expect.objectContaining({ tracker: cast.body.tracker, outcome: 'counted', tally: expect.any(Array) }),
+    ]);
+    expect(audit.body.entries[0]).not.toHaveProperty('option');
     await fails('GET', `/elections/${open}/record`, { token: auditor }, 409, 'not_secret');
     await fails('GET', `/elections/${open}/ceremony`, { token: auditor }, 409, 'not_secret');
   }, 60000);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { parseSeeds } from '../../shared/config';
 import {
   type Ballot,
   ballotMessage,
+  decodePoint,
   defaultGroup,
   encodePoint,
   fromHex,
@@ -21,6 +23,8 @@ import type { Election } from '../../shared/elections/model';
 import { createRedisCluster } from '../../shared/redis/client';
 import { electionKeys, partitionKeys, secretElectionKeys } from '../../shared/redis/keys';
 import { type ApiCall, retrying } from '../../shared/secret/api-call';
+import { type SecretAuditEntry, secretEntryInput } from '../../shared/secret/audit-entry';
+import { genesisHash } from '../../shared/votes/audit-chain';
 import {
   type TrusteeKeys,
   ceremonyStep,
@@ -507,6 +511,78 @@ describe('secret ballots end to end', () => {
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toContain('VERIFIED');
   }, 120000);
+
+  test('the audit log shows secret entries in their own shape, hash-chained over the running encrypted tally', async () => {
+    const auditor = await api.token(`${electionId}-auditor`, 'auditor');
+    const entries: SecretAuditEntry[] = [];
+    let cursor = '';
+    for (;;) {
+      const q = `limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await api.call('GET', `/elections/${electionId}/audit?${q}`, { token: auditor });
+      expect({ status: page.status, ballot: page.body.ballot }).toEqual({ status: 200, ballot: 'secret' });
+      entries.push(...page.body.entries);
+      if (page.body.nextCursor === null) break;
+      cursor = page.body.nextCursor;
+    }
+    const record = (await api.call('GET', `/elections/${electionId}/record`, { token: admin })).body;
+    const cast = record.ballots.filter((b: { state: string }) => b.state !== 'spoiled');
+    expect(entries.length).toBeGreaterThanOrEqual(cast.length);
+    const byTracker = new Map(entries.map((e) => [e.tracker, e]));
+    for (const b of cast) {
+      expect(byTracker.get(b.tracker)).toMatchObject({
+        publicKey: b.publicKey,
+        signature: b.signature,
+        outcome: b.state,
+      });
+    }
+    const results = (await api.call('GET', `/elections/${electionId}/results`, { token: auditor })).body;
+    const partitions = Object.keys(results.chainHeads).map(Number);
+    for (const p of partitions) {
+      const chain = entries.filter((e) => e.partition === p).sort((a, b) => a.seq - b.seq);
+      let prev = genesisHash(electionId, p);
+      for (const [i, e] of chain.entries()) {
+        // The open shape's fields are not there; the secret ones are, and nothing private.
+        expect(Object.keys(e).sort()).toEqual([
+          'ballotId',
+          'hash',
+          'outcome',
+          'partition',
+          'prev',
+          'publicKey',
+          'reason',
+          'seq',
+          'signature',
+          'tally',
+          'tracker',
+        ]);
+        expect({ seq: e.seq, prev: e.prev }).toEqual({ seq: i + 1, prev });
+        expect(e.tally).toHaveLength(OPTIONS.length);
+        const input = secretEntryInput(prev, electionId, p, e.seq, e);
+        expect(createHash('sha256').update(input).digest('hex')).toBe(e.hash);
+        prev = e.hash;
+      }
+      expect({ hash: prev, entries: chain.length }).toEqual(results.chainHeads[String(p)]);
+    }
+    // The running tallies the last entries cover add up to the published encrypted tally.
+    const sum = record.tally.encrypted.map((_: unknown, l: number) => {
+      let alpha = defaultGroup.identity;
+      let beta = defaultGroup.identity;
+      for (const p of partitions) {
+        const last = entries.filter((e) => e.partition === p).sort((a, b) => b.seq - a.seq)[0];
+        if (!last) continue;
+        alpha = defaultGroup.add(alpha, decodePoint(defaultGroup, last.tally[l]!.alpha));
+        beta = defaultGroup.add(beta, decodePoint(defaultGroup, last.tally[l]!.beta));
+      }
+      return { alpha: encodePoint(defaultGroup, alpha), beta: encodePoint(defaultGroup, beta) };
+    });
+    expect(sum).toEqual(record.tally.encrypted);
+    // An admin also sees each entry's private vote id and time, outside the hash.
+    const operator = await api.call('GET', `/elections/${electionId}/audit?limit=1`, { token: admin });
+    expect(operator.body.entries[0]).toMatchObject({
+      voteId: expect.any(String),
+      finalizedAt: expect.any(String),
+    });
+  }, 60000);
 
   /** Runs `npm run verify` and expects it to fail naming `what`. */
   const verifyFails = async (what: RegExp) => {

@@ -27,6 +27,8 @@ async function loadAndVerify(token: string, electionId: string): Promise<Loaded>
     let hidden = false;
     for (let pages = 0; pages < 10000; pages++) {
       const page = await api.audit(token, electionId, cursor);
+      // A secret election is verified from its record (SecretAudit), never from this page.
+      if ('ballot' in page) throw new Error('This is a secret-ballot election: verify its record.');
       partitions = page.partitions;
       hidden ||= page.hidden === true;
       entries.push(...page.entries);
