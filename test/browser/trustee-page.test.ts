@@ -25,7 +25,10 @@ import { eventually } from '../helpers/stack';
 
 /**
  * A trustee in the web app, in Chromium (playwright-core), against the stack `npm
- * start` runs. Trustee 1 takes part in a 2-of-3 key ceremony from the trustee page
+ * start` runs. The admin creates the secret election on the admin page (trustees
+ * picked by username, threshold 2; a missing trustee and a threshold above n are
+ * refused with their messages), follows its ceremony there, finishes it and opens the
+ * election. Trustee 1 takes part in a 2-of-3 key ceremony from the trustee page
  * (keys made in the browser); trustee 2 runs the shared trustee client in this process
  * and trustee 3 deals trustee 1 a share that fails Feldman's check and never answers:
  * the page finds it and complains, and 3 is disqualified. A voter exports the voter key
@@ -125,7 +128,7 @@ describe('the trustee page and key files in the web app', () => {
   let voterKeyFile = '';
   let voterPage: Page;
 
-  test('trustee 1 runs the ceremony from the web page, complains against a bad dealer; 1 and 2 qualify', async () => {
+  test('the admin creates the secret election on its page; trustee 1 runs the ceremony from the web page, complains against a bad dealer; the admin finishes it (1 and 2 qualify) and opens', async () => {
     admin = fetchApi(http, await token('admin'));
     const suffix = Date.now().toString(36);
     const ids: string[] = [];
@@ -141,17 +144,52 @@ describe('the trustee page and key files in the web app', () => {
       tokens.push(await token(username));
       if (n === 1) webTrustee = username;
     }
-    election = expectStatus(
-      await admin('POST', '/elections', {
-        title: 'Trustee colours',
-        options: OPTIONS,
-        ballot: 'secret',
-        trustees: ids,
-        threshold: 2,
-      }),
-      'create',
-      201,
-    ).body;
+    // The admin creates the secret election on the admin page: ballot mode, trustees
+    // picked among the users with the trustee role, threshold; bad choices are named.
+    const adminPage = (await device('admin')).page;
+    await adminPage.getByLabel('Title').fill('Trustee colours');
+    for (const [i, o] of OPTIONS.entries()) {
+      if (i >= 2) await adminPage.getByRole('button', { name: 'Add option' }).click();
+      await adminPage.getByLabel(`Option ${i + 1}`, { exact: true }).fill(o.label);
+    }
+    await adminPage.getByLabel(/^Ballot/).selectOption('secret');
+    await adminPage.getByRole('button', { name: 'Create election' }).click();
+    await adminPage
+      .getByRole('alert')
+      .filter({ hasText: 'A secret ballot needs at least one trustee: add users with the trustee role.' })
+      .waitFor();
+    const picker = adminPage.getByRole('group', { name: /^Trustees/ });
+    for (const n of [1, 2, 3]) {
+      await picker.getByLabel('Find users by username').fill(`trustee${n}-${suffix}`);
+      await picker.getByRole('button', { name: `Add trustee${n}-${suffix}`, exact: true }).click();
+    }
+    await adminPage.getByLabel(/^Threshold/).fill('4');
+    await adminPage.getByRole('button', { name: 'Create election' }).click();
+    await adminPage
+      .getByRole('alert')
+      .filter({ hasText: 'The threshold must be a whole number from 1 to 3 (the number of trustees).' })
+      .waitFor();
+    await adminPage.getByLabel(/^Threshold/).fill('2');
+    await expectAccessible(adminPage, 'the admin form of a secret election');
+    await adminPage.getByRole('button', { name: 'Create election' }).click();
+    await adminPage
+      .getByRole('status')
+      .filter({ hasText: 'Created “Trustee colours” (secret ballot, draft)' })
+      .waitFor({ timeout: 15000 });
+    const list = (await admin('GET', '/elections')).body.elections as Election[];
+    election = list.find((e) => e.title === 'Trustee colours')!;
+    expect(election).toMatchObject({
+      ballot: 'secret',
+      threshold: 2,
+      options: OPTIONS,
+      trustees: ids.map((id, i) => ({ index: i + 1, id })),
+    });
+    await adminPage
+      .getByTestId('admin-ceremony-state')
+      .filter({ hasText: "Waiting for the trustees' commitments: 0 of 3 published." })
+      .waitFor({ timeout: 15000 });
+    expect(await adminPage.getByRole('button', { name: 'Open election' }).isDisabled()).toBe(true);
+    await expectAccessible(adminPage, 'the admin page of a secret election in its key ceremony');
     for (const i of [2, 3])
       other[i] = { api: fetchApi(http, tokens[i - 1]!), keys: newTrusteeKeys(election, i) };
 
@@ -218,20 +256,33 @@ describe('the trustee page and key files in the web app', () => {
     trusteeKeyFile = await download(page, 'Download key file');
     const keys = parseTrusteeKeys(trusteeKeyFile, { electionId: election.id, trustee: 1 });
 
-    const finished = expectStatus(
-      await admin('POST', `/elections/${election.id}/ceremony/finish`),
-      'finish',
-      200,
-    );
-    expect(finished.body.qualified).toEqual([1, 2]);
+    // The admin follows the ceremony on its page, finishes it there and opens the election.
+    await adminPage
+      .getByTestId('admin-ceremony-complaints')
+      .filter({ hasText: 'Trustee 1 complained against trustee 3: not answered yet' })
+      .waitFor({ timeout: 15000 });
+    await adminPage.getByRole('button', { name: 'Finish the ceremony' }).click();
+    await adminPage
+      .getByTestId('admin-ceremony-state')
+      .filter({
+        hasText: 'Done: qualified trustees 1, 2 (any 2 of them decrypt the tally). The election can open.',
+      })
+      .waitFor({ timeout: 15000 });
+    const finished = expectStatus(await admin('GET', `/elections/${election.id}/ceremony`), 'ceremony', 200);
+    expect({ state: finished.body.state, qualified: finished.body.qualified }).toEqual({
+      state: 'done',
+      qualified: [1, 2],
+    });
     await page
       .getByTestId('ceremony-outcome')
       .filter({ hasText: 'Qualified trustees: 1, 2. You are one' })
       .waitFor({
         timeout: 15000,
       });
-    expectStatus(await admin('POST', `/elections/${election.id}/open`), 'open', 200);
+    await adminPage.getByRole('button', { name: 'Open election' }).click();
+    await adminPage.locator('#control-h .badge-open').waitFor({ timeout: 15000 });
     election = (await admin('GET', `/elections/${election.id}`)).body;
+    expect(election.status).toBe('open');
 
     // The server never saw a secret of the page's keys: not a coefficient, not the transport key.
     const secrets = [...keys.polynomial.coefficients, keys.transport.secretKey];

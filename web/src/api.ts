@@ -8,6 +8,7 @@ import type { Role } from '../../shared/auth/roles';
 import { ApiCallError } from '../../shared/secret/api-call';
 import type { Election, ElectionOption } from '../../shared/elections/model';
 import type { Results, VoteView } from '../../shared/votes/read';
+import type { CeremonyView } from '../../shared/secret/ceremony';
 import type {
   AuditLogResponse,
   ClusterResponse,
@@ -201,8 +202,19 @@ export const api = {
       voters?: string[];
       access?: 'roll' | 'code';
       maxChoices?: number;
+      /** A secret ballot (docs/api.md "Secret ballots"): its trustees (user ids) and threshold k. */
+      ballot?: 'secret';
+      trustees?: string[];
+      threshold?: number;
+      maxSelections?: number;
     },
   ) => request<Election>('POST', '/elections', { token, body }),
+  /** A secret election's key ceremony, public values only (any role). */
+  ceremony: (token: string, id: string) =>
+    request<CeremonyView>('GET', `/elections/${encodeURIComponent(id)}/ceremony`, { token }),
+  /** Admin: closes the key ceremony (Q, the joint key; `failed` when fewer than k qualify). */
+  finishCeremony: (token: string, id: string) =>
+    request<CeremonyView>('POST', `/elections/${encodeURIComponent(id)}/ceremony/finish`, { token }),
   open: (token: string, id: string) =>
     request<Election>('POST', `/elections/${encodeURIComponent(id)}/open`, { token }),
   close: (token: string, id: string) =>

@@ -13,14 +13,14 @@ export function UserPicker({
   label,
   value,
   onChange,
-  role = 'voter',
+  userRole = 'voter',
 }: {
   session: Session;
   label: string;
   value: readonly UserSummary[];
   onChange: (users: UserSummary[]) => void;
   /** Only users of this role are offered. */
-  role?: string;
+  userRole?: string;
 }) {
   const [q, setQ] = useState('');
   const [found, setFound] = useState<UserSummary[] | null>(null);
@@ -35,7 +35,7 @@ export function UserPicker({
       roomApi.users(session.token, q.trim()).then(
         (r) => {
           if (!live) return;
-          setFound(r.users.filter((u) => u.role === role));
+          setFound(r.users.filter((u) => u.role === userRole));
           setError(null);
         },
         (e: unknown) => live && setError(e),
@@ -45,7 +45,7 @@ export function UserPicker({
       live = false;
       clearTimeout(t);
     };
-  }, [q, session.token, role]);
+  }, [q, session.token, userRole]);
   const chosen = new Set(value.map((u) => u.id));
   return (
     <fieldset className="user-picker">
@@ -74,7 +74,7 @@ export function UserPicker({
       <ErrorBox error={error} />
       {found && found.length === 0 && (
         <p className="muted">
-          No {role} matches “{q.trim()}”.
+          No {userRole} matches “{q.trim()}”.
         </p>
       )}
       {found && found.length > 0 && (
@@ -90,7 +90,8 @@ export function UserPicker({
                 className="secondary"
                 disabled={u.disabled || chosen.has(u.id)}
                 onClick={() => onChange([...value, u])}
-                aria-label={`Add ${u.username}`}
+                // The visible word is part of the name (axe label-content-name-mismatch).
+                aria-label={`${chosen.has(u.id) ? 'Added' : 'Add'} ${u.username}`}
               >
                 {chosen.has(u.id) ? 'Added' : 'Add'}
               </button>

@@ -1,5 +1,6 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { api, type Election, type Role, type Session } from '../api';
+import type { CeremonyView } from '../trustee';
 import { ErrorBox, ResultsChart, StatusBadge, useElections, useLiveResults } from '../common';
 import type { Realtime } from '../realtime';
 import { RoomControl } from '../room/room-control';
@@ -90,8 +91,19 @@ function ElectionControl({
         Id <code>{election.id}</code>
         {election.restricted ? ' · only listed voters may vote' : ' · any voter may vote'}
       </p>
+      {election.ballot === 'secret' && election.status === 'draft' && (
+        <CeremonyControl session={session} election={election} onUpdate={onUpdate} />
+      )}
       <div className="actions">
-        <button type="button" onClick={() => act('open')} disabled={busy || election.status !== 'draft'}>
+        <button
+          type="button"
+          onClick={() => act('open')}
+          disabled={
+            busy ||
+            election.status !== 'draft' ||
+            (election.ballot === 'secret' && election.ceremony !== 'done')
+          }
+        >
           Open election
         </button>
         <button
@@ -116,6 +128,115 @@ function ElectionControl({
   );
 }
 
+/** What each ceremony state means for the admin (docs/secret-ballots.md). */
+function ceremonySummary(view: CeremonyView): string {
+  const n = view.trustees.length;
+  const count = (f: (t: CeremonyView['trustees'][number]) => boolean) => view.trustees.filter(f).length;
+  switch (view.state) {
+    case 'commitments':
+      return `Waiting for the trustees' commitments: ${count((t) => t.committed)} of ${n} published.`;
+    case 'shares':
+      return `The trustees are dealing and checking shares: ${count((t) => t.dealt)} of ${n} dealt, ${count((t) => t.acknowledged)} of ${n} acknowledged. Finish the ceremony once every trustee has acknowledged or complained.`;
+    case 'done':
+      return `Done: qualified trustees ${(view.qualified ?? []).join(', ')} (any ${view.threshold} of them decrypt the tally). The election can open.`;
+    default:
+      return view.failure ?? 'The key ceremony failed: this election can never open; create a new election.';
+  }
+}
+
+/**
+ * A secret election's key ceremony as the admin follows it (GET /ceremony, polled until
+ * it ends): who committed, dealt and acknowledged, the complaints, and the button that
+ * finishes it (POST /ceremony/finish) once the trustees have dealt.
+ */
+function CeremonyControl({
+  session,
+  election,
+  onUpdate,
+}: {
+  session: Session;
+  election: Election;
+  onUpdate: (e: Election) => void;
+}) {
+  const [view, setView] = useState<CeremonyView | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const ended = view?.state === 'done' || view?.state === 'failed';
+  useEffect(() => {
+    if (ended) return;
+    let live = true;
+    const poll = () =>
+      api.ceremony(session.token, election.id).then(
+        (v) => {
+          if (!live) return;
+          setView(v);
+          setError(null);
+        },
+        (e: unknown) => live && setError(e),
+      );
+    void poll();
+    const t = setInterval(poll, 2000);
+    return () => {
+      live = false;
+      clearInterval(t);
+    };
+  }, [session.token, election.id, ended]);
+  // The election's own `ceremony` field follows the view (it decides whether Open is enabled).
+  useEffect(() => {
+    if (view && view.state !== election.ceremony)
+      api.election(session.token, election.id).then(onUpdate, () => {});
+  }, [view, election.ceremony, election.id, session.token, onUpdate]);
+  const finish = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setView(await api.finishCeremony(session.token, election.id));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="panel" aria-labelledby="ceremony-h">
+      <h4 id="ceremony-h">Key ceremony</h4>
+      {view ? (
+        <>
+          <p data-testid="admin-ceremony-state" role="status">
+            {ceremonySummary(view)}
+          </p>
+          <ul data-testid="admin-ceremony-trustees">
+            {view.trustees.map((t) => (
+              <li key={t.index}>
+                Trustee {t.index} (<code>{t.id}</code>): {t.committed ? 'committed' : 'not committed'},{' '}
+                {t.dealt ? 'dealt' : 'not dealt'}, {t.acknowledged ? 'acknowledged' : 'not acknowledged'}
+              </li>
+            ))}
+          </ul>
+          {view.complaints.length > 0 && (
+            <ul data-testid="admin-ceremony-complaints" aria-label="Complaints">
+              {view.complaints.map((c) => (
+                <li key={`${c.from}-${c.against}`}>
+                  Trustee {c.from} complained against trustee {c.against}:{' '}
+                  {!c.answered ? 'not answered yet' : c.upheld ? 'upheld' : 'answered, not upheld'}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      ) : (
+        !error && <p className="muted">Reading the key ceremony…</p>
+      )}
+      <ErrorBox error={error} />
+      {!ended && (
+        <button type="button" onClick={finish} disabled={busy || view?.state !== 'shares'}>
+          {busy ? 'Finishing…' : 'Finish the ceremony'}
+        </button>
+      )}
+    </section>
+  );
+}
+
 function CreateElection({ session, onCreated }: { session: Session; onCreated: (e: Election) => void }) {
   const [title, setTitle] = useState('');
   const [options, setOptions] = useState<string[]>(['', '']);
@@ -124,6 +245,9 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
   const [voters, setVoters] = useState<UserSummary[]>([]);
   const [access, setAccess] = useState<'roll' | 'code'>('roll');
   const [maxChoices, setMaxChoices] = useState(1);
+  const [ballot, setBallot] = useState<'open' | 'secret'>('open');
+  const [trustees, setTrustees] = useState<UserSummary[]>([]);
+  const [threshold, setThreshold] = useState(1);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState('');
@@ -146,6 +270,17 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
       return setError(
         new Error(`“Choose up to” must be between 1 and ${opts.length} (the number of options).`),
       );
+    const secret = ballot === 'secret';
+    if (secret && trustees.length === 0)
+      return setError(
+        new Error('A secret ballot needs at least one trustee: add users with the trustee role.'),
+      );
+    if (secret && (!Number.isInteger(threshold) || threshold < 1 || threshold > trustees.length))
+      return setError(
+        new Error(
+          `The threshold must be a whole number from 1 to ${trustees.length} (the number of trustees).`,
+        ),
+      );
     setBusy(true);
     try {
       const e = await api.createElection(session.token, {
@@ -155,14 +290,28 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
         ...(closesAt ? { closesAt: new Date(closesAt).toISOString() } : {}),
         ...(list.length ? { voters: list } : {}),
         // Sent only when not the default, as the API's defaults are exactly these.
-        ...(access === 'code' ? { access } : {}),
-        ...(maxChoices > 1 ? { maxChoices } : {}),
+        ...(access === 'code' && !secret ? { access } : {}),
+        ...(maxChoices > 1 && !secret ? { maxChoices } : {}),
+        ...(secret
+          ? {
+              ballot: 'secret' as const,
+              trustees: trustees.map((t) => t.id),
+              threshold,
+              ...(maxChoices > 1 ? { maxSelections: maxChoices } : {}),
+            }
+          : {}),
       });
-      setDone(`Created “${e.title}” (draft). Open it when ready.`);
+      setDone(
+        secret
+          ? `Created “${e.title}” (secret ballot, draft). Its trustees now run the key ceremony; open it once the ceremony is done.`
+          : `Created “${e.title}” (draft). Open it when ready.`,
+      );
       setTitle('');
       setOptions(['', '']);
       setVoters([]);
       setMaxChoices(1);
+      setTrustees([]);
+      setThreshold(1);
       onCreated(e);
     } catch (e) {
       setError(e);
@@ -227,14 +376,51 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
           <input type="datetime-local" value={closesAt} onChange={(e) => setClosesAt(e.target.value)} />
         </label>
       </div>
+      <label>
+        Ballot
+        <select name="ballot" value={ballot} onChange={(e) => setBallot(e.target.value as 'open' | 'secret')}>
+          <option value="open">Open: live totals</option>
+          <option value="secret">Secret: encrypted ballots, trustees decrypt the totals</option>
+        </select>
+      </label>
+      {ballot === 'secret' && (
+        <>
+          <UserPicker
+            session={session}
+            userRole="trustee"
+            label="Trustees (users with the trustee role; numbered 1, 2, … in the order added)"
+            value={trustees}
+            onChange={setTrustees}
+          />
+          {/* No `max`: n changes as trustees are added or removed; submit checks k against n and says so. */}
+          <label>
+            Threshold: trustees needed to decrypt the totals (1 to {Math.max(1, trustees.length)})
+            <input
+              type="number"
+              name="threshold"
+              min={1}
+              value={threshold}
+              onChange={(e) => setThreshold(Number(e.target.value))}
+            />
+          </label>
+        </>
+      )}
       <div className="row">
-        <label className="grow">
-          Who votes
-          <select name="access" value={access} onChange={(e) => setAccess(e.target.value as 'roll' | 'code')}>
-            <option value="roll">Voter roll</option>
-            <option value="code">Join code (a room joins)</option>
-          </select>
-        </label>
+        {ballot === 'open' ? (
+          <label className="grow">
+            Who votes
+            <select
+              name="access"
+              value={access}
+              onChange={(e) => setAccess(e.target.value as 'roll' | 'code')}
+            >
+              <option value="roll">Voter roll</option>
+              <option value="code">Join code (a room joins)</option>
+            </select>
+          </label>
+        ) : (
+          <p className="grow muted">Who votes: the voter roll (a secret ballot needs voter accounts).</p>
+        )}
         <label className="grow">
           Choose up to (options per ballot)
           <input
@@ -247,7 +433,7 @@ function CreateElection({ session, onCreated }: { session: Session; onCreated: (
           />
         </label>
       </div>
-      {access === 'roll' && (
+      {(access === 'roll' || ballot === 'secret') && (
         <UserPicker
           session={session}
           label="Voter list (optional: empty = any voter; a roll can be imported after creating)"
