@@ -67,17 +67,24 @@ async function requireFreePorts(what: string, ports: number[], host = '127.0.0.1
  * The child is up once its port answers and it is still alive: a child that fails at
  * start (its port taken after all, a bad setting) is reported as such, never as started.
  */
-async function waitStarted(
+export async function waitStarted(
   proc: ManagedProcess,
   ports: number[],
   timeoutMs: number,
   died: (code: number | string) => Promise<never>,
   host = '127.0.0.1',
 ): Promise<void> {
-  await Promise.race([
-    Promise.all(ports.map((p) => waitForPortBusy(p, timeoutMs, host))),
-    proc.exited.then(died),
-  ]);
+  try {
+    await Promise.race([
+      Promise.all(ports.map((p) => waitForPortBusy(p, timeoutMs, host))),
+      proc.exited.then(died),
+    ]);
+  } catch (err) {
+    // A process that did not come up in time is stopped here: the caller never got it, so
+    // nobody else could (a test's cluster would otherwise hang on it after the failure).
+    if (proc.alive) await proc.stop();
+    throw err;
+  }
   if (!proc.alive) await died(await proc.exited);
 }
 
