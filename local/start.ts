@@ -12,6 +12,7 @@ import { describeTaken, enginesNode, nodeVersionProblem, takenPorts } from './pr
 import { onUnexpectedExit, stopAllManaged } from './processes';
 import { LOCAL_TOPOLOGY } from './redis-cluster';
 import { repoRoot, startStack } from './stack';
+import type { WarmUpReport } from './warm-up';
 import { createRedisCluster } from '../shared/redis/client';
 import { loadConfig, parseSeeds } from '../shared/config';
 import { loadSettings } from '../shared/settings/load';
@@ -165,15 +166,21 @@ async function main(): Promise<void> {
     coordinators,
     offline: { httpPort, wsPort, lambdaPort },
     onLine: (name, line) => print(name, line),
-    // Provisioned concurrency, locally: every function loaded before "ready", not by the first voters.
-    warm: (report) => {
-      const cold = Object.entries(report.functions).filter(([, status]) => status !== 200);
-      print(
-        'stack',
-        `warmed ${Object.keys(report.functions).length - cold.length} functions in ${report.ms} ms` +
-          (cold.length ? `; not warmed: ${cold.map(([k, s]) => `${k} (${s})`).join(', ')}` : ''),
-      );
-    },
+    // Provisioned concurrency, locally: every function loaded before "ready", not by the first
+    // voters (WARM_FUNCTIONS=off skips it: the tests that start whole stacks, which never
+    // measure a first rush, save 43 function loads each).
+    ...(settings.WARM_FUNCTIONS === 'off'
+      ? {}
+      : {
+          warm: (report: WarmUpReport) => {
+            const cold = Object.entries(report.functions).filter(([, status]) => status !== 200);
+            print(
+              'stack',
+              `warmed ${Object.keys(report.functions).length - cold.length} functions in ${report.ms} ms` +
+                (cold.length ? `; not warmed: ${cold.map(([k, s]) => `${k} (${s})`).join(', ')}` : ''),
+            );
+          },
+        }),
     // Killing a coordinator (even the leader) is a drill the cluster survives: it is
     // reported and relaunched, as a container's restart policy would. A crash loop is not.
     relaunchCoordinators: {

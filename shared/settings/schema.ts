@@ -143,6 +143,8 @@ export const settingsSchema = z.object({
   REDIS_DATA_DIR: text('.local/redis'),
   REDIS_RELAUNCH_DELAY_MS: num(300, { min: 0 }),
   COORDINATOR_RELAUNCH_DELAY_MS: num(1000, { min: 0 }),
+  /** `npm start`: invoke every function once before "ready" (on by default; `off` skips it). */
+  WARM_FUNCTIONS: optionalOneOf(['on', 'off']),
   WEB_PROXY_ADDRESS: text('127.0.0.2'),
   // The web container (Dockerfile target web): the address it binds, and the host of the APIs it proxies.
   WEB_HOST: text('127.0.0.1'),

@@ -19,7 +19,7 @@ describe('load generator (npm run load)', () => {
   let keyEnv: Record<string, string>;
 
   beforeAll(async () => {
-    // Ready takes 20-30 s alone (every function is warmed first); far longer on a busy machine.
+    // Ready takes 10-20 s alone; far longer on a busy machine.
     stack = await launchStack('demo-password-123', 150000);
     ({ dir, http } = stack);
     keyEnv = { JWT_KEY_DIR: stack.keyDir };

@@ -51,10 +51,13 @@ function subscribeViaWeb(web: number, token: string, topic: string): Promise<Rec
 
 describe('whole-stack launcher (npm start)', () => {
   test('starts Redis, 3 coordinators, serverless-offline and the web app on WEB_HOST, then stops everything on SIGTERM', async () => {
-    const stack = await launchStack('demo-password-123', 90000, { WEB_HOST });
+    // As a user runs it: every function warmed before "ready" (the other whole-stack tests skip that).
+    const stack = await launchStack('demo-password-123', 120000, { WEB_HOST, WARM_FUNCTIONS: 'on' });
     let code: number | null | 'timeout';
     try {
       const out = stack.output();
+      // Which functions warmed is test/e2e/warm-up.test.ts's; here, that npm start ran it.
+      expect(out).toMatch(/stack +\| warmed \d+ functions in \d+ ms/);
       expect(out).toContain('demo-password-123');
       for (const name of ['admin', 'auditor', 'alice', 'bob', 'carol']) expect(out).toContain(name);
       const health = await fetch(`http://127.0.0.1:${stack.http}/health`);

@@ -64,6 +64,10 @@ export async function launchStack(
         JWT_KEY_DIR: keyDir,
         DEMO_PASSWORD: password,
         LOG_LEVEL: 'warn',
+        // 43 function loads at once before "ready" cost each stack tens of CPU-seconds on
+        // 2 shared cores; only the start-stack test, which runs npm start as a user does,
+        // warms them (and checks that it did).
+        WARM_FUNCTIONS: 'off',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
