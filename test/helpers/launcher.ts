@@ -65,8 +65,8 @@ export async function launchStack(
         DEMO_PASSWORD: password,
         LOG_LEVEL: 'warn',
         // 43 function loads at once before "ready" cost each stack tens of CPU-seconds on
-        // 2 shared cores; only the start-stack test, which runs npm start as a user does,
-        // warms them (and checks that it did).
+        // 2 shared cores; only the tests that run npm start as a user does (start-stack,
+        // which checks the warm-up ran) or a room's rush of first votes (room) warm them.
         WARM_FUNCTIONS: 'off',
         ...env,
       },
