@@ -1,5 +1,6 @@
 import { badRequest } from '../shared/errors';
-import { readAuditPage, readSecretAuditPage } from '../shared/votes/read';
+import { readSecretAuditPage } from '../shared/secret/audit-page';
+import { readAuditPage } from '../shared/votes/read';
 import { electionIdParam, elections } from './lib/elections';
 import { assertElection } from './lib/auth';
 import { httpHandler } from './lib/http';

@@ -3,7 +3,8 @@ import type { ClusterView } from './cluster-view';
 import type { Election } from './elections/model';
 import type { ResetRecord } from './elections/store';
 import type { SubmitResult } from './votes/submit';
-import type { AuditPage, SecretAuditPage } from './votes/read';
+import type { AuditPage } from './votes/read';
+import type { SecretAuditPage } from './secret/audit-page';
 
 /**
  * The JSON bodies the HTTP API answers with that are not a domain view of their own

@@ -4,8 +4,6 @@ import { ApiError, badRequest } from '../errors';
 import { makeVoteId, parseVoteId } from '../elections/model';
 import type { ElectionRecord } from '../elections/store';
 import { partitionKeys } from '../redis/keys';
-import type { Ciphertext } from '../ballots/types';
-import type { SecretAuditEntry } from '../secret/audit-entry';
 import { type ChainHead, genesisHash } from './audit-chain';
 import { CHOICE_SEPARATOR, choiceIds } from './ballot-choice';
 import { compareStreamIds, isStreamId, U64_MAX } from './stream-ids';
@@ -222,43 +220,8 @@ export interface AuditPage {
   hidden?: boolean;
 }
 
-/**
- * A page of a secret election's log: its entries have their own shape
- * ({@link SecretAuditEntry}), told apart by `ballot: "secret"`.
- */
-export interface SecretAuditPage {
-  ballot: 'secret';
-  entries: SecretAuditEntry[];
-  nextCursor: string | null;
-  hidden?: boolean;
-}
-
-/** A secret entry's stored fields as published: what its hash covers (audit-entry.ts). */
-function secretEntryOf(f: Record<string, string>, partition: number): SecretAuditEntry {
-  let signature = '';
-  try {
-    const cast = JSON.parse(f['cast'] ?? '') as { signature?: unknown } | null;
-    if (typeof cast?.signature === 'string') signature = cast.signature;
-  } catch {
-    // An unparsable ballot was rejected as malformed; its entry hashed signature ''.
-  }
-  return {
-    partition,
-    seq: Number(f['seq'] ?? 0),
-    ballotId: f['ballot'] ?? '',
-    tracker: f['receipt'] ?? '',
-    publicKey: f['publicKey'] ?? '',
-    signature,
-    outcome: f['outcome'] === 'rejected' ? 'rejected' : 'counted',
-    reason: f['reason'] ?? '',
-    tally: JSON.parse(f['tally'] ?? '[]') as Ciphertext[],
-    prev: f['prev'] ?? '',
-    hash: f['hash'] ?? '',
-  };
-}
-
 /** Admins' fields of an entry (`operator` reads): never in the public log, not hashed. */
-function operatorFieldsOf(
+export function operatorFieldsOf(
   e: ElectionRecord,
   p: number,
   f: Record<string, string>,
@@ -273,7 +236,7 @@ function operatorFieldsOf(
  * published one by `entryOf`; the cursor is "<partition>:<last id>" (entry ids carry no
  * time, see finalize-votes.lua).
  */
-async function readAuditRows<T>(
+export async function readAuditRows<T>(
   redis: Cluster,
   e: ElectionRecord,
   cursor: string | undefined,
@@ -323,7 +286,7 @@ async function readAuditRows<T>(
 
 /**
  * One page of an open election's audit log (`GET /elections/{id}/audit`; a secret
- * election's is {@link readSecretAuditPage}). `operator` (an admin) also gets each
+ * election's is `readSecretAuditPage` in shared/secret/audit-page.ts). `operator` (an admin) also gets each
  * entry's private vote id and finalization time.
  */
 export async function readAuditPage(
@@ -346,22 +309,4 @@ export async function readAuditPage(
     hash: f['hash'] ?? '',
     ...operatorFieldsOf(e, p, f, operator),
   }));
-}
-
-/**
- * One page of a secret election's audit log: the same paging and cursor as
- * {@link readAuditPage}, each entry in the secret shape its hash covers.
- */
-export async function readSecretAuditPage(
-  redis: Cluster,
-  e: ElectionRecord,
-  cursor: string | undefined,
-  limit: number,
-  operator = false,
-): Promise<SecretAuditPage> {
-  const page = await readAuditRows(redis, e, cursor, limit, (f, p) => ({
-    ...secretEntryOf(f, p),
-    ...operatorFieldsOf(e, p, f, operator),
-  }));
-  return { ballot: 'secret', ...page };
 }
