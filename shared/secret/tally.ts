@@ -120,31 +120,26 @@ function disqualified(
     commitments: { trustee: number }[];
   },
 ): ApiError {
-  if (!ceremony.commitments.some((c) => c.trustee === j)) {
-    return new ApiError(
-      403,
-      'trustee_disqualified',
-      `You were disqualified in the key ceremony (you published no commitments): your decryption share cannot count, and nothing was stored`,
-      { trustee: j, reason: 'no_commitments' },
-    );
-  }
   const complainants = ceremony.complaints
     .filter((c) => c.against === j && c.upheld)
     .map((c) => c.from)
     .sort((a, b) => a - b);
-  if (complainants.length === 0) {
-    return new ApiError(
-      403,
-      'trustee_disqualified',
-      'You are not in the qualified set of the key ceremony: your decryption share cannot count, and nothing was stored',
-      { trustee: j, reason: 'not_qualified' },
-    );
-  }
+  const [why, details] = !ceremony.commitments.some((c) => c.trustee === j)
+    ? [
+        'You were disqualified in the key ceremony (you published no commitments)',
+        { reason: 'no_commitments' },
+      ]
+    : complainants.length > 0
+      ? [
+          `You were disqualified in the key ceremony (upheld complaint(s) from trustee(s) ${complainants.join(', ')})`,
+          { reason: 'upheld_complaint', complainants },
+        ]
+      : ['You are not in the qualified set of the key ceremony', { reason: 'not_qualified' }];
   return new ApiError(
     403,
     'trustee_disqualified',
-    `You were disqualified in the key ceremony (upheld complaint(s) from trustee(s) ${complainants.join(', ')}): your decryption share cannot count, and nothing was stored`,
-    { trustee: j, reason: 'upheld_complaint', complainants },
+    `${why}: your decryption share cannot count, and nothing was stored`,
+    { trustee: j, ...details },
   );
 }
 

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,8 @@ import type { Election } from '../../shared/elections/model';
 import { createRedisCluster } from '../../shared/redis/client';
 import { electionKeys, partitionKeys, secretElectionKeys } from '../../shared/redis/keys';
 import { type ApiCall, retrying } from '../../shared/secret/api-call';
-import { type SecretAuditEntry, secretEntryInput } from '../../shared/secret/audit-entry';
+import type { SecretAuditEntry } from '../../shared/secret/audit-entry';
+import { secretEntryHash } from '../../coordinator/pipeline/secret-batch';
 import { genesisHash } from '../../shared/votes/audit-chain';
 import {
   type TrusteeKeys,
@@ -557,8 +557,7 @@ describe('secret ballots end to end', () => {
         ]);
         expect({ seq: e.seq, prev: e.prev }).toEqual({ seq: i + 1, prev });
         expect(e.tally).toHaveLength(OPTIONS.length);
-        const input = secretEntryInput(prev, electionId, p, e.seq, e);
-        expect(createHash('sha256').update(input).digest('hex')).toBe(e.hash);
+        expect(secretEntryHash(prev, electionId, p, e.seq, e)).toBe(e.hash);
         prev = e.hash;
       }
       expect({ hash: prev, entries: chain.length }).toEqual(results.chainHeads[String(p)]);

@@ -156,6 +156,43 @@ export function useLiveResults(
   return { results, error, reload };
 }
 
+/**
+ * Reads `read()` now and every `intervalMs` while `active`: each answer goes to
+ * `onValue` and clears the error, a failure goes to `onError`. `key` names what is read
+ * (e.g. token and election id): a new key restarts the polling; answers that arrive after
+ * the key changed or the component left are dropped.
+ */
+export function usePolling<T>(
+  key: string,
+  intervalMs: number,
+  read: () => Promise<T>,
+  onValue: (value: T) => void,
+  onError: (error: unknown) => void,
+  active = true,
+): void {
+  const latest = useRef({ read, onValue, onError });
+  latest.current = { read, onValue, onError };
+  useEffect(() => {
+    if (!active || !key) return;
+    let live = true;
+    const poll = () =>
+      latest.current.read().then(
+        (v) => {
+          if (!live) return;
+          latest.current.onValue(v);
+          latest.current.onError(null);
+        },
+        (e: unknown) => live && latest.current.onError(e),
+      );
+    void poll();
+    const t = setInterval(poll, intervalMs);
+    return () => {
+      live = false;
+      clearInterval(t);
+    };
+  }, [key, intervalMs, active]);
+}
+
 export function useElections(token: string): {
   elections: Election[] | null;
   error: unknown;

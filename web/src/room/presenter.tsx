@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Session } from '../api';
-import { encryptedOnly, ErrorBox, useLiveResults } from '../common';
+import { encryptedOnly, ErrorBox, useLiveResults, usePolling } from '../common';
 import type { Realtime } from '../realtime';
 import { joinLink } from './credential-files';
 import { QrCode } from './qr';
@@ -26,24 +26,13 @@ export function PresenterView({
 }) {
   const [election, setElection] = useState<RoomElection | null>(null);
   const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    let live = true;
-    const read = () =>
-      roomApi.election(session.token, electionId).then(
-        (e) => {
-          if (!live) return;
-          setElection(e);
-          setError(null);
-        },
-        (e: unknown) => live && setError(e),
-      );
-    read();
-    const t = setInterval(read, DETAIL_POLL_MS);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [session.token, electionId]);
+  usePolling(
+    `${session.token}|${electionId}`,
+    DETAIL_POLL_MS,
+    () => roomApi.election(session.token, electionId),
+    setElection,
+    setError,
+  );
   const { results } = useLiveResults(
     session.token,
     rt,

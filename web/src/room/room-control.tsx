@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Election, Session } from '../api';
-import { ErrorBox } from '../common';
+import { ErrorBox, usePolling } from '../common';
 import { joinLink } from './credential-files';
 import { QrCode } from './qr';
 import { RollPanel } from './roll-panel';
@@ -17,24 +17,13 @@ const JOINED_POLL_MS = 3000;
 export function RoomControl({ session, election }: { session: Session; election: Election }) {
   const [detail, setDetail] = useState<RoomElection | null>(null);
   const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    let live = true;
-    const read = () =>
-      roomApi.election(session.token, election.id).then(
-        (e) => {
-          if (!live) return;
-          setDetail(e);
-          setError(null);
-        },
-        (e: unknown) => live && setError(e),
-      );
-    read();
-    const t = setInterval(read, JOINED_POLL_MS);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [session.token, election.id]);
+  usePolling(
+    `${session.token}|${election.id}`,
+    JOINED_POLL_MS,
+    () => roomApi.election(session.token, election.id),
+    setDetail,
+    setError,
+  );
   const e = detail ?? (election as RoomElection);
   const present = `#/present/${encodeURIComponent(election.id)}`;
   return (

@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, type Election, type Role, type Session } from '../api';
 import type { CeremonyView } from '../trustee';
-import { ErrorBox, ResultsChart, StatusBadge, useElections, useLiveResults } from '../common';
+import { ErrorBox, ResultsChart, StatusBadge, useElections, useLiveResults, usePolling } from '../common';
 import type { Realtime } from '../realtime';
 import { RoomControl } from '../room/room-control';
 import type { UserSummary } from '../room/room-api';
@@ -162,25 +162,14 @@ function CeremonyControl({
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const ended = view?.state === 'done' || view?.state === 'failed';
-  useEffect(() => {
-    if (ended) return;
-    let live = true;
-    const poll = () =>
-      api.ceremony(session.token, election.id).then(
-        (v) => {
-          if (!live) return;
-          setView(v);
-          setError(null);
-        },
-        (e: unknown) => live && setError(e),
-      );
-    void poll();
-    const t = setInterval(poll, 2000);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [session.token, election.id, ended]);
+  usePolling(
+    `${session.token}|${election.id}`,
+    2000,
+    () => api.ceremony(session.token, election.id),
+    setView,
+    setError,
+    !ended,
+  );
   // The election's own `ceremony` field follows the view (it decides whether Open is enabled).
   useEffect(() => {
     if (view && view.state !== election.ceremony)
