@@ -81,7 +81,7 @@ function expectedEarly(req: FuzzRequest, overHttp: boolean): { status: number; c
   // 1. The body (functions/lib/http.ts parses it before the route runs).
   if (req.body !== undefined && req.body !== '' && !(overHttp && req.route.method === 'GET')) {
     const raw = req.isBase64Encoded ? Buffer.from(req.body, 'base64') : Buffer.from(req.body, 'utf8');
-    if (raw.length > MAX_BODY) return { status: 413, code: 'payload_too_large' };
+    if (raw.length > req.route.maxBodyBytes) return { status: 413, code: 'payload_too_large' };
     const given = lowerKeys(req.headers)['content-type'];
     // Over HTTP an empty (or blank) header may not arrive at all; then JSON is assumed.
     if (overHttp && given !== undefined && given.trim() === '') return undefined;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { MAX_BODY } from './fuzz-arbitraries';
 import { OpenApiContract, loadYaml, repoRoot } from './openapi';
 
 /**
@@ -22,6 +23,8 @@ export interface Route {
   auth: AuthRule;
   /** A 2xx of this route may change state. */
   mutates: boolean;
+  /** Largest body the route takes: the operation's `x-max-body-bytes`, else the API-wide 64 KiB. */
+  maxBodyBytes: number;
 }
 
 /**
@@ -73,6 +76,16 @@ function authRule(secured: boolean, roles: string[], operationId: string): AuthR
   return role;
 }
 
+/** The operation's documented body limit (`x-max-body-bytes`), else the API-wide one. */
+export function maxBodyBytes(op: Record<string, unknown>, operationId: string): number {
+  const given = op['x-max-body-bytes'];
+  if (given === undefined) return MAX_BODY;
+  if (typeof given !== 'number' || !Number.isSafeInteger(given) || given < MAX_BODY) {
+    throw new Error(`${operationId}: x-max-body-bytes must be an integer of at least ${MAX_BODY}`);
+  }
+  return given;
+}
+
 /** Every fuzzed route of the API, in the document's order. */
 export function fuzzRoutes(contract = new OpenApiContract()): Route[] {
   const modules = handlerModules();
@@ -90,6 +103,7 @@ export function fuzzRoutes(contract = new OpenApiContract()): Route[] {
         module,
         auth: authRule(op.secured, op.roles, op.operationId),
         mutates: op.method === 'POST' && !READ_ONLY_POSTS.has(op.operationId),
+        maxBodyBytes: maxBodyBytes(op.op, op.operationId),
       };
     });
 }
