@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   if (taken.length > 0) throw new Error(`a port the stack needs is taken\n${describeTaken(taken)}`);
   const coordinators = ['c1', 'c2', 'c3'].map((nodeId, i) => ({ nodeId, adminPort: adminBase + i }));
   print('stack', 'building functions and coordinator (esbuild)…');
-  execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), '--if-changed'], { stdio: 'inherit' });
   print('stack', 'building the web app (vite)…');
   buildWebApp();
   print('stack', 'starting Redis Cluster, coordinators and serverless-offline…');
