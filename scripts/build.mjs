@@ -25,13 +25,19 @@ if (unknown.length > 0) {
 execFileSync(process.execPath, [join(root, 'scripts/gen-lua.mjs')], { stdio: 'inherit' });
 const functions = readdirSync(join(root, 'functions')).filter((f) => f.endsWith('.ts'));
 const entries = [
-  ...functions.map((f) => ({ in: join('functions', f), out: join('dist/functions', f.replace(/\.ts$/, '.js')) })),
+  ...functions.map((f) => ({
+    in: join('functions', f),
+    out: join('dist/functions', f.replace(/\.ts$/, '.js')),
+  })),
   { in: 'coordinator/main.ts', out: 'dist/coordinator/main.js' },
   // The secret-ballot verification worker, next to main.js where the pool looks for it.
   { in: 'shared/ballots-node/verify-worker.ts', out: 'dist/coordinator/verify-worker.js' },
 ];
 
-const sha256 = (file) => createHash('sha256').update(readFileSync(join(root, file))).digest('hex');
+const sha256 = (file) =>
+  createHash('sha256')
+    .update(readFileSync(join(root, file)))
+    .digest('hex');
 /** What every build depends on besides the bundled sources. */
 const toolchain = () => ({
   node: process.version,
@@ -50,7 +56,8 @@ function staleReason() {
     return 'dist/build-inputs.json is unreadable';
   }
   if (JSON.stringify(stamp.entries) !== JSON.stringify(entries)) return 'the entry points changed';
-  if (JSON.stringify(stamp.toolchain) !== JSON.stringify(toolchain())) return 'dependencies or the build changed';
+  if (JSON.stringify(stamp.toolchain) !== JSON.stringify(toolchain()))
+    return 'dependencies or the build changed';
   for (const e of entries) if (!existsSync(join(root, e.out))) return `${e.out} is missing`;
   for (const [file, hash] of Object.entries(stamp.inputs ?? {})) {
     if (!existsSync(join(root, file)) || sha256(file) !== hash) return `${file} changed`;

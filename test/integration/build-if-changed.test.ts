@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../local/stack';
@@ -17,7 +25,8 @@ beforeAll(() => {
   for (const sub of ['scripts', 'shared', 'coordinator', 'functions']) {
     cpSync(join(repoRoot, sub), join(dir, sub), { recursive: true });
   }
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json']) cpSync(join(repoRoot, f), join(dir, f));
+  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json'])
+    cpSync(join(repoRoot, f), join(dir, f));
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   for (const f of readdirSync(join(dir, 'functions'))) {
     if (f.endsWith('.ts') && f !== 'health.ts' && f !== 'votes-get.ts') rmSync(join(dir, 'functions', f));
@@ -37,7 +46,10 @@ function build(...args: string[]): { code: number | null; out: string } {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-const bundled = (): string[] => readdirSync(join(dir, 'dist/functions')).filter((f) => f.endsWith('.js')).sort();
+const bundled = (): string[] =>
+  readdirSync(join(dir, 'dist/functions'))
+    .filter((f) => f.endsWith('.js'))
+    .sort();
 
 test('skips an unchanged build, rebuilds for a changed source, a new handler or a missing output', () => {
   const first = build('--if-changed');
@@ -54,7 +66,10 @@ test('skips an unchanged build, rebuilds for a changed source, a new handler or 
   expect(build('--if-changed').out).toContain('up to date');
 
   // A new handler is a new entry point.
-  writeFileSync(join(dir, 'functions/extra.ts'), 'export const handler = async () => ({ statusCode: 204 });\n');
+  writeFileSync(
+    join(dir, 'functions/extra.ts'),
+    'export const handler = async () => ({ statusCode: 204 });\n',
+  );
   expect(build('--if-changed').out).toContain('building dist/: the entry points changed');
   expect(bundled()).toEqual(['extra.js', 'health.js', 'votes-get.js']);
 
