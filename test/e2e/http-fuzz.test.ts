@@ -27,7 +27,6 @@ import {
 import {
   AUTH_FORMATS,
   type FuzzRequest,
-  MAX_BODY,
   type TokenCase,
   fuzzArbitraries,
 } from '../helpers/fuzz-arbitraries';
