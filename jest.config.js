@@ -19,4 +19,6 @@ module.exports = {
   testTimeout: 15000,
   setupFilesAfterEnv: ['<rootDir>/test/suite-timeouts.ts'],
   maxWorkers: 2,
+  // Longest suites first, so that none runs alone at the end (test/sequencer.js).
+  testSequencer: '<rootDir>/test/sequencer.js',
 };
