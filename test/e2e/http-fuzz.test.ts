@@ -24,12 +24,7 @@ import {
   countStateChange,
   emptyFuzzStats,
 } from '../helpers/fuzz-coverage';
-import {
-  AUTH_FORMATS,
-  type FuzzRequest,
-  type TokenCase,
-  fuzzArbitraries,
-} from '../helpers/fuzz-arbitraries';
+import { AUTH_FORMATS, type FuzzRequest, type TokenCase, fuzzArbitraries } from '../helpers/fuzz-arbitraries';
 import { type Role, type Route, fuzzRoutes } from '../helpers/fuzz-routes';
 import { type TestOffline, startTestOffline } from '../helpers/stack';
 import { type IsolatedRedis, startIsolatedRedis } from '../helpers/tcp-proxy';
