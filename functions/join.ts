@@ -40,7 +40,7 @@ export const handler = httpHandler('POST /join', async (req) => {
   const { code, device } = parseJoinRequest(req.body);
   const electionId = await joins.electionOf(code);
   const election = electionId ? await elections.get(electionId) : null;
-  if (!election || election.access !== 'code' || !election.joinKey) throw unknownCode();
+  if (election?.access !== 'code' || !election.joinKey) throw unknownCode();
   if (election.status === 'closed' || clearlyPastClose(election.closesAt, systemClock.now())) {
     throw new ApiError(409, 'election_not_open', 'This poll is closed: joining is no longer possible');
   }

@@ -259,6 +259,7 @@ describe('serverless package --stage prod (no AWS credentials)', () => {
     }
     const cors = template.Resources['HttpApi']!.Properties['CorsConfiguration'] as Json;
     expect(cors['AllowOrigins']).toEqual([inputs.webOrigin]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub placeholder, not a JS template
     expect(JSON.stringify(template.Outputs['WebSocketUrl']!.Value)).toContain('wss://${WebsocketsApi}');
   });
 });
