@@ -1,4 +1,4 @@
-import { UNFUZZED_OPERATIONS, fuzzRoutes } from '../helpers/fuzz-routes';
+import { UNFUZZED_OPERATIONS, fuzzRoutes, maxBodyBytes } from '../helpers/fuzz-routes';
 import { OpenApiContract } from '../helpers/openapi';
 
 describe('the HTTP fuzzer fuzzes what docs/openapi.yaml documents', () => {
@@ -30,11 +30,25 @@ describe('the HTTP fuzzer fuzzes what docs/openapi.yaml documents', () => {
       module: 'votes-submit',
       auth: 'voter',
       mutates: true,
+      maxBodyBytes: 64 * 1024,
     });
     expect(byName['getHealth']).toMatchObject({ auth: 'none', mutates: false, module: 'health' });
     expect(byName['createToken']).toMatchObject({ auth: 'none', mutates: false, module: 'auth-token' });
     expect(byName['getCluster']).toMatchObject({ auth: 'admin', mutates: false });
     expect(byName['listElections']).toMatchObject({ auth: 'any', mutates: false });
     expect(byName['resetElection']).toMatchObject({ auth: 'admin', mutates: true });
+    // A roll import is the one operation with a larger body limit (x-max-body-bytes).
+    expect(byName['importRoll']).toMatchObject({ auth: 'admin', maxBodyBytes: 5 * 1024 * 1024 });
+    expect(routes.filter((r) => r.maxBodyBytes !== 64 * 1024).map((r) => r.name)).toEqual(['importRoll']);
+  });
+
+  test('a body limit must be an integer of at least 64 KiB', () => {
+    expect(maxBodyBytes({}, 'op')).toBe(64 * 1024);
+    expect(maxBodyBytes({ 'x-max-body-bytes': 1_000_000 }, 'op')).toBe(1_000_000);
+    for (const bad of ['5MiB', 1.5, 1024, -1, null]) {
+      expect(() => maxBodyBytes({ 'x-max-body-bytes': bad }, 'op')).toThrow(
+        'op: x-max-body-bytes must be an integer of at least 65536',
+      );
+    }
   });
 });
