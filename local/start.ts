@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const taken = await takenPorts(settings, webPortExplicit);
   if (taken.length > 0) throw new Error(`a port the stack needs is taken\n${describeTaken(taken)}`);
   const coordinators = ['c1', 'c2', 'c3'].map((nodeId, i) => ({ nodeId, adminPort: adminBase + i }));
-  print('stack', 'building functions and coordinator (esbuild)…');
+  print('stack', 'bundling functions and coordinator (esbuild, when a source changed)…');
   execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), '--if-changed'], { stdio: 'inherit' });
   print('stack', 'building the web app (vite)…');
   buildWebApp();

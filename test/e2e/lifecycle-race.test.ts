@@ -59,6 +59,17 @@ async function stopStack(s: Stack | undefined): Promise<void> {
  * close is retried while the failover makes it fail, as an admin would). Returns what
  * the voters were told.
  */
+/**
+ * A connection the server dropped without an answer (fetch's "fetch failed"), as a
+ * client sees it during a failover: like a 5xx, nothing is known to have happened, and
+ * the client contract is to retry with the same Idempotency-Key. Anything else throws.
+ */
+function droppedAs599(err: unknown): { status: number; body: { error: { code: string } }; headers: Headers } {
+  if (!(err instanceof TypeError && err.message === 'fetch failed')) throw err;
+  const cause = (err as { cause?: { code?: string } }).cause?.code ?? 'unknown';
+  return { status: 599, body: { error: { code: `connection dropped (${cause})` } }, headers: new Headers() };
+}
+
 async function race(s: Stack, id: string, fault: () => Promise<void>) {
   const { api, admin } = s;
   let closeAnsweredAt = Number.POSITIVE_INFINITY;
@@ -69,11 +80,13 @@ async function race(s: Stack, id: string, fault: () => Promise<void>) {
     const token = await api.token(`${id}-voter-${i}`, 'voter');
     while (Date.now() < closeAnsweredAt + 1000) {
       const sentAt = Date.now();
-      const r = await api.call('POST', `/elections/${id}/votes`, {
-        token,
-        body: { optionId: i % 2 ? 'yes' : 'no' },
-        headers: { 'Idempotency-Key': `k-${i}` },
-      });
+      const r = await api
+        .call('POST', `/elections/${id}/votes`, {
+          token,
+          body: { optionId: i % 2 ? 'yes' : 'no' },
+          headers: { 'Idempotency-Key': `k-${i}` },
+        })
+        .catch(droppedAs599);
       if (r.status === 202) {
         taken.push({ voter: i, voteId: r.body.voteId, sentAt });
         return;
@@ -83,7 +96,7 @@ async function race(s: Stack, id: string, fault: () => Promise<void>) {
       } else if (r.status < 500) {
         unexpected.push(`${r.status} ${JSON.stringify(r.body)}`);
         return;
-      } // 5xx during the failover: retried with the same Idempotency-Key
+      } // 5xx (or a dropped connection) during the failover: retried with the same Idempotency-Key
       await sleep(200);
     }
   };
@@ -97,7 +110,7 @@ async function race(s: Stack, id: string, fault: () => Promise<void>) {
   })();
 
   await sleep(400); // some voters are refused while it is still a draft
-  const open = () => api.call('POST', `/elections/${id}/open`, { token: admin });
+  const open = () => api.call('POST', `/elections/${id}/open`, { token: admin }).catch(droppedAs599);
   const firstWave = Array.from({ length: 50 }, open);
   await Promise.race(firstWave);
   await eventually(async () => taken.length > 0, 15000, 'a first vote taken'); // votes flow
