@@ -144,6 +144,10 @@ function proxyApi(req: IncomingMessage, res: ServerResponse, o: WebServerOptions
         path,
         headers,
         timeout: 30000,
+        // A new connection per request, never a pooled keep-alive one: the API server
+        // closes idle connections (5 s), and a request sent on one as it closes fails
+        // with ECONNRESET, which the browser would see as a 502 it did nothing to cause.
+        agent: false,
         ...(o.proxyAddress ? { localAddress: o.proxyAddress } : {}),
       },
       (upRes) => {

@@ -105,3 +105,66 @@ describe('web server (npm start): malformed requests and X-Forwarded-For', () =>
     expect(upgrades[0]).not.toContain('6.6.6.6');
   });
 });
+
+/**
+ * An API server that closes a connection when a second request arrives on it: what a
+ * keep-alive connection closed by the server as the proxy reuses it looks like. Each
+ * browser request must still get the API's answer, not a 502.
+ */
+describe('web server (npm start): the API closing a reused connection', () => {
+  let dist: string;
+  let api: Server;
+  let web: WebServer;
+  const bodies: string[] = [];
+
+  beforeAll(async () => {
+    dist = mkdtempSync(join(tmpdir(), 'qv-web-dist-'));
+    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>qv</title>');
+    const served = new WeakMap<object, number>();
+    api = createHttpServer((req, res) => {
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      if (n > 1) {
+        req.socket.destroy();
+        return;
+      }
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ n, url: req.url }));
+      });
+    });
+    api.keepAliveTimeout = 60_000;
+    const [httpPort, wsPort, port] = [await freePort(), await freePort(), await freePort()];
+    await new Promise<void>((r) => api.listen(httpPort, '127.0.0.1', r));
+    web = await startWebServer({ port, httpPort, wsPort, dist });
+  });
+  afterAll(async () => {
+    await web?.close();
+    api?.closeAllConnections();
+    await new Promise((r) => api?.close(r));
+    rmSync(dist, { recursive: true, force: true });
+  });
+
+  test('ten requests in a row, GET and POST, each get the answer (no 502)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res =
+        i % 2
+          ? await fetch(`${web.url}/api/elections/e${i}/votes`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ optionId: `o${i}` }),
+            })
+          : await fetch(`${web.url}/api/elections/e${i}`);
+      statuses.push(res.status);
+      expect(await res.json()).toEqual({ n: 1, url: i % 2 ? `/elections/e${i}/votes` : `/elections/e${i}` });
+    }
+    expect(statuses).toEqual(Array(10).fill(200));
+    expect(bodies.filter(Boolean)).toEqual([1, 3, 5, 7, 9].map((i) => JSON.stringify({ optionId: `o${i}` })));
+  });
+});
