@@ -40,7 +40,7 @@ const BY_FOLDER = { browser: 60, e2e: 20, chaos: 20, integration: 8, unit: 2 };
 class LongestFirst extends Sequencer {
   sort(tests) {
     const weight = (t) => {
-      const rel = relative(`${__dirname}`, t.path).split('\\').join('/');
+      const rel = relative(__dirname, t.path).split('\\').join('/');
       return SECONDS[rel] ?? BY_FOLDER[rel.split('/')[0]] ?? 5;
     };
     return [...tests].sort((a, b) => weight(b) - weight(a) || (a.path < b.path ? -1 : 1));

@@ -7,6 +7,13 @@ import { freePort } from '../../local/ports';
 import { startWebServer, type WebServer } from '../../local/web-server';
 import { malformedBattery, malformedPaths, sendRaw, statusOf } from '../helpers/malformed';
 
+/** A stand-in for the built web app (web/dist): one page. */
+function makeDist(): string {
+  const dist = mkdtempSync(join(tmpdir(), 'qv-web-dist-'));
+  writeFileSync(join(dist, 'index.html'), '<!doctype html><title>qv</title>');
+  return dist;
+}
+
 /**
  * The web server of `npm start` (local/web-server.ts) in-process, in front of a stand-in
  * API (an HTTP server that echoes what it received) and a stand-in WebSocket port (a
@@ -22,8 +29,7 @@ describe('web server (npm start): malformed requests and X-Forwarded-For', () =>
   const upgrades: string[] = [];
 
   beforeAll(async () => {
-    dist = mkdtempSync(join(tmpdir(), 'qv-web-dist-'));
-    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>qv</title>');
+    dist = makeDist();
     api = createHttpServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ url: req.url, headers: req.headers, peer: req.socket.remoteAddress }));
@@ -118,8 +124,7 @@ describe('web server (npm start): the API closing a reused connection', () => {
   const bodies: string[] = [];
 
   beforeAll(async () => {
-    dist = mkdtempSync(join(tmpdir(), 'qv-web-dist-'));
-    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>qv</title>');
+    dist = makeDist();
     const served = new WeakMap<object, number>();
     api = createHttpServer((req, res) => {
       const n = (served.get(req.socket) ?? 0) + 1;
